@@ -1,0 +1,249 @@
+"""The subcommands that work on single runs and the store: run, runs, show, export,
+datasets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.config import FIELD_INFO, RunConfig, check_network_size
+from core.errors import InputError
+
+
+def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    """The run config the hyperparameter flags describe (validated by core.config)."""
+    values = {
+        name: getattr(args, f"hp_{name}")
+        for name in FIELD_INFO
+        if getattr(args, f"hp_{name}", None) is not None
+    }
+    return RunConfig.from_mapping(values, base=base)
+
+
+def dataset_from_args(args: argparse.Namespace):
+    """The DatasetSpec the data flags describe (validated by core.datasets)."""
+    from core.datasets import DatasetSpec
+
+    values: dict[str, Any] = {}
+    if args.dataset is not None:
+        values["name"] = args.dataset
+    for flag in ("train", "test", "target", "test_size", "split_seed", "noise"):
+        if getattr(args, flag) is not None:
+            values[flag] = getattr(args, flag)
+    if args.samples is not None:
+        values["n_samples"] = args.samples
+    if args.no_scale:
+        values["scale"] = False
+    spec = DatasetSpec.from_mapping(values)
+    return spec.validate()
+
+
+#: Widest built-in dataset (digits: 64 features, 10 classes): enough to size-check a
+#: network without loading the data in this process.
+_BUILTIN_MAX_SHAPE = (64, 10)
+
+
+def check_before_storing(config: RunConfig, spec) -> None:
+    """Fail on bad data or a network too large for it before a run is stored."""
+    if spec.train is not None:
+        from core.datasets import describe
+
+        info = describe(spec)
+        check_network_size(config.layers, info.n_features, info.n_classes)
+    else:
+        check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
+
+
+def open_store(path: str, must_exist: bool = False):
+    from core.store import RunStore
+
+    if must_exist and not Path(path).exists():
+        raise InputError(f"no store at {path} (run something first, or pass --store PATH)")
+    return RunStore(path)
+
+
+def parse_run_id(text: str) -> int:
+    try:
+        run_id = int(text)
+    except ValueError:
+        raise InputError(f"RUN_ID must be a whole number, got {text!r}") from None
+    if run_id < 1:
+        raise InputError(f"RUN_ID must be 1 or more, got {run_id}")
+    return run_id
+
+
+def fmt(value: float | None) -> str:
+    """Accuracies as the lesson prints them: 3 decimals."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+def record_json(record, curve=None) -> dict[str, Any]:
+    """The JSON object scripts rely on for a run."""
+    data = {
+        "id": record.id,
+        "status": record.status,
+        "params": record.params,
+        "dataset": record.dataset,
+        "train_accuracy": record.train_accuracy,
+        "test_accuracy": record.test_accuracy,
+        "n_epochs": record.n_epochs,
+        "verdict": record.verdict,
+        "stop_reason": record.stop_reason,
+        "error": record.error,
+        "duration_s": record.duration_s,
+        "sweep_id": record.sweep_id,
+    }
+    if curve is not None:
+        data["curve"] = [point.to_dict() for point in curve]
+    return data
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from core.cli.progress import ProgressBar
+    from core.executors import make_executor
+    from core.runner import Runner
+
+    config = config_from_args(args)
+    spec = dataset_from_args(args)
+    check_before_storing(config, spec)
+    store = open_store(args.store)
+    executor = make_executor(args.executor, workers=1)
+    runner = Runner(store, executor)
+    bar = None if args.quiet else ProgressBar(config.epochs)
+
+    def on_epoch(_run_id: int, point) -> None:
+        if bar is not None:
+            bar.update(
+                point.epoch,
+                f"train {point.train_accuracy:.3f}  test {point.test_accuracy:.3f}",
+            )
+
+    try:
+        outcome = runner.run(config, spec, on_epoch=on_epoch)
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.close()
+        executor.shutdown()
+    record = store.get_run(outcome.run_id)
+    curve = store.curve(outcome.run_id)
+    store.close()
+    if outcome.status == "failed":
+        if args.json:
+            print(json.dumps(record_json(record, curve)))
+        print(f"perceptune: run {record.id} failed: {outcome.error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(record_json(record, curve)))
+        return 0
+    print(f"Train accuracy: {fmt(record.train_accuracy)}")
+    print(f"Test accuracy: {fmt(record.test_accuracy)}")
+    verdict = (record.verdict or {}).get("summary", record.status)
+    print(f"Verdict: {verdict}")
+    reason = f" ({record.stop_reason})" if record.stop_reason else ""
+    print(
+        f"Run {record.id}: {record.status}, {record.n_epochs} epochs{reason}; "
+        f"stored in {args.store}"
+    )
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = open_store(args.store, must_exist=True)
+    records = store.list_runs(order_by="id", descending=args.limit is not None, limit=args.limit)
+    if args.limit is not None:
+        records.reverse()
+    if args.json:
+        print(json.dumps([record_json(r, store.curve(r.id)) for r in records]))
+        return 0
+    if not records:
+        print(f"no runs in {args.store}")
+        return 0
+    from core.datasets import DatasetSpec
+
+    print(
+        f"{'id':>5}  {'status':<11} {'train':>6} {'test':>6} {'gap':>6}  {'verdict':<12} "
+        f"{'ep':>5}  params / data"
+    )
+    for r in records:
+        verdict = (r.verdict or {}).get("verdict", "")
+        gap = fmt(r.gap) if r.gap is not None else "-"
+        try:
+            label = RunConfig.from_mapping(r.params).short_label()
+            data = DatasetSpec.from_mapping(r.dataset).label()
+        except InputError:
+            label, data = r.label, "?"
+        print(
+            f"{r.id:>5}  {r.status:<11} {fmt(r.train_accuracy):>6} {fmt(r.test_accuracy):>6} "
+            f"{gap:>6}  {verdict:<12} {r.n_epochs:>5}  {label} / {data}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from core.cli.chart import curve_chart
+
+    run_id = parse_run_id(args.run_id)
+    store = open_store(args.store, must_exist=True)
+    record = store.get_run(run_id)
+    curve = store.curve(run_id)
+    if args.json:
+        print(json.dumps(record_json(record, curve)))
+        return 0
+    config = RunConfig.from_mapping(record.params)
+    print(f"Run {record.id}: {record.status}  {config.short_label()}")
+    print(f"Train accuracy: {fmt(record.train_accuracy)}")
+    print(f"Test accuracy: {fmt(record.test_accuracy)}")
+    if record.verdict:
+        print(f"Verdict: {record.verdict.get('summary', record.verdict.get('verdict'))}")
+    if record.stop_reason:
+        print(f"Stopped: {record.stop_reason}")
+    if record.error:
+        print(f"Error: {record.error}")
+    if curve:
+        print(curve_chart(curve, title=f"run {record.id}: accuracy per epoch"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from core import export
+
+    store = open_store(args.store, must_exist=True)
+    if args.python:
+        if args.run_id is None:
+            raise InputError("export --python needs a RUN_ID")
+        record = store.get_run(parse_run_id(args.run_id))
+        text = export.python_script(record)
+    else:
+        if args.run_id is not None:
+            raise InputError("export --csv/--json export the whole runs table; drop RUN_ID")
+        records = store.list_runs()
+        text = export.runs_csv(records) if args.csv else export.runs_json(records)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"cannot write {args.output}: {error.strerror}") from None
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from core.datasets import builtin_infos
+
+    infos = builtin_infos()
+    if args.json:
+        print(json.dumps([info.to_dict() for info in infos]))
+        return 0
+    print(f"{'name':<14} {'rows':>6} {'features':>8} {'classes':>7}  description")
+    for info in infos:
+        print(
+            f"{info.name:<14} {info.n_rows:>6} {info.n_features:>8} {info.n_classes:>7}  "
+            f"{info.description}"
+        )
+    return 0

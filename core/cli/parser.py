@@ -1,0 +1,136 @@
+"""Argument parsing. Hyperparameter flags are built from ``core.config.FIELD_INFO``
+and validated by ``core.config.parse_field``: one source of truth for every value."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from core.config import FIELD_INFO
+
+DESCRIPTION = (
+    "perceptune: tune scikit-learn MLPClassifier hyperparameters. "
+    "With no subcommand it opens the terminal workbench (TUI)."
+)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error on one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        default="perceptune.db",
+        help="SQLite run store (default: ./perceptune.db)",
+    )
+
+
+def add_hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per config field; values stay text until ``parse_field`` checks them."""
+    group = parser.add_argument_group("hyperparameters (defaults: the textbook example)")
+    for name, info in FIELD_INFO.items():
+        flag = "--" + name.replace("_", "-")
+        if info.kind == "bool":
+            group.add_argument(
+                flag,
+                dest=f"hp_{name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=info.help,
+            )
+        else:
+            metavar = {"layers": "N,N", "choice": "|".join(info.choices)}.get(info.kind, "VALUE")
+            group.add_argument(
+                flag, dest=f"hp_{name}", metavar=metavar, default=None, help=info.help
+            )
+
+
+def add_dataset_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="built-in dataset: iris, wine, breast_cancer, digits, moons, circles, xor, "
+        "spiral, blobs (default: moons)",
+    )
+    source.add_argument("--train", metavar="FILE", help="CSV file with a header row")
+    group.add_argument("--test", metavar="FILE", help="separate test CSV (no split then)")
+    group.add_argument("--target", metavar="COL", help="target column (default: the last)")
+    group.add_argument("--test-size", metavar="FRACTION", help="test share of the split (0.25)")
+    group.add_argument("--split-seed", metavar="N", help="seed of the split and of synthetic data")
+    group.add_argument("--no-scale", action="store_true", help="do not standardise features")
+    group.add_argument("--noise", metavar="X", help="synthetic sets: noise level (0.2)")
+    group.add_argument("--samples", metavar="N", help="synthetic sets: number of rows (400)")
+
+
+def add_executor_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--executor",
+        choices=("process", "inline"),
+        default="process",
+        help="where runs execute: worker processes (default) or in this process",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core.cli import commands
+
+    parser = OneLineParser(prog="perceptune", description=DESCRIPTION)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
+
+    run = sub.add_parser("run", help="train one run and print train/test accuracy and verdict")
+    add_hyperparameter_flags(run)
+    add_dataset_flags(run)
+    _add_store(run)
+    add_executor_flags(run)
+    run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.set_defaults(handler=commands.cmd_run)
+
+    runs = sub.add_parser("runs", help="list the stored runs")
+    _add_store(runs)
+    runs.add_argument("--json", action="store_true", help="print a JSON list")
+    runs.add_argument("--limit", type=int, default=None, help="at most N runs (newest)")
+    runs.set_defaults(handler=commands.cmd_runs)
+
+    show = sub.add_parser("show", help="one run with its train/test curve drawn in the terminal")
+    show.add_argument("run_id", metavar="RUN_ID")
+    _add_store(show)
+    show.add_argument("--json", action="store_true", help="print the run as JSON")
+    show.set_defaults(handler=commands.cmd_show)
+
+    export = sub.add_parser("export", help="a run as a Python script, or the runs table")
+    export.add_argument("run_id", metavar="RUN_ID", nargs="?")
+    kind = export.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--python", action="store_true", help="standalone script of RUN_ID")
+    kind.add_argument("--csv", action="store_true", help="the runs table as CSV")
+    kind.add_argument("--json", action="store_true", help="the runs table as JSON")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default stdout)")
+    _add_store(export)
+    export.set_defaults(handler=commands.cmd_export)
+
+    datasets = sub.add_parser("datasets", help="built-in datasets with shapes and classes")
+    datasets.add_argument("--json", action="store_true", help="print a JSON list")
+    datasets.set_defaults(handler=commands.cmd_datasets)
+
+    _add_search_commands(sub)
+    return parser
+
+
+def _add_search_commands(sub: argparse._SubParsersAction) -> None:
+    try:
+        from core.cli import search_commands
+    except ImportError:  # the search feature is not installed in this build
+        return
+    search_commands.register(sub)
+
+
+def print_error(message: str) -> None:
+    print(f"perceptune: {message}", file=sys.stderr)

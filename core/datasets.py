@@ -1,0 +1,503 @@
+"""Which data a run trains on: a spec, its loading, the train/test split and scaling.
+
+A :class:`DatasetSpec` names either a built-in set (four bundled with scikit-learn, five
+synthetic 2-D ones) or a CSV file, optionally with a separate test file.
+:func:`load_dataset` turns it into a :class:`Dataset` ready for ``fit``; every problem
+with user input is a :class:`DataError` (or :class:`ConfigError` for a bad field).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from core import synthetic
+from core.csvdata import convert_labels, read_csv
+from core.errors import ConfigError, DataError
+
+BUNDLED_NAMES = ("iris", "wine", "breast_cancer", "digits")
+BUILTIN_NAMES: tuple[str, ...] = BUNDLED_NAMES + synthetic.SYNTHETIC_NAMES
+DEFAULT_DATASET = "moons"
+
+MIN_SAMPLES = 10
+MAX_SAMPLES = 1_000_000
+MAX_NOISE = 10.0
+
+_BUNDLED_DESCRIPTIONS = {
+    "iris": "iris flowers: 4 measurements in cm, 3 species (0=setosa, 1=versicolor, 2=virginica)",
+    "wine": "wines from 3 cultivars (0, 1, 2): 13 chemical measurements",
+    "breast_cancer": "breast tumour cell nuclei: 30 features, 0=malignant, 1=benign",
+    "digits": "8x8 images of handwritten digits 0-9: 64 pixel intensities (0-16)",
+}
+
+_FIELD_ALIASES = {"dataset": "name"}
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """What to load and how to split and scale it (everything a run needs to repeat)."""
+
+    name: str | None = DEFAULT_DATASET  # built-in name, or None when train is given
+    train: str | None = None  # CSV path: the train file, or all data when test is None
+    test: str | None = None  # optional separate test CSV (then nothing is split)
+    target: str | None = None  # CSV target column name; default: the last column
+    test_size: float = 0.25  # share of rows held out for testing when test is None
+    split_seed: int = 0  # seeds the split and the synthetic generator
+    scale: bool = True  # standardise features with a scaler fit on the train part only
+    noise: float = 0.2  # synthetic sets only: how much the classes blur
+    n_samples: int = 400  # synthetic sets only: number of rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict with every field."""
+        return asdict(self)
+
+    @classmethod
+    def from_mapping(
+        cls, values: Mapping[str, Any], base: DatasetSpec | None = None
+    ) -> DatasetSpec:
+        """Validate ``values`` (flags, form text, JSON: strings or typed) over ``base``.
+
+        Giving ``train`` without ``name`` clears the default built-in name (and giving
+        ``name`` clears a ``train`` of ``base``), so ``{"train": "x.csv"}`` just works.
+        Unknown keys raise :class:`ConfigError` naming the key and the known ones.
+        """
+        base = base or cls()
+        changes: dict[str, Any] = {}
+        for key, raw in values.items():
+            name = key.replace("-", "_")
+            name = _FIELD_ALIASES.get(name, name)
+            if name not in _FIELD_NAMES:
+                raise ConfigError(key, f"unknown dataset setting; known: {', '.join(_FIELD_NAMES)}")
+            changes[name] = parse_spec_field(name, raw)
+        if changes.get("train") is not None and "name" not in changes:
+            changes["name"] = None
+        if changes.get("name") is not None and "train" not in changes:
+            for stale in ("train", "test", "target"):
+                changes.setdefault(stale, None)
+        spec = replace(base, **changes)
+        spec._check_consistency()
+        return spec
+
+    def validate(self) -> DatasetSpec:
+        """Check every field and their combination; return the spec with values
+        normalised (``" Iris"`` -> ``"iris"``, ``"0.5"`` -> ``0.5``), or raise."""
+        parsed = {f.name: parse_spec_field(f.name, getattr(self, f.name)) for f in fields(self)}
+        spec = self if parsed == self.to_dict() else replace(self, **parsed)
+        spec._check_consistency()
+        return spec
+
+    def _check_consistency(self) -> None:
+        if self.name is not None and self.train is not None:
+            raise DataError(
+                f"give a built-in dataset or a train CSV, not both (got {self.name!r} "
+                f"and {self.train!r})"
+            )
+        if self.name is None and self.train is None:
+            raise DataError(
+                f"no dataset: give a built-in name ({', '.join(BUILTIN_NAMES)}) or a train CSV"
+            )
+        if self.train is None and self.test is not None:
+            raise ConfigError("test", "a test CSV needs a train CSV too")
+        if self.train is None and self.target is not None:
+            raise ConfigError(
+                "target", "only applies to CSV data; built-in datasets have their own target"
+            )
+
+    def label(self) -> str:
+        """Short text for lists: ``digits``, ``moons(noise=0.2,n=400)``,
+        ``data.csv[target=label]``."""
+        if self.name is not None:
+            if self.is_synthetic():
+                return f"{self.name}(noise={self.noise:g},n={self.n_samples})"
+            return self.name
+        text = os.path.basename(self.train or "")
+        if self.test is not None:
+            text += "+" + os.path.basename(self.test)
+        if self.target is not None:
+            text += f"[target={self.target}]"
+        return text
+
+    def is_synthetic(self) -> bool:
+        """True for the generated 2-D sets (noise and n_samples apply)."""
+        return self.name in synthetic.SYNTHETIC_NAMES
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(DatasetSpec))
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInfo:
+    """What the dataset pane shows about a dataset, before any split."""
+
+    name: str  # built-in name or the train file's name
+    n_rows: int  # all rows (train and test)
+    n_features: int
+    n_classes: int
+    class_counts: dict[str, int]  # label text -> rows, over the whole data, sorted labels
+    feature_names: list[str]
+    description: str  # one line
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict with every field."""
+        return asdict(self)
+
+
+@dataclass
+class Dataset:
+    """Arrays ready for ``fit``/``score``, with what is needed to explain them."""
+
+    spec: DatasetSpec
+    X_train: np.ndarray  # float64, scaled when spec.scale
+    X_test: np.ndarray
+    y_train: np.ndarray  # class labels: ints, or strings as in the data
+    y_test: np.ndarray
+    feature_names: list[str]
+    classes: list[Any]  # sorted unique labels (python str/int), the order of classes_
+    info: DatasetInfo
+    scaler_mean: np.ndarray | None = field(default=None)  # None when not scaled
+    scaler_scale: np.ndarray | None = field(default=None)
+
+    @property
+    def baseline_accuracy(self) -> float:
+        """Test accuracy of always guessing the most common train class."""
+        if self.y_test.size == 0:
+            return 0.0
+        labels, counts = np.unique(self.y_train, return_counts=True)
+        majority = labels[int(np.argmax(counts))]
+        return float(np.mean(self.y_test == majority))
+
+    @property
+    def is_2d(self) -> bool:
+        """Two features: decision regions can be drawn."""
+        return len(self.feature_names) == 2
+
+    def to_model_space(self, points: np.ndarray) -> np.ndarray:
+        """Map raw feature values (e.g. a plot grid) to what the model sees."""
+        points = np.asarray(points, dtype=np.float64)
+        if self.scaler_mean is None or self.scaler_scale is None:
+            return points
+        return (points - self.scaler_mean) / self.scaler_scale
+
+    def to_raw_space(self, points: np.ndarray) -> np.ndarray:
+        """Undo the scaling: model inputs back to the data's own units."""
+        points = np.asarray(points, dtype=np.float64)
+        if self.scaler_mean is None or self.scaler_scale is None:
+            return points
+        return points * self.scaler_scale + self.scaler_mean
+
+
+# --- field parsing --------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none"))
+
+
+def _as_float(name: str, value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(name, f"expected {what}, got {value!r}")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        raise ConfigError(name, f"expected {what}, got {value.strip()!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(name, f"expected {what}, got {value!r}")
+    return number
+
+
+def _as_int(name: str, value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(name, f"expected {what}, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    shown = value.strip() if isinstance(value, str) else value
+    raise ConfigError(name, f"expected {what}, got {shown!r}")
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0"):
+            return False
+    raise ConfigError(name, f"expected true or false, got {value!r}")
+
+
+def _as_text(name: str, value: Any, what: str) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise ConfigError(name, f"expected {what}, got {value!r}")
+    return value.strip()
+
+
+def parse_spec_field(name: str, value: Any) -> Any:
+    """Validate and convert one :class:`DatasetSpec` field (text or typed value).
+
+    Raises :class:`ConfigError` naming the field, or :class:`DataError` for an unknown
+    built-in name.
+    """
+    if name == "name":
+        if _blank(value):
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(name, f"expected a dataset name, got {value!r}")
+        text = value.strip().lower().replace("-", "_")
+        if text not in BUILTIN_NAMES:
+            hint = ""
+            if "." in text or "/" in text or os.sep in text:
+                hint = " (to load a CSV file, give it as the train file: --train PATH)"
+            raise DataError(
+                f"unknown dataset {value.strip()!r}; built-in: {', '.join(BUILTIN_NAMES)}{hint}"
+            )
+        return text
+    if name in ("train", "test"):
+        return _as_text(name, value, "a CSV file path")
+    if name == "target":
+        return _as_text(name, value, "a column name")
+    if name == "test_size":
+        number = _as_float(name, value, "a fraction between 0 and 1 like 0.25")
+        if not 0 < number < 1:
+            raise ConfigError(name, f"must be between 0 and 1 (exclusive), got {number:g}")
+        return number
+    if name == "split_seed":
+        number = _as_int(name, value, "a whole number from 0 to 4294967295")
+        if not 0 <= number <= 2**32 - 1:
+            raise ConfigError(name, f"must be from 0 to 4294967295, got {number}")
+        return number
+    if name == "scale":
+        return _as_bool(name, value)
+    if name == "noise":
+        number = _as_float(name, value, f"a number from 0 to {MAX_NOISE:g} like 0.2")
+        if not 0 <= number <= MAX_NOISE:
+            raise ConfigError(name, f"must be from 0 to {MAX_NOISE:g}, got {number:g}")
+        return number
+    if name == "n_samples":
+        number = _as_int(name, value, f"a whole number of rows from {MIN_SAMPLES}")
+        if not MIN_SAMPLES <= number <= MAX_SAMPLES:
+            raise ConfigError(
+                name, f"must be from {MIN_SAMPLES} to {MAX_SAMPLES:,}, got {number:,}"
+            )
+        return number
+    raise ConfigError(name, f"unknown dataset setting; known: {', '.join(_FIELD_NAMES)}")
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Raw:
+    """Unsplit data as read: all rows, or a train and a test part from two files."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    description: str
+    path: str | None = None  # the train CSV, for messages
+    X_test: np.ndarray | None = None  # set when a separate test file was given
+    y_test: np.ndarray | None = None
+
+
+@lru_cache(maxsize=len(BUNDLED_NAMES))
+def _bundled(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    # The loaders read CSVs shipped inside scikit-learn (no network); cached because
+    # builtin_infos() and repeated runs ask again. Read-only so no caller can alter it.
+    from sklearn import datasets as sk
+
+    loader = {
+        "iris": sk.load_iris,
+        "wine": sk.load_wine,
+        "breast_cancer": sk.load_breast_cancer,
+        "digits": sk.load_digits,
+    }[name]
+    bunch = loader()
+    X = np.ascontiguousarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target, dtype=np.int64)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y, tuple(str(n) for n in bunch.feature_names)
+
+
+def _load_raw(spec: DatasetSpec) -> _Raw:
+    if spec.name in BUNDLED_NAMES:
+        X, y, names = _bundled(spec.name)
+        return _Raw(spec.name, X, y, list(names), _BUNDLED_DESCRIPTIONS[spec.name])
+    if spec.name is not None:
+        X, y = synthetic.generate(spec.name, spec.n_samples, spec.noise, spec.split_seed)
+        description = (
+            f"{synthetic.DESCRIPTIONS[spec.name]} (noise={spec.noise:g}, "
+            f"n={spec.n_samples}, seed={spec.split_seed})"
+        )
+        return _Raw(spec.name, X, y, list(synthetic.FEATURE_NAMES), description)
+    return _load_csv(spec)
+
+
+def _load_csv(spec: DatasetSpec) -> _Raw:
+    assert spec.train is not None  # guaranteed by validate()
+    train = read_csv(spec.train, spec.target)
+    test = None
+    if spec.test is not None:
+        test = read_csv(
+            spec.test, train.target, expected_header=train.header, expected_from=spec.train
+        )
+    if test is None:
+        (y,) = convert_labels(train.labels)
+        y_test = None
+    else:
+        y, y_test = convert_labels(train.labels, test.labels)
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise DataError(
+            f"the target has only one class ({classes[0].item()!r}); need at least 2 classes"
+            " (is the right column the target? use --target NAME)",
+            path=spec.train,
+            column=train.target,
+        )
+    if test is not None and y_test is not None:
+        unseen = ~np.isin(y_test, classes)
+        if unseen.any():
+            first = int(np.argmax(unseen))
+            raise DataError(
+                f"test file has class {y_test[first].item()!r} not in the train file "
+                f"{spec.train}; classes there: {_join_labels(classes)}",
+                path=spec.test,
+                row=test.rows[first],
+                column=test.target,
+            )
+    where = f"{len(train.rows)} rows"
+    if test is not None and spec.test is not None:
+        where += f" + {len(test.rows)} test rows in {os.path.basename(spec.test)}"
+    description = (
+        f"CSV {os.path.basename(spec.train)}: {where}, {len(train.feature_names)} "
+        f"features, target {train.target!r}"
+    )
+    return _Raw(
+        name=os.path.basename(spec.train),
+        X=train.X,
+        y=y,
+        feature_names=train.feature_names,
+        description=description,
+        path=spec.train,
+        X_test=None if test is None else test.X,
+        y_test=y_test,
+    )
+
+
+def _join_labels(labels: np.ndarray, limit: int = 10) -> str:
+    shown = [str(label) for label in labels.tolist()[:limit]]
+    return ", ".join(shown) + (", ..." if labels.size > limit else "")
+
+
+def _info(raw: _Raw) -> DatasetInfo:
+    y_all = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
+    labels, counts = np.unique(y_all, return_counts=True)
+    n_rows = raw.X.shape[0] + (0 if raw.X_test is None else raw.X_test.shape[0])
+    return DatasetInfo(
+        name=raw.name,
+        n_rows=n_rows,
+        n_features=raw.X.shape[1],
+        n_classes=int(labels.size),
+        class_counts={
+            str(k): int(c) for k, c in zip(labels.tolist(), counts.tolist(), strict=True)
+        },
+        feature_names=list(raw.feature_names),
+        description=raw.description,
+    )
+
+
+def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
+    labels, counts = np.unique(raw.y, return_counts=True)
+    n_rows, n_classes = int(raw.y.size), int(labels.size)
+    # Check what stratified train_test_split needs, to say it in the user's terms.
+    n_test = math.ceil(spec.test_size * n_rows)
+    n_train = n_rows - n_test
+    problem = ""
+    if counts.min() < 2:
+        rare = labels[int(np.argmin(counts))].item()
+        problem = f"need at least 2 rows of each class (class {rare!r} has {counts.min()})"
+    elif n_test < n_classes or n_train < n_classes:
+        problem = (
+            f"need at least {n_classes} train and {n_classes} test rows (one per class), "
+            f"test_size={spec.test_size:g} gives {n_train} and {n_test}; "
+            "add rows or change test_size"
+        )
+    if problem:
+        raise DataError(
+            f"too few rows to split: {n_rows} rows, {n_classes} classes; {problem}",
+            path=raw.path,
+        )
+    from sklearn.model_selection import train_test_split
+
+    try:
+        parts = train_test_split(
+            raw.X, raw.y, test_size=spec.test_size, random_state=spec.split_seed, stratify=raw.y
+        )
+    except ValueError as error:
+        raise DataError(
+            f"too few rows to split: {n_rows} rows, {n_classes} classes; {error}",
+            path=raw.path,
+        ) from None
+    return tuple(parts)
+
+
+def load_dataset(spec: DatasetSpec) -> Dataset:
+    """Load, split and scale the data ``spec`` names; raises :class:`DataError` (or
+    :class:`ConfigError` for an invalid spec field)."""
+    spec = spec.validate()
+    raw = _load_raw(spec)
+    if raw.X_test is None or raw.y_test is None:
+        X_train, X_test, y_train, y_test = _split(raw, spec)
+    else:
+        X_train, X_test, y_train, y_test = raw.X, raw.X_test, raw.y, raw.y_test
+    X_train = np.array(X_train, dtype=np.float64, order="C")  # own copies, writeable
+    X_test = np.array(X_test, dtype=np.float64, order="C")
+    mean = scale = None
+    if spec.scale:
+        from sklearn.preprocessing import StandardScaler
+
+        # Fit on the train part only, so nothing about the test rows leaks into training.
+        scaler = StandardScaler().fit(X_train)
+        X_train = scaler.transform(X_train)
+        X_test = scaler.transform(X_test)
+        mean, scale = scaler.mean_.copy(), scaler.scale_.copy()
+    return Dataset(
+        spec=spec,
+        X_train=X_train,
+        X_test=X_test,
+        y_train=np.asarray(y_train).copy(),
+        y_test=np.asarray(y_test).copy(),
+        feature_names=list(raw.feature_names),
+        classes=np.unique(y_train).tolist(),
+        info=_info(raw),
+        scaler_mean=mean,
+        scaler_scale=scale,
+    )
+
+
+def describe(spec: DatasetSpec) -> DatasetInfo:
+    """Rows, features, classes and their balance, without splitting; raises DataError."""
+    return _info(_load_raw(spec.validate()))
+
+
+def builtin_infos() -> list[DatasetInfo]:
+    """Every built-in dataset (synthetic ones with the default noise and size)."""
+    return [describe(DatasetSpec(name=name)) for name in BUILTIN_NAMES]

@@ -1,0 +1,293 @@
+"""Where runs execute: a local process pool, or in-process for tests and debugging.
+
+Both implement :class:`Executor`: ``submit`` a :class:`RunRequest` with a progress
+callback, get a :class:`RunHandle` back, ``stop`` it (cancel or prune) between epochs.
+Progress callbacks run on a thread of the executor, never the caller's.
+
+Why processes: two MLP trainings in two threads take as long as one after the other
+(the GIL) and make the caller's event loop lag; in two processes they take the time
+of one. The pool uses ``forkserver`` (never plain ``fork`` of a threaded process) and
+must be started before a Textual app runs: Textual replaces ``sys.stderr`` with an
+object whose ``fileno()`` is -1, which multiprocessing then fails to pass on
+(``bad value(s) in fds_to_keep``). :meth:`ProcessExecutor.start` does all of it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, Protocol
+
+from core.results import EpochPoint
+from core.worker import RunOutcome, RunRequest
+
+#: Called on an executor thread with each epoch of a run. A returned string prunes
+#: the run with that reason (the worker stops after the epoch it is in).
+OnEpoch = Callable[[int, EpochPoint], "str | None"]
+
+_STOP_CODES = {1: "cancelled", 2: "pruned"}
+_STOP_SLOTS = 1024
+
+
+class RunHandle:
+    """A submitted run: its future outcome and a way to stop it."""
+
+    def __init__(self, run_id: int, future: Future, stopper: Callable[[int, str, str], None]):
+        self.run_id = run_id
+        self.future = future
+        self._stopper = stopper
+        self.recorded = threading.Event()  # set by a Runner once the outcome is stored
+
+    def stop(self, status: str = "cancelled", reason: str = "") -> None:
+        """Ask the run to end after its current epoch as ``cancelled`` or ``pruned``."""
+        self._stopper(self.run_id, status, reason or status)
+
+    def cancel(self) -> None:
+        self.stop("cancelled", "cancelled by the user")
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def result(self, timeout: float | None = None) -> RunOutcome:
+        return self.future.result(timeout)
+
+
+class Executor(Protocol):
+    """Runs :class:`RunRequest` objects somewhere and reports their epochs."""
+
+    workers: int
+
+    def submit(self, request: RunRequest, on_epoch: OnEpoch | None = None) -> RunHandle: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+def default_workers() -> int:
+    """One worker per CPU core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InlineExecutor:
+    """Runs in this process, on ``workers`` threads. For tests and debugging: the
+    GIL makes parallel runs here no faster than sequential ones."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="perceptune-run")
+        self._stops: dict[int, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, request: RunRequest, on_epoch: OnEpoch | None = None) -> RunHandle:
+        from core.worker import execute_run
+
+        def stop_signal(run_id: int) -> tuple[str, str] | None:
+            with self._lock:
+                return self._stops.get(run_id)
+
+        future = self._pool.submit(execute_run, request, on_epoch, stop_signal)
+        return RunHandle(request.run_id, future, self._stop)
+
+    def _stop(self, run_id: int, status: str, reason: str) -> None:
+        with self._lock:
+            self._stops[run_id] = (status, reason)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+# --- process pool -------------------------------------------------------------------
+
+# Set in each worker process by the pool initializer.
+_worker_progress: Any = None
+_worker_stops: Any = None
+
+
+def _init_worker(progress: Any, stops: Any) -> None:
+    import numpy as np
+
+    global _worker_progress, _worker_stops
+    _worker_progress = progress
+    _worker_stops = np.frombuffer(stops, dtype=np.int64).reshape(-1, 2)
+
+
+def _worker_stop_signal(run_id: int) -> tuple[str, str] | None:
+    # The shared array holds (run_id, code) rows; a vectorised scan costs microseconds,
+    # far less than an epoch.
+    import numpy as np
+
+    rows = np.flatnonzero(_worker_stops[:, 0] == run_id)
+    for row in rows[::-1]:
+        code = int(_worker_stops[row, 1])
+        if code:
+            return _STOP_CODES.get(code, "cancelled"), ""
+    return None
+
+
+def _worker_progress_sink(run_id: int, point: EpochPoint) -> None:
+    _worker_progress.put((run_id, point))
+
+
+def _run_in_worker(request: RunRequest) -> RunOutcome:
+    from core.worker import execute_run
+
+    return execute_run(request, _worker_progress_sink, _worker_stop_signal)
+
+
+class ProcessExecutor:
+    """A local pool of ``workers`` processes with per-epoch progress streamed back."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._context = _pool_context()
+        # SimpleQueue writes synchronously: a worker's last epoch is in the pipe before
+        # its result is sent, so the end-of-run sentinel below always comes after it.
+        self._progress = self._context.SimpleQueue()
+        self._stops = self._context.Array("q", 2 * _STOP_SLOTS, lock=False)
+        self._stop_next = 0
+        self._reasons: dict[int, tuple[str, str]] = {}
+        self._callbacks: dict[int, OnEpoch] = {}
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._listener: threading.Thread | None = None
+        self._closed = False
+
+    def start(self, warm: bool = False, wait: bool = False) -> ProcessExecutor:
+        """Start the pool's helper processes (forkserver, resource tracker) and the
+        progress listener. Call before a Textual app runs.
+
+        With ``warm`` every worker process starts now, in the background, so the first
+        runs do not wait for scikit-learn to import; with ``wait`` this blocks until
+        they are ready.
+        """
+        if self._pool is not None:
+            return self
+        if self._context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=_init_worker,
+            initargs=(self._progress, self._stops),
+        )
+        self._listener = threading.Thread(
+            target=self._listen, name="perceptune-progress", daemon=True
+        )
+        self._listener.start()
+        if warm or wait:
+            from core.worker import preload
+
+            warmups = [self._pool.submit(preload) for _ in range(self.workers)]
+            if wait:
+                for future in warmups:
+                    future.result()
+        return self
+
+    def submit(self, request: RunRequest, on_epoch: OnEpoch | None = None) -> RunHandle:
+        self.start(warm=False)
+        assert self._pool is not None
+        with self._lock:
+            if on_epoch is not None:
+                self._callbacks[request.run_id] = on_epoch
+        inner = self._pool.submit(_run_in_worker, request)
+        outer: Future = Future()
+        inner.add_done_callback(lambda done: self._finished(request.run_id, done, outer))
+        return RunHandle(request.run_id, outer, self._stop)
+
+    def _finished(self, run_id: int, inner: Future, outer: Future) -> None:
+        # The listener may not have read the worker's last epochs yet: a sentinel in the
+        # same pipe drops the callback only after them.
+        self._progress.put((run_id, None))
+        error = inner.exception()
+        if error is not None:
+            outer.set_exception(error)
+            return
+        outcome: RunOutcome = inner.result()
+        given = self.stop_reason(run_id)
+        if given is not None and outcome.status == given[0] and not outcome.stop_reason:
+            outcome.stop_reason = f"{given[1]} (after epoch {outcome.n_epochs})"
+        outer.set_result(outcome)
+
+    def _stop(self, run_id: int, status: str, reason: str) -> None:
+        code = next(c for c, s in _STOP_CODES.items() if s == status)
+        with self._lock:
+            self._reasons[run_id] = (status, reason)
+            slot = self._stop_next % _STOP_SLOTS
+            self._stop_next += 1
+            self._stops[2 * slot + 1] = 0
+            self._stops[2 * slot] = run_id
+            self._stops[2 * slot + 1] = code
+
+    def stop_reason(self, run_id: int) -> tuple[str, str] | None:
+        """The status and reason a caller gave when it stopped ``run_id``."""
+        with self._lock:
+            return self._reasons.get(run_id)
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                item = self._progress.get()
+            except (EOFError, OSError):
+                return
+            if item is None:
+                return
+            run_id, point = item
+            if point is None:
+                with self._lock:
+                    self._callbacks.pop(run_id, None)
+                continue
+            with self._lock:
+                callback = self._callbacks.get(run_id)
+            if callback is None:
+                continue
+            try:
+                verdict = callback(run_id, point)
+            except Exception as error:  # a caller's bug must not kill the listener
+                print(f"perceptune: progress callback failed: {error!r}", file=sys.stderr)
+                continue
+            if verdict:
+                self._stop(run_id, "pruned", str(verdict))
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._pool is not None:
+            for run_id in list(self._callbacks):
+                self._stop(run_id, "cancelled", "shut down")
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._progress.put(None)
+        if self._listener is not None and wait:
+            self._listener.join(timeout=5)
+
+
+def _pool_context() -> Any:
+    # forkserver: workers fork from a clean single-threaded server that has already
+    # imported scikit-learn, so they start in milliseconds and inherit no threads.
+    if sys.platform.startswith("linux"):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["core.worker"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def make_executor(kind: str = "process", workers: int | None = None) -> Executor:
+    """``process`` (default) or ``inline``."""
+    if kind == "inline":
+        return InlineExecutor(workers or 1)
+    if kind == "process":
+        return ProcessExecutor(workers)
+    from core.errors import InputError
+
+    raise InputError(f"unknown executor {kind!r}; choose process or inline")

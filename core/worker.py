@@ -1,0 +1,135 @@
+"""What runs inside a worker: load the data (once per worker), train, diagnose.
+
+Executors call :func:`execute_run` in whatever process they use; it returns a
+picklable :class:`RunOutcome` and never raises for a run's own failure.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config import RunConfig
+from core.datasets import Dataset, DatasetSpec, load_dataset
+from core.diagnosis import diagnose
+from core.errors import PerceptuneError
+from core.results import EpochPoint, TrainResult
+
+#: Called with each epoch's point; a returned string stops the run as pruned.
+ProgressSink = Callable[[int, EpochPoint], "str | None"]
+#: Returns ``None`` to go on, or ``(status, reason)`` to stop the run now.
+StopSignal = Callable[[int], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """One run to execute: its store id, hyperparameters and data."""
+
+    run_id: int
+    config: RunConfig
+    dataset: DatasetSpec
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    """How a run ended, with its curve and verdict (``verdict`` is a dict)."""
+
+    run_id: int
+    status: str
+    curve: list[EpochPoint] = field(default_factory=list)
+    stop_reason: str = ""
+    error: str = ""
+    verdict: dict[str, Any] | None = None
+    duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def train_accuracy(self) -> float | None:
+        return self.curve[-1].train_accuracy if self.curve else None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.curve[-1].test_accuracy if self.curve else None
+
+    @property
+    def n_epochs(self) -> int:
+        return self.curve[-1].epoch if self.curve else 0
+
+
+_DATASET_CACHE: dict[DatasetSpec, Dataset] = {}
+_DATASET_CACHE_SIZE = 4
+
+
+def cached_dataset(spec: DatasetSpec) -> Dataset:
+    """Load ``spec`` once per process: a sweep reuses the same data for every run."""
+    data = _DATASET_CACHE.get(spec)
+    if data is None:
+        data = load_dataset(spec)
+        if len(_DATASET_CACHE) >= _DATASET_CACHE_SIZE:
+            _DATASET_CACHE.pop(next(iter(_DATASET_CACHE)))
+        _DATASET_CACHE[spec] = data
+    return data
+
+
+def execute_run(
+    request: RunRequest,
+    progress: ProgressSink | None = None,
+    stop_signal: StopSignal | None = None,
+    data: Dataset | None = None,
+) -> RunOutcome:
+    """Train ``request`` and diagnose it; every failure becomes a ``failed`` outcome."""
+    from core.training import train
+
+    run_id = request.run_id
+    stop_state: list[tuple[str, str]] = []
+
+    def on_epoch(point: EpochPoint) -> str | None:
+        if progress is not None:
+            return progress(run_id, point)
+        return None
+
+    def should_stop() -> bool:
+        if stop_signal is None:
+            return False
+        signal = stop_signal(run_id)
+        if signal is not None:
+            stop_state.append(signal)
+            return True
+        return False
+
+    try:
+        if data is None:
+            data = cached_dataset(request.dataset)
+        result: TrainResult = train(
+            request.config, data, on_epoch=on_epoch, should_stop=should_stop
+        )
+    except PerceptuneError as error:
+        return RunOutcome(run_id, "failed", error=str(error))
+    except Exception as error:  # a bug or an environment problem: keep the run's record
+        detail = traceback.format_exception_only(type(error), error)[-1].strip()
+        return RunOutcome(run_id, "failed", error=detail)
+    status, reason = result.status, result.stop_reason
+    if status == "cancelled" and stop_state:
+        status, given = stop_state[0]  # e.g. pruned by the caller, with its reason
+        reason = f"{given} (after epoch {result.n_epochs})" if given else ""
+    verdict = None
+    if status in ("done", "diverged", "pruned"):
+        verdict = diagnose(result.curve, data.baseline_accuracy, status).to_dict()
+    return RunOutcome(
+        run_id,
+        status,
+        curve=result.curve,
+        stop_reason=reason,
+        verdict=verdict,
+        duration_s=result.duration_s,
+        notes=result.notes,
+    )
+
+
+def preload() -> None:
+    """Import the heavy modules (scikit-learn) so forked workers start ready."""
+    import core.training
+
+    core.training._hooked_classifier_class()

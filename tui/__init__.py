@@ -1,0 +1,1 @@
+"""perceptune's Textual workbench: a thin layer over core."""
