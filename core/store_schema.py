@@ -1,0 +1,149 @@
+"""The run store's SQLite schema: its DDL, its version and the steps that migrate it.
+
+The schema version lives in ``PRAGMA user_version``; ``PRAGMA application_id`` marks
+the file as a perceptune store, so a foreign SQLite database is refused rather than
+written into. ``MIGRATIONS[i]`` takes a store from version ``i`` to ``i + 1``, so
+version 2 is one more function appended to the list, never an edit of an old step:
+a store written by any older perceptune walks every step it has not seen yet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import StoreError
+
+#: "PTUN" in ASCII: the application id stamped in the SQLite header of every store.
+APPLICATION_ID = 0x5054554E
+
+Migration = Callable[[sqlite3.Connection], None]
+
+# Version 1 = the initial schema. Kept verbatim forever: a v1 store is built by it.
+_V1_STATEMENTS = (
+    """
+    CREATE TABLE sweeps (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at  REAL NOT NULL,
+        name        TEXT NOT NULL DEFAULT '',
+        spec        TEXT NOT NULL,
+        status      TEXT NOT NULL
+    )
+    """,
+    # train/test accuracy, gap and duration are denormalised real columns (not JSON)
+    # so the history can sort and page 10k runs in SQL.
+    """
+    CREATE TABLE runs (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        status          TEXT NOT NULL,
+        params          TEXT NOT NULL,
+        dataset         TEXT NOT NULL,
+        label           TEXT NOT NULL DEFAULT '',
+        train_accuracy  REAL,
+        test_accuracy   REAL,
+        gap             REAL,
+        n_epochs        INTEGER NOT NULL DEFAULT 0,
+        verdict         TEXT,
+        stop_reason     TEXT NOT NULL DEFAULT '',
+        error           TEXT NOT NULL DEFAULT '',
+        created_at      REAL NOT NULL,
+        started_at      REAL,
+        finished_at     REAL,
+        duration        REAL,
+        owner_pid       INTEGER,
+        owner_host      TEXT,
+        heartbeat_at    REAL,
+        sweep_id        INTEGER REFERENCES sweeps(id),
+        point_key       TEXT,
+        UNIQUE (sweep_id, point_key)
+    )
+    """,
+    "CREATE INDEX runs_status ON runs(status)",
+    "CREATE INDEX runs_sweep ON runs(sweep_id)",
+    "CREATE INDEX runs_test_accuracy ON runs(test_accuracy)",
+    "CREATE INDEX runs_train_accuracy ON runs(train_accuracy)",
+    "CREATE INDEX runs_gap ON runs(gap)",
+    "CREATE INDEX runs_duration ON runs(duration)",
+    """
+    CREATE TABLE epochs (
+        run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch           INTEGER NOT NULL,
+        train_accuracy  REAL NOT NULL,
+        test_accuracy   REAL NOT NULL,
+        loss            REAL,
+        PRIMARY KEY (run_id, epoch)
+    ) WITHOUT ROWID
+    """,
+)
+
+
+def create_v1(conn: sqlite3.Connection) -> None:
+    """Version 0 -> 1: the initial schema."""
+    # One execute per statement: executescript() would COMMIT the caller's transaction.
+    for statement in _V1_STATEMENTS:
+        conn.execute(statement)
+
+
+#: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
+MIGRATIONS: list[Migration] = [create_v1]
+
+
+def latest_version() -> int:
+    """The newest schema version this code can read and write."""
+    return len(MIGRATIONS)
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return bool(row[0])
+
+
+def check_store(conn: sqlite3.Connection, path: Path) -> int:
+    """Return the file's schema version, or raise StoreError if it is not ours to open.
+
+    Version 0 means an empty database that :func:`migrate` may initialise.
+    """
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = _has_tables(conn)
+    except sqlite3.DatabaseError as exc:
+        # "file is not a database" (or encrypted / truncated header).
+        raise StoreError(f"{path} is not a perceptune store (not an SQLite database)") from exc
+    if app_id == 0 and version == 0 and not has_tables:
+        return 0
+    if app_id != APPLICATION_ID:
+        raise StoreError(
+            f"{path} is not a perceptune store (an SQLite database of another program)"
+        )
+    if version > latest_version():
+        raise StoreError(
+            f"store {path} was written by a newer perceptune "
+            f"(schema {version}, this one reads up to {latest_version()})"
+        )
+    return version
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the store up to :func:`latest_version`, all steps in one transaction.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Two processes may
+    open a fresh store at once: the version is re-read under the write lock, so the
+    second one finds the work done.
+    """
+    if check_store(conn, path) == latest_version():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = check_store(conn, path)
+        for step in MIGRATIONS[version:]:
+            step(conn)
+        # Header pragmas are part of the transaction: a failed step leaves version as it was.
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {latest_version()}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # some errors (disk full) already rolled back
+            conn.execute("ROLLBACK")
+        raise
