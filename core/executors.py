@@ -274,10 +274,11 @@ class ProcessExecutor:
 
 def _pool_context() -> Any:
     # forkserver: workers fork from a clean single-threaded server that has already
-    # imported scikit-learn, so they start in milliseconds and inherit no threads.
+    # imported scikit-learn (core/preload.py), so they start in milliseconds and
+    # inherit no threads.
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["core.worker"])
+        context.set_forkserver_preload(["core.preload"])
         return context
     return multiprocessing.get_context("spawn")
 

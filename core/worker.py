@@ -129,7 +129,5 @@ def execute_run(
 
 
 def preload() -> None:
-    """Import the heavy modules (scikit-learn) so forked workers start ready."""
-    import core.training
-
-    core.training._hooked_classifier_class()
+    """Import the heavy modules (scikit-learn) in this worker, if not done yet."""
+    import core.preload  # noqa: F401
