@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 #: string as the reason.
 EpochCallback = Callable[[EpochPoint], "str | None"]
 StopCheck = Callable[[], bool]
+#: Called after every epoch with ``(epoch, coefs, intercepts)``: copies of the weights
+#: ``fit(max_iter=epoch)`` would return (with early stopping, the best so far).
+WeightsCallback = Callable[[int, list[np.ndarray], list[np.ndarray]], None]
 
 _HOOKED_METHOD = "_update_no_improvement_count"
 _HOOK_PARAMETERS = ["self", "early_stopping", "X", "y", "sample_weight"]
@@ -97,6 +100,7 @@ def train(
     on_epoch: EpochCallback | None = None,
     should_stop: StopCheck | None = None,
     keep_model: bool = False,
+    on_weights: WeightsCallback | None = None,
 ) -> TrainResult:
     """Fit ``config`` on ``data`` and record train/test accuracy and loss per epoch.
 
@@ -105,6 +109,7 @@ def train(
     when it returns True the run ends as ``cancelled`` with the epochs done so far.
     Divergence (a non-finite loss or weights) ends the run as ``diverged``.
     With ``keep_model`` the fitted estimator is returned in ``result.model``.
+    ``on_weights`` (tests, debugging) gets copies of each epoch's weights.
     """
     classes = np.unique(data.y_train)
     check_network_size(config.layers, data.X_train.shape[1], len(classes))
@@ -140,6 +145,8 @@ def train(
             last_best[0], last_best[1] = fitting._best_coefs, (train_acc, test_acc)
         point = EpochPoint(epoch, train_acc, test_acc, loss)
         curve.append(point)
+        if on_weights is not None:
+            _send_weights(on_weights, epoch, fitting)
         if on_epoch is not None:
             verdict = on_epoch(point)
             if verdict:
@@ -172,6 +179,8 @@ def train(
         point = EpochPoint(int(model.n_iter_), train_acc, test_acc, loss)
         curve.append(point)
         result.notes.append("lbfgs has no epochs: the curve holds its final point only")
+        if on_weights is not None:
+            _send_weights(on_weights, point.epoch, model)
         if on_epoch is not None:
             on_epoch(point)
     if keep_model and result.status != "diverged":
@@ -184,6 +193,11 @@ def _final_weights(model: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     if model.early_stopping and getattr(model, "_best_coefs", None) is not None:
         return model._best_coefs, model._best_intercepts
     return model.coefs_, model.intercepts_
+
+
+def _send_weights(on_weights: WeightsCallback, epoch: int, model: Any) -> None:
+    coefs, intercepts = _final_weights(model)
+    on_weights(epoch, [c.copy() for c in coefs], [b.copy() for b in intercepts])
 
 
 def _weights_finite(model: Any) -> bool:

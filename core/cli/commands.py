@@ -90,7 +90,8 @@ def record_json(record, curve=None) -> dict[str, Any]:
         "train_accuracy": record.train_accuracy,
         "test_accuracy": record.test_accuracy,
         "n_epochs": record.n_epochs,
-        "verdict": record.verdict,
+        "verdict": (record.verdict or {}).get("verdict"),
+        "diagnosis": record.verdict,  # the verdict's summary and the numbers behind it
         "stop_reason": record.stop_reason,
         "error": record.error,
         "duration_s": record.duration_s,
