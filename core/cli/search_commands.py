@@ -1,0 +1,396 @@
+"""The search subcommands: ``sweep FILE``, ``resume``, ``leaderboard SWEEP_ID``, ``sweeps``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from core.cli.commands import fmt, open_store
+from core.cli.parser import _add_store, add_executor_flags
+from core.errors import InputError
+
+#: Leaderboard rows the human output shows.
+TOP_ROWS = 10
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the search subcommands to the ``perceptune`` parser."""
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a sweep file (grid, random or tpe search) with a progress bar",
+        description="Run the sweep a TOML file describes; every point is a stored run.",
+    )
+    sweep.add_argument("file", metavar="FILE", help="sweep file (TOML)")
+    _add_store(sweep)
+    _add_workers(sweep)
+    add_executor_flags(sweep)
+    sweep.set_defaults(executor=None)  # None: the file's [search] executor
+    sweep.add_argument("--json", action="store_true", help="print one JSON object per point")
+    sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=cmd_sweep)
+
+    resume = sub.add_parser(
+        "resume", help="finish every unfinished sweep and interrupted run in the store"
+    )
+    _add_store(resume)
+    _add_workers(resume)
+    add_executor_flags(resume)
+    resume.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    resume.set_defaults(handler=cmd_resume)
+
+    board = sub.add_parser(
+        "leaderboard", help="a sweep's points by test accuracy, and its best configuration"
+    )
+    board.add_argument("sweep_id", metavar="SWEEP_ID")
+    _add_store(board)
+    kind = board.add_mutually_exclusive_group()
+    kind.add_argument("--csv", action="store_true", help="every point as CSV")
+    kind.add_argument("--json", action="store_true", help="every point as a JSON list")
+    kind.add_argument(
+        "--python", action="store_true", help="the best run as a standalone Python script"
+    )
+    board.add_argument(
+        "--limit", type=_positive_int, default=TOP_ROWS, help=f"rows shown (default {TOP_ROWS})"
+    )
+    board.set_defaults(handler=cmd_leaderboard)
+
+    sweeps = sub.add_parser("sweeps", help="list the stored sweeps")
+    _add_store(sweeps)
+    sweeps.add_argument("--json", action="store_true", help="print a JSON list")
+    sweeps.set_defaults(handler=cmd_sweeps)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _add_workers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive_int,
+        default=None,
+        help="runs trained at once (default: the file's, else one per CPU core)",
+    )
+
+
+# --- sweep ------------------------------------------------------------------------
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from core.search.engine import run_sweep
+    from core.search.sweepfile import load_sweep
+
+    started = time.monotonic()
+    spec = load_sweep(args.file)
+    _check_data(spec, args.file)
+    store = open_store(args.store)
+    executor = _executor(
+        args.executor or spec.executor,
+        args.workers or spec.workers,
+        getattr(args, "scheduler", None) or spec.scheduler,
+    )
+    bar = _SweepBar(spec.n_points(), quiet=args.quiet)
+    sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
+    try:
+        run_sweep(store, spec, executor, on_progress=bar.update, sweep_id=sweep_id)
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"perceptune: sweep {sweep_id} interrupted; `perceptune resume --store "
+            f"{args.store}` finishes it",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        bar.close()
+        executor.shutdown()
+    elapsed = time.monotonic() - started
+    records = store.list_runs(sweep_id=sweep_id)
+    failed = [r for r in records if r.status == "failed"]
+    if args.json:
+        print(json.dumps([_point_json(r) for r in records]))
+    else:
+        _print_summary(store, sweep_id, spec.strategy, elapsed, args.store)
+    store.close()
+    if failed:
+        print(
+            f"perceptune: {len(failed)} of {len(records)} points failed "
+            f"(first: run {failed[0].id}: {failed[0].error})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _check_data(spec: Any, source: str) -> None:
+    """Bad data or a network too large for it fails now, before anything is stored."""
+    from core.cli.commands import _BUILTIN_MAX_SHAPE
+    from core.config import check_network_size
+    from core.errors import ConfigError
+
+    shape = _BUILTIN_MAX_SHAPE
+    if spec.dataset.train is not None:
+        from core.datasets import describe
+
+        info = describe(spec.dataset)
+        shape = (info.n_features, info.n_classes)
+    if spec.strategy == "tpe":
+        return  # each asked point is checked by the worker
+    try:
+        for point in spec.points():
+            check_network_size(spec.config(point).layers, *shape)
+    except ConfigError as error:
+        raise InputError(f"{source}: [space].{error.field}: {error.message}") from None
+
+
+def _executor(kind: str, workers: int | None, scheduler: str | None) -> Any:
+    from core.executors import make_executor
+
+    extra = {"scheduler": scheduler} if scheduler else {}
+    executor = make_executor(kind, workers, **extra)
+    start = getattr(executor, "start", None)
+    if start is not None:
+        # Workers import scikit-learn while this process stores the sweep's points.
+        start(warm=True)
+    return executor
+
+
+def _point_json(record: Any) -> dict[str, Any]:
+    return {
+        "run_id": record.id,
+        "params": record.params,
+        "train_accuracy": record.train_accuracy,
+        "test_accuracy": record.test_accuracy,
+        "status": record.status,
+        "verdict": record.verdict,
+        "n_epochs": record.n_epochs,
+        "stop_reason": record.stop_reason,
+        "sweep_id": record.sweep_id,
+    }
+
+
+def _print_summary(store: Any, sweep_id: int, strategy: str, elapsed: float, path: str) -> None:
+    from core.search.results import best_run, leaderboard
+
+    rows = leaderboard(store, sweep_id)
+    names = list(rows[0].point) if rows else []
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    states = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"Sweep {sweep_id}: {strategy}, {len(rows)} points ({states}) in {elapsed:.1f} s")
+    _print_rows(rows[:TOP_ROWS])
+    best = best_run(store, sweep_id)
+    if best is None:
+        print("No point finished.")
+    else:
+        print(
+            f"Best: run {best.id}, test {fmt(best.test_accuracy)}, train "
+            f"{fmt(best.train_accuracy)}: {_flags(best.params, names)}"
+        )
+    print(f"Stored in {path}: perceptune leaderboard {sweep_id} --store {path}")
+
+
+def _print_rows(rows: list[Any]) -> None:
+    print(
+        f"{'rank':>4} {'run':>5}  {'status':<8} {'train':>6} {'test':>6} {'gap':>6}  "
+        f"{'verdict':<12} params"
+    )
+    for row in rows:
+        gap = fmt(row.gap) if row.gap is not None else "-"
+        print(
+            f"{row.rank:>4} {row.run_id:>5}  {row.status:<8} {fmt(row.train_accuracy):>6} "
+            f"{fmt(row.test_accuracy):>6} {gap:>6}  {row.verdict:<12} {row.point_text()}"
+        )
+
+
+def _flags(params: dict[str, Any], names: list[str]) -> str:
+    """The best config as ``perceptune run`` flags: ``names`` (the searched ones), then
+    every other value that differs from the defaults."""
+    from core.config import RunConfig, field_text
+
+    config = RunConfig.from_mapping(params)
+    shown = [*names, *(n for n in config.changed_fields() if n not in names)]
+    parts = []
+    for name in shown:
+        text = field_text(config, name)
+        flag = "--" + name.replace("_", "-")
+        if isinstance(getattr(config, name), bool):
+            parts.append(flag if getattr(config, name) else f"--no-{flag[2:]}")
+        else:
+            parts.append(f"{flag} {text or 'none'}")
+    return " ".join(parts) or "(the defaults)"
+
+
+class _SweepBar:
+    """Progress on stderr: points done / total, best so far, ETA."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        from core.cli.progress import ProgressBar
+
+        self.bar = None if quiet else ProgressBar(max(1, total))
+
+    def update(self, progress: Any) -> None:
+        if self.bar is None:
+            return
+        self.bar.total = max(1, progress.total)
+        text = f"best {fmt(progress.best_test_accuracy)}"
+        if progress.eta_s is not None:
+            text += f"  ETA {_duration(progress.eta_s)}"
+        self.bar.update(progress.done, text)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+# --- resume -----------------------------------------------------------------------
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from core.search.engine import pending_work, resume
+    from core.search.results import best_run
+
+    store = open_store(args.store, must_exist=True)
+    sweeps, interrupted = pending_work(store)
+    if not sweeps and not interrupted:
+        print(f"Nothing to resume in {args.store}.")
+        return 0
+    executor = _executor(args.executor, args.workers, getattr(args, "scheduler", None))
+    bar = _SweepBar(1, quiet=args.quiet)
+
+    def on_sweep(sweep_id: int, spec: Any) -> None:
+        bar.close()
+        print(f"Resuming sweep {sweep_id} ({spec.name or spec.strategy})", file=sys.stderr)
+
+    try:
+        report = resume(store, executor, on_progress=bar.update, on_sweep=on_sweep)
+    finally:
+        bar.close()
+        executor.shutdown()
+    for sweep_id in report.sweeps:
+        records = store.list_runs(sweep_id=sweep_id)
+        best = best_run(store, sweep_id)
+        best_text = "" if best is None else f"; best run {best.id}, test {fmt(best.test_accuracy)}"
+        print(f"Sweep {sweep_id}: done, {len(records)} points{best_text}")
+    if report.runs:
+        ids = ", ".join(str(i) for i in report.runs)
+        print(f"Reran {len(report.runs)} interrupted run(s): {ids}")
+    for reason in report.skipped:
+        print(f"Skipped: {reason}", file=sys.stderr)
+    store.close()
+    return 0
+
+
+# --- leaderboard, sweeps ----------------------------------------------------------------
+
+
+def _sweep_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"SWEEP_ID must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise InputError(f"SWEEP_ID must be 1 or more, got {value}")
+    return value
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from core.search.results import best_run, best_script, leaderboard, leaderboard_csv
+
+    sweep_id = _sweep_id(args.sweep_id)
+    store = open_store(args.store, must_exist=True)
+    if args.python:
+        sys.stdout.write(best_script(store, sweep_id))
+        return 0
+    rows = leaderboard(store, sweep_id)
+    if args.csv:
+        sys.stdout.write(leaderboard_csv(rows))
+        return 0
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "rank": row.rank,
+                        "run_id": row.run_id,
+                        "status": row.status,
+                        "train_accuracy": row.train_accuracy,
+                        "test_accuracy": row.test_accuracy,
+                        "gap": row.gap,
+                        "verdict": row.verdict,
+                        "n_epochs": row.n_epochs,
+                        "point": row.point,
+                        "params": row.params,
+                    }
+                    for row in rows
+                ]
+            )
+        )
+        return 0
+    sweep = store.get_sweep(sweep_id)
+    print(f"Sweep {sweep_id} ({sweep['name'] or 'unnamed'}): {sweep['status']}, {len(rows)} points")
+    _print_rows(rows[: args.limit])
+    best = best_run(store, sweep_id)
+    if best is not None:
+        names = list(rows[0].point) if rows else []
+        print(f"Best: run {best.id}, test {fmt(best.test_accuracy)}: {_flags(best.params, names)}")
+    return 0
+
+
+def cmd_sweeps(args: argparse.Namespace) -> int:
+    from core.search.results import best_run
+
+    store = open_store(args.store, must_exist=True)
+    items = []
+    for sweep in store.list_sweeps():
+        records = store.list_runs(sweep_id=sweep["id"])
+        best = best_run(store, sweep["id"])
+        finished = sum(r.status in ("done", "pruned", "diverged", "failed") for r in records)
+        items.append(
+            {
+                "id": sweep["id"],
+                "name": sweep["name"],
+                "status": sweep["status"],
+                "strategy": sweep["spec"].get("search", {}).get("strategy", "?"),
+                "points": len(records),
+                "finished": finished,
+                "best_run_id": None if best is None else best.id,
+                "best_test_accuracy": None if best is None else best.test_accuracy,
+            }
+        )
+    if args.json:
+        print(json.dumps(items))
+        return 0
+    if not items:
+        print(f"no sweeps in {args.store}")
+        return 0
+    print(f"{'id':>4}  {'status':<11} {'strategy':<8} {'points':>11}  {'best':>6}  name")
+    for item in items:
+        points = f"{item['finished']}/{item['points']}"
+        print(
+            f"{item['id']:>4}  {item['status']:<11} {item['strategy']:<8} {points:>11}  "
+            f"{fmt(item['best_test_accuracy']):>6}  {item['name']}"
+        )
+    return 0

@@ -1,0 +1,546 @@
+"""Running a sweep: every point a stored run, trained through the Runner, pruned on
+the way, and resumable after any crash.
+
+How a grid or random sweep runs:
+
+1. The sweep and every point are stored before anything trains: a run per point,
+   ``queued``, with a stable ``point_key`` (the JSON of its whole config, sorted), so
+   the store always knows what is left to do.
+2. Points equal but for ``epochs`` form a group (:mod:`core.search.epochs`): only the
+   longest trains; the others are its curve cut short, stored as their own runs
+   (status, curve, verdict) as soon as it ends.
+3. At most ``executor.workers`` runs train at once, the most expensive first so the
+   last one to finish is a short one. The pruner sees every epoch on the executor's
+   progress thread and may stop a run there.
+
+A TPE sweep asks Optuna for ``workers`` points at a time and tells it their results
+in the order asked, once all of the batch are done: the points then depend only on
+the seed and the scores, never on which run finished first.
+
+:func:`resume` finishes what a killed process left: points whose run finished are
+skipped, interrupted, cancelled and queued ones are trained (again, from epoch 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.config import RunConfig, parse_field
+from core.diagnosis import diagnose
+from core.errors import InputError
+from core.results import EpochPoint
+from core.runner import Runner
+from core.search.epochs import Group, derive, group_points
+from core.search.pruning import make_pruner
+from core.search.sweepfile import SweepSpec
+from core.worker import RunOutcome
+
+if TYPE_CHECKING:
+    from core.executors import Executor
+    from core.store import RunRecord, RunStore
+
+#: Statuses of a point that a resumed sweep does not run again.
+POINT_FINISHED = ("done", "pruned", "diverged", "failed")
+#: Sweep statuses :func:`resume` picks up.
+UNFINISHED_SWEEPS = ("running", "interrupted")
+#: Asks per wanted TPE point before a small space is taken as exhausted.
+MAX_ASKS_PER_TRIAL = 20
+#: Seconds between progress reports driven by epochs (points always report).
+PROGRESS_INTERVAL_S = 0.2
+#: Seconds to wait for stopped runs to be recorded when a sweep is interrupted.
+INTERRUPT_WAIT_S = 10.0
+
+
+def point_key(config: RunConfig) -> str:
+    """The stable key of a point: its whole config as sorted, compact JSON."""
+    return json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class SweepProgress:
+    """Where a sweep stands, for a progress bar."""
+
+    sweep_id: int
+    done: int  # points finished (trained or read off a curve)
+    total: int
+    running: int
+    best_test_accuracy: float | None = None
+    best_run_id: int | None = None
+    eta_s: float | None = None  # None until there is something to extrapolate from
+
+
+ProgressCallback = Callable[[SweepProgress], None]
+
+
+@dataclass(slots=True)
+class _Job:
+    """One run to train, and the points read off its curve when it ends."""
+
+    run_id: int
+    max_epochs: int
+    cost: float
+    derived: list[tuple[int, int]] = field(default_factory=list)  # (run id, epochs)
+
+
+def _cost(config: RunConfig) -> float:
+    # Relative training time: epochs x weights (data width unknown here; 32 is typical).
+    units = [32, *config.layers, 10]
+    return config.epochs * sum(a * b for a, b in zip(units, units[1:]))
+
+
+class SweepEngine:
+    """Runs one stored sweep to its end.
+
+    Parameters
+    ----------
+    store : RunStore
+        Where the sweep, its runs and their epochs are written.
+    executor : Executor
+        Where runs train; its ``workers`` is how many run at once.
+    spec : SweepSpec
+        The sweep (validated).
+    sweep_id : int
+        The stored sweep (:meth:`RunStore.create_sweep`).
+    on_progress : callable, optional
+        Called with a :class:`SweepProgress` after every point and, at most every
+        ``PROGRESS_INTERVAL_S``, during training (on an executor thread then).
+    """
+
+    def __init__(
+        self,
+        store: RunStore,
+        executor: Executor,
+        spec: SweepSpec,
+        sweep_id: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.spec = spec
+        self.sweep_id = sweep_id
+        self.runner = Runner(store, executor)
+        self.workers = max(1, int(getattr(executor, "workers", 1) or 1))
+        self.pruner = make_pruner(spec.prune, spec.pruner_min_epochs(), spec.prune_eta)
+        self.on_progress = on_progress
+        self._outcomes: queue.Queue[RunOutcome] = queue.Queue()
+        self._lock = threading.Lock()
+        self._active: dict[int, _Job] = {}
+        self._baseline: float | None = None
+        self._first_epoch: float | None = None
+        self._last_report = 0.0
+        self._total = 0
+        self._done = 0
+        self._best: tuple[float, int] | None = None
+        self._epochs_left = 0  # epochs still to train in the jobs not finished
+        self._epochs_done = 0  # epochs trained by this process
+        self._epochs_at: dict[int, int] = {}  # run in flight -> its last epoch
+        self._trained_points = 0  # runs this process trained to their end
+
+    # -- entry point ------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Train every unfinished point, then mark the sweep ``done``."""
+        try:
+            if self.spec.strategy == "tpe":
+                self._run_tpe()
+            else:
+                self._run_points()
+        finally:
+            self.runner.close()
+        self.store.set_sweep_status(self.sweep_id, "done")
+
+    # -- grid and random ----------------------------------------------------------------
+
+    def _run_points(self) -> None:
+        configs = [self.spec.config(point) for point in self.spec.points()]
+        records = self.store.sweep_runs(self.sweep_id)
+        run_ids = [self._stored_run(config, records) for config in configs]
+        statuses = {r.id: r.status for r in records.values()}
+        self._total = len(configs)
+        jobs: list[_Job] = []
+        earlier: list[tuple[int, int, str]] = []
+        for group in group_points(configs):
+            job = self._job(group, configs, run_ids)
+            # Points finished in an earlier attempt are never redone.
+            job.derived = [(r, e) for r, e in job.derived if statuses.get(r) not in POINT_FINISHED]
+            if statuses.get(job.run_id) in POINT_FINISHED:
+                self._derive_stored(job)
+                earlier.append((job.run_id, job.max_epochs, statuses[job.run_id]))
+            else:
+                jobs.append(job)
+        self._seed_pruner(earlier)
+        self._done = self._total - sum(1 + len(job.derived) for job in jobs)
+        self._note_best_stored()
+        self._epochs_left = sum(job.max_epochs for job in jobs)
+        # Most expensive first (longest-processing-time rule): the sweep ends with
+        # short runs instead of waiting on one long straggler.
+        jobs.sort(key=lambda job: -job.cost)
+        self._report(force=True)
+        self._dispatch(jobs, self._finish_job)
+
+    def _stored_run(self, config: RunConfig, records: dict[str, RunRecord]) -> int:
+        key = point_key(config)
+        record = records.get(key)
+        if record is not None:
+            return record.id
+        return self.runner.enqueue(config, self.spec.dataset, sweep_id=self.sweep_id, point_key=key)
+
+    def _job(self, group: Group, configs: Sequence[RunConfig], run_ids: Sequence[int]) -> _Job:
+        config = configs[group.trained]
+        return _Job(
+            run_ids[group.trained],
+            config.epochs,
+            _cost(config),
+            [(run_ids[i], configs[i].epochs) for i in group.derived],
+        )
+
+    def _derive_stored(self, job: _Job) -> None:
+        # The trained run finished in an earlier process; fill in what it left.
+        if not job.derived:
+            return
+        record = self.store.get_run(job.run_id)
+        curve = self.store.curve(job.run_id)
+        for run_id, epochs in job.derived:
+            self._write_derived(run_id, epochs, record, curve)
+
+    def _seed_pruner(self, runs: list[tuple[int, int, str]]) -> None:
+        """Show the pruner the runs that ended in an earlier process (resume)."""
+        if not runs or self.spec.prune == "none":
+            return
+        curves = self.store.curves([run_id for run_id, _, _ in runs])
+        for run_id, max_epochs, status in runs:
+            self.pruner.seed(curves[run_id], max_epochs, status)
+
+    def _finish_job(self, job: _Job, outcome: RunOutcome) -> None:
+        if outcome.baseline is not None:
+            self._baseline = outcome.baseline
+        record = self.store.get_run(job.run_id)
+        self.pruner.finish(job.run_id, outcome.curve, record.status)
+        self._point_done(record)
+        for run_id, epochs in job.derived:
+            self._point_done(self._write_derived(run_id, epochs, record, outcome.curve))
+
+    def _write_derived(
+        self, run_id: int, epochs: int, source: RunRecord, curve: list[EpochPoint]
+    ) -> RunRecord:
+        derived = derive(
+            curve,
+            epochs,
+            status=source.status,
+            stop_reason=source.stop_reason,
+            error=source.error,
+            source_run=source.id,
+        )
+        verdict = None
+        if derived.status in ("done", "diverged", "pruned"):
+            verdict = diagnose(derived.curve, self._baseline_accuracy(), derived.status).to_dict()
+        last = derived.curve[-1] if derived.curve else None
+        self.store.mark_running(run_id)  # also drops epochs of an earlier attempt
+        self.store.add_epochs(run_id, derived.curve)
+        self.store.finish_run(
+            run_id,
+            derived.status,
+            train_accuracy=last.train_accuracy if last else None,
+            test_accuracy=last.test_accuracy if last else None,
+            n_epochs=last.epoch if last else 0,
+            verdict=verdict,
+            stop_reason=derived.stop_reason,
+            error=derived.error,
+        )
+        return self.store.get_run(run_id)
+
+    def _baseline_accuracy(self) -> float:
+        if self._baseline is None:
+            # Only when resuming a sweep whose trained run ended in an earlier process.
+            from core.worker import cached_dataset
+
+            self._baseline = cached_dataset(self.spec.dataset).baseline_accuracy
+        return self._baseline
+
+    # -- TPE --------------------------------------------------------------------------
+
+    def _run_tpe(self) -> None:
+        from core.search.strategies import TPESearch
+
+        search = TPESearch(self.spec.space, self.spec.seed)
+        records = sorted(self.store.sweep_runs(self.sweep_id).values(), key=lambda r: r.id)
+        known: dict[str, int] = {r.point_key: r.id for r in records if r.point_key}
+        self._total = self.spec.trials
+        rerun: list[tuple[Any, int]] = []
+        earlier: list[tuple[int, int, str]] = []
+        for record in records:
+            if record.status in POINT_FINISHED:
+                search.add(self._point_of(record), _trial_result(record))
+                earlier.append((record.id, int(record.params["epochs"]), record.status))
+                self._done += 1
+            else:
+                rerun.append((None, record.id))
+        self._seed_pruner(earlier)
+        self._note_best_stored()
+        asks = 0
+        while rerun or (len(known) < self.spec.trials and asks < self._max_asks()):
+            batch: list[tuple[Any, int]] = rerun[: self.workers]
+            rerun = rerun[self.workers :]
+            repeats: list[tuple[Any, str]] = []
+            while not rerun and len(batch) < self.workers and len(known) < self.spec.trials:
+                if asks >= self._max_asks():
+                    break
+                trial, point = search.ask()
+                asks += 1
+                config = self.spec.config(point)
+                key = point_key(config)
+                if key in known:  # TPE may ask for a point again: reuse its result
+                    repeats.append((trial, key))
+                    continue
+                run_id = self.runner.enqueue(
+                    config, self.spec.dataset, sweep_id=self.sweep_id, point_key=key
+                )
+                known[key] = run_id
+                batch.append((trial, run_id))
+            jobs = [self._single_job(run_id) for _, run_id in batch]
+            self._epochs_left = sum(job.max_epochs for job in jobs)
+            self._dispatch(jobs, self._finish_single)
+            for trial, run_id in batch:  # in the order asked, whatever finished first
+                record = self.store.get_run(run_id)
+                if trial is None:
+                    search.add(self._point_of(record), _trial_result(record))
+                else:
+                    search.tell(trial, _trial_result(record))
+            for trial, key in repeats:
+                search.tell(trial, _trial_result(self.store.get_run(known[key])))
+
+    def _max_asks(self) -> int:
+        return self.spec.trials * MAX_ASKS_PER_TRIAL
+
+    def _single_job(self, run_id: int) -> _Job:
+        config = RunConfig.from_mapping(self.store.get_run(run_id).params)
+        return _Job(run_id, config.epochs, _cost(config))
+
+    def _finish_single(self, job: _Job, outcome: RunOutcome) -> None:
+        record = self.store.get_run(job.run_id)
+        self.pruner.finish(job.run_id, outcome.curve, record.status)
+        self._point_done(record)
+
+    def _point_of(self, record: RunRecord) -> dict[str, Any]:
+        return {name: parse_field(name, record.params[name]) for name in self.spec.space}
+
+    # -- dispatching ------------------------------------------------------------------
+
+    def _dispatch(self, jobs: Iterable[_Job], finish: Callable[[_Job, RunOutcome], None]) -> None:
+        """Train ``jobs``, ``workers`` at a time; ``finish`` runs here, in this thread."""
+        pending = deque(jobs)
+        try:
+            while pending or self._active:
+                while pending and len(self._active) < self.workers:
+                    self._start(pending.popleft())
+                outcome = self._next_outcome()
+                with self._lock:
+                    job = self._active.pop(outcome.run_id)
+                    self._epochs_left -= job.max_epochs
+                    self._epochs_at.pop(outcome.run_id, None)
+                    self._trained_points += 1
+                finish(job, outcome)
+                self._report(force=True)
+        except BaseException:
+            self._interrupt()
+            raise
+
+    def _start(self, job: _Job) -> None:
+        self.pruner.start(job.run_id, job.max_epochs)
+        with self._lock:
+            self._active[job.run_id] = job
+        self.runner.start(job.run_id, on_epoch=self._on_epoch, on_finish=self._outcomes.put)
+
+    def _next_outcome(self) -> RunOutcome:
+        while True:
+            # A timeout keeps the wait interruptible by Ctrl-C.
+            with contextlib.suppress(queue.Empty):
+                return self._outcomes.get(timeout=0.5)
+
+    def _on_epoch(self, run_id: int, point: EpochPoint) -> str | None:
+        with self._lock:
+            if self._first_epoch is None:
+                self._first_epoch = time.monotonic()  # the rate leaves start-up out
+            self._epochs_done += 1
+            self._epochs_at[run_id] = point.epoch
+        reason = self.pruner.report(run_id, point)
+        self._report()
+        return reason
+
+    def _interrupt(self) -> None:
+        """Stop the runs in flight and leave them ``interrupted`` for :func:`resume`."""
+        with self._lock:
+            active = list(self._active)
+        for run_id in active:
+            self.runner.stop(run_id, "cancelled", "sweep interrupted")
+        deadline = time.monotonic() + INTERRUPT_WAIT_S
+        for run_id in active:
+            self.runner.wait_recorded(run_id, max(0.0, deadline - time.monotonic()))
+        with contextlib.suppress(Exception):  # best effort: reconcile catches the rest
+            for run_id in active:
+                self.store.set_status(run_id, "interrupted")
+            self.store.set_sweep_status(self.sweep_id, "interrupted")
+
+    # -- progress ---------------------------------------------------------------------
+
+    def _point_done(self, record: RunRecord) -> None:
+        self._done += 1
+        if record.status == "done" and record.test_accuracy is not None:
+            self._note_best(record.test_accuracy, record.id)
+
+    def _note_best(self, accuracy: float, run_id: int) -> None:
+        if self._best is None or accuracy > self._best[0]:
+            self._best = (accuracy, run_id)
+
+    def _note_best_stored(self) -> None:
+        for record in self.store.sweep_runs(self.sweep_id).values():
+            if record.status == "done" and record.test_accuracy is not None:
+                self._note_best(record.test_accuracy, record.id)
+
+    def _report(self, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last_report < PROGRESS_INTERVAL_S:
+                return
+            self._last_report = now
+            running = len(self._active)
+            eta = None
+            # Extrapolate once a run has finished: before, the rate is mostly noise.
+            if self._trained_points and self._first_epoch is not None:
+                elapsed = now - self._first_epoch
+                if self.spec.strategy == "tpe":
+                    # Points are asked as the sweep goes: go by points trained.
+                    eta = elapsed / self._trained_points * (self._total - self._done)
+                else:
+                    left = self._epochs_left - sum(self._epochs_at.values())
+                    eta = max(0.0, left * elapsed / max(1, self._epochs_done))
+        best = self._best
+        self.on_progress(
+            SweepProgress(
+                self.sweep_id,
+                min(self._done, self._total),
+                self._total,
+                running,
+                best[0] if best else None,
+                best[1] if best else None,
+                eta,
+            )
+        )
+
+
+def _trial_result(record: RunRecord):
+    """How a finished point's run ended, in TPE's terms."""
+    from core.search.strategies import TrialResult
+
+    if record.status == "done" or (
+        record.status == "diverged" and record.test_accuracy is not None
+    ):
+        return TrialResult("complete", record.test_accuracy)
+    if record.status == "pruned" and record.test_accuracy is not None:
+        return TrialResult("pruned", record.test_accuracy, record.n_epochs)
+    return TrialResult("fail")
+
+
+# --- sweeps as a whole -----------------------------------------------------------------
+
+
+def run_sweep(
+    store: RunStore,
+    spec: SweepSpec,
+    executor: Executor,
+    *,
+    on_progress: ProgressCallback | None = None,
+    sweep_id: int | None = None,
+) -> int:
+    """Store ``spec`` as a new sweep (or continue ``sweep_id``) and run it to the end.
+
+    Returns the sweep id. A KeyboardInterrupt stops the runs in flight and leaves the
+    sweep ``interrupted`` for :func:`resume`.
+    """
+    if sweep_id is None:
+        sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
+    SweepEngine(store, executor, spec, sweep_id, on_progress).run()
+    return sweep_id
+
+
+@dataclass(slots=True)
+class ResumeReport:
+    """What :func:`resume` did."""
+
+    sweeps: list[int] = field(default_factory=list)  # sweeps finished
+    runs: list[int] = field(default_factory=list)  # interrupted runs (outside sweeps) rerun
+    skipped: list[str] = field(default_factory=list)  # why a sweep was left alone
+
+
+def pending_work(store: RunStore) -> tuple[list[dict[str, Any]], list[RunRecord]]:
+    """What :func:`resume` would pick up: the unfinished sweeps, and the interrupted
+    runs outside sweeps (after marking runs of dead processes ``interrupted``). For the
+    TUI to offer a resume on start."""
+    store.reconcile_interrupted()
+    sweeps = store.list_sweeps(UNFINISHED_SWEEPS)
+    runs = [r for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
+    return sweeps, runs
+
+
+def resume(
+    store: RunStore,
+    executor: Executor,
+    *,
+    on_progress: ProgressCallback | None = None,
+    on_sweep: Callable[[int, SweepSpec], None] | None = None,
+) -> ResumeReport:
+    """Finish every unfinished sweep and rerun every interrupted run in ``store``.
+
+    A sweep with a run still ``running`` in a live process is left alone (another
+    perceptune is working on it). ``on_sweep`` is called before each sweep starts.
+    """
+    store.reconcile_interrupted()
+    report = ResumeReport()
+    for sweep in store.list_sweeps(UNFINISHED_SWEEPS):
+        sweep_id = sweep["id"]
+        runs = store.sweep_runs(sweep_id).values()
+        if any(record.status == "running" for record in runs):
+            report.skipped.append(f"sweep {sweep_id} is running in another process")
+            continue
+        try:
+            spec = SweepSpec.from_dict(sweep["spec"], source=f"sweep {sweep_id}")
+        except InputError as error:
+            report.skipped.append(str(error))
+            continue
+        if on_sweep is not None:
+            on_sweep(sweep_id, spec)
+        store.set_sweep_status(sweep_id, "running")
+        run_sweep(store, spec, executor, on_progress=on_progress, sweep_id=sweep_id)
+        report.sweeps.append(sweep_id)
+    report.runs = _rerun_interrupted(store, executor)
+    return report
+
+
+def _rerun_interrupted(store: RunStore, executor: Executor) -> list[int]:
+    """Train again, from epoch 0, the interrupted runs that belong to no sweep."""
+    run_ids = [r.id for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
+    if not run_ids:
+        return []
+    runner = Runner(store, executor)
+    done: queue.Queue[RunOutcome] = queue.Queue()
+    pending = deque(run_ids)
+    active = 0
+    try:
+        while pending or active:
+            while pending and active < max(1, executor.workers):
+                runner.start(pending.popleft(), on_finish=done.put)
+                active += 1
+            done.get()
+            active -= 1
+    finally:
+        runner.close()
+    return run_ids

@@ -1,0 +1,237 @@
+"""What a sweep found: the leaderboard, the best configuration, chart series, exports.
+
+Every function reads the run store only, so the CLI, the TUI and a script see the
+same numbers, during a sweep as after it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.config import FIELD_INFO
+from core.errors import InputError, NotFoundError
+from core.results import EpochPoint
+from core.search.space import RealRange, value_label
+
+if TYPE_CHECKING:
+    from core.store import RunRecord, RunStore
+
+#: Fields whose charts want a logarithmic x axis (they span decades).
+LOG_AXIS_FIELDS = ("lr", "alpha")
+TOP_CURVES = 5
+
+
+@dataclass(slots=True)
+class LeaderboardRow:
+    """One point of a sweep, ranked by test accuracy."""
+
+    rank: int
+    run_id: int
+    status: str
+    train_accuracy: float | None
+    test_accuracy: float | None
+    gap: float | None  # train - test
+    verdict: str  # "good fit", "overfitting", ... ("" while unfinished)
+    n_epochs: int
+    point: dict[str, Any]  # the searched values
+    params: dict[str, Any] = field(repr=False)  # every hyperparameter (stored JSON form)
+    stop_reason: str = ""
+
+    def point_text(self) -> str:
+        """``layers=64,64 lr=0.01 epochs=100``: the searched values, short."""
+        return " ".join(f"{name}={_text(name, value)}" for name, value in self.point.items())
+
+
+@dataclass(slots=True)
+class ParamSeries:
+    """Test accuracy against one searched hyperparameter, for a scatter chart.
+
+    ``x`` holds numbers, or text labels when ``categorical`` (layers, activation).
+    """
+
+    name: str
+    x: list[Any]
+    y: list[float]
+    log_axis: bool
+    categorical: bool
+
+
+def searched_names(store: RunStore, sweep_id: int, records: list[RunRecord]) -> list[str]:
+    """The hyperparameters the sweep searched: its ``[space]`` keys, or (for a spec
+    this version cannot read) the ones that differ between its runs."""
+    spec = store.get_sweep(sweep_id)["spec"]
+    space = spec.get("space") if isinstance(spec, dict) else None
+    if isinstance(space, dict) and space:
+        names = [str(key).replace("-", "_") for key in space]
+        return [name for name in names if name in FIELD_INFO]
+    varying = []
+    for name in FIELD_INFO:
+        values = {repr(r.params.get(name)) for r in records}
+        if len(values) > 1:
+            varying.append(name)
+    return varying
+
+
+def _sort_key(record: RunRecord) -> tuple:
+    test = record.test_accuracy
+    # Best test first; then a finished point before a pruned one, a smaller gap, the
+    # earlier run.
+    return (
+        test is None,
+        -(test or 0.0),
+        record.status != "done",
+        record.gap if record.gap is not None else 1.0,
+        record.id,
+    )
+
+
+def leaderboard(store: RunStore, sweep_id: int, limit: int | None = None) -> list[LeaderboardRow]:
+    """The sweep's points, best test accuracy first (unfinished ones last)."""
+    records = store.list_runs(sweep_id=sweep_id)
+    if not records:
+        store.get_sweep(sweep_id)  # NotFoundError for an unknown sweep
+    names = searched_names(store, sweep_id, records)
+    ranked = sorted(records, key=_sort_key)
+    if limit is not None:
+        ranked = ranked[:limit]
+    return [
+        LeaderboardRow(
+            rank=rank,
+            run_id=r.id,
+            status=r.status,
+            train_accuracy=r.train_accuracy,
+            test_accuracy=r.test_accuracy,
+            gap=r.gap,
+            verdict=(r.verdict or {}).get("verdict", ""),
+            n_epochs=r.n_epochs,
+            point={name: r.params.get(name) for name in names},
+            params=r.params,
+            stop_reason=r.stop_reason,
+        )
+        for rank, r in enumerate(ranked, 1)
+    ]
+
+
+def best_run(store: RunStore, sweep_id: int) -> RunRecord | None:
+    """The finished (``done``) run with the best test accuracy; ties: smaller gap,
+    then the earlier run. None while no point is done."""
+    done = [
+        r
+        for r in store.list_runs(sweep_id=sweep_id, statuses=["done"])
+        if r.test_accuracy is not None
+    ]
+    return min(done, key=_sort_key) if done else None
+
+
+def param_series(rows: list[LeaderboardRow], name: str, log: bool | None = None) -> ParamSeries:
+    """Test accuracy of the ``done`` points against ``name``.
+
+    ``log`` forces the axis; by default lr and alpha get a log axis.
+    """
+    done = [row for row in rows if row.status == "done" and row.test_accuracy is not None]
+    kind = FIELD_INFO[name].kind if name in FIELD_INFO else "choice"
+    categorical = kind in ("layers", "choice", "bool")
+    x: list[Any] = []
+    for row in done:
+        value = row.params.get(name)
+        if categorical or value is None:
+            x.append(_text(name, value))
+        else:
+            x.append(float(value))
+    log_axis = (name in LOG_AXIS_FIELDS) if log is None else log
+    if any(isinstance(v, str) for v in x):
+        categorical = True
+        x = [v if isinstance(v, str) else _text(name, v) for v in x]
+    return ParamSeries(
+        name=name,
+        x=x,
+        y=[float(row.test_accuracy or 0.0) for row in done],
+        log_axis=log_axis and not categorical,
+        categorical=categorical,
+    )
+
+
+def all_param_series(store: RunStore, sweep_id: int) -> list[ParamSeries]:
+    """One :class:`ParamSeries` per searched hyperparameter (log axis also for any
+    ``log_uniform`` range of the sweep)."""
+    from core.search.sweepfile import SweepSpec
+
+    rows = leaderboard(store, sweep_id)
+    log_names: set[str] = set(LOG_AXIS_FIELDS)
+    try:
+        spec = SweepSpec.from_dict(store.get_sweep(sweep_id)["spec"])
+        log_names |= {n for n, d in spec.space.items() if isinstance(d, RealRange) and d.log}
+    except InputError:
+        pass
+    names = list(rows[0].point) if rows else []
+    return [param_series(rows, name, log=name in log_names) for name in names]
+
+
+def top_curves(
+    store: RunStore, sweep_id: int, n: int = TOP_CURVES
+) -> list[tuple[LeaderboardRow, list[EpochPoint]]]:
+    """The curves of the ``n`` best finished points, best first (to overlay)."""
+    rows = [row for row in leaderboard(store, sweep_id) if row.status == "done"][:n]
+    curves = store.curves([row.run_id for row in rows])
+    return [(row, curves[row.run_id]) for row in rows]
+
+
+CSV_COLUMNS = (
+    "rank",
+    "run_id",
+    "status",
+    "test_accuracy",
+    "train_accuracy",
+    "gap",
+    "verdict",
+    "n_epochs",
+)
+
+
+def leaderboard_csv(rows: list[LeaderboardRow]) -> str:
+    """The leaderboard as CSV: ranking columns, then every hyperparameter."""
+    out = io.StringIO()
+    params = list(FIELD_INFO)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *params, "stop_reason"])
+    for row in rows:
+        writer.writerow(
+            [
+                row.rank,
+                row.run_id,
+                row.status,
+                _cell(row.test_accuracy),
+                _cell(row.train_accuracy),
+                _cell(row.gap),
+                row.verdict,
+                row.n_epochs,
+                *(_text(name, row.params.get(name)) for name in params),
+                row.stop_reason,
+            ]
+        )
+    return out.getvalue()
+
+
+def best_script(store: RunStore, sweep_id: int) -> str:
+    """A standalone Python script that reproduces the sweep's best run."""
+    from core.export import python_script
+
+    record = best_run(store, sweep_id)
+    if record is None:
+        raise NotFoundError(f"sweep {sweep_id} has no finished point yet")
+    return python_script(record, script_name=f"sweep{sweep_id}_best.py")
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _text(name: str, value: Any) -> str:
+    if name == "layers" and isinstance(value, (list, tuple)):
+        return ",".join(str(n) for n in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value_label(name, value)
