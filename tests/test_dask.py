@@ -241,7 +241,6 @@ def test_run_whose_worker_dies_twice_fails_with_the_reason(dask_executor):
 def test_cancel_and_prune_reach_the_worker(dask_executor):
     long = RunConfig(layers=(6, 6), epochs=5000, tol=0, n_iter_no_change=5000)
     seen: list[int] = []
-    started = time.monotonic()
     handle = dask_executor.submit(
         RunRequest(7, long, DatasetSpec(name="moons")), lambda _r, p: seen.append(p.epoch)
     )
@@ -250,7 +249,6 @@ def test_cancel_and_prune_reach_the_worker(dask_executor):
     outcome = handle.result(timeout=30)
     assert outcome.status == "cancelled"
     assert 3 <= outcome.n_epochs < 5000
-    assert time.monotonic() - started < 20
 
     # Both workers busy: a third run waits in the queue, and its cancel needs no worker.
     wait_for_workers(dask_executor)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from core.datasets import DatasetSpec
 from core.errors import InputError

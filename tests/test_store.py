@@ -262,7 +262,7 @@ def test_delete_removes_epochs(store: RunStore, db: Path) -> None:
     assert store.curves([keep, gone]) == {keep: [point(1), point(2)], gone: []}
 
 
-def test_list_10k_runs_is_fast(store: RunStore, db: Path) -> None:
+def test_list_10k_runs_sorted_by_indexed_columns(store: RunStore, db: Path) -> None:
     row = (json.dumps(params()), json.dumps(DATASET), json.dumps({"verdict": "good fit"}))
     conn = raw(db)
     conn.execute("BEGIN")
@@ -272,12 +272,17 @@ def test_list_10k_runs_is_fast(store: RunStore, db: Path) -> None:
         [(*row, i, 0.9, (i % 97) / 97, 0.9 - (i % 97) / 97, i % 13) for i in range(10_000)],
     )
     conn.execute("COMMIT")
-    for order_by in ("id", "test_accuracy", "gap", "duration"):
-        start = time.perf_counter()
+    # How fast this is, is measured in bench/ (no timing assertions in tests).
+    for order_by, key in (
+        ("id", lambda r: r.id),
+        ("test_accuracy", lambda r: r.test_accuracy),
+        ("gap", lambda r: r.gap),
+        ("duration", lambda r: r.duration_s or 0),
+    ):
         runs = store.list_runs(order_by=order_by, descending=True)
-        elapsed = time.perf_counter() - start
         assert len(runs) == 10_000
-        assert elapsed < 0.3, f"list_runs by {order_by} took {elapsed:.3f}s"
+        values = [key(r) for r in runs]
+        assert values == sorted(values, reverse=True), order_by
     assert runs[0].params == params()
 
 
@@ -322,11 +327,9 @@ def test_wal_reader_while_another_connection_writes(store: RunStore, db: Path) -
     writer = raw(db)
     writer.execute("BEGIN IMMEDIATE")  # holds the write lock, uncommitted
     writer.execute("UPDATE runs SET label = 'uncommitted'")
-    start = time.perf_counter()
-    with RunStore(db) as reader:  # opening never waits for the writer
+    with RunStore(db) as reader:  # opening neither fails nor waits for the writer
         assert reader.get_run(run_id).label == ""
         assert reader.count_runs() == 1
-    assert time.perf_counter() - start < 2
     writer.execute("COMMIT")
     assert store.get_run(run_id).label == "uncommitted"
 

@@ -330,7 +330,8 @@ def parse_sweep(
 ) -> SweepSpec:
     """Read a sweep from TOML ``text``. ``source`` names it in errors; relative data
     paths are taken from ``base_dir`` (the file's directory) when given."""
-    tomllib = _toml_reader()
+    import tomllib  # stdlib; imported here to keep start-up light
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -338,17 +339,6 @@ def parse_sweep(
     if base_dir is not None:
         data = _resolve_paths(data, Path(base_dir))
     return SweepSpec.from_dict(data, source=source)
-
-
-def _toml_reader():
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
-        try:
-            import tomli as tomllib
-        except ModuleNotFoundError:
-            raise InputError("reading sweep files needs Python 3.11+ (or tomli)") from None
-    return tomllib
 
 
 def load_sweep(path: str | os.PathLike) -> SweepSpec:
