@@ -51,7 +51,7 @@ def check_before_storing(config: RunConfig, spec) -> None:
     if spec.train is not None:
         from core.datasets import describe
 
-        info = describe(spec)
+        info = describe(spec, check_split=True)
         check_network_size(config.layers, info.n_features, info.n_classes)
     else:
         check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
@@ -110,8 +110,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     spec = dataset_from_args(args)
     check_before_storing(config, spec)
+    # The executor first: an unreachable scheduler must not leave an empty store behind.
+    executor = make_executor(args.executor, workers=1, scheduler=args.scheduler)
     store = open_store(args.store)
-    executor = make_executor(args.executor, workers=1)
     runner = Runner(store, executor)
     bar = None if args.quiet else ProgressBar(config.epochs)
 
