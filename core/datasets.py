@@ -424,7 +424,8 @@ def _info(raw: _Raw) -> DatasetInfo:
     )
 
 
-def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
+def _check_split(raw: _Raw, spec: DatasetSpec) -> None:
+    """Refuse data too small for the stratified split, without scikit-learn."""
     labels, counts = np.unique(raw.y, return_counts=True)
     n_rows, n_classes = int(raw.y.size), int(labels.size)
     # Check what stratified train_test_split needs, to say it in the user's terms.
@@ -445,6 +446,11 @@ def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
             f"too few rows to split: {n_rows} rows, {n_classes} classes; {problem}",
             path=raw.path,
         )
+
+
+def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
+    _check_split(raw, spec)
+    n_rows, n_classes = int(raw.y.size), int(np.unique(raw.y).size)
     from sklearn.model_selection import train_test_split
 
     try:
@@ -493,9 +499,16 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     )
 
 
-def describe(spec: DatasetSpec) -> DatasetInfo:
-    """Rows, features, classes and their balance, without splitting; raises DataError."""
-    return _info(_load_raw(spec.validate()))
+def describe(spec: DatasetSpec, *, check_split: bool = False) -> DatasetInfo:
+    """Rows, features, classes and their balance, without splitting; raises DataError.
+
+    With ``check_split`` also refuse data too small for the split ``load_dataset``
+    makes, as it would (the CLI checks before it stores a run)."""
+    spec = spec.validate()
+    raw = _load_raw(spec)
+    if check_split and raw.X_test is None:
+        _check_split(raw, spec)
+    return _info(raw)
 
 
 def builtin_infos() -> list[DatasetInfo]:

@@ -40,6 +40,11 @@ StopCheck = Callable[[], bool]
 #: ``fit(max_iter=epoch)`` would return (with early stopping, the best so far).
 WeightsCallback = Callable[[int, list[np.ndarray], list[np.ndarray]], None]
 
+#: A training loss above this is divergence even while it is still finite: scikit-learn
+#: clips probabilities, so cross-entropy alone stays below ~37; the rest is the L2 term
+#: of weights that blew up (lr=10 with sgd on unscaled digits reaches 1e9 in one epoch).
+DIVERGED_LOSS = 1e6
+
 _HOOKED_METHOD = "_update_no_improvement_count"
 _HOOK_PARAMETERS = ["self", "early_stopping", "X", "y", "sample_weight"]
 
@@ -132,10 +137,10 @@ def train(
     def after_epoch(fitting: Any) -> None:
         epoch = fitting.n_iter_
         loss = float(fitting.loss_)
-        if not math.isfinite(loss) or not _weights_finite(fitting):
+        if not math.isfinite(loss) or loss > DIVERGED_LOSS or not _weights_finite(fitting):
             raise _StopTraining(
                 "diverged",
-                f"diverged at epoch {epoch}: loss became {loss} "
+                f"diverged at epoch {epoch}: loss became {loss:.3g} "
                 "(learning rate too high, or unscaled features)",
             )
         if config.early_stopping and fitting._best_coefs is last_best[0]:

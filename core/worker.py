@@ -44,6 +44,7 @@ class RunOutcome:
     verdict: dict[str, Any] | None = None
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    baseline: float | None = None  # the data's majority-class test accuracy
 
     @property
     def train_accuracy(self) -> float | None:
@@ -125,6 +126,7 @@ def execute_run(
         verdict=verdict,
         duration_s=result.duration_s,
         notes=result.notes,
+        baseline=data.baseline_accuracy,
     )
 
 

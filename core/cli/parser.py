@@ -73,9 +73,16 @@ def add_dataset_flags(parser: argparse.ArgumentParser) -> None:
 def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--executor",
-        choices=("process", "inline"),
+        choices=("process", "inline", "dask"),
         default="process",
-        help="where runs execute: worker processes (default) or in this process",
+        help="where runs execute: worker processes (default), in this process, or on a "
+        "Dask cluster (a LocalCluster here unless --scheduler is given)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="address of a running Dask scheduler (with --executor dask)",
     )
 
 

@@ -1,0 +1,49 @@
+"""Shared fixtures: a store path, and the real CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """A store file that does not exist yet."""
+    return tmp_path / "runs.db"
+
+
+@pytest.fixture(scope="session")
+def cli_env() -> dict[str, str]:
+    """The environment for a child interpreter that must import this checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.fixture(scope="session")
+def run_cli(cli_env: dict[str, str]) -> RunCli:
+    """``run_cli(*args, cwd=None, timeout=60)``: ``perceptune ARGS`` as a real subprocess
+    (``python -m core.cli``), output captured as text."""
+
+    def run(
+        *args: str, cwd: Path | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "core.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd,
+            env=cli_env,
+        )
+
+    return run

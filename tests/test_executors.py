@@ -1,0 +1,153 @@
+"""Executors: the same run gives the same curve in-process and in the process pool;
+progress streams every epoch in order; runs stop between epochs; the pool is parallel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from core.config import RunConfig
+from core.datasets import DatasetSpec
+from core.executors import InlineExecutor, ProcessExecutor
+from core.results import EpochPoint
+from core.worker import RunRequest
+
+MOONS = DatasetSpec(name="moons", n_samples=300)
+DIGITS = DatasetSpec(name="digits")
+#: Long enough to stop in the middle: no tol stop for its whole length.
+LONG = RunConfig(layers=(32, 32), epochs=2000, tol=0, n_iter_no_change=2000)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ProcessExecutor]:
+    executor = ProcessExecutor(workers=2).start(wait=True)
+    yield executor
+    executor.shutdown()
+
+
+@pytest.fixture
+def inline() -> Iterator[InlineExecutor]:
+    executor = InlineExecutor()
+    yield executor
+    executor.shutdown()
+
+
+class Recorder:
+    """Collects the progress callbacks of one run (they arrive on an executor thread)."""
+
+    def __init__(self) -> None:
+        self.points: list[EpochPoint] = []
+        self.threads: set[str] = set()
+        self.first_at: float | None = None
+        self.last_at: float | None = None
+        self.reached = threading.Event()
+        self.wanted = 0
+
+    def __call__(self, run_id: int, point: EpochPoint) -> None:
+        now = time.perf_counter()
+        self.first_at = self.first_at or now
+        self.last_at = now
+        self.points.append(point)
+        self.threads.add(threading.current_thread().name)
+        if self.wanted and len(self.points) >= self.wanted:
+            self.reached.set()
+
+    def wait_for(self, n: int, timeout: float = 10) -> list[EpochPoint]:
+        """The progress pipe may still hold the last epochs when the result is in."""
+        deadline = time.monotonic() + timeout
+        while len(self.points) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.points
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        RunConfig(epochs=40),
+        RunConfig(layers=(64,), solver="sgd", lr=0.1, early_stopping=True, epochs=40),
+    ],
+    ids=["adam", "sgd-early-stopping"],
+)
+def test_same_config_and_seed_give_identical_curves_everywhere(
+    config: RunConfig, pool: ProcessExecutor, inline: InlineExecutor
+) -> None:
+    outcomes = []
+    for executor in (inline, pool, inline):
+        outcome = executor.submit(RunRequest(1, config, MOONS)).result(timeout=60)
+        assert outcome.status == "done", outcome.error
+        outcomes.append(outcome)
+    assert outcomes[0].curve == outcomes[1].curve == outcomes[2].curve
+    assert outcomes[0].verdict == outcomes[1].verdict
+    assert len(outcomes[0].curve) > 5
+
+
+@pytest.mark.parametrize("kind", ["inline", "process"])
+def test_progress_gets_every_epoch_in_order_off_the_callers_thread(
+    kind: str, pool: ProcessExecutor, inline: InlineExecutor
+) -> None:
+    executor = inline if kind == "inline" else pool
+    recorder = Recorder()
+    outcome = executor.submit(RunRequest(7, RunConfig(epochs=30), MOONS), recorder).result(60)
+    assert outcome.status == "done"
+    points = recorder.wait_for(outcome.n_epochs)
+    assert points == outcome.curve
+    assert [p.epoch for p in points] == list(range(1, outcome.n_epochs + 1))
+    assert threading.current_thread().name not in recorder.threads
+
+
+@pytest.mark.parametrize("kind", ["inline", "process"])
+def test_cancel_mid_run_keeps_the_epochs_so_far(
+    kind: str, pool: ProcessExecutor, inline: InlineExecutor
+) -> None:
+    executor = inline if kind == "inline" else pool
+    recorder = Recorder()
+    recorder.wanted = 3
+    handle = executor.submit(RunRequest(11, LONG, DIGITS), recorder)
+    assert recorder.reached.wait(30), "no progress"
+    handle.cancel()
+    outcome = handle.result(timeout=30)
+    assert outcome.status == "cancelled"
+    assert 3 <= outcome.n_epochs < LONG.epochs
+    assert [p.epoch for p in outcome.curve] == list(range(1, outcome.n_epochs + 1))
+    assert outcome.verdict is None
+    assert "cancelled" in outcome.stop_reason
+
+
+def test_progress_callback_can_prune_a_run(pool: ProcessExecutor) -> None:
+    def prune(run_id: int, point: EpochPoint) -> str | None:
+        return "test accuracy too low" if point.epoch >= 2 else None
+
+    outcome = pool.submit(RunRequest(12, LONG, DIGITS), prune).result(timeout=30)
+    assert outcome.status == "pruned"
+    assert "test accuracy too low" in outcome.stop_reason
+    assert 2 <= outcome.n_epochs < LONG.epochs
+
+
+def test_two_runs_on_the_pool_run_at_once_and_both_finish(pool: ProcessExecutor) -> None:
+    config = RunConfig(layers=(32, 32), epochs=100, tol=0, n_iter_no_change=100)
+    recorders = [Recorder(), Recorder()]
+    handles = [
+        pool.submit(RunRequest(run_id, config, DIGITS), recorder)
+        for run_id, recorder in zip((21, 22), recorders)
+    ]
+    outcomes = [handle.result(timeout=60) for handle in handles]
+    assert [o.status for o in outcomes] == ["done", "done"]
+    assert [o.n_epochs for o in outcomes] == [100, 100]
+    assert outcomes[0].curve == outcomes[1].curve  # same seed, same data
+    for recorder in recorders:
+        recorder.wait_for(100)
+    first, second = recorders
+    assert first.first_at and second.first_at and first.last_at and second.last_at
+    # Overlap: each run reported epochs before the other one had finished.
+    assert second.first_at < first.last_at and first.first_at < second.last_at
+
+
+def test_a_failing_run_is_an_outcome_not_an_exception(pool: ProcessExecutor) -> None:
+    missing = DatasetSpec(name=None, train="/nonexistent/data.csv")
+    outcome = pool.submit(RunRequest(31, RunConfig(epochs=5), missing)).result(timeout=30)
+    assert outcome.status == "failed"
+    assert "no such file" in outcome.error
+    assert outcome.curve == []
