@@ -21,10 +21,12 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.results import EpochPoint
-from core.worker import RunOutcome, RunRequest
+
+if TYPE_CHECKING:  # core.worker imports numpy: keep it out of a CLI's start-up path
+    from core.worker import RunOutcome, RunRequest
 
 #: Called on an executor thread with each epoch of a run. A returned string prunes
 #: the run with that reason (the worker stops after the epoch it is in).
@@ -157,6 +159,10 @@ def _worker_progress_sink(run_id: int, point: EpochPoint) -> None:
     _worker_progress.put((run_id, point))
 
 
+def _preload_worker() -> None:
+    import core.preload  # noqa: F401  (already there when forked from the forkserver)
+
+
 def _run_in_worker(request: RunRequest) -> RunOutcome:
     from core.worker import execute_run
 
@@ -209,9 +215,7 @@ class ProcessExecutor:
         )
         self._listener.start()
         if warm or wait:
-            from core.worker import preload
-
-            warmups = [self._pool.submit(preload) for _ in range(self.workers)]
+            warmups = [self._pool.submit(_preload_worker) for _ in range(self.workers)]
             if wait:
                 for future in warmups:
                     future.result()
@@ -301,7 +305,7 @@ def _pool_context() -> Any:
     # inherit no threads.
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["core.preload"])
+        context.set_forkserver_preload(["core.forkserver_preload"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -103,32 +103,21 @@ def record_json(record, curve=None) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from core.cli.progress import ProgressBar
     from core.executors import make_executor
-    from core.runner import Runner
 
     config = config_from_args(args)
-    spec = dataset_from_args(args)
-    check_before_storing(config, spec)
-    # The executor first: an unreachable scheduler must not leave an empty store behind.
+    # The executor first: its worker imports scikit-learn (~1 s) while this process
+    # checks the data, and an unreachable scheduler must not leave an empty store.
     executor = make_executor(args.executor, workers=1, scheduler=args.scheduler)
-    store = open_store(args.store)
-    runner = Runner(store, executor)
-    bar = None if args.quiet else ProgressBar(config.epochs)
-
-    def on_epoch(_run_id: int, point) -> None:
-        if bar is not None:
-            bar.update(
-                point.epoch,
-                f"train {point.train_accuracy:.3f}  test {point.test_accuracy:.3f}",
-            )
-
+    start = getattr(executor, "start", None)
+    if start is not None:
+        start(warm=True)
     try:
-        outcome = runner.run(config, spec, on_epoch=on_epoch)
+        spec = dataset_from_args(args)
+        check_before_storing(config, spec)
+        store = open_store(args.store)
+        outcome = _train_one(args, config, spec, store, executor)
     finally:
-        if bar is not None:
-            bar.close()
-        runner.close()
         executor.shutdown()
     record = store.get_run(outcome.run_id)
     curve = store.curve(outcome.run_id)
@@ -151,6 +140,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"stored in {args.store}"
     )
     return 0
+
+
+def _train_one(args: argparse.Namespace, config: RunConfig, spec, store, executor):
+    from core.cli.progress import ProgressBar
+    from core.runner import Runner
+
+    runner = Runner(store, executor)
+    bar = None if args.quiet else ProgressBar(config.epochs)
+
+    def on_epoch(_run_id: int, point) -> None:
+        if bar is not None:
+            bar.update(
+                point.epoch,
+                f"train {point.train_accuracy:.3f}  test {point.test_accuracy:.3f}",
+            )
+
+    try:
+        return runner.run(config, spec, on_epoch=on_epoch)
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.close()
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
