@@ -55,7 +55,11 @@ def diagnose(curve: list[EpochPoint], baseline: float, status: str = "done") -> 
         last = curve[-1].epoch if curve else 0
         return Diagnosis(
             "diverged",
-            f"diverged after epoch {last}: lower the learning rate",
+            (
+                f"diverged after epoch {last}: lower the learning rate"
+                if last
+                else "diverged in the first epoch: lower the learning rate"
+            ),
             {"baseline": round(baseline, 6), "last_epoch": last},
         )
     if not curve:

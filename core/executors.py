@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # core.worker imports numpy: keep it out of a CLI's start-up 
 OnEpoch = Callable[[int, EpochPoint], "str | None"]
 
 _STOP_CODES = {1: "cancelled", 2: "pruned"}
+#: Why a run in flight ended when its executor shut down (quit, Ctrl-C).
+SHUTDOWN_REASON = "stopped: perceptune was shut down or interrupted"
 _STOP_SLOTS = 1024
 
 
@@ -112,7 +114,7 @@ class InlineExecutor:
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:  # as the process pool does: runs in flight stop after an epoch
             for run_id in self._active:
-                self._stops.setdefault(run_id, ("cancelled", "shut down"))
+                self._stops.setdefault(run_id, ("cancelled", SHUTDOWN_REASON))
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
@@ -292,7 +294,7 @@ class ProcessExecutor:
         self._closed = True
         if self._pool is not None:
             for run_id in list(self._callbacks):
-                self._stop(run_id, "cancelled", "shut down")
+                self._stop(run_id, "cancelled", SHUTDOWN_REASON)
             self._pool.shutdown(wait=wait, cancel_futures=True)
         self._progress.put(None)
         if self._listener is not None and wait:

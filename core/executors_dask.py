@@ -49,7 +49,7 @@ from typing import Any
 
 from core.datasets import Dataset, DatasetSpec
 from core.errors import InputError, PerceptuneError
-from core.executors import OnEpoch, RunHandle, default_workers
+from core.executors import SHUTDOWN_REASON, OnEpoch, RunHandle, default_workers
 from core.results import EpochPoint
 from core.worker import RunOutcome, RunRequest
 
@@ -482,7 +482,7 @@ class DaskExecutor:
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
-            self._stop(run, "cancelled", "shut down")
+            self._stop(run, "cancelled", SHUTDOWN_REASON)
         if wait and runs:
             wait_futures([run.outer for run in runs], timeout=SHUTDOWN_WAIT_S)
         for run in runs:  # still running after the wait, or not waited for
@@ -490,7 +490,7 @@ class DaskExecutor:
                 if run.task is not None:
                     self._client.cancel([run.task])
                 outcome = RunOutcome(
-                    run.run_id, "cancelled", curve=list(run.points), stop_reason="shut down"
+                    run.run_id, "cancelled", curve=list(run.points), stop_reason=SHUTDOWN_REASON
                 )
                 self._resolve(run, outcome)
         self._sender.shutdown(wait=wait)

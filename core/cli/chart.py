@@ -10,7 +10,9 @@ TRAIN_COLOR = "blue"
 TEST_COLOR = "orange"
 
 
-def curve_chart(curve: list[EpochPoint], title: str = "", width: int | None = None) -> str:
+def curve_chart(
+    curve: list[EpochPoint], title: str = "", width: int | None = None, color: bool = True
+) -> str:
     """The chart as text; an empty curve gives an empty string (plotext would crash
     on a labelled series with no points)."""
     if not curve:
@@ -29,4 +31,5 @@ def curve_chart(curve: list[EpochPoint], title: str = "", width: int | None = No
     plt.ylabel("accuracy")
     if title:
         plt.title(title)
-    return plt.build()
+    text = plt.build()
+    return text if color else plt.uncolorize(text)  # piped to a file: no escape codes

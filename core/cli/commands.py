@@ -57,6 +57,18 @@ def check_before_storing(config: RunConfig, spec) -> None:
         check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
 
 
+def with_absolute_paths(spec):
+    """``spec`` with its CSV paths made absolute (checked first as the user gave them,
+    so messages name the file the way the user wrote it)."""
+    import os
+    from dataclasses import replace
+
+    def absolute(path: str | None) -> str | None:
+        return None if path is None else os.path.abspath(os.path.expanduser(path))
+
+    return replace(spec, train=absolute(spec.train), test=absolute(spec.test))
+
+
 def open_store(path: str, must_exist: bool = False):
     from core.store import RunStore
 
@@ -115,6 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         spec = dataset_from_args(args)
         check_before_storing(config, spec)
+        spec = with_absolute_paths(spec)  # an export or resume works from any directory
         store = open_store(args.store)
         outcome = _train_one(args, config, spec, store, executor)
     finally:
@@ -217,7 +230,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if record.error:
         print(f"Error: {record.error}")
     if curve:
-        print(curve_chart(curve, title=f"run {record.id}: accuracy per epoch"))
+        title = f"run {record.id}: accuracy per epoch"
+        print(curve_chart(curve, title=title, color=sys.stdout.isatty()))
     return 0
 
 
