@@ -11,13 +11,13 @@ Defaults are the textbook example: two hidden layers of 6 neurons, learning rate
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from core.errors import ConfigError
+from core.values import as_bool, as_float, as_int
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 SOLVERS = ("adam", "sgd", "lbfgs")
@@ -323,50 +323,6 @@ def check_network_size(layers: tuple[int, ...], n_features: int, n_classes: int)
         )
 
 
-def _as_float(name: str, value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise ConfigError(name, f"expected {what}, got {value.strip()!r}") from None
-    else:
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    if not math.isfinite(number):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    return number
-
-
-def _as_int(name: str, value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    shown = value.strip() if isinstance(value, str) else value
-    raise ConfigError(name, f"expected {what}, got {shown!r}")
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "yes", "on", "1"):
-            return True
-        if text in ("false", "no", "off", "0"):
-            return False
-    raise ConfigError(name, f"expected true or false, got {value!r}")
-
-
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     text = value.strip().lower() if isinstance(value, str) else value
     if text not in choices:
@@ -388,14 +344,14 @@ def parse_field(name: str, value: Any) -> Any:
     if name == "layers":
         return parse_layers(value)
     if name == "lr":
-        number = _as_float(name, value, "a positive number like 0.01")
+        number = as_float(name, value, "a positive number like 0.01")
         if number <= 0:
             raise ConfigError(name, f"must be greater than 0 (e.g. 0.01), got {number:g}")
         if number > 10:
             raise ConfigError(name, f"must be at most 10, got {number:g}")
         return number
     if name == "epochs":
-        number = _as_int(name, value, "a whole number of epochs, at least 1")
+        number = as_int(name, value, "a whole number of epochs, at least 1")
         if not 1 <= number <= MAX_EPOCHS:
             raise ConfigError(name, f"must be from 1 to {MAX_EPOCHS:,}, got {number}")
         return number
@@ -406,43 +362,43 @@ def parse_field(name: str, value: Any) -> Any:
     if name == "lr_schedule":
         return _choice(name, value, LR_SCHEDULES)
     if name == "alpha":
-        number = _as_float(name, value, "a number >= 0 like 0.0001")
+        number = as_float(name, value, "a number >= 0 like 0.0001")
         if number < 0:
             raise ConfigError(name, f"must be 0 or more, got {number:g}")
         return number
     if name == "batch_size":
         if _is_blank(value):
             return None
-        number = _as_int(name, value, "a whole number of samples >= 1, or auto")
+        number = as_int(name, value, "a whole number of samples >= 1, or auto")
         if number < 1:
             raise ConfigError(name, f"must be at least 1 (or auto), got {number}")
         return number
     if name == "momentum":
-        number = _as_float(name, value, "a number from 0 to 1")
+        number = as_float(name, value, "a number from 0 to 1")
         if not 0 <= number <= 1:
             raise ConfigError(name, f"must be from 0 to 1, got {number:g}")
         return number
     if name in ("nesterov", "early_stopping"):
-        return _as_bool(name, value)
+        return as_bool(name, value)
     if name == "validation_fraction":
-        number = _as_float(name, value, "a fraction between 0 and 1")
+        number = as_float(name, value, "a fraction between 0 and 1")
         if not 0 < number < 1:
             raise ConfigError(name, f"must be between 0 and 1 (exclusive), got {number:g}")
         return number
     if name == "tol":
-        number = _as_float(name, value, "a number >= 0 like 0.0001")
+        number = as_float(name, value, "a number >= 0 like 0.0001")
         if number < 0:
             raise ConfigError(name, f"must be 0 or more, got {number:g}")
         return number
     if name == "n_iter_no_change":
-        number = _as_int(name, value, "a whole number of epochs, at least 1")
+        number = as_int(name, value, "a whole number of epochs, at least 1")
         if number < 1:
             raise ConfigError(name, f"must be at least 1, got {number}")
         return number
     if name == "seed":
         if _is_blank(value):
             return None
-        number = _as_int(name, value, "a whole number from 0 to 4294967295, or none")
+        number = as_int(name, value, "a whole number from 0 to 4294967295, or none")
         if not 0 <= number <= 2**32 - 1:
             raise ConfigError(name, f"must be from 0 to 4294967295, got {number}")
         return number

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
@@ -21,6 +20,7 @@ import numpy as np
 from core import synthetic
 from core.csvdata import convert_labels, read_csv
 from core.errors import ConfigError, DataError
+from core.values import as_bool, as_float, as_int
 
 BUNDLED_NAMES = ("iris", "wine", "breast_cancer", "digits")
 BUILTIN_NAMES: tuple[str, ...] = BUNDLED_NAMES + synthetic.SYNTHETIC_NAMES
@@ -200,45 +200,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none"))
 
 
-def _as_float(name: str, value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except ValueError:
-        raise ConfigError(name, f"expected {what}, got {value.strip()!r}") from None
-    if not math.isfinite(number):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    return number
-
-
-def _as_int(name: str, value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    shown = value.strip() if isinstance(value, str) else value
-    raise ConfigError(name, f"expected {what}, got {shown!r}")
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "yes", "on", "1"):
-            return True
-        if text in ("false", "no", "off", "0"):
-            return False
-    raise ConfigError(name, f"expected true or false, got {value!r}")
-
-
 def _as_text(name: str, value: Any, what: str) -> str | None:
     if _blank(value):
         return None
@@ -274,24 +235,24 @@ def parse_spec_field(name: str, value: Any) -> Any:
     if name == "target":
         return _as_text(name, value, "a column name")
     if name == "test_size":
-        number = _as_float(name, value, "a fraction between 0 and 1 like 0.25")
+        number = as_float(name, value, "a fraction between 0 and 1 like 0.25")
         if not 0 < number < 1:
             raise ConfigError(name, f"must be between 0 and 1 (exclusive), got {number:g}")
         return number
     if name == "split_seed":
-        number = _as_int(name, value, "a whole number from 0 to 4294967295")
+        number = as_int(name, value, "a whole number from 0 to 4294967295")
         if not 0 <= number <= 2**32 - 1:
             raise ConfigError(name, f"must be from 0 to 4294967295, got {number}")
         return number
     if name == "scale":
-        return _as_bool(name, value)
+        return as_bool(name, value)
     if name == "noise":
-        number = _as_float(name, value, f"a number from 0 to {MAX_NOISE:g} like 0.2")
+        number = as_float(name, value, f"a number from 0 to {MAX_NOISE:g} like 0.2")
         if not 0 <= number <= MAX_NOISE:
             raise ConfigError(name, f"must be from 0 to {MAX_NOISE:g}, got {number:g}")
         return number
     if name == "n_samples":
-        number = _as_int(name, value, f"a whole number of rows from {MIN_SAMPLES}")
+        number = as_int(name, value, f"a whole number of rows from {MIN_SAMPLES}")
         if not MIN_SAMPLES <= number <= MAX_SAMPLES:
             raise ConfigError(
                 name, f"must be from {MIN_SAMPLES} to {MAX_SAMPLES:,}, got {number:,}"

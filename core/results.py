@@ -38,8 +38,27 @@ class EpochPoint:
         )
 
 
+class CurveSummary:
+    """Final scores read off ``self.curve`` (a list of :class:`EpochPoint`)."""
+
+    __slots__ = ()
+    curve: list[EpochPoint]
+
+    @property
+    def train_accuracy(self) -> float | None:
+        return self.curve[-1].train_accuracy if self.curve else None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.curve[-1].test_accuracy if self.curve else None
+
+    @property
+    def n_epochs(self) -> int:
+        return self.curve[-1].epoch if self.curve else 0
+
+
 @dataclass(slots=True)
-class TrainResult:
+class TrainResult(CurveSummary):
     """What one training run produced.
 
     ``status`` is ``done``, ``cancelled``, ``diverged`` or ``pruned``; ``stop_reason``
@@ -53,15 +72,3 @@ class TrainResult:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     model: Any = None  # the fitted estimator, only when asked for (never stored)
-
-    @property
-    def train_accuracy(self) -> float | None:
-        return self.curve[-1].train_accuracy if self.curve else None
-
-    @property
-    def test_accuracy(self) -> float | None:
-        return self.curve[-1].test_accuracy if self.curve else None
-
-    @property
-    def n_epochs(self) -> int:
-        return self.curve[-1].epoch if self.curve else 0

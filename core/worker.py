@@ -15,7 +15,7 @@ from core.config import RunConfig
 from core.datasets import Dataset, DatasetSpec, load_dataset
 from core.diagnosis import diagnose
 from core.errors import PerceptuneError
-from core.results import EpochPoint, TrainResult
+from core.results import CurveSummary, EpochPoint, TrainResult
 
 #: Called with each epoch's point; a returned string stops the run as pruned.
 ProgressSink = Callable[[int, EpochPoint], "str | None"]
@@ -33,7 +33,7 @@ class RunRequest:
 
 
 @dataclass(slots=True)
-class RunOutcome:
+class RunOutcome(CurveSummary):
     """How a run ended, with its curve and verdict (``verdict`` is a dict)."""
 
     run_id: int
@@ -45,18 +45,6 @@ class RunOutcome:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     baseline: float | None = None  # the data's majority-class test accuracy
-
-    @property
-    def train_accuracy(self) -> float | None:
-        return self.curve[-1].train_accuracy if self.curve else None
-
-    @property
-    def test_accuracy(self) -> float | None:
-        return self.curve[-1].test_accuracy if self.curve else None
-
-    @property
-    def n_epochs(self) -> int:
-        return self.curve[-1].epoch if self.curve else 0
 
 
 _DATASET_CACHE: dict[DatasetSpec, Dataset] = {}
