@@ -1,0 +1,80 @@
+"""The real app in a real terminal (tmux): launch, ctrl+r, see the result, ctrl+q."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULT = re.compile(r"(good fit|overfitting|underfitting|diverged)")
+ACCURACY = re.compile(r"test \d\.\d{3}\b")
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def tmux(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=check)
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session, check=False).stdout
+
+
+def wait_for_screen(session: str, pattern: re.Pattern[str], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = screen(session)
+        if pattern.search(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{pattern.pattern!r} never appeared; screen was:\n{text}")
+
+
+def test_run_and_quit_in_tmux(tmp_path: Path) -> None:
+    session = f"perceptune-e2e-{os.getpid()}"
+    store = tmp_path / "e2e.db"
+    command = " ".join(
+        [
+            "env",
+            "TEXTUAL_ANIMATIONS=none",
+            "TERM=xterm-256color",
+            f"PYTHONPATH={shlex.quote(str(ROOT))}",
+            shlex.quote(sys.executable),
+            "-m",
+            "tui.entry",
+            "--store",
+            shlex.quote(str(store)),
+            "--workers",
+            "1",
+        ]
+    )
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(tmp_path), command)
+    try:
+        wait_for_screen(session, re.compile("Hyperparameters"), timeout=30)
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "C-r")
+        text = wait_for_screen(session, RESULT, timeout=60)
+        text = wait_for_screen(session, ACCURACY, timeout=10)
+        assert "done" in text
+        tmux("send-keys", "-t", session, "C-q")
+        deadline = time.monotonic() + 20
+        while tmux("has-session", "-t", session, check=False).returncode == 0:
+            assert time.monotonic() < deadline, "the app did not quit:\n" + screen(session)
+            time.sleep(0.2)
+    finally:
+        tmux("kill-session", "-t", session, check=False)
+    from core.store import RunStore
+
+    with RunStore(store) as runs:
+        (record,) = runs.list_runs()
+        assert record.status == "done"
+        assert record.verdict is not None

@@ -1,0 +1,68 @@
+"""Helpers for the TUI tests: wait until the app has settled."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def app_busy(app: Any) -> bool:
+    queue = app.queue
+    if queue.running_ids() or (queue.pending_ids() and queue.parallel > 0):
+        return True
+    if any(worker.is_running for worker in app.workers):
+        return True
+    if app.charts.regions_busy:
+        return True
+    return app.dataset_pane.describing
+
+
+async def workers_done(app: Any) -> None:
+    """Wait for the app's workers; a failed one is the app's to report, not ours."""
+    from textual.worker import WorkerFailed
+
+    with contextlib.suppress(WorkerFailed):
+        await app.workers.wait_for_complete()
+
+
+async def settle(pilot: Any, timeout: float = 30.0) -> None:
+    """Wait until no run trains or waits to start, every worker has finished, the
+    dataset is described, and the redraw timer has shown the result."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await workers_done(app)
+        await pilot.pause(0.05)
+        if not app_busy(app):
+            break
+    else:
+        raise AssertionError("the app did not settle")
+    await workers_done(app)
+    await pilot.pause(0.15)  # a redraw tick
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def quiet(app: Any) -> None:
+    """Snapshot hygiene: no toasts (they expire on a timer)."""
+    app.clear_notifications()
+
+
+async def press_busy(pilot: Any, *keys: str) -> None:
+    """Press keys while a run trains in this process. ``pilot.press`` waits until the
+    CPU is idle after each key, which never happens while a thread trains; this posts
+    the keys like the terminal driver does and gives the app a moment for each."""
+    import asyncio
+
+    for key in keys:
+        pilot.app.simulate_key(key)
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)

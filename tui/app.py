@@ -1,0 +1,660 @@
+"""The perceptune workbench: a form and dataset pane on the left, Charts / Queue /
+History / Next step tabs on the right.
+
+The app is a thin layer: it reads the form, asks core to validate, and hands runs to a
+:class:`~tui.queue_model.QueueModel` over core's Runner from thread workers. Run
+progress comes back as coalescing messages; a 0.1 s timer redraws what changed, so the
+charts refresh at most ~10 times a second however fast epochs arrive. Every worker
+error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.lazy import Lazy
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, OptionList, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from core.config import RunConfig
+from core.datasets import DatasetSpec
+from core.errors import PerceptuneError
+from core.executors import Executor, InlineExecutor
+from core.results import EpochPoint
+from core.runner import Runner
+from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
+from core.worker import RunOutcome
+from tui.commands import PerceptuneCommands
+from tui.format import dataset_label
+from tui.messages import (
+    EpochProgress,
+    InterruptedFound,
+    OverlayLoaded,
+    QueueChanged,
+    RunFinished,
+    RunLoaded,
+)
+from tui.queue_model import QueueModel
+from tui.screens.confirm_quit import ConfirmQuit
+from tui.screens.resume import ResumeRuns
+from tui.widgets.charts.pane import ChartsPane, RunView
+from tui.widgets.dataset.pane import DatasetPane
+from tui.widgets.form.form import HyperparamForm
+from tui.widgets.history.pane import HistoryPane
+from tui.widgets.nextstep.pane import NextStepPane
+from tui.widgets.queue.pane import QueuePane
+
+REDRAW_INTERVAL_S = 0.1
+#: Below this many columns only the tabs show (ctrl+b swaps the form in).
+TINY_WIDTH = 60
+TABS = ("charts", "queue", "history", "nextstep")
+
+
+class PerceptuneApp(App[int]):
+    """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
+
+    TITLE = "perceptune"
+    AUTO_FOCUS = "#f-layers"
+    CSS_PATH = Path(__file__).with_name("perceptune.tcss")
+    COMMANDS = App.COMMANDS | {PerceptuneCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "run_now", "Run", tooltip="Run the form's config now", id="run"),
+        Binding("ctrl+n", "enqueue", "Enqueue", tooltip="Queue the form's config", id="enqueue"),
+        Binding("f1", "help", "Help", tooltip="Hyperparameters, curves, keys", id="help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "show_tab('charts')", "Charts", show=False, id="tab-charts"),
+        Binding("f3", "show_tab('queue')", "Queue", show=False, id="tab-queue"),
+        Binding("f4", "show_tab('history')", "History", show=False, id="tab-history"),
+        Binding("f5", "show_tab('nextstep')", "Next step", show=False, id="tab-next"),
+        Binding("ctrl+b", "toggle_form", "Form", tooltip="Show or hide the form", id="form"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Quit; active runs are left interrupted",
+            priority=True,
+            id="quit",
+        ),
+    ]
+
+    def __init__(
+        self,
+        store_path: str | Path = DEFAULT_STORE_PATH,
+        executor: Executor | None = None,
+        workers: int | None = None,
+        *,
+        config: RunConfig | None = None,
+        dataset: DatasetSpec | None = None,
+        snapshot_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.store = RunStore(store_path)
+        self._own_executor = executor is None
+        self.executor: Executor = executor or InlineExecutor(workers or 1)
+        self.runner = Runner(self.store, self.executor)
+        pool = max(1, self.executor.workers)
+        self.queue = QueueModel(
+            self.runner,
+            parallel=min(workers or pool, pool),
+            max_parallel=pool,
+            on_progress=self._on_progress,
+            on_finished=self._on_finished,
+        )
+        self.initial_config = config or RunConfig()
+        self.initial_dataset = dataset or DatasetSpec()
+        #: Fixed text instead of durations, for deterministic screenshots.
+        self.snapshot_mode = snapshot_mode
+        self.selected_run: int | None = None
+        self.views: dict[int, RunView] = {}
+        self.records: dict[int, RunRecord] = {}
+        self.overlay = False
+        self._queue_dirty = True
+        self._charts_dirty = False
+        self._quitting = False
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with VerticalScroll(id="left"):
+                yield HyperparamForm(self.initial_config, id="form")
+                yield DatasetPane(self.initial_dataset, id="dataset")
+            with TabbedContent(id="tabs", initial="charts"):
+                with TabPane("Charts", id="charts"):
+                    yield ChartsPane(id="charts-pane")
+                # Hidden at start: mounted just after the first frame.
+                with TabPane("Queue", id="queue"):
+                    yield Lazy(QueuePane(id="queue-pane"))
+                with TabPane("History", id="history"):
+                    yield Lazy(HistoryPane(id="history-pane"))
+                with TabPane("Next step", id="nextstep"):
+                    yield Lazy(NextStepPane(id="next-pane"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#form").border_title = "Hyperparameters"
+        self.query_one("#dataset").border_title = "Dataset"
+        if self.snapshot_mode:
+            for field in self.query(Input):
+                field.cursor_blink = False
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        self._find_interrupted(offer=True)
+
+    @property
+    def form(self) -> HyperparamForm:
+        return self.query_one(HyperparamForm)
+
+    @property
+    def dataset_pane(self) -> DatasetPane:
+        return self.query_one(DatasetPane)
+
+    @property
+    def charts(self) -> ChartsPane:
+        return self.query_one(ChartsPane)
+
+    @property
+    def queue_pane(self) -> QueuePane:
+        return self.query_one(QueuePane)
+
+    @property
+    def history(self) -> HistoryPane:
+        return self.query_one(HistoryPane)
+
+    @property
+    def next_step(self) -> NextStepPane:
+        return self.query_one(NextStepPane)
+
+    # -- the one place worker errors end up ----------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, PerceptuneError):
+            text = str(error)
+        else:
+            text = f"{type(error).__name__}: {error}"
+        what = event.worker.name or "background task"
+        self.notify(text, title=f"{what} failed", severity="error", timeout=10, markup=False)
+
+    # -- run callbacks (executor threads) -> messages -------------------------------------
+
+    def _notify_soon(self, message: str, **kwargs: Any) -> None:
+        """notify() from a thread worker (notifications live on the UI thread)."""
+        self.call_from_thread(lambda: self.notify(message, **kwargs))
+
+    def _on_progress(self, run_id: int, curve: tuple[EpochPoint, ...]) -> None:
+        self.post_message(EpochProgress(run_id, curve))
+
+    def _on_finished(self, outcome: RunOutcome) -> None:
+        self.post_message(RunFinished(outcome))
+
+    def on_epoch_progress(self, message: EpochProgress) -> None:
+        self._queue_dirty = True
+        if self.queue.status(message.run_id) != "running":
+            return  # a late epoch of a run whose outcome (with the whole curve) is in
+        view = self.views.get(message.run_id)
+        if view is not None and len(message.curve) >= len(view.curve):
+            view.curve = list(message.curve)
+            view.status = "running"
+        if message.run_id == self.selected_run:
+            self._charts_dirty = True
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        outcome = message.outcome
+        self._queue_dirty = True
+        if self._quitting:
+            return
+        if outcome.status == "failed" and outcome.error:
+            self.notify(
+                outcome.error,
+                title=f"run #{outcome.run_id} failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        if outcome.run_id == self.selected_run or outcome.run_id in self.views:
+            self._load_run(outcome.run_id)
+        self.reload_history()
+        self._schedule()
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self._queue_dirty = True
+
+    def _redraw(self) -> None:
+        """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
+        if self._queue_dirty and self.query(QueuePane):
+            self._queue_dirty = False
+            self.queue_pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
+        if self._charts_dirty:
+            self._charts_dirty = False
+            view = self.views.get(self.selected_run) if self.selected_run is not None else None
+            if view is not None and not self.overlay:
+                self.charts.show_run(view)
+
+    # -- selecting a run ------------------------------------------------------------------
+
+    def select_run(self, run_id: int, *, show_charts: bool = False) -> None:
+        """Make ``run_id`` the run Charts and Next step are about."""
+        self.selected_run = run_id
+        self.overlay = False
+        item = self.queue.get(run_id)
+        if item is not None and run_id not in self.views:
+            self.views[run_id] = RunView(
+                run_id, item.label, item.dataset, item.status, item.epochs, list(item.curve)
+            )
+        self._charts_dirty = True
+        self._load_run(run_id)
+        if show_charts:
+            self.action_show_tab("charts")
+
+    @work(thread=True, exclusive=True, group="load-run", exit_on_error=False, name="Loading run")
+    def _load_run(self, run_id: int) -> None:
+        record = self.store.get_run(run_id)
+        curve = self.store.curve(run_id)
+        self.post_message(RunLoaded(record, curve))
+
+    def on_run_loaded(self, message: RunLoaded) -> None:
+        record = message.record
+        self.records[record.id] = record
+        curve = message.curve
+        status = record.status
+        if self.queue.status(record.id) == "running":
+            status = "running"
+            live = self.queue.curve(record.id)
+            if len(live) > len(curve):
+                curve = list(live)
+        self.views[record.id] = RunView(
+            run_id=record.id,
+            label=record.label,
+            dataset_label=_dataset_text(record.dataset),
+            status=status,
+            planned_epochs=int(record.params.get("epochs") or len(curve) or 1),
+            curve=list(curve),
+            params=record.params,
+            dataset=record.dataset,
+            verdict=record.verdict,
+            stop_reason=record.stop_reason,
+            error=record.error,
+        )
+        if record.id == self.selected_run:
+            self._charts_dirty = True
+            for pane in self.query(NextStepPane):
+                pane.show_record(record)
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _queue_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.has_focus and event.row_key.value is not None:
+            self.select_run(int(event.row_key.value))
+
+    def on_history_pane_highlighted(self, message: HistoryPane.Highlighted) -> None:
+        if message.run_id != self.selected_run:
+            self.select_run(message.run_id)
+
+    # -- running the form ----------------------------------------------------------------
+
+    def _modal_open(self) -> bool:
+        return isinstance(self.screen, ModalScreen)
+
+    def action_run_now(self) -> None:
+        self._submit_form(front=True)
+
+    def action_enqueue(self) -> None:
+        self._submit_form(front=False)
+
+    def _submit_form(self, *, front: bool) -> None:
+        if self._modal_open() or self._quitting:
+            return
+        config = self.form.read_config()
+        spec = self.dataset_pane.read_spec()
+        if config is None or spec is None:
+            self.notify("Fix the fields marked in red first.", severity="warning", markup=False)
+            return
+        self._add_run(config, spec, front=front)
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Queueing run")
+    def _add_run(self, config: RunConfig, spec: DatasetSpec, *, front: bool) -> None:
+        run_id = self.queue.add(config, spec, front=front)
+        self.call_from_thread(self._added, run_id, front)
+        self.queue.schedule()
+        self.post_message(QueueChanged())
+
+    def reload_history(self) -> None:
+        for pane in self.query(HistoryPane):
+            pane.reload()
+
+    def _added(self, run_id: int, front: bool) -> None:
+        self._queue_dirty = True
+        self.reload_history()
+        if front:
+            self.select_run(run_id, show_charts=True)
+        else:
+            self.notify(f"Run #{run_id} queued.", markup=False, timeout=3)
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Starting runs")
+    def _schedule(self) -> None:
+        if self.queue.schedule():
+            self.post_message(QueueChanged())
+
+    # -- queue actions ------------------------------------------------------------------------
+
+    def _queue_selection(self) -> int | None:
+        run_id = self.queue_pane.selected_id()
+        if run_id is None:
+            self.notify("The queue is empty.", severity="warning", markup=False, timeout=3)
+        return run_id
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Queue")
+    def _queue_op(self, operation: Callable[[], Any], refuse: str = "") -> None:
+        result = operation()
+        if result is False and refuse:
+            self._notify_soon(refuse, severity="warning", markup=False, timeout=4)
+        self.queue.schedule()
+        self.post_message(QueueChanged())
+        self.call_from_thread(self.reload_history)
+
+    def action_queue_cancel(self) -> None:
+        run_id = self._queue_selection()
+        if run_id is not None:
+            self._queue_op(lambda: self.queue.cancel(run_id), f"Run #{run_id} has already ended.")
+
+    def action_queue_remove(self) -> None:
+        run_id = self._queue_selection()
+        if run_id is not None:
+            self._queue_op(
+                lambda: self.queue.remove(run_id),
+                f"Run #{run_id} is training: cancel it first (c).",
+            )
+
+    def action_queue_retry(self) -> None:
+        run_id = self._queue_selection()
+        if run_id is not None:
+            self._queue_op(
+                lambda: self.queue.retry(run_id) is not None,
+                f"Run #{run_id} has not ended yet.",
+            )
+
+    def action_queue_move(self, delta: int) -> None:
+        run_id = self._queue_selection()
+        if run_id is None:
+            return
+        if self.queue.move(run_id, delta):
+            self._queue_dirty = True
+            self._redraw()
+            ids = self.queue.ids()
+            self.queue_pane.table.move_cursor(row=ids.index(run_id), animate=False)
+
+    def action_queue_run_now(self) -> None:
+        run_id = self._queue_selection()
+        if run_id is None:
+            return
+        if self.queue.to_front(run_id):
+            self._queue_dirty = True
+            self._schedule()
+        self.select_run(run_id)
+
+    def action_queue_clear(self) -> None:
+        self.queue.clear_finished()
+        self._queue_dirty = True
+
+    def action_workers(self, delta: int) -> None:
+        before = self.queue.parallel
+        after = self.queue.set_parallel(before + delta)
+        if after == before and delta > 0:
+            self.notify(
+                f"At most {self.queue.max_parallel} workers: the pool size "
+                "(start perceptune with --workers N for more).",
+                markup=False,
+                timeout=4,
+            )
+        self._queue_dirty = True
+        self._schedule()
+
+    # -- history actions ------------------------------------------------------------------------
+
+    def _selected_record_id(self) -> int | None:
+        if self.selected_run is None:
+            self.notify("Select a run first.", severity="warning", markup=False, timeout=3)
+        return self.selected_run
+
+    def action_show_selected(self) -> None:
+        run_id = self.history.selected_id()
+        if run_id is not None:
+            self.select_run(run_id, show_charts=True)
+
+    def action_overlay(self) -> None:
+        ids = sorted(self.history.marked)
+        if not ids:
+            selected = self.history.selected_id()
+            ids = [selected] if selected is not None else []
+        if not ids:
+            self.notify("Mark runs in History with space first.", markup=False, timeout=3)
+            return
+        self._load_overlay(ids)
+
+    @work(thread=True, exclusive=True, group="overlay", exit_on_error=False, name="Overlay")
+    def _load_overlay(self, ids: list[int]) -> None:
+        records = [self.store.get_run(run_id) for run_id in ids]
+        curves = self.store.curves(ids)
+        self.post_message(OverlayLoaded(records, curves))
+
+    def on_overlay_loaded(self, message: OverlayLoaded) -> None:
+        self.overlay = True
+        self.charts.show_overlay(message.records, message.curves)
+        self.action_show_tab("charts")
+
+    def action_edit_selected(self) -> None:
+        run_id = self._selected_record_id()
+        if run_id is not None:
+            self._edit_run(run_id)
+
+    @work(thread=True, group="edit", exit_on_error=False, name="Opening run")
+    def _edit_run(self, run_id: int) -> None:
+        record = self.store.get_run(run_id)
+        config = RunConfig.from_mapping(record.params)
+        spec = DatasetSpec.from_mapping(record.dataset)
+        self.call_from_thread(self.load_into_form, config, spec, f"run #{run_id}")
+
+    def load_into_form(self, config: RunConfig, spec: DatasetSpec | None, what: str) -> None:
+        """Put a config (and dataset) in the form to tweak and run again."""
+        self.query_one("#main").remove_class("-form-toggled")
+        self.form.load(config)
+        if spec is not None:
+            self.dataset_pane.load(spec)
+        self.query_one("#f-layers", Input).focus()
+        self.notify(f"Loaded {what} into the form: change it and press ctrl+r.", markup=False)
+
+    def action_rerun_selected(self) -> None:
+        run_id = self._selected_record_id()
+        if run_id is not None:
+            self._rerun(run_id)
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Rerun")
+    def _rerun(self, run_id: int) -> None:
+        record = self.store.get_run(run_id)
+        if record.status == "interrupted":
+            self.queue.add_existing([record])
+        elif record.status in ("queued", "running"):
+            self._notify_soon(f"Run #{run_id} is {record.status}.", markup=False, timeout=3)
+            return
+        else:
+            self.queue.rerun(record)
+        self.queue.schedule()
+        self.post_message(QueueChanged())
+        self.call_from_thread(self.reload_history)
+
+    # -- next step ----------------------------------------------------------------------------
+
+    def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
+        pane = self.next_step
+        if not 0 <= message.index < len(pane.suggestions):
+            return
+        suggestion = pane.suggestions[message.index]
+        spec = DatasetSpec.from_mapping(pane.dataset) if pane.dataset else None
+        if message.load:
+            self.load_into_form(suggestion.config, spec, f"'{suggestion.label}'")
+            return
+        if spec is None:
+            return
+        self._add_suggestion(suggestion.config, spec, suggestion.label)
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Queueing suggestion")
+    def _add_suggestion(self, config: RunConfig, spec: DatasetSpec, label: str) -> None:
+        run_id = self.queue.add(config, spec)
+        self.queue.schedule()
+        self.post_message(QueueChanged())
+        self._notify_soon(f"Queued run #{run_id}: {label}", markup=False, timeout=3)
+        self.call_from_thread(self.reload_history)
+
+    # -- export -------------------------------------------------------------------------------
+
+    def action_export_script(self) -> None:
+        run_id = self._selected_record_id()
+        if run_id is not None:
+            self._export_script(run_id)
+
+    @work(thread=True, group="export", exit_on_error=False, name="Export")
+    def _export_script(self, run_id: int) -> None:
+        from core.export import python_script
+
+        record = self.store.get_run(run_id)
+        path = Path.cwd() / f"perceptune_run_{run_id}.py"
+        path.write_text(python_script(record, script_name=path.name), encoding="utf-8")
+        self._notify_soon(f"Wrote {path}", title="Exported run", markup=False)
+
+    def action_export_csv(self) -> None:
+        history = self.history
+        self._export_csv(history.statuses, history.order_by, history.descending)
+
+    @work(thread=True, group="export", exit_on_error=False, name="Export")
+    def _export_csv(
+        self, statuses: tuple[str, ...] | None, order_by: str, descending: bool
+    ) -> None:
+        from core.export import runs_csv
+
+        records = self.store.list_runs(statuses=statuses, order_by=order_by, descending=descending)
+        path = Path.cwd() / "perceptune_runs.csv"
+        path.write_text(runs_csv(records), encoding="utf-8")
+        self._notify_soon(
+            f"Wrote {len(records)} runs to {path}", title="Exported history", markup=False
+        )
+
+    # -- interrupted runs -----------------------------------------------------------------------
+
+    def action_offer_resume(self) -> None:
+        self._find_interrupted(offer=False)
+
+    @work(thread=True, group="resume", exit_on_error=False, name="Finding interrupted runs")
+    def _find_interrupted(self, offer: bool) -> None:
+        if offer:  # at start: show the newest stored run right away
+            newest = self.store.list_runs(limit=1, descending=True)
+            if newest:
+                self.call_from_thread(self._show_newest, newest[0].id)
+        self.store.reconcile_interrupted()
+        records = self.store.list_runs(statuses=["interrupted"])
+        if records:
+            self.post_message(InterruptedFound(records))
+        elif not offer:
+            self._notify_soon("No interrupted runs.", markup=False, timeout=3)
+
+    def _show_newest(self, run_id: int) -> None:
+        if self.selected_run is None:
+            self.select_run(run_id)
+
+    def on_interrupted_found(self, message: InterruptedFound) -> None:
+        records = message.records
+
+        def resume(answer: bool | None) -> None:
+            if answer:
+                self._resume(records)
+
+        self.push_screen(ResumeRuns(records), resume)
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Resuming runs")
+    def _resume(self, records: list[RunRecord]) -> None:
+        added = self.queue.add_existing(records)
+        self.queue.schedule()
+        self.post_message(QueueChanged())
+        self._notify_soon(f"Resuming {len(added)} runs.", markup=False, timeout=3)
+
+    # -- navigation, help, quit -----------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab not in TABS:
+            return
+        self.query_one(TabbedContent).active = tab
+        target: Any = {
+            "charts": self.charts,
+            "queue": self.queue_pane.table,
+            "history": self.history.table,
+            "nextstep": self.next_step.query_one(OptionList),
+        }[tab]
+        target.focus()
+
+    def action_toggle_form(self) -> None:
+        self.query_one("#main").toggle_class("-form-toggled")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A class on #main rather than screen breakpoints: changing a screen class
+        # restyles every widget, which costs the first frame ~70 ms.
+        self.query_one("#main").set_class(event.size.width < TINY_WIDTH, "-tiny")
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # Markdown is slow to import: on demand
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, ConfirmQuit):
+            self.screen.dismiss(True)
+            return
+        if self._quitting:
+            return
+        running, waiting = self.queue.running_ids(), self.queue.pending_ids()
+        if running:
+
+            def answered(quit_now: bool | None) -> None:
+                if quit_now:
+                    self._stop_and_exit()
+
+            self.push_screen(ConfirmQuit(len(running), len(waiting)), answered)
+        elif waiting:
+            self._stop_and_exit()
+        else:
+            self.exit(0)
+
+    def _stop_and_exit(self) -> None:
+        self._quitting = True
+        self.notify("Stopping runs…", markup=False, timeout=5)
+        self._interrupt_all()
+
+    @work(thread=True, group="quit", exit_on_error=False, name="Stopping runs")
+    def _interrupt_all(self) -> None:
+        try:
+            self.queue.interrupt_all()
+        finally:
+            self.call_from_thread(self.exit, 0)
+
+    def on_unmount(self) -> None:
+        # Leaving without the quit dialog (a test harness, a signal): stop what trains
+        # and leave it interrupted, like ctrl+q does.
+        if self.queue.running_ids() or self.queue.pending_ids():
+            self.queue.interrupt_all(timeout=3.0)
+        self.runner.close()
+        if self._own_executor:
+            self.executor.shutdown(wait=False)
+
+
+def _dataset_text(dataset: dict[str, Any]) -> str:
+    try:
+        return DatasetSpec.from_mapping(dataset).label()
+    except PerceptuneError:
+        return dataset_label(dataset)

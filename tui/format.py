@@ -1,0 +1,76 @@
+"""Small text helpers shared by the widgets: accuracies with 3 decimals, durations."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+DASH = "—"
+
+
+def acc(value: float | None) -> str:
+    """An accuracy (or a gap) as the lesson prints it: ``0.887``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return DASH
+    return f"{value:.3f}"
+
+
+def duration(seconds: float | None) -> str:
+    """``0.8s``, ``12s``, ``3m05s``, ``1h02m``."""
+    if seconds is None or not math.isfinite(seconds):
+        return DASH
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    """A text bar like ``█████░░░░░`` (works in 16 colours and over SSH)."""
+    total = max(total, 1)
+    filled = min(width, max(0, round(width * done / total)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def verdict_name(verdict: Mapping[str, Any] | None) -> str:
+    if not verdict:
+        return DASH
+    return str(verdict.get("verdict", DASH))
+
+
+def verdict_numbers(verdict: Mapping[str, Any] | None) -> str:
+    """The numbers behind a verdict on one line: ``train 0.987 · test 0.880 · ...``."""
+    if not verdict:
+        return ""
+    parts: list[str] = []
+    if "train_accuracy" in verdict:
+        parts.append(f"train {acc(verdict['train_accuracy'])}")
+    if "test_accuracy" in verdict:
+        parts.append(f"test {acc(verdict['test_accuracy'])}")
+    if "gap" in verdict:
+        parts.append(f"gap {acc(verdict['gap'])}")
+    if "peak_test_accuracy" in verdict:
+        peak = f"peak test {acc(verdict['peak_test_accuracy'])}"
+        if "peak_epoch" in verdict:
+            peak += f" @ epoch {verdict['peak_epoch']}"
+        parts.append(peak)
+    if "baseline" in verdict:
+        parts.append(f"baseline {acc(verdict['baseline'])}")
+    if "last_epoch" in verdict and "peak_epoch" not in verdict:
+        parts.append(f"last epoch {verdict['last_epoch']}")
+    return " · ".join(parts)
+
+
+def dataset_label(dataset: Mapping[str, Any]) -> str:
+    """A short dataset name for tables, without validating the spec."""
+    name = dataset.get("name")
+    if name:
+        return str(name)
+    train = str(dataset.get("train") or "?")
+    return train.rsplit("/", 1)[-1]

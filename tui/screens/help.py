@@ -1,0 +1,74 @@
+"""F1 / ``?``: a guide to the hyperparameters, to reading the curves, and to the keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+from core.config import FIELD_INFO
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+r", "run the form's config now (next in line if every worker is busy)"),
+    ("ctrl+n", "put the form's config in the queue"),
+    ("ctrl+q", "quit (asks only while runs train; they are left interrupted, resumable)"),
+    ("F1 or ?", "this help (? only when no text field has focus)"),
+    ("F2 F3 F4 F5", "Charts, Queue, History, Next step"),
+    ("ctrl+b", "show or hide the form column"),
+    ("Tab / shift+Tab", "move focus; Escape closes a dialog"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("Queue", "enter run next · c cancel · r retry · x remove · u/d move · f clear finished"
+     " · +/- workers (0 pauses)"),
+    ("History", "space mark · o overlay marked · enter chart · e edit in form · r rerun/resume"
+     " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
+    ("Charts", "d decision regions · e edit in form · p export .py"),
+    ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"),
+)  # fmt: skip
+
+CURVES = """\
+## Reading train vs test curves
+
+Each run records **train accuracy** (on the data it learns from) and **test accuracy**
+(on held-out data) after every epoch. The test curve is what matters; the train curve
+tells you why it is where it is.
+
+- **Underfitting**: both curves stay low (near the majority-class baseline). The
+  network is too small, trained too briefly, or the learning rate is too low. Add
+  neurons or layers, more epochs, or raise the learning rate.
+- **Overfitting**: train keeps rising while test stays lower or *falls*. The **gap**
+  (train − test) grows. The network memorises the training data. Stop at the epoch
+  where test peaked, raise alpha (L2), use fewer neurons, or turn on early stopping.
+- **Good fit**: both high and close together (small gap).
+- **Diverged**: the loss became NaN or infinite; lower the learning rate.
+
+The verdict under the chart names the case and the numbers behind it: final train and
+test accuracy, the gap, the epoch where test peaked, and the baseline of always
+guessing the most common class.
+"""
+
+
+def help_markdown() -> str:
+    lines = ["# perceptune help", "", "## Keys", "", "| key | does |", "| --- | --- |"]
+    lines += [f"| {key} | {text} |" for key, text in KEYS]
+    lines += ["", "## Hyperparameters", ""]
+    for info in FIELD_INFO.values():
+        lines.append(f"- **{info.label}** (`{info.name}`): {info.help}")
+    lines += ["", CURVES]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,f1,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help-dialog"):
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(help_markdown(), id="help-text")
+            yield Static("Escape, F1 or q closes this help", classes="help-line")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()

@@ -1,0 +1,58 @@
+"""Offered at start when an earlier session left runs interrupted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from tui.format import acc
+
+if TYPE_CHECKING:
+    from core.store import RunRecord
+
+
+class ResumeRuns(ModalScreen[bool]):
+    """Resume (restart) the interrupted runs now, or leave them in History."""
+
+    BINDINGS = [
+        Binding("escape,l", "dismiss(False)", "Later"),
+        Binding("r,y", "dismiss(True)", "Resume all"),
+    ]
+
+    def __init__(self, records: list[RunRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def compose(self) -> ComposeResult:
+        count = len(self.records)
+        with Vertical(classes="dialog"):
+            yield Static(
+                f"{count} interrupted run{'s' if count != 1 else ''}", classes="dialog-title"
+            )
+            yield Static(
+                "perceptune was closed while these runs trained or waited. Resume starts "
+                "them again from epoch 1; Later keeps them in History (r there resumes one).",
+                markup=False,
+            )
+            with VerticalScroll(classes="dialog-list"):
+                for record in self.records[:50]:
+                    epochs = record.params.get("epochs", "?")
+                    yield Static(
+                        f"#{record.id}  {record.label}  epoch {record.n_epochs}/{epochs}"
+                        f"  test {acc(record.test_accuracy)}",
+                        markup=False,
+                    )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Resume all (r)", variant="primary", id="resume")
+                yield Button("Later (esc)", id="later")
+
+    def on_mount(self) -> None:
+        self.query_one("#resume", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "resume")

@@ -1,0 +1,258 @@
+"""The History tab: every stored run, sorted and filtered in SQL and shown a page at a
+time (the stock DataTable is fast with a few hundred rows, slow with 10,000)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from tui.format import acc, dataset_label, duration, verdict_name
+from tui.messages import HistoryLoaded
+from tui.widgets.charts.pane import status_color, verdict_color
+
+if TYPE_CHECKING:
+    from core.store import RunRecord
+
+PAGE_SIZE = 200
+#: (label, statuses or None for all)
+FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
+    ("all", None),
+    ("done", ("done",)),
+    ("failed/diverged", ("failed", "diverged")),
+    ("stopped", ("cancelled", "interrupted", "pruned")),
+    ("active", ("queued", "running")),
+)
+#: (store sort key, label, natural direction descending?)
+SORTS: tuple[tuple[str, str, bool], ...] = (
+    ("id", "newest", True),
+    ("test_accuracy", "test acc", True),
+    ("train_accuracy", "train acc", True),
+    ("gap", "gap", False),
+    ("duration", "duration", False),
+    ("n_epochs", "epochs", True),
+    ("status", "status", False),
+)
+COLUMNS = (("mark", "✓"), ("id", "#"), ("status", "status"), ("test", "test"),
+           ("train", "train"), ("gap", "gap"), ("verdict", "verdict"), ("config", "config"),
+           ("data", "data"), ("epochs", "ep"), ("duration", "time"))  # fmt: skip
+#: Clicking these column headers sorts by the store key.
+HEADER_SORT = {
+    "id": "id",
+    "status": "status",
+    "test": "test_accuracy",
+    "train": "train_accuracy",
+    "gap": "gap",
+    "epochs": "n_epochs",
+    "duration": "duration",
+}
+
+
+class HistoryTable(DataTable[Any]):
+    BINDINGS = [
+        Binding("enter", "app.show_selected", "Chart", tooltip="Show this run in Charts"),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark runs to overlay their curves"),
+    ]
+
+    def action_toggle_mark(self) -> None:
+        pane = self.parent
+        if isinstance(pane, HistoryPane):
+            pane.toggle_mark()
+
+
+class HistoryPane(Vertical):
+    """A page of runs; the app asks :meth:`reload` when runs change."""
+
+    BINDINGS = [
+        Binding("o", "app.overlay", "Overlay", tooltip="Overlay the marked runs' curves"),
+        Binding("e", "app.edit_selected", "Edit in form", tooltip="Load this run into the form"),
+        Binding(
+            "r", "app.rerun_selected", "Rerun", tooltip="Queue it again (resume if interrupted)"
+        ),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
+        Binding("i", "invert_sort", "Invert", tooltip="Reverse the sort order"),
+        Binding("f", "cycle_filter", "Filter", tooltip="Show runs by status"),
+        Binding("right_square_bracket", "page(1)", "Next page", key_display="]"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="["),
+        Binding("p", "app.export_script", "Export .py", tooltip="Write a Python script"),
+        Binding("v", "app.export_csv", "Export CSV", tooltip="Write the history as CSV"),
+    ]
+
+    class Highlighted(Message):
+        """The user moved to another run in the table."""
+
+        def __init__(self, run_id: int) -> None:
+            super().__init__()
+            self.run_id = run_id
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sort_index = 0
+        self.descending = True
+        self.filter_index = 0
+        self.page = 0
+        self.total = 0
+        self.records: list[RunRecord] = []
+        self.marked: set[int] = set()
+        self.loaded = 0  # how many pages have been shown (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Static("History: loading…", id="history-summary", markup=False)
+        table = HistoryTable(cursor_type="row", zebra_stripes=True, id="history-table")
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @property
+    def table(self) -> HistoryTable:
+        return self.query_one(HistoryTable)
+
+    @property
+    def order_by(self) -> str:
+        return SORTS[self.sort_index][0]
+
+    @property
+    def statuses(self) -> tuple[str, ...] | None:
+        return FILTERS[self.filter_index][1]
+
+    def selected_id(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return int(key.value) if key.value is not None else None
+
+    def selected_record(self) -> RunRecord | None:
+        run_id = self.selected_id()
+        return next((r for r in self.records if r.id == run_id), None)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._load(self.order_by, self.descending, self.statuses, self.page)
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def _load(
+        self, order_by: str, descending: bool, statuses: tuple[str, ...] | None, page: int
+    ) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        total = store.count_runs(statuses=statuses)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages - 1)
+        records = store.list_runs(
+            statuses=statuses,
+            limit=PAGE_SIZE,
+            offset=page * PAGE_SIZE,
+            order_by=order_by,
+            descending=descending,
+        )
+        self.post_message(HistoryLoaded(records, total, page))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.records, self.total, self.page = message.records, message.total, message.page
+        table = self.table
+        selected = self.selected_id()
+        table.clear()
+        fixed = bool(getattr(self.app, "snapshot_mode", False))
+        for record in message.records:
+            table.add_row(*self._cells(record, fixed), key=str(record.id))
+        ids = [r.id for r in message.records]
+        if selected in ids:
+            table.move_cursor(row=ids.index(selected), animate=False)
+        self._update_summary()
+        self.loaded += 1
+
+    def _cells(self, record: RunRecord, fixed: bool) -> tuple[Any, ...]:
+        verdict = verdict_name(record.verdict)
+        return (
+            Text("●", style="bold yellow") if record.id in self.marked else "",
+            str(record.id),
+            Text(record.status, style=status_color(record.status)),
+            acc(record.test_accuracy),
+            acc(record.train_accuracy),
+            acc(record.gap),
+            Text(verdict, style=verdict_color(verdict)),
+            record.label,
+            dataset_label(record.dataset),
+            str(record.n_epochs),
+            "—" if fixed else duration(record.duration_s),
+        )
+
+    def _update_summary(self) -> None:
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        label, _ = FILTERS[self.filter_index]
+        arrow = "↓" if self.descending else "↑"
+        marked = f" · {len(self.marked)} marked" if self.marked else ""
+        self.query_one("#history-summary", Static).update(
+            f"{self.total} run{'' if self.total == 1 else 's'} · page {self.page + 1}/{pages}"
+            f" · sort {SORTS[self.sort_index][1]} {arrow} · filter {label}{marked}"
+        )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def toggle_mark(self) -> None:
+        run_id = self.selected_id()
+        if run_id is None:
+            return
+        if run_id in self.marked:
+            self.marked.discard(run_id)
+        else:
+            self.marked.add(run_id)
+        self.table.update_cell(
+            str(run_id),
+            "mark",
+            Text("●", style="bold yellow") if run_id in self.marked else "",
+            update_width=True,
+        )
+        self._update_summary()
+        self.table.action_cursor_down()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.descending = SORTS[self.sort_index][2]
+        self.page = 0
+        self.reload()
+
+    def sort_by(self, order_by: str, descending: bool | None = None) -> None:
+        index = next(i for i, s in enumerate(SORTS) if s[0] == order_by)
+        if descending is None:
+            descending = not self.descending if index == self.sort_index else SORTS[index][2]
+        self.sort_index, self.descending, self.page = index, descending, 0
+        self.reload()
+
+    def action_invert_sort(self) -> None:
+        self.descending = not self.descending
+        self.page = 0
+        self.reload()
+
+    def action_cycle_filter(self) -> None:
+        self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        self.page = 0
+        self.reload()
+
+    def action_page(self, delta: int) -> None:
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        page = min(max(self.page + delta, 0), pages - 1)
+        if page != self.page:
+            self.page = page
+            self.reload()
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        order_by = HEADER_SORT.get(str(event.column_key.value))
+        if order_by is not None:
+            self.sort_by(order_by)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.has_focus and event.row_key.value is not None:
+            self.post_message(self.Highlighted(int(event.row_key.value)))

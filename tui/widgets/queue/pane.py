@@ -1,0 +1,102 @@
+"""The Queue tab: waiting, running and finished runs with a progress bar each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from tui.format import acc, progress_bar
+from tui.queue_model import QueueItem
+from tui.widgets.charts.pane import status_color
+
+COLUMNS = (("id", "#"), ("status", "status"), ("train", "train"), ("test", "test"),
+           ("progress", "progress"), ("config", "config"), ("data", "data"))  # fmt: skip
+
+
+class QueueTable(DataTable[Any]):
+    """The queue rows; keyed by run id."""
+
+    BINDINGS = [
+        Binding("enter", "app.queue_run_now", "Run next", tooltip="Start this queued run next"),
+    ]
+
+
+class QueuePane(Vertical):
+    """Actions act on the highlighted row; they are app actions so the command palette
+    and the footer list them too."""
+
+    BINDINGS = [
+        Binding("c", "app.queue_cancel", "Cancel", tooltip="Stop this run after its epoch"),
+        Binding("r", "app.queue_retry", "Retry", tooltip="Queue this run again as a new run"),
+        Binding("x,delete", "app.queue_remove", "Remove", tooltip="Take the run off the queue"),
+        Binding("u", "app.queue_move(-1)", "Up", tooltip="Move the queued run up"),
+        Binding("d", "app.queue_move(1)", "Down", tooltip="Move the queued run down"),
+        Binding("f", "app.queue_clear", "Clear finished", tooltip="Drop ended runs"),
+        Binding("plus,equals_sign", "app.workers(1)", "+Worker", tooltip="Train more at once"),
+        Binding("minus", "app.workers(-1)", "-Worker", tooltip="Train fewer at once (0 pauses)"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="queue-summary", markup=False)
+        table = QueueTable(cursor_type="row", zebra_stripes=True, id="queue-table")
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    def selected_id(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def show(self, items: list[QueueItem], parallel: int, max_parallel: int) -> None:
+        """Bring the table in line with the model, keeping the highlighted run."""
+        table = self.table
+        selected = self.selected_id()
+        current = [str(row.key.value) for row in table.ordered_rows]
+        wanted = [str(item.run_id) for item in items]
+        if current != wanted:
+            table.clear()
+            for item in items:
+                table.add_row(*self._cells(item), key=str(item.run_id))
+            if selected is not None and str(selected) in wanted:
+                table.move_cursor(row=wanted.index(str(selected)), animate=False)
+        else:
+            for item in items:
+                for (key, _), cell in zip(COLUMNS, self._cells(item)):
+                    if table.get_cell(str(item.run_id), key) != cell:
+                        table.update_cell(str(item.run_id), key, cell, update_width=True)
+        running = sum(1 for i in items if i.status == "running")
+        waiting = sum(1 for i in items if i.status == "queued")
+        ended = len(items) - running - waiting
+        paused = " (paused: press + to start)" if parallel == 0 and waiting else ""
+        self.query_one("#queue-summary", Static).update(
+            f"{running} running · {waiting} waiting · {ended} finished · "
+            f"workers {parallel}/{max_parallel}{paused}"
+        )
+
+    @staticmethod
+    def _cells(item: QueueItem) -> tuple[Any, ...]:
+        status = item.status + ("…" if item.stopping else "")
+        return (
+            str(item.run_id),
+            Text(status, style=status_color(item.status)),
+            acc(item.train),
+            acc(item.test),
+            f"{progress_bar(item.epoch, item.epochs, 8)} {item.epoch}/{item.epochs}",
+            item.label,
+            item.dataset,
+        )
