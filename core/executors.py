@@ -14,6 +14,7 @@ object whose ``fileno()`` is -1, which multiprocessing then fails to pass on
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -193,9 +194,9 @@ class ProcessExecutor:
         """Start the pool's helper processes (forkserver, resource tracker) and the
         progress listener. Call before a Textual app runs.
 
-        With ``warm`` every worker process starts now, in the background, so the first
-        runs do not wait for scikit-learn to import; with ``wait`` this blocks until
-        they are ready.
+        With ``warm`` every worker process starts now, on a background thread, so the
+        first runs do not wait for scikit-learn to import; with ``wait`` this blocks
+        until they are ready.
         """
         if self._pool is not None:
             return self
@@ -216,12 +217,24 @@ class ProcessExecutor:
             target=self._listen, name="perceptune-progress", daemon=True
         )
         self._listener.start()
-        if warm or wait:
-            warmups = [self._pool.submit(_preload_worker) for _ in range(self.workers)]
-            if wait:
-                for future in warmups:
-                    future.result()
+        if wait:
+            self._warm()
+        elif warm:
+            # Spawning a worker waits until the forkserver has imported scikit-learn
+            # (about a second): do it on a thread so a UI can draw meanwhile; a run
+            # submitted before then simply waits for its worker.
+            threading.Thread(target=self._warm_quietly, name="perceptune-warm", daemon=True).start()
         return self
+
+    def _warm_quietly(self) -> None:
+        # Any real problem (a worker that cannot start) is reported by the first run.
+        with contextlib.suppress(Exception):
+            self._warm()
+
+    def _warm(self) -> None:
+        assert self._pool is not None
+        for future in [self._pool.submit(_preload_worker) for _ in range(self.workers)]:
+            future.result()
 
     def submit(self, request: RunRequest, on_epoch: OnEpoch | None = None) -> RunHandle:
         self.start(warm=False)

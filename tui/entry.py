@@ -9,66 +9,8 @@ subcommand, ``--help`` or anything else it hands over to the headless CLI
 from __future__ import annotations
 
 import sys
-import threading
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from core.executors import ProcessExecutor, RunHandle
-    from core.worker import RunRequest
-
-TUI_OPTIONS = ("--store", "--workers")
-
-
-class WarmingExecutor:
-    """A :class:`~core.executors.ProcessExecutor` whose worker processes start in the
-    background, so the first frame does not wait for them.
-
-    The forkserver and multiprocessing's resource tracker start here, in the calling
-    thread, before the app runs (they need the real stderr, which Textual replaces).
-    Starting the workers blocks until the forkserver has imported scikit-learn (about
-    a second): that happens on a thread, and a run submitted before waits for it.
-    """
-
-    def __init__(self, inner: ProcessExecutor) -> None:
-        self.inner = inner
-        self.workers = inner.workers
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> WarmingExecutor:
-        if sys.platform.startswith("linux"):  # the pool uses forkserver there
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
-        from multiprocessing import resource_tracker
-
-        resource_tracker.ensure_running()
-        self._thread = threading.Thread(target=self._warm, name="perceptune-warm", daemon=True)
-        self._thread.start()
-        return self
-
-    def _warm(self) -> None:
-        try:
-            self.inner.start(warm=True)
-        except BaseException as error:  # reported on the first submit
-            self._error = error
-        finally:
-            self._ready.set()
-
-    def submit(self, request: RunRequest, on_epoch: Any = None) -> RunHandle:
-        self._ready.wait()
-        if self._error is not None:
-            raise self._error
-        return self.inner.submit(request, on_epoch)
-
-    def shutdown(self, wait: bool = True) -> None:
-        if self._thread is not None:
-            self._ready.wait(timeout=30)
-        self.inner.shutdown(wait=wait)
-
-    def __getattr__(self, name: str) -> Any:  # anything else the pool offers
-        return getattr(self.inner, name)
+TUI_OPTIONS = ("--store", "--workers", "--executor", "--scheduler")
 
 
 def parse_tui_args(argv: list[str]) -> dict[str, str] | None:
@@ -103,12 +45,22 @@ def main(argv: list[str] | None = None) -> int:
                 return exit.code or 0
             print(exit.code, file=sys.stderr)
             return 1
-    return open_tui(options.get("store"), options.get("workers"))
+    return open_tui(
+        options.get("store"),
+        options.get("workers"),
+        options.get("executor", "process"),
+        options.get("scheduler"),
+    )
 
 
-def open_tui(store: str | None, workers_text: str | None) -> int:
+def open_tui(
+    store: str | None,
+    workers_text: str | None,
+    executor_kind: str = "process",
+    scheduler: str | None = None,
+) -> int:
     from core.errors import PerceptuneError
-    from core.executors import ProcessExecutor, default_workers
+    from core.executors import default_workers, make_executor
     from core.store import DEFAULT_STORE_PATH
 
     workers = default_workers()
@@ -123,19 +75,29 @@ def open_tui(store: str | None, workers_text: str | None) -> int:
                 file=sys.stderr,
             )
             return 2
-    # The pool (forkserver, resource tracker) must start before the app runs: Textual
-    # swaps stderr for an object without a file descriptor, which multiprocessing
-    # cannot hand to new processes.
-    executor = WarmingExecutor(ProcessExecutor(workers))
+    if executor_kind == "inline":
+        print(
+            "perceptune: the TUI runs in worker processes: --executor process or dask",
+            file=sys.stderr,
+        )
+        return 2
+    # The pool (forkserver, resource tracker; or a Dask LocalCluster) must start before
+    # the app runs: Textual swaps stderr for an object without a file descriptor, which
+    # multiprocessing cannot hand to new processes. Workers warm up in the background.
+    try:
+        executor = make_executor(executor_kind, workers, scheduler=scheduler)
+        executor.start(warm=True)
+    except PerceptuneError as error:  # e.g. an unreachable Dask scheduler
+        print(f"perceptune: {error}", file=sys.stderr)
+        return error.exit_code
     try:
         from tui.app import PerceptuneApp
 
         try:
-            app = PerceptuneApp(store or DEFAULT_STORE_PATH, executor, workers)  # type: ignore[arg-type]
+            app = PerceptuneApp(store or DEFAULT_STORE_PATH, executor, workers)
         except PerceptuneError as error:
             print(f"perceptune: {error}", file=sys.stderr)
             return error.exit_code
-        executor.start()
         result = app.run()
         return int(result or 0) if app.return_code is None else app.return_code
     finally:
