@@ -20,10 +20,11 @@ def app_busy(app: Any) -> bool:
 
 
 async def workers_done(app: Any) -> None:
-    """Wait for the app's workers; a failed one is the app's to report, not ours."""
-    from textual.worker import WorkerFailed
+    """Wait for the app's workers; a failed one is the app's to report, and a cancelled
+    one (an exclusive worker replaced by a newer one) is expected, not ours."""
+    from textual.worker import WorkerCancelled, WorkerFailed
 
-    with contextlib.suppress(WorkerFailed):
+    with contextlib.suppress(WorkerFailed, WorkerCancelled):
         await app.workers.wait_for_complete()
 
 
