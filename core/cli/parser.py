@@ -4,7 +4,6 @@ and validated by ``core.config.parse_field``: one source of truth for every valu
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import NoReturn
 
 from core.config import FIELD_INFO
@@ -87,7 +86,7 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import commands
+    from core.cli import commands, search_commands
 
     parser = OneLineParser(prog="perceptune", description=DESCRIPTION)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
@@ -127,17 +126,5 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.add_argument("--json", action="store_true", help="print a JSON list")
     datasets.set_defaults(handler=commands.cmd_datasets)
 
-    _add_search_commands(sub)
-    return parser
-
-
-def _add_search_commands(sub: argparse._SubParsersAction) -> None:
-    try:
-        from core.cli import search_commands
-    except ImportError:  # the search feature is not installed in this build
-        return
     search_commands.register(sub)
-
-
-def print_error(message: str) -> None:
-    print(f"perceptune: {message}", file=sys.stderr)
+    return parser
