@@ -1,5 +1,6 @@
 """The perceptune workbench: a form and dataset pane on the left, Charts / Queue /
-History / Next step tabs on the right.
+History / Next step tabs on the right; sweeps are built (F6) and read (F7) in screens
+of their own, and run beside the queue through a :class:`SweepModel`.
 
 The app is a thin layer: it reads the form, asks core to validate, and hands runs to a
 :class:`~tui.queue_model.QueueModel` over core's Runner from thread workers. Run
@@ -10,9 +11,10 @@ error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
@@ -32,7 +34,7 @@ from core.runner import Runner
 from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
 from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
-from tui.format import dataset_label
+from tui.format import acc, dataset_label
 from tui.messages import (
     EpochProgress,
     InterruptedFound,
@@ -40,21 +42,32 @@ from tui.messages import (
     QueueChanged,
     RunFinished,
     RunLoaded,
+    SweepChanged,
 )
 from tui.queue_model import QueueModel
 from tui.screens.confirm_quit import ConfirmQuit
 from tui.screens.resume import ResumeRuns
+from tui.screens.sweep_resume import ResumeWork
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.pane import HistoryPane
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.pane import QueuePane
+from tui.widgets.sweep.model import SweepItem, SweepModel
+from tui.widgets.sweep.strip import SweepStrip
+
+if TYPE_CHECKING:
+    from core.search.sweepfile import SweepSpec
 
 REDRAW_INTERVAL_S = 0.1
 #: Below this many columns only the tabs show (ctrl+b swaps the form in).
 TINY_WIDTH = 60
 TABS = ("charts", "queue", "history", "nextstep")
+#: History reloads at most this often while a sweep's points finish.
+SWEEP_HISTORY_S = 0.5
+#: Seconds a quit waits for sweeps to leave their runs interrupted.
+SWEEP_STOP_WAIT_S = 15.0
 
 
 class PerceptuneApp(App[int]):
@@ -73,6 +86,8 @@ class PerceptuneApp(App[int]):
         Binding("f3", "show_tab('queue')", "Queue", show=False, id="tab-queue"),
         Binding("f4", "show_tab('history')", "History", show=False, id="tab-history"),
         Binding("f5", "show_tab('nextstep')", "Next step", show=False, id="tab-next"),
+        Binding("f6", "sweep_builder", "Sweep", show=False, id="sweep"),
+        Binding("f7", "sweep_results", "Sweeps", show=False, id="sweep-results"),
         Binding("ctrl+b", "toggle_form", "Form", tooltip="Show or hide the form", id="form"),
         Binding(
             "ctrl+q",
@@ -107,6 +122,7 @@ class PerceptuneApp(App[int]):
             on_progress=self._on_progress,
             on_finished=self._on_finished,
         )
+        self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
         self.initial_config = config or RunConfig()
         self.initial_dataset = dataset or DatasetSpec()
         #: Fixed text instead of durations, for deterministic screenshots.
@@ -117,6 +133,9 @@ class PerceptuneApp(App[int]):
         self.overlay = False
         self._queue_dirty = True
         self._charts_dirty = False
+        self._sweeps_dirty = False
+        self._sweep_seen: dict[int, tuple[int, str]] = {}  # sweep id -> (done, status)
+        self._history_dirty_at: float | None = None
         self._quitting = False
 
     # -- layout --------------------------------------------------------------------------
@@ -131,6 +150,7 @@ class PerceptuneApp(App[int]):
                     yield ChartsPane(id="charts-pane")
                 # Hidden at start: mounted just after the first frame.
                 with TabPane("Queue", id="queue"):
+                    yield Lazy(SweepStrip(id="sweep-strip"))
                     yield Lazy(QueuePane(id="queue-pane"))
                 with TabPane("History", id="history"):
                     yield Lazy(HistoryPane(id="history-pane"))
@@ -238,6 +258,13 @@ class PerceptuneApp(App[int]):
             view = self.views.get(self.selected_run) if self.selected_run is not None else None
             if view is not None and not self.overlay:
                 self.charts.show_run(view)
+        if self._sweeps_dirty and self.query(SweepStrip):
+            self._sweeps_dirty = False
+            self.query_one(SweepStrip).show(self.sweeps.items(), self.snapshot_mode)
+        dirty_at = self._history_dirty_at
+        if dirty_at is not None and time.monotonic() - dirty_at >= SWEEP_HISTORY_S:
+            self._history_dirty_at = None
+            self.reload_history()
 
     # -- selecting a run ------------------------------------------------------------------
 
@@ -546,6 +573,110 @@ class PerceptuneApp(App[int]):
             f"Wrote {len(records)} runs to {path}", title="Exported history", markup=False
         )
 
+    # -- sweeps ---------------------------------------------------------------------------------
+
+    def action_sweep_builder(self) -> None:
+        if self._modal_open() or self._quitting:
+            return
+        config = self.form.read_config()
+        spec = self.dataset_pane.read_spec()
+        if config is None or spec is None:
+            self.notify(
+                "Fix the fields marked in red first: a sweep takes its fixed values and "
+                "data from them.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        from tui.screens.sweep_builder import SweepBuilderScreen
+
+        def launch(sweep: SweepSpec | None) -> None:
+            if sweep is not None:
+                self._launch_sweep(sweep)
+
+        self.push_screen(SweepBuilderScreen(config, spec, self.sweeps.pool), launch)
+
+    def load_sweep_settings(self, config: RunConfig, spec: DatasetSpec) -> None:
+        """A loaded sweep file's fixed values and data, into the form and dataset pane."""
+        self.form.load(config)
+        self.dataset_pane.load(spec)
+
+    @work(thread=True, group="sweep", exit_on_error=False, name="Sweep")
+    def _launch_sweep(self, spec: SweepSpec) -> None:
+        sweep_id = self.sweeps.create(spec)
+        try:
+            self.call_from_thread(self._sweep_started, sweep_id)
+        finally:  # progress and the end come as SweepChanged
+            self.sweeps.run(sweep_id, spec)
+
+    def _show_sweeps(self) -> None:
+        """The Queue tab with its sweeps focused (the panes may still be mounting)."""
+        self.query_one(TabbedContent).active = "queue"
+        self._sweeps_dirty = True
+        self._redraw()
+        for table in self.query("#sweep-table"):
+            table.focus()
+
+    def _sweep_started(self, sweep_id: int) -> None:
+        self._show_sweeps()
+        item = self.sweeps.get(sweep_id)
+        points = f": {item.total} points" if item is not None else ""
+        self.notify(f"Sweep #{sweep_id} started{points}.", markup=False, timeout=3)
+
+    def _on_sweep_change(self, sweep_id: int) -> None:
+        self.post_message(SweepChanged(sweep_id))
+
+    def on_sweep_changed(self, message: SweepChanged) -> None:
+        self._sweeps_dirty = True
+        item = self.sweeps.get(message.sweep_id)
+        if item is None:
+            return
+        seen = self._sweep_seen.get(item.sweep_id)
+        self._sweep_seen[item.sweep_id] = (item.done, item.status)
+        if seen is None or seen[0] != item.done:
+            self._history_dirty_at = self._history_dirty_at or time.monotonic()
+        if item.ended and (seen is None or seen[1] != item.status):
+            self._sweep_ended(item)
+
+    def _sweep_ended(self, item: SweepItem) -> None:
+        from tui.screens.sweep_results import SweepResultsScreen
+
+        self._history_dirty_at = None
+        self.reload_history()
+        for screen in self.screen_stack:
+            if isinstance(screen, SweepResultsScreen):
+                screen.action_reload()
+        if self._quitting:
+            return
+        what = f"Sweep #{item.sweep_id} {item.status}: {item.done}/{item.total} points"
+        if item.best is not None:
+            what += f", best test {acc(item.best)} (run #{item.best_run})"
+        severity = "error" if item.status == "failed" else "information"
+        self.notify(f"{what}. F7 shows the leaderboard.", severity=severity, markup=False)
+
+    def action_sweep_results(self, sweep_id: int | None = None) -> None:
+        if self._modal_open():
+            return
+        from tui.screens.sweep_results import SweepResultsScreen
+
+        self.push_screen(SweepResultsScreen(sweep_id))
+
+    def action_sweep_results_selected(self) -> None:
+        self.action_sweep_results(self.query_one(SweepStrip).selected_id())
+
+    def action_sweep_cancel(self) -> None:
+        sweep_id = self.query_one(SweepStrip).selected_id() if self.query(SweepStrip) else None
+        if sweep_id is None:
+            self.notify("No sweep to cancel.", severity="warning", markup=False, timeout=3)
+        elif self.sweeps.cancel(sweep_id):
+            self.notify(f"Cancelling sweep #{sweep_id}…", markup=False, timeout=3)
+        else:
+            self.notify(f"Sweep #{sweep_id} has already ended.", markup=False, timeout=3)
+
+    @work(thread=True, group="sweep", exit_on_error=False, name="Resuming sweeps")
+    def _resume_sweeps(self, sweep_ids: list[int]) -> None:
+        self.sweeps.resume(sweep_ids)  # each sweep's progress and end come as SweepChanged
+
     # -- interrupted runs -----------------------------------------------------------------------
 
     def action_offer_resume(self) -> None:
@@ -557,25 +688,39 @@ class PerceptuneApp(App[int]):
             newest = self.store.list_runs(limit=1, descending=True)
             if newest:
                 self.call_from_thread(self._show_newest, newest[0].id)
-        self.store.reconcile_interrupted()
-        records = self.store.list_runs(statuses=["interrupted"])
-        if records:
-            self.post_message(InterruptedFound(records))
+        from core.search.engine import POINT_FINISHED, pending_work
+
+        sweeps, records = pending_work(self.store)  # runs outside sweeps
+        active = set(self.sweeps.active_ids())
+        sweeps = [sweep for sweep in sweeps if sweep["id"] not in active]
+        counts: dict[int, str] = {}
+        for sweep in sweeps:
+            total = self.store.count_runs(sweep_id=sweep["id"])
+            done = self.store.count_runs(statuses=POINT_FINISHED, sweep_id=sweep["id"])
+            counts[sweep["id"]] = f"{done}/{total} points done" if total else "not started"
+        if records or sweeps:
+            self.post_message(InterruptedFound(records, sweeps, counts))
         elif not offer:
-            self._notify_soon("No interrupted runs.", markup=False, timeout=3)
+            self._notify_soon("No interrupted runs or sweeps.", markup=False, timeout=3)
 
     def _show_newest(self, run_id: int) -> None:
         if self.selected_run is None:
             self.select_run(run_id)
 
     def on_interrupted_found(self, message: InterruptedFound) -> None:
-        records = message.records
+        records, sweeps = message.records, message.sweeps
 
         def resume(answer: bool | None) -> None:
-            if answer:
+            if answer and records:
                 self._resume(records)
+            if answer and sweeps:
+                self._resume_sweeps([sweep["id"] for sweep in sweeps])
+                self.call_after_refresh(self._show_sweeps)
 
-        self.push_screen(ResumeRuns(records), resume)
+        if sweeps:
+            self.push_screen(ResumeWork(sweeps, records, message.counts), resume)
+        else:
+            self.push_screen(ResumeRuns(records), resume)
 
     @work(thread=True, group="queue", exit_on_error=False, name="Resuming runs")
     def _resume(self, records: list[RunRecord]) -> None:
@@ -618,14 +763,18 @@ class PerceptuneApp(App[int]):
             return
         if self._quitting:
             return
-        running, waiting = self.queue.running_ids(), self.queue.pending_ids()
+        running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
+        for item in self.sweeps.items():
+            if not item.ended:
+                running += max(1, item.running)
+                waiting += max(0, item.total - item.done - max(1, item.running))
         if running:
 
             def answered(quit_now: bool | None) -> None:
                 if quit_now:
                     self._stop_and_exit()
 
-            self.push_screen(ConfirmQuit(len(running), len(waiting)), answered)
+            self.push_screen(ConfirmQuit(running, waiting), answered)
         elif waiting:
             self._stop_and_exit()
         else:
@@ -639,13 +788,17 @@ class PerceptuneApp(App[int]):
     @work(thread=True, group="quit", exit_on_error=False, name="Stopping runs")
     def _interrupt_all(self) -> None:
         try:
+            self.sweeps.interrupt_all()
             self.queue.interrupt_all()
+            self.sweeps.wait_idle(SWEEP_STOP_WAIT_S)
         finally:
             self.call_from_thread(self.exit, 0)
 
     def on_unmount(self) -> None:
         # Leaving without the quit dialog (a test harness, a signal): stop what trains
         # and leave it interrupted, like ctrl+q does.
+        if self.sweeps.interrupt_all():
+            self.sweeps.wait_idle(5.0)
         if self.queue.running_ids() or self.queue.pending_ids():
             self.queue.interrupt_all(timeout=3.0)
         self.runner.close()

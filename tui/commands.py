@@ -32,7 +32,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Export run as Python", "Write the selected run as a standalone script (p)",
      "export_script"),
     ("Export history as CSV", "Write every run to a CSV file (History: v)", "export_csv"),
-    ("Resume interrupted runs", "Queue the runs an earlier session left interrupted",
+    ("Sweep builder", "Search hyperparameters: grid, random or TPE; save, load, launch (F6)",
+     "sweep_builder"),
+    ("Sweep results", "Leaderboard, best configuration and charts of a sweep (F7)",
+     "sweep_results"),
+    ("Cancel sweep", "Stop the highlighted sweep on the Queue tab (sweeps: c)", "sweep_cancel"),
+    ("Resume interrupted runs", "Resume the runs and sweeps an earlier session left unfinished",
      "offer_resume"),
     ("Quit", "Quit; active runs are left interrupted (ctrl+q)", "quit"),
 )  # fmt: skip

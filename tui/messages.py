@@ -62,9 +62,23 @@ class OverlayLoaded(Message):
 
 @dataclass
 class InterruptedFound(Message):
-    """Runs left interrupted by an earlier session, to offer for resume."""
+    """Runs left interrupted and sweeps left unfinished by an earlier session, to offer
+    for resume (``counts``: sweep id -> how far it got)."""
 
     records: list[RunRecord]
+    sweeps: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class SweepChanged(Message):
+    """A sweep of this session progressed, is stopping or ended (the app's SweepModel
+    has its state)."""
+
+    sweep_id: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SweepChanged) and message.sweep_id == self.sweep_id
 
 
 @dataclass

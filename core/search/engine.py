@@ -29,7 +29,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,20 @@ class SweepProgress:
 
 
 ProgressCallback = Callable[[SweepProgress], None]
+#: Polled while a sweep waits for runs: None to go on, or the status to stop with
+#: (``cancelled``, or ``interrupted`` to leave the sweep for :func:`resume`).
+StopCallback = Callable[[], "str | None"]
+#: Statuses a sweep may be stopped with.
+STOP_STATUSES = ("cancelled", "interrupted")
+
+
+class SweepStopped(Exception):
+    """Raised out of :func:`run_sweep` when ``should_stop`` asked the sweep to stop."""
+
+    def __init__(self, sweep_id: int, status: str) -> None:
+        super().__init__(f"sweep {sweep_id} {status}")
+        self.sweep_id = sweep_id
+        self.status = status
 
 
 @dataclass(slots=True)
@@ -112,6 +126,10 @@ class SweepEngine:
     on_progress : callable, optional
         Called with a :class:`SweepProgress` after every point and, at most every
         ``PROGRESS_INTERVAL_S``, during training (on an executor thread then).
+    should_stop : callable, optional
+        Polled while the sweep waits for runs (:data:`StopCallback`); a status stops
+        the runs in flight, leaves the sweep in that status and raises
+        :class:`SweepStopped`.
     """
 
     def __init__(
@@ -121,6 +139,7 @@ class SweepEngine:
         spec: SweepSpec,
         sweep_id: int,
         on_progress: ProgressCallback | None = None,
+        should_stop: StopCallback | None = None,
     ) -> None:
         self.store = store
         self.spec = spec
@@ -129,6 +148,8 @@ class SweepEngine:
         self.workers = max(1, int(getattr(executor, "workers", 1) or 1))
         self.pruner = make_pruner(spec.prune, spec.pruner_min_epochs(), spec.prune_eta)
         self.on_progress = on_progress
+        self.should_stop = should_stop
+        self._stop_status: str | None = None
         self._outcomes: queue.Queue[RunOutcome] = queue.Queue()
         self._lock = threading.Lock()
         self._active: dict[int, _Job] = {}
@@ -338,6 +359,7 @@ class SweepEngine:
         pending = deque(jobs)
         try:
             while pending or self._active:
+                self._check_stop()
                 while pending and len(self._active) < self.workers:
                     self._start(pending.popleft())
                 outcome = self._next_outcome()
@@ -360,9 +382,18 @@ class SweepEngine:
 
     def _next_outcome(self) -> RunOutcome:
         while True:
-            # A timeout keeps the wait interruptible by Ctrl-C.
+            # A timeout keeps the wait interruptible by Ctrl-C (and by should_stop).
             with contextlib.suppress(queue.Empty):
-                return self._outcomes.get(timeout=0.5)
+                return self._outcomes.get(timeout=0.2)
+            self._check_stop()
+
+    def _check_stop(self) -> None:
+        status = self.should_stop() if self.should_stop is not None else None
+        if status is not None:
+            if status not in STOP_STATUSES:
+                raise ValueError(f"a sweep stops cancelled or interrupted, not {status!r}")
+            self._stop_status = status
+            raise SweepStopped(self.sweep_id, status)
 
     def _on_epoch(self, run_id: int, point: EpochPoint) -> str | None:
         with self._lock:
@@ -375,18 +406,24 @@ class SweepEngine:
         return reason
 
     def _interrupt(self) -> None:
-        """Stop the runs in flight and leave them ``interrupted`` for :func:`resume`."""
+        """Stop the runs in flight and leave them ``interrupted`` for :func:`resume`
+        (or, stopped by ``should_stop`` with ``cancelled``, cancel them and the points
+        still queued)."""
+        status = self._stop_status or "interrupted"
         with self._lock:
             active = list(self._active)
         for run_id in active:
-            self.runner.stop(run_id, "cancelled", "sweep interrupted")
+            self.runner.stop(run_id, "cancelled", f"sweep {status}")
         deadline = time.monotonic() + INTERRUPT_WAIT_S
         for run_id in active:
             self.runner.wait_recorded(run_id, max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(Exception):  # best effort: reconcile catches the rest
             for run_id in active:
-                self.store.set_status(run_id, "interrupted")
-            self.store.set_sweep_status(self.sweep_id, "interrupted")
+                self.store.set_status(run_id, status)
+            if status == "cancelled":
+                for record in self.store.list_runs(sweep_id=self.sweep_id, statuses=["queued"]):
+                    self.store.set_status(record.id, "cancelled")
+            self.store.set_sweep_status(self.sweep_id, status)
 
     # -- progress ---------------------------------------------------------------------
 
@@ -460,15 +497,17 @@ def run_sweep(
     *,
     on_progress: ProgressCallback | None = None,
     sweep_id: int | None = None,
+    should_stop: StopCallback | None = None,
 ) -> int:
     """Store ``spec`` as a new sweep (or continue ``sweep_id``) and run it to the end.
 
     Returns the sweep id. A KeyboardInterrupt stops the runs in flight and leaves the
-    sweep ``interrupted`` for :func:`resume`.
+    sweep ``interrupted`` for :func:`resume`; so does ``should_stop`` (see
+    :class:`SweepEngine`), which then raises :class:`SweepStopped`.
     """
     if sweep_id is None:
         sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
-    SweepEngine(store, executor, spec, sweep_id, on_progress).run()
+    SweepEngine(store, executor, spec, sweep_id, on_progress, should_stop).run()
     return sweep_id
 
 
@@ -497,16 +536,24 @@ def resume(
     *,
     on_progress: ProgressCallback | None = None,
     on_sweep: Callable[[int, SweepSpec], None] | None = None,
+    should_stop: StopCallback | None = None,
+    sweep_ids: Collection[int] | None = None,
+    runs: bool = True,
 ) -> ResumeReport:
     """Finish every unfinished sweep and rerun every interrupted run in ``store``.
 
     A sweep with a run still ``running`` in a live process is left alone (another
-    perceptune is working on it). ``on_sweep`` is called before each sweep starts.
+    perceptune is working on it). ``on_sweep`` is called before each sweep starts;
+    ``should_stop`` is passed to each (:func:`run_sweep`). ``sweep_ids`` limits the
+    sweeps resumed; ``runs=False`` leaves the interrupted runs outside sweeps alone
+    (the TUI queues those itself).
     """
     store.reconcile_interrupted()
     report = ResumeReport()
     for sweep in store.list_sweeps(UNFINISHED_SWEEPS):
         sweep_id = sweep["id"]
+        if sweep_ids is not None and sweep_id not in sweep_ids:
+            continue
         runs = store.sweep_runs(sweep_id).values()
         if any(record.status == "running" for record in runs):
             report.skipped.append(f"sweep {sweep_id} is running in another process")
@@ -519,9 +566,17 @@ def resume(
         if on_sweep is not None:
             on_sweep(sweep_id, spec)
         store.set_sweep_status(sweep_id, "running")
-        run_sweep(store, spec, executor, on_progress=on_progress, sweep_id=sweep_id)
+        run_sweep(
+            store,
+            spec,
+            executor,
+            on_progress=on_progress,
+            sweep_id=sweep_id,
+            should_stop=should_stop,
+        )
         report.sweeps.append(sweep_id)
-    report.runs = _rerun_interrupted(store, executor)
+    if runs:
+        report.runs = _rerun_interrupted(store, executor)
     return report
 
 

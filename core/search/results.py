@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -223,6 +224,30 @@ def best_script(store: RunStore, sweep_id: int) -> str:
     if record is None:
         raise NotFoundError(f"sweep {sweep_id} has no finished point yet")
     return python_script(record, script_name=f"sweep{sweep_id}_best.py")
+
+
+#: Finished runs looked at by :func:`seconds_per_epoch` (newest first).
+TIMED_RUNS = 200
+
+
+def seconds_per_epoch(store: RunStore, dataset: Mapping[str, Any]) -> float | None:
+    """Measured wall time per epoch on ``dataset`` (a :meth:`DatasetSpec.to_dict`):
+    the median over the newest finished runs that trained on it, for a sweep's ETA.
+    Points read off another run's curve took no time and are left out. None when no
+    run finished on this data yet."""
+    records = store.list_runs(statuses=["done"], limit=TIMED_RUNS, descending=True)
+    rates = sorted(
+        r.duration_s / r.n_epochs
+        for r in records
+        if r.dataset == dict(dataset)
+        and r.n_epochs > 0
+        and r.duration_s
+        and "read off" not in r.stop_reason
+    )
+    if not rates:
+        return None
+    middle = len(rates) // 2
+    return rates[middle] if len(rates) % 2 else (rates[middle - 1] + rates[middle]) / 2
 
 
 def _cell(value: float | None) -> str:

@@ -17,6 +17,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("F1 or ?", "this help (? only when no text field has focus)"),
     ("F2 F3 F4 F5", "Charts, Queue, History, Next step"),
     ("ctrl+b", "show or hide the form column"),
+    ("F6", "sweep builder: ctrl+l launch · ctrl+s save TOML · ctrl+o load TOML · Escape close"),
+    ("F7", "sweep results: b best into the form · e point into the form · n next chart · g charts"
+     " · c export CSV · p export best .py · r refresh"),
     ("Tab / shift+Tab", "move focus; Escape closes a dialog"),
     ("ctrl+p", "command palette: every action by name"),
     ("Queue", "enter run next · c cancel · r retry · x remove · u/d move · f clear finished"
@@ -25,6 +28,7 @@ KEYS: tuple[tuple[str, str], ...] = (
      " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
     ("Charts", "d decision regions · e edit in form · p export .py"),
     ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"),
+    ("Queue: sweeps", "enter results · c cancel the sweep (its runs stop after their epoch)"),
 )  # fmt: skip
 
 CURVES = """\

@@ -165,8 +165,7 @@ class ChartsPane(Vertical):
         labels = [str(int(t)) for t in ticks]
         for plot in (self.accuracy, self.loss):
             if plot.series:
-                plot.plt.xticks(ticks, labels)
-                plot.refresh()
+                plot.set_xticks(ticks, labels)
 
     @staticmethod
     def _title(view: RunView) -> Text:

@@ -4,15 +4,34 @@ plotext traps handled here: ``clear_data()`` also resets the axis limits (they a
 set again after it); a labelled series without points crashes ``build()`` (empty
 series are never plotted); colours are always given. ``plt`` is only touched on the
 UI thread (from :meth:`CurvePlot.draw`).
+
+Cost (``bench/bench_tui_lag.py``): plotext builds a chart in Python, about 4 ms
+plus 11 ms per 1,000 points, and turning its output into Textual strips costs as much
+again; done on the event loop 10 times a second while runs train, that stalled keys
+and timers. So a series longer than two points per column is thinned to each column's
+lowest and highest point (the same picture: a column shows no more); a new draw is
+built on a thread from a snapshot of the series, on a figure of its own, while the
+UI keeps showing the previous frame; and a built chart is reused until its data,
+size or theme changes. Only the first frame, a new size or theme, and direct use of
+``plt`` build on the UI thread, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
+from textual import events, work
 from textual.app import RenderResult
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual, visualize
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 #: Colours that exist in the 16-colour palette and read on dark and light themes.
 TRAIN_COLOR = "cyan"
@@ -31,6 +50,76 @@ class Series:
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     color: str
+
+
+def thin(xs: Sequence[float], ys: Sequence[float], columns: int) -> tuple[list[float], list[float]]:
+    """At most about ``2 * columns`` points that draw the same line in ``columns``
+    columns: each column's share keeps its lowest and highest point (in x order), and
+    the first and last points stay."""
+    n = len(xs)
+    if columns < 1 or n <= 2 * columns + 2:
+        return list(xs), list(ys)
+    values = list(ys)
+    keep = {0, n - 1}
+    for column in range(columns):
+        low, high = column * n // columns, (column + 1) * n // columns
+        part = values[low:high]
+        keep.add(low + part.index(min(part)))
+        keep.add(low + part.index(max(part)))
+    order = sorted(keep)
+    return [xs[i] for i in order], [values[i] for i in order]
+
+
+#: What a figure is made of: (label, xs, ys, colour) per series, already thinned.
+Plotted = list[tuple[str, list[float], list[float], str]]
+
+
+class _Prebuilt(Visual):
+    """Strips built off the UI thread, handed to Textual as they are."""
+
+    def __init__(self, strips: list[Strip], width: int) -> None:
+        self.strips = strips
+        self.width = width
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        return self.strips
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return self.width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.strips)
+
+
+def _configure(
+    plt: Plot,
+    title: str,
+    ylabel: str,
+    plotted: Plotted,
+    xlim: tuple[float, float] | None,
+    ylim: tuple[float, float] | None,
+    xticks: tuple[list[float], list[str]] | None,
+) -> None:
+    plt.clear_data()
+    plt.clear_figure()
+    plt.title(title)
+    plt.xlabel("epoch")
+    if ylabel:
+        plt.ylabel(ylabel)
+    for label, xs, ys, color in plotted:
+        if len(xs) == 1:
+            plt.scatter(xs, ys, label=label, color=color, marker="●")
+        else:
+            plt.plot(xs, ys, label=label, color=color, marker="braille")
+    # After clear_data(): limits were reset and must be set again.
+    if xlim is not None and xlim[1] > xlim[0]:
+        plt.xlim(*xlim)
+    if ylim is not None and ylim[1] > ylim[0]:
+        plt.ylim(*ylim)
+    if xticks is not None:
+        plt.xticks(*xticks)
 
 
 class CurvePlot(PlotextPlot):
@@ -52,6 +141,23 @@ class CurvePlot(PlotextPlot):
         self.xlim: tuple[float, float] | None = None
         self.ylim: tuple[float, float] | None = None
         self.empty_text = "no data yet"
+        self._xticks: tuple[list[float], list[str]] | None = None
+        self._plotted: Plotted = []
+        self._thinned_for = 0  # the width (columns) the plotted points were thinned for
+        self._version = 0  # bumped whenever the figure changes
+        self._external = False  # ``plt`` was used directly: build on the UI thread
+        self._built: tuple[tuple[Any, ...], Any] | None = None  # (key, Text or _Prebuilt)
+        self._wanted = False  # a thread build is due for the current version
+        self._building = False  # a thread build is running
+        self._start_queued = False
+
+    @property
+    def plt(self) -> Plot:
+        """The plotext figure (UI thread only). Changing it directly works as before:
+        the chart is then built on the UI thread."""
+        self._version += 1
+        self._external = True
+        return self._plot
 
     def draw(
         self,
@@ -66,23 +172,110 @@ class CurvePlot(PlotextPlot):
         self.xlim, self.ylim = xlim, ylim
         if title is not None:
             self.chart_title = title
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(self.chart_title)
-        plt.xlabel("epoch")
-        if self.ylabel:
-            plt.ylabel(self.ylabel)
+        self._xticks = None
+        self._plot_series()
+
+    def set_xticks(self, ticks: list[float], labels: list[str]) -> None:
+        """x-axis ticks for the current series (kept when the chart is thinned again)."""
+        self._xticks = (list(ticks), list(labels))
+        self._plot.xticks(ticks, labels)
+        self._changed()
+
+    def _plot_series(self) -> None:
+        columns = self.size.width or self.app.size.width
+        self._thinned_for = columns
+        self._plotted = []
         for s in self.series:
-            if len(s.xs) == 1:
-                plt.scatter(list(s.xs), list(s.ys), label=s.label, color=s.color, marker="●")
-            else:
-                plt.plot(list(s.xs), list(s.ys), label=s.label, color=s.color, marker="braille")
-        # After clear_data(): limits were reset and must be set again.
-        if xlim is not None and xlim[1] > xlim[0]:
-            plt.xlim(*xlim)
-        if ylim is not None and ylim[1] > ylim[0]:
-            plt.ylim(*ylim)
+            xs, ys = thin(s.xs, s.ys, columns)
+            self._plotted.append((s.label, xs, ys, s.color))
+        _configure(
+            self._plot,
+            self.chart_title,
+            self.ylabel,
+            self._plotted,
+            self.xlim,
+            self.ylim,
+            self._xticks,
+        )
+        self._external = False
+        self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._wanted = True
+        if not self._start_queued:
+            # After the caller's other changes (ticks): build them all at once.
+            self._start_queued = True
+            self.call_later(self._start_build)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Wider than the points were thinned for: thin them again for the new width.
+        if event.size.width > self._thinned_for and any(
+            len(s.xs) > 2 * self._thinned_for + 2 for s in self.series
+        ):
+            self._plot_series()
+
+    def _key(self) -> tuple[Any, ...]:
+        width, height = self.size
+        return (width, height, self.app.theme, self.theme, self._version)
+
+    def _start_build(self) -> None:
+        self._start_queued = False
+        if self._building or not self._wanted:
+            return  # the running build starts the next one when it ends
+        width, height = self.size
+        if (
+            self._external
+            or not self.series
+            or width < MIN_WIDTH
+            or height < MIN_HEIGHT
+            or not self.is_attached
+        ):
+            self._wanted = False
+            self.refresh()  # render() builds on the UI thread if it must
+            return
+        self._wanted = False
+        self._building = True
+        self._build(
+            self._key(),
+            (
+                self.chart_title,
+                self.ylabel,
+                self._plotted,
+                self.xlim,
+                self.ylim,
+                self._xticks,
+            ),
+            self._get_plotext_theme_name(self.app.theme),
+            self.visual_style,
+        )
+
+    @work(thread=True, group="chart-build", exit_on_error=False, name="Drawing chart")
+    def _build(
+        self, key: tuple[Any, ...], figure: tuple[Any, ...], theme: str, style: Style
+    ) -> None:
+        width, height = key[0], key[1]
+        result: _Prebuilt | None = None
+        try:
+            plt = Plot()
+            _configure(plt, *figure)
+            plt.plotsize(width, height)
+            plt._set_size(width, height)  # as PlotextPlot.render does
+            plt.theme(theme)
+            visual = visualize(self, Text.from_ansi(plt.build()), markup=False)
+            result = _Prebuilt(Visual.to_strips(self, visual, width, height, style), width)
+        except Exception:
+            result = None  # render() tries again on the UI thread and shows the error
+        with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+            self.app.call_from_thread(self._built_on_thread, key, result)
+
+    def _built_on_thread(self, key: tuple[Any, ...], result: _Prebuilt | None) -> None:
+        self._building = False
+        if result is not None and key == self._key():
+            self._built = (key, result)
+        if self._wanted:
+            self._start_build()
         self.refresh()
 
     def render(self) -> RenderResult:
@@ -91,7 +284,20 @@ class CurvePlot(PlotextPlot):
             return Text("…", style="dim")
         if not self.series:
             return Text(f"{self.chart_title}\n\n{self.empty_text}", style="dim")
+        key = self._key()
+        built = self._built
+        if (
+            built is not None
+            and (
+                built[0] == key
+                # A build for new data is on its way: show the last frame meanwhile.
+                or ((self._wanted or self._building) and built[0][:4] == key[:4])
+            )
+        ):
+            return built[1]
         try:
-            return super().render()
+            text = super().render()
         except Exception as error:  # plotext can fail on odd sizes; never crash the app
             return Text(f"(chart unavailable: {error})", style="dim")
+        self._built = (key, text)
+        return text

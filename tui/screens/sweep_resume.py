@@ -1,0 +1,62 @@
+"""Offered at start when an earlier session left sweeps unfinished (and maybe runs
+interrupted): the same keys as :class:`~tui.screens.resume.ResumeRuns`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from tui.format import acc
+from tui.screens.resume import ResumeRuns
+
+if TYPE_CHECKING:
+    from core.store import RunRecord
+
+
+class ResumeWork(ResumeRuns):
+    """Resume the unfinished sweeps (points done are kept) and the interrupted runs."""
+
+    def __init__(
+        self, sweeps: list[dict[str, Any]], records: list[RunRecord], counts: dict[int, str]
+    ) -> None:
+        super().__init__(records)
+        self.sweeps = sweeps
+        self.counts = counts  # sweep id -> "3/8 points done"
+
+    def compose(self) -> ComposeResult:
+        n_sweeps, n_runs = len(self.sweeps), len(self.records)
+        title = f"{n_sweeps} unfinished sweep{'s' if n_sweeps != 1 else ''}"
+        if n_runs:
+            title += f" and {n_runs} interrupted run{'s' if n_runs != 1 else ''}"
+        with Vertical(classes="dialog"):
+            yield Static(title, classes="dialog-title")
+            yield Static(
+                "perceptune was closed before these finished. Resume goes on where they "
+                "stopped: the points a sweep finished are kept, the others train again "
+                "(interrupted runs start over). Later keeps them for next time.",
+                markup=False,
+            )
+            with VerticalScroll(classes="dialog-list"):
+                for sweep in self.sweeps[:50]:
+                    name = f" {sweep['name']}" if sweep["name"] else ""
+                    spec = sweep["spec"] if isinstance(sweep["spec"], dict) else {}
+                    search = spec.get("search") if isinstance(spec.get("search"), dict) else {}
+                    strategy = search.get("strategy", "?") if search else "?"
+                    yield Static(
+                        f"sweep #{sweep['id']}{name}  {strategy}  {sweep['status']}  "
+                        f"{self.counts.get(sweep['id'], '')}",
+                        markup=False,
+                    )
+                for record in self.records[:50]:
+                    epochs = record.params.get("epochs", "?")
+                    yield Static(
+                        f"run #{record.id}  {record.label}  epoch {record.n_epochs}/{epochs}"
+                        f"  test {acc(record.test_accuracy)}",
+                        markup=False,
+                    )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Resume all (r)", variant="primary", id="resume")
+                yield Button("Later (esc)", id="later")

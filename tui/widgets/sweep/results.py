@@ -1,0 +1,136 @@
+"""Widgets of the sweep results: the leaderboard table and the chart of test accuracy
+against one searched hyperparameter (the top-5 curves use the Charts tab's
+:class:`~tui.widgets.charts.plots.CurvePlot`).
+
+plotext traps as in :mod:`tui.widgets.charts.plots`: limits are set after
+``clear_data()``, nothing empty is plotted, colours are explicit, and ``plt`` is
+touched only on the UI thread (from :meth:`ParamPlot.draw`); with ``xscale("log")``
+``xlim`` takes base-10 logarithms.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.widgets import DataTable
+from textual_plotext import PlotextPlot
+
+from tui.format import DASH, acc
+from tui.widgets.charts.pane import status_color, verdict_color
+from tui.widgets.charts.plots import MIN_HEIGHT, MIN_WIDTH, TEST_COLOR
+
+if TYPE_CHECKING:
+    from core.search.results import LeaderboardRow, ParamSeries
+
+LEADERBOARD_COLUMNS = (("rank", "#"), ("run", "run"), ("status", "status"), ("test", "test"),
+                       ("train", "train"), ("gap", "gap"), ("verdict", "verdict"),
+                       ("epochs", "ep"), ("params", "searched values"))  # fmt: skip
+
+
+class LeaderboardTable(DataTable[Any]):
+    """The sweep's points, best test accuracy first; keyed by run id."""
+
+    def show(self, rows: list[LeaderboardRow]) -> None:
+        if not self.columns:
+            for key, label in LEADERBOARD_COLUMNS:
+                self.add_column(label, key=key)
+        self.clear()
+        for row in rows:
+            self.add_row(*leaderboard_cells(row), key=str(row.run_id))
+
+    def selected_run(self) -> int | None:
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key.value is not None else None
+
+
+def leaderboard_cells(row: LeaderboardRow) -> tuple[Any, ...]:
+    verdict = row.verdict or DASH
+    return (
+        str(row.rank),
+        f"#{row.run_id}",
+        Text(row.status, style=status_color(row.status)),
+        acc(row.test_accuracy),
+        acc(row.train_accuracy),
+        acc(row.gap),
+        Text(verdict, style=verdict_color(verdict)),
+        str(row.n_epochs),
+        row.point_text(),
+    )
+
+
+def padded(low: float, high: float, log: bool) -> tuple[float, float]:
+    """x limits a little wider than the values, so no point sits on the frame. On a
+    log axis plotext takes the limits as base-10 logarithms (another trap)."""
+    if log:
+        return math.log10(low / 1.3), math.log10(high * 1.3)
+    if high == low:
+        return (low * 0.5, low * 1.5) if low > 0 else (low - 1.0, low + 1.0)
+    margin = (high - low) * 0.05
+    return low - margin, high + margin
+
+
+class ParamPlot(PlotextPlot):
+    """Test accuracy of each finished point against one hyperparameter: a scatter on
+    a log axis for lr and alpha, text ticks for layers and choices."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data: ParamSeries | None = None
+        self.log_axis = False
+        self.empty_text = "no finished point yet"
+
+    def draw(self, series: ParamSeries | None, note: str = "") -> None:
+        """Replace the chart (UI thread only)."""
+        self.data = series if series is not None and series.y else None
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()  # also back to linear axes
+        self.log_axis = False
+        series = self.data
+        if series is None:
+            self.refresh()
+            return
+        title = f"test accuracy vs {series.name}"
+        if series.categorical:
+            labels: list[str] = []
+            for value in series.x:
+                if value not in labels:
+                    labels.append(value)
+            xs = [float(labels.index(value) + 1) for value in series.x]
+            plt.scatter(xs, list(series.y), color=TEST_COLOR, marker="●")
+            plt.xticks([float(i + 1) for i in range(len(labels))], labels)
+            xlim = (0.5, len(labels) + 0.5)
+        else:
+            xs = [float(x) for x in series.x]
+            self.log_axis = series.log_axis and min(xs) > 0
+            if self.log_axis:
+                plt.xscale("log")
+                title += " (log x)"
+            plt.scatter(xs, list(series.y), color=TEST_COLOR, marker="●")
+            xlim = padded(min(xs), max(xs), self.log_axis)
+        plt.title(title + note)
+        plt.xlabel(series.name)
+        # After clear_data(): limits were reset and must be set again.
+        plt.xlim(*xlim)
+        low_y = max(0.0, min(series.y) - 0.05)
+        plt.ylim(low_y, max(min(1.0, max(series.y) + 0.05), low_y + 0.1))
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        width, height = self.size
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            return Text("…", style="dim")
+        if self.data is None:
+            return Text(f"test accuracy per hyperparameter\n\n{self.empty_text}", style="dim")
+        try:
+            return super().render()
+        except Exception as error:  # plotext can fail on odd sizes; never crash the app
+            return Text(f"(chart unavailable: {error})", style="dim")
