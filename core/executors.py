@@ -100,6 +100,7 @@ class InlineExecutor:
 
         with self._lock:
             self._active.add(request.run_id)
+            self._stops.pop(request.run_id, None)  # a run started again starts afresh
         future = self._pool.submit(execute_run, request, on_epoch, stop_signal)
         future.add_done_callback(lambda _: self._done(request.run_id))
         return RunHandle(request.run_id, future, self._stop)
@@ -242,6 +243,10 @@ class ProcessExecutor:
         with self._lock:
             if on_epoch is not None:
                 self._callbacks[request.run_id] = on_epoch
+            # A run started again starts afresh: forget an earlier stop of the same id.
+            self._reasons.pop(request.run_id, None)
+            rows = self._stop_rows()
+            rows[rows[:, 0] == request.run_id, 1] = 0
         inner = self._pool.submit(_run_in_worker, request)
         outer: Future = Future()
         inner.add_done_callback(lambda done: self._finished(request.run_id, done, outer))
@@ -260,6 +265,11 @@ class ProcessExecutor:
         if given is not None and outcome.status == given[0] and not outcome.stop_reason:
             outcome.stop_reason = f"{given[1]} (after epoch {outcome.n_epochs})"
         outer.set_result(outcome)
+
+    def _stop_rows(self) -> Any:
+        import numpy as np
+
+        return np.frombuffer(self._stops, dtype=np.int64).reshape(-1, 2)
 
     def _stop(self, run_id: int, status: str, reason: str) -> None:
         code = next(c for c, s in _STOP_CODES.items() if s == status)

@@ -151,3 +151,16 @@ def test_a_failing_run_is_an_outcome_not_an_exception(pool: ProcessExecutor) -> 
     assert outcome.status == "failed"
     assert "no such file" in outcome.error
     assert outcome.curve == []
+
+
+@pytest.mark.parametrize("kind", ["inline", "pool"])
+def test_a_stopped_run_started_again_runs_to_the_end(kind: str, request) -> None:
+    executor = request.getfixturevalue(kind)
+    first = executor.submit(RunRequest(77, LONG, MOONS))
+    first.stop("cancelled", "by the test")
+    assert first.result(timeout=60).status == "cancelled"
+
+    again = executor.submit(RunRequest(77, RunConfig(epochs=15), MOONS))
+    outcome = again.result(timeout=60)
+    assert outcome.status == "done"
+    assert outcome.n_epochs == 15
