@@ -127,7 +127,7 @@ _worker_progress: Any = None
 _worker_stops: Any = None
 
 
-def _init_worker(progress: Any, stops: Any, blas_threads: int | None = None) -> None:
+def _init_worker(progress: Any, stops: Any, blas_threads: int | None = None, nice: int = 0) -> None:
     import numpy as np
 
     global _worker_progress, _worker_stops
@@ -144,6 +144,12 @@ def _init_worker(progress: Any, stops: Any, blas_threads: int | None = None) -> 
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(blas_threads)
+    if nice:
+        # Below the process that started them (a TUI): when all cores train, its event
+        # loop still gets one at once. Training loses nothing on an otherwise idle
+        # machine; nice only decides who waits when the cores are short.
+        with contextlib.suppress(OSError):
+            os.nice(nice)
 
 
 def _worker_stop_signal(run_id: int) -> tuple[str, str] | None:
@@ -176,8 +182,9 @@ def _run_in_worker(request: RunRequest) -> RunOutcome:
 class ProcessExecutor:
     """A local pool of ``workers`` processes with per-epoch progress streamed back."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, nice: int = 0) -> None:
         self.workers = workers or default_workers()
+        self.nice = nice  # added to the workers' niceness (lower priority)
         self._context = _pool_context()
         # SimpleQueue writes synchronously: a worker's last epoch is in the pipe before
         # its result is sent, so the end-of-run sentinel below always comes after it.
@@ -212,7 +219,12 @@ class ProcessExecutor:
             max_workers=self.workers,
             mp_context=self._context,
             initializer=_init_worker,
-            initargs=(self._progress, self._stops, max(1, default_workers() // self.workers)),
+            initargs=(
+                self._progress,
+                self._stops,
+                max(1, default_workers() // self.workers),
+                self.nice,
+            ),
         )
         self._listener = threading.Thread(
             target=self._listen, name="perceptune-progress", daemon=True
@@ -336,10 +348,14 @@ def _pool_context() -> Any:
 
 
 def make_executor(
-    kind: str = "process", workers: int | None = None, scheduler: str | None = None
+    kind: str = "process",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    nice: int = 0,
 ) -> Executor:
     """``process`` (default), ``inline``, or ``dask``: a Dask cluster at ``scheduler``
-    (``tcp://host:8786``), or a LocalCluster of ``workers`` processes without one."""
+    (``tcp://host:8786``), or a LocalCluster of ``workers`` processes without one.
+    ``nice`` lowers the priority of local worker processes (the process pool only)."""
     from core.errors import InputError
 
     if kind == "dask":
@@ -352,5 +368,5 @@ def make_executor(
     if kind == "inline":
         return InlineExecutor(workers or 1)
     if kind == "process":
-        return ProcessExecutor(workers)
+        return ProcessExecutor(workers, nice=nice)
     raise InputError(f"unknown executor {kind!r}; choose process, inline or dask")

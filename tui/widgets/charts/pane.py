@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.visual import visualize
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.format import acc, verdict_name, verdict_numbers
@@ -61,8 +63,43 @@ class RunView:
 def accuracy_ylim(curve: list[EpochPoint]) -> tuple[float, float]:
     """From a round value below the lowest accuracy (at most 0.5) up to 1."""
     values = [p.train_accuracy for p in curve] + [p.test_accuracy for p in curve]
-    low = min([0.5, *values])
+    return _ylim_above(min([0.5, *values]))
+
+
+def _ylim_above(low: float) -> tuple[float, float]:
     return (max(0.0, math.floor((low - 0.05) * 10) / 10), 1.0)
+
+
+class _Columns:
+    """A run's curve as columns (epochs, train, test, and the finite losses), extended
+    in place while the same run's curve grows: a live redraw then costs the new
+    epochs, not the whole curve (10 ms a redraw at 10,000 epochs otherwise)."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.last: EpochPoint | None = None
+        self.epochs: list[float] = []
+        self.train: list[float] = []
+        self.test: list[float] = []
+        self.loss_epochs: list[float] = []
+        self.losses: list[float] = []
+
+    def extends(self, run_id: int, curve: list[EpochPoint]) -> bool:
+        """Whether ``curve`` is this run's curve so far plus new epochs."""
+        n = len(self.epochs)
+        return run_id == self.run_id and len(curve) >= n and (n == 0 or curve[n - 1] is self.last)
+
+    def extend(self, curve: list[EpochPoint]) -> None:
+        isfinite = math.isfinite
+        for point in curve[len(self.epochs) :]:
+            epoch = float(point.epoch)
+            self.epochs.append(epoch)
+            self.train.append(point.train_accuracy)
+            self.test.append(point.test_accuracy)
+            if isfinite(point.loss):
+                self.loss_epochs.append(epoch)
+                self.losses.append(point.loss)
+        self.last = curve[-1] if curve else None
 
 
 def int_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -96,6 +133,8 @@ class ChartsPane(Vertical):
         self._regions_cache: dict[int, tuple[Any, str]] = {}
         self._regions_pending: int | None = None
         self._regions_timer: Timer | None = None
+        self._columns: _Columns | None = None
+        self._undrawn = False  # show_run came while the pane was hidden
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -125,39 +164,42 @@ class ChartsPane(Vertical):
     # -- one run -------------------------------------------------------------------------
 
     def show_run(self, view: RunView) -> None:
-        """Draw ``view`` (called at most ~10x/s by the app's redraw timer)."""
+        """Draw ``view`` (called at most ~10x/s by the app's redraw timer). While the
+        pane is hidden (another tab shows) only the view is kept: it is drawn when the
+        pane shows, so hidden charts cost the UI nothing while runs train."""
         self.view = view
         self.overlay_ids = []
+        if not all(node.display for node in self.ancestors_with_self if isinstance(node, Widget)):
+            self._undrawn = True
+            return
+        self._undrawn = False
         self.draws += 1
         curve = view.curve
-        epochs = [float(p.epoch) for p in curve]
+        columns = self._columns
+        if columns is None or not columns.extends(view.run_id, curve):
+            columns = self._columns = _Columns(view.run_id)
+        columns.extend(curve)
+        epochs = tuple(columns.epochs)
         xmax = float(max(view.planned_epochs, int(epochs[-1]) if epochs else 1, 2))
         xlim = (1.0, xmax)
+        low = min([0.5, *(min(c) for c in (columns.train, columns.test) if c)])
         self.accuracy.draw(
             [
-                Series("train", tuple(epochs), tuple(p.train_accuracy for p in curve), TRAIN_COLOR),
-                Series("test", tuple(epochs), tuple(p.test_accuracy for p in curve), TEST_COLOR),
+                Series("train", epochs, tuple(columns.train), TRAIN_COLOR),
+                Series("test", epochs, tuple(columns.test), TEST_COLOR),
             ],
             xlim=xlim,
-            ylim=accuracy_ylim(curve),
+            ylim=_ylim_above(low),
             title="accuracy",
         )
-        losses = [(e, p.loss) for e, p in zip(epochs, curve) if math.isfinite(p.loss)]
         self.loss.draw(
-            [
-                Series(
-                    "loss",
-                    tuple(e for e, _ in losses),
-                    tuple(v for _, v in losses),
-                    LOSS_COLOR,
-                )
-            ],
+            [Series("loss", tuple(columns.loss_epochs), tuple(columns.losses), LOSS_COLOR)],
             xlim=xlim,
             title="loss",
         )
         self._set_ticks(xlim)
-        self.query_one("#chart-title", Static).update(self._title(view))
-        self.query_one("#verdict", Static).update(self._verdict_text(view))
+        self._set_text("#chart-title", self._title(view))
+        self._set_text("#verdict", self._verdict_text(view))
         self._update_regions()
 
     def _set_ticks(self, xlim: tuple[float, float]) -> None:
@@ -166,6 +208,21 @@ class ChartsPane(Vertical):
         for plot in (self.accuracy, self.loss):
             if plot.series:
                 plot.set_xticks(ticks, labels)
+
+    def _set_text(self, selector: str, text: Text) -> None:
+        """Update a Static above or below the charts, 10 times a second while a run
+        trains. Nothing when the text is the same; no layout pass (the whole screen,
+        a few ms) when its height stays the same."""
+        static = self.query_one(selector, Static)
+        if isinstance(static.content, Text) and static.content == text:
+            return
+        width = static.content_region.width
+        layout = True
+        if width > 0:
+            rules = static.styles
+            new_height = visualize(static, text, markup=False).get_height(rules, width)
+            layout = new_height != static.visual.get_height(rules, width)
+        static.update(text, layout=layout)
 
     @staticmethod
     def _title(view: RunView) -> Text:
@@ -253,6 +310,10 @@ class ChartsPane(Vertical):
         self.regions.show(None, None, "decision regions: not in overlay mode")
 
     # -- decision regions ----------------------------------------------------------------
+
+    def on_show(self) -> None:
+        if self._undrawn and self.view is not None:
+            self.show_run(self.view)
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size

@@ -18,7 +18,6 @@ size or theme changes. Only the first frame, a new size or theme, and direct use
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import RenderResult
 from textual.css.styles import RulesMap
+from textual.message import Message
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual, visualize
@@ -143,6 +143,7 @@ class CurvePlot(PlotextPlot):
         self.empty_text = "no data yet"
         self._xticks: tuple[list[float], list[str]] | None = None
         self._plotted: Plotted = []
+        self._figure_stale = False  # ``_plot`` does not show ``_plotted`` yet
         self._thinned_for = 0  # the width (columns) the plotted points were thinned for
         self._version = 0  # bumped whenever the figure changes
         self._external = False  # ``plt`` was used directly: build on the UI thread
@@ -155,6 +156,7 @@ class CurvePlot(PlotextPlot):
     def plt(self) -> Plot:
         """The plotext figure (UI thread only). Changing it directly works as before:
         the chart is then built on the UI thread."""
+        self._sync_figure()
         self._version += 1
         self._external = True
         return self._plot
@@ -178,7 +180,7 @@ class CurvePlot(PlotextPlot):
     def set_xticks(self, ticks: list[float], labels: list[str]) -> None:
         """x-axis ticks for the current series (kept when the chart is thinned again)."""
         self._xticks = (list(ticks), list(labels))
-        self._plot.xticks(ticks, labels)
+        self._figure_stale = True
         self._changed()
 
     def _plot_series(self) -> None:
@@ -188,8 +190,12 @@ class CurvePlot(PlotextPlot):
         for s in self.series:
             xs, ys = thin(s.xs, s.ys, columns)
             self._plotted.append((s.label, xs, ys, s.color))
-        _configure(
-            self._plot,
+        self._figure_stale = True
+        self._external = False
+        self._changed()
+
+    def _figure(self) -> tuple[Any, ...]:
+        return (
             self.chart_title,
             self.ylabel,
             self._plotted,
@@ -197,17 +203,23 @@ class CurvePlot(PlotextPlot):
             self.ylim,
             self._xticks,
         )
-        self._external = False
-        self._changed()
+
+    def _sync_figure(self) -> None:
+        """Bring ``_plot`` up to date (only needed when the UI thread builds or ``plt``
+        is used: configuring a plotext figure costs a few ms)."""
+        if self._figure_stale:
+            self._figure_stale = False
+            _configure(self._plot, *self._figure())
 
     def _changed(self) -> None:
         self._version += 1
         self._wanted = True
         if not self._start_queued:
-            # After the caller's other changes (ticks): build them all at once.
+            # After the caller's other changes (ticks): build them all at once. The
+            # repaint comes with the new frame (or from _start_build if it is not
+            # built on a thread): repainting the old one meanwhile costs the UI thread.
             self._start_queued = True
             self.call_later(self._start_build)
-        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         # Wider than the points were thinned for: thin them again for the new width.
@@ -239,14 +251,7 @@ class CurvePlot(PlotextPlot):
         self._building = True
         self._build(
             self._key(),
-            (
-                self.chart_title,
-                self.ylabel,
-                self._plotted,
-                self.xlim,
-                self.ylim,
-                self._xticks,
-            ),
+            self._figure(),
             self._get_plotext_theme_name(self.app.theme),
             self.visual_style,
         )
@@ -267,13 +272,22 @@ class CurvePlot(PlotextPlot):
             result = _Prebuilt(Visual.to_strips(self, visual, width, height, style), width)
         except Exception:
             result = None  # render() tries again on the UI thread and shows the error
-        with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
-            self.app.call_from_thread(self._built_on_thread, key, result)
+        self.post_message(self.Built(key, result))  # thread-safe, never blocks
 
-    def _built_on_thread(self, key: tuple[Any, ...], result: _Prebuilt | None) -> None:
+    class Built(Message):
+        """A frame built on a thread (or None if that failed)."""
+
+        bubble = False
+
+        def __init__(self, key: tuple[Any, ...], result: _Prebuilt | None) -> None:
+            super().__init__()
+            self.key = key
+            self.result = result
+
+    def on_curve_plot_built(self, message: Built) -> None:
         self._building = False
-        if result is not None and key == self._key():
-            self._built = (key, result)
+        if message.result is not None and message.key == self._key():
+            self._built = (message.key, message.result)
         if self._wanted:
             self._start_build()
         self.refresh()
@@ -295,6 +309,7 @@ class CurvePlot(PlotextPlot):
             )
         ):
             return built[1]
+        self._sync_figure()
         try:
             text = super().render()
         except Exception as error:  # plotext can fail on odd sizes; never crash the app

@@ -29,6 +29,8 @@ class RegionsView(Widget):
         self.run_id: int | None = None
 
     def show(self, run_id: int | None, regions: Any, note: str = "") -> None:
+        if (run_id, note) == (self.run_id, self.note) and regions is self.regions:
+            return  # the live charts ask 10 times a second: repaint only on a change
         self.run_id, self.regions, self.note = run_id, regions, note
         self.refresh()
 

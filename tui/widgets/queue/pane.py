@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from tui.format import acc, progress_bar
@@ -41,6 +42,15 @@ class QueuePane(Vertical):
         Binding("minus", "app.workers(-1)", "-Worker", tooltip="Train fewer at once (0 pauses)"),
     ]
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._latest: tuple[list[QueueItem], int, int] | None = None
+        self._shown_status: dict[str, str] = {}  # run id -> status its row shows
+
+    def on_show(self) -> None:
+        if self._latest is not None:
+            self.show(*self._latest)
+
     def compose(self) -> ComposeResult:
         yield Static("", id="queue-summary", markup=False)
         table = QueueTable(cursor_type="row", zebra_stripes=True, id="queue-table")
@@ -63,19 +73,34 @@ class QueuePane(Vertical):
         return int(key.value) if key.value is not None else None
 
     def show(self, items: list[QueueItem], parallel: int, max_parallel: int) -> None:
-        """Bring the table in line with the model, keeping the highlighted run."""
+        """Bring the table in line with the model, keeping the highlighted run.
+
+        While the tab is hidden, a running run's progress (epoch, accuracies) waits
+        until the tab shows: a hidden widget that repaints makes Textual lay out the
+        whole screen again, 10 times a second while runs train. Rows and statuses
+        are always kept up to date."""
+        self._latest = (items, parallel, max_parallel)
+        hidden = not all(
+            node.display for node in self.ancestors_with_self if isinstance(node, Widget)
+        )
         table = self.table
         selected = self.selected_id()
         current = [str(row.key.value) for row in table.ordered_rows]
         wanted = [str(item.run_id) for item in items]
         if current != wanted:
             table.clear()
+            self._shown_status = {}
             for item in items:
                 table.add_row(*self._cells(item), key=str(item.run_id))
+                self._shown_status[str(item.run_id)] = item.status
             if selected is not None and str(selected) in wanted:
                 table.move_cursor(row=wanted.index(str(selected)), animate=False)
         else:
             for item in items:
+                row = str(item.run_id)
+                if hidden and item.status == "running" and self._shown_status.get(row) == "running":
+                    continue
+                self._shown_status[row] = item.status
                 for (key, _), cell in zip(COLUMNS, self._cells(item)):
                     if table.get_cell(str(item.run_id), key) != cell:
                         table.update_cell(str(item.run_id), key, cell, update_width=True)
@@ -83,10 +108,14 @@ class QueuePane(Vertical):
         waiting = sum(1 for i in items if i.status == "queued")
         ended = len(items) - running - waiting
         paused = " (paused: press + to start)" if parallel == 0 and waiting else ""
-        self.query_one("#queue-summary", Static).update(
+        text = (
             f"{running} running · {waiting} waiting · {ended} finished · "
             f"workers {parallel}/{max_parallel}{paused}"
         )
+        summary = self.query_one("#queue-summary", Static)
+        # Called 10 times a second while runs train: an update re-lays out the screen.
+        if summary.content != text:
+            summary.update(text)
 
     @staticmethod
     def _cells(item: QueueItem) -> tuple[Any, ...]:
