@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from core.errors import DataError
+from core.lazy import lazy_module
+
+np = lazy_module("numpy")  # numpy on first use: start-up stays light
 
 #: Cells people write for "no value"; named as missing rather than "not a number".
 _MISSING_MARKERS = frozenset({"na", "n/a", "null", "none", "?", "-", "missing"})

@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 from core import synthetic
 from core.csvdata import convert_labels, read_csv
 from core.errors import ConfigError, DataError
+from core.lazy import lazy_module
 from core.values import as_bool, as_float, as_int
+
+np = lazy_module("numpy")  # numpy on first use: start-up stays light
 
 BUNDLED_NAMES = ("iris", "wine", "breast_cancer", "digits")
 BUILTIN_NAMES: tuple[str, ...] = BUNDLED_NAMES + synthetic.SYNTHETIC_NAMES

@@ -236,5 +236,7 @@ def _synthetic_module_code() -> str:
     source = inspect.getsource(synthetic)
     tree_start = source.index('"""', source.index('"""') + 3) + 3  # end of the docstring
     lines = source[tree_start:].splitlines()
-    kept = [line for line in lines if not line.startswith(("from __future__", "import numpy"))]
+    # The script imports numpy itself; perceptune's lazy import is not there.
+    dropped = ("from __future__", "import numpy", "from core.lazy", "np = lazy_module")
+    kept = [line for line in lines if not line.startswith(dropped)]
     return "\n".join(kept).strip("\n")

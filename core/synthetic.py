@@ -7,7 +7,10 @@ gives the same points). Labels are the integers ``0 .. k-1``; features are ``x1,
 
 from __future__ import annotations
 
-import numpy as np
+from core.lazy import lazy_module
+
+np = lazy_module("numpy")  # numpy on first use: start-up stays light
+
 
 SYNTHETIC_NAMES = ("moons", "circles", "xor", "spiral", "blobs")
 FEATURE_NAMES = ("x1", "x2")

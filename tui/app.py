@@ -165,7 +165,9 @@ class PerceptuneApp(App[int]):
             for field in self.query(Input):
                 field.cursor_blink = False
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
-        self._find_interrupted(offer=True)
+        # After the first frame: reading the store (and importing the search engine)
+        # must not delay the screen a user is waiting for.
+        self.call_after_refresh(self._find_interrupted, offer=True)
 
     @property
     def form(self) -> HyperparamForm:
