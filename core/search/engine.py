@@ -162,6 +162,9 @@ class SweepEngine:
         self._epochs_left = 0  # epochs still to train in the jobs not finished
         self._epochs_done = 0  # epochs trained by this process
         self._epochs_at: dict[int, int] = {}  # run in flight -> its last epoch
+        # Where the pruner decided: a worker process may train an epoch more before the
+        # stop reaches it, so TPE is told the value at the decision, not the last one.
+        self._pruned_at: dict[int, EpochPoint] = {}
         self._trained_points = 0  # runs this process trained to their end
 
     # -- entry point ------------------------------------------------------------------
@@ -327,15 +330,22 @@ class SweepEngine:
                 batch.append((trial, run_id))
             jobs = [self._single_job(run_id) for _, run_id in batch]
             self._epochs_left = sum(job.max_epochs for job in jobs)
-            self._dispatch(jobs, self._finish_single)
+            self.pruner.hold()  # the batch is pruned against earlier batches only
+            try:
+                self._dispatch(jobs, self._finish_single)
+            finally:
+                self.pruner.release()
             for trial, run_id in batch:  # in the order asked, whatever finished first
                 record = self.store.get_run(run_id)
                 if trial is None:
-                    search.add(self._point_of(record), _trial_result(record))
+                    search.add(self._point_of(record), self._result_of(record))
                 else:
-                    search.tell(trial, _trial_result(record))
+                    search.tell(trial, self._result_of(record))
             for trial, key in repeats:
-                search.tell(trial, _trial_result(self.store.get_run(known[key])))
+                search.tell(trial, self._result_of(self.store.get_run(known[key])))
+
+    def _result_of(self, record: RunRecord):
+        return _trial_result(record, self._pruned_at.get(record.id))
 
     def _max_asks(self) -> int:
         return self.spec.trials * MAX_ASKS_PER_TRIAL
@@ -402,6 +412,9 @@ class SweepEngine:
             self._epochs_done += 1
             self._epochs_at[run_id] = point.epoch
         reason = self.pruner.report(run_id, point)
+        if reason:
+            with self._lock:
+                self._pruned_at.setdefault(run_id, point)
         self._report()
         return reason
 
@@ -474,14 +487,17 @@ class SweepEngine:
         )
 
 
-def _trial_result(record: RunRecord):
-    """How a finished point's run ended, in TPE's terms."""
+def _trial_result(record: RunRecord, pruned_at: EpochPoint | None = None):
+    """How a finished point's run ended, in TPE's terms (a pruned run: its value where
+    the pruner decided, when known)."""
     from core.search.strategies import TrialResult
 
     if record.status == "done" or (
         record.status == "diverged" and record.test_accuracy is not None
     ):
         return TrialResult("complete", record.test_accuracy)
+    if record.status == "pruned" and pruned_at is not None:
+        return TrialResult("pruned", pruned_at.test_accuracy, pruned_at.epoch)
     if record.status == "pruned" and record.test_accuracy is not None:
         return TrialResult("pruned", record.test_accuracy, record.n_epochs)
     return TrialResult("fail")

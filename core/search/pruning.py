@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import statistics
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from core.results import EpochPoint
@@ -56,6 +56,10 @@ class Pruner(Protocol):
 
     def seed(self, curve: Sequence[EpochPoint], max_epochs: int, status: str) -> None: ...
 
+    def hold(self) -> None: ...
+
+    def release(self) -> None: ...
+
 
 class NoPruner:
     """Never prunes."""
@@ -72,6 +76,12 @@ class NoPruner:
     def seed(self, curve: Sequence[EpochPoint], max_epochs: int, status: str) -> None:
         pass
 
+    def hold(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
 
 class _RungPruner:
     def __init__(self, min_epochs: int, eta: int = DEFAULT_ETA) -> None:
@@ -82,6 +92,30 @@ class _RungPruner:
         self._rungs: dict[int, dict[int, int]] = {}  # run id -> {rung epoch: rung number}
         self._max_epochs: dict[int, int] = {}
         self._lock = threading.Lock()
+        # While held, decisions compare with the state at hold() only, and what runs
+        # add is kept aside until release(): a batch's decisions then depend on each
+        # run's own curve, not on which run reached a rung first (TPE reproducibility).
+        self._held = False
+        self._pending: list[Callable[[], None]] = []
+
+    def hold(self) -> None:
+        """Freeze the reference state for a batch of runs (see ``release``)."""
+        with self._lock:
+            self._held = True
+
+    def release(self) -> None:
+        """Apply what the held batch added (medians and rankings ignore order)."""
+        with self._lock:
+            self._held = False
+            pending, self._pending = self._pending, []
+        for apply in pending:
+            apply()
+
+    def _later(self, apply: Callable[[], None]) -> bool:
+        """Keep ``apply`` for release() when held (call with the lock taken)."""
+        if self._held:
+            self._pending.append(apply)
+        return self._held
 
     def start(self, run_id: int, max_epochs: int) -> None:
         """Register a run about to train up to ``max_epochs``."""
@@ -148,8 +182,14 @@ class MedianPruner(_RungPruner):
 
     def _record(self, curve: Sequence[EpochPoint], max_epochs: int, status: str) -> None:
         if status == "done" and curve:
+            entry = (list(curve), max_epochs)
             with self._lock:
-                self._completed.append((list(curve), max_epochs))
+                if not self._later(lambda: self._add(entry)):
+                    self._completed.append(entry)
+
+    def _add(self, entry: tuple[list[EpochPoint], int]) -> None:
+        with self._lock:
+            self._completed.append(entry)
 
 
 class HalvingPruner(_RungPruner):
@@ -165,7 +205,10 @@ class HalvingPruner(_RungPruner):
             if rung is None:
                 return None
             values = self._values.setdefault(point.epoch, [])
-            values.append(point.test_accuracy)
+            if self._later(lambda: self._rung_value(point.epoch, point.test_accuracy)):
+                values = [*values, point.test_accuracy]  # held: the snapshot plus itself
+            else:
+                values.append(point.test_accuracy)
             ranked = sorted(values, reverse=True)  # a few hundred values: cheap enough
         # As Optuna's SuccessiveHalvingPruner: the top n // eta go on, at least one.
         keep = max(1, len(ranked) // self.eta)
