@@ -94,9 +94,11 @@ def test_tpe_same_seed_same_points(tmp_path: Path) -> None:
 def test_tpe_with_pruning_on_two_workers_same_seed_same_points(tmp_path: Path) -> None:
     # Which run reaches a rung first depends on timing; a batch is pruned against
     # earlier batches only, so TPE still sees the same results and asks the same.
-    text = RANDOM.format(strategy="tpe", trials=13, seed=5).replace(
-        "seed = 5", 'seed = 5\nprune = "halving"\nprune_min_epochs = 1\nprune_eta = 2'
-    ).replace("epochs = 4", "epochs = 8")
+    text = (
+        RANDOM.format(strategy="tpe", trials=13, seed=5)
+        .replace("seed = 5", 'seed = 5\nprune = "halving"\nprune_min_epochs = 1\nprune_eta = 2')
+        .replace("epochs = 4", "epochs = 8")
+    )
     first = configs_of_sweep(tmp_path / "a.db", text)
     again = configs_of_sweep(tmp_path / "b.db", text)
     assert len(first) == 13
