@@ -77,14 +77,15 @@ def open_store(path: str, must_exist: bool = False):
     return RunStore(path)
 
 
-def parse_run_id(text: str) -> int:
+def parse_id(text: str, what: str = "RUN_ID") -> int:
+    """A run or sweep id from the command line (``what`` names it in the message)."""
     try:
-        run_id = int(text)
+        value = int(text)
     except ValueError:
-        raise InputError(f"RUN_ID must be a whole number, got {text!r}") from None
-    if run_id < 1:
-        raise InputError(f"RUN_ID must be 1 or more, got {run_id}")
-    return run_id
+        raise InputError(f"{what} must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise InputError(f"{what} must be 1 or more, got {value}")
+    return value
 
 
 def fmt(value: float | None) -> str:
@@ -212,7 +213,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from core.cli.chart import curve_chart
 
-    run_id = parse_run_id(args.run_id)
+    run_id = parse_id(args.run_id)
     store = open_store(args.store, must_exist=True)
     record = store.get_run(run_id)
     curve = store.curve(run_id)
@@ -242,7 +243,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.python:
         if args.run_id is None:
             raise InputError("export --python needs a RUN_ID")
-        record = store.get_run(parse_run_id(args.run_id))
+        record = store.get_run(parse_id(args.run_id))
         text = export.python_script(record)
     else:
         if args.run_id is not None:

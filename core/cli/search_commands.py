@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from core.cli.commands import fmt, open_store
+from core.cli.commands import fmt, open_store, parse_id
 from core.cli.parser import _add_store, add_executor_flags
 from core.errors import InputError
 
@@ -306,20 +306,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 # --- leaderboard, sweeps ----------------------------------------------------------------
 
 
-def _sweep_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"SWEEP_ID must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise InputError(f"SWEEP_ID must be 1 or more, got {value}")
-    return value
-
-
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from core.search.results import best_run, best_script, leaderboard, leaderboard_csv
 
-    sweep_id = _sweep_id(args.sweep_id)
+    sweep_id = parse_id(args.sweep_id, "SWEEP_ID")
     store = open_store(args.store, must_exist=True)
     if args.python:
         sys.stdout.write(best_script(store, sweep_id))

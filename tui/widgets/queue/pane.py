@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from tui.format import acc, progress_bar
 from tui.queue_model import QueueItem
 from tui.widgets.charts.pane import status_color
+from tui.widgets.tables import selected_row_id
 
 COLUMNS = (("id", "#"), ("status", "status"), ("train", "train"), ("test", "test"),
            ("progress", "progress"), ("config", "config"), ("data", "data"))  # fmt: skip
@@ -63,14 +64,7 @@ class QueuePane(Vertical):
         return self.query_one(QueueTable)
 
     def selected_id(self) -> int | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return int(key.value) if key.value is not None else None
+        return selected_row_id(self.table)
 
     def show(self, items: list[QueueItem], parallel: int, max_parallel: int) -> None:
         """Bring the table in line with the model, keeping the highlighted run.

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from tui.format import DASH, acc, duration, progress_bar
 from tui.widgets.charts.pane import status_color
 from tui.widgets.sweep.model import SweepItem
+from tui.widgets.tables import selected_row_id
 
 COLUMNS = (("id", "sweep"), ("status", "status"), ("progress", "points"), ("best", "best"),
            ("eta", "ETA"), ("label", "name"))  # fmt: skip
@@ -41,14 +42,7 @@ class SweepStrip(Vertical):
         return self.query_one(SweepTable)
 
     def selected_id(self) -> int | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return int(key.value) if key.value is not None else None
+        return selected_row_id(self.table)
 
     def show(self, items: list[SweepItem], snapshot: bool = False) -> None:
         self.set_class(bool(items), "-shown")
