@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from textual.widgets import Input, Markdown, TabbedContent
@@ -99,15 +98,12 @@ def test_help_and_subcommands_do_not_import_textual() -> None:
         "code = main(['--help'])\n"
         "print('textual' in sys.modules, code, time.perf_counter() - t)\n"
     )
-    started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     assert "TUI" in result.stdout or "no subcommand" in result.stdout
-    assert result.stdout.strip().splitlines()[-1].startswith("False 0")
-    assert elapsed < 5  # the benchmark (bench/) holds the real 0.3 s budget
+    assert result.stdout.strip().splitlines()[-1].startswith("False 0")  # speed: bench/
 
 
 def test_entry_argument_split() -> None:
@@ -126,3 +122,20 @@ def test_bad_workers_value_is_a_usage_error(tmp_path) -> None:
     from tui.entry import main
 
     assert main(["--store", str(tmp_path / "s.db"), "--workers", "0"]) == 2
+
+
+def test_executor_options_open_the_tui_and_bad_ones_are_usage_errors(tmp_path, capsys) -> None:
+    from tui.entry import main, parse_tui_args
+
+    assert parse_tui_args(["--executor", "dask", "--scheduler", "tcp://h:8786"]) == {
+        "executor": "dask",
+        "scheduler": "tcp://h:8786",
+    }
+    store = tmp_path / "s.db"
+    # A malformed scheduler address is refused before the app (or any store) starts.
+    assert main(["--store", str(store), "--executor", "dask", "--scheduler", "nonsense"]) == 2
+    assert main(["--store", str(store), "--executor", "inline"]) == 2
+    assert main(["--store", str(store), "--executor", "gpu"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 3 and all(line.startswith("perceptune: ") for line in errors)
+    assert not store.exists()
