@@ -74,15 +74,7 @@ class DatasetPane(Vertical):
         )
         source.tooltip = "A built-in dataset, a synthetic 2-D set, or your CSV file."
         children.append(source)
-        texts = {
-            "train": spec.train or "",
-            "test": spec.test or "",
-            "target": spec.target or "",
-            "noise": f"{spec.noise:g}",
-            "n_samples": str(spec.n_samples),
-            "test_size": f"{spec.test_size:g}",
-            "split_seed": str(spec.split_seed),
-        }
+        texts = _field_texts(spec)
         off = {*CSV_ONLY, *SYNTHETIC_ONLY} - set(_relevant(spec.name or CSV))
         for name, (label, help_text) in FIELDS.items():
             hidden = " -off" if name in off else ""
@@ -180,15 +172,7 @@ class DatasetPane(Vertical):
     def load(self, spec: DatasetSpec) -> None:
         """Show ``spec`` (e.g. the dataset of a run reopened from History)."""
         self.query_one("#d-source", Select).value = spec.name or CSV
-        texts = {
-            "train": spec.train or "",
-            "test": spec.test or "",
-            "target": spec.target or "",
-            "noise": f"{spec.noise:g}",
-            "n_samples": str(spec.n_samples),
-            "test_size": f"{spec.test_size:g}",
-            "split_seed": str(spec.split_seed),
-        }
+        texts = _field_texts(spec)
         for name, text in texts.items():
             self.query_one(f"#d-{name}", Input).value = text
         self.query_one("#d-scale", Switch).value = spec.scale
@@ -299,3 +283,16 @@ def describe_text(info: DatasetInfo | None) -> str:
         f"{info.n_rows} rows · {info.n_features} features · {info.n_classes} classes\n"
         f"balance {balance}\n{info.description}"
     )
+
+
+def _field_texts(spec: DatasetSpec) -> dict[str, str]:
+    """The text each Input of the pane shows for ``spec``."""
+    return {
+        "train": spec.train or "",
+        "test": spec.test or "",
+        "target": spec.target or "",
+        "noise": f"{spec.noise:g}",
+        "n_samples": str(spec.n_samples),
+        "test_size": f"{spec.test_size:g}",
+        "split_seed": str(spec.split_seed),
+    }
