@@ -121,7 +121,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     # The executor first: its worker imports scikit-learn (~1 s) while this process
     # checks the data, and an unreachable scheduler must not leave an empty store.
-    executor = make_executor(args.executor, workers=1, scheduler=args.scheduler)
+    if args.executor == "process" and args.scheduler is None:
+        from core.executors import ProcessExecutor
+
+        # One run: fork its worker straight from this still single-threaded process.
+        executor = ProcessExecutor(1, fork_now=True)
+    else:
+        executor = make_executor(args.executor, workers=1, scheduler=args.scheduler)
     start = getattr(executor, "start", None)
     if start is not None:
         start(warm=True)
