@@ -348,8 +348,12 @@ class ProcessExecutor:
 
 
 def _single_threaded() -> bool:
-    """Only the main thread runs (so a plain fork copies no other thread's locks)."""
-    return sys.platform.startswith("linux") and threading.active_count() == 1
+    """Only the main thread runs, native ones (e.g. OpenBLAS's) included, so a plain
+    fork copies no other thread's locks."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # not Linux: never fork
+        return False
 
 
 def _pool_context() -> Any:
