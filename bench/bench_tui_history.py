@@ -181,16 +181,9 @@ async def one_rep(store: Path, extras: bool) -> dict[str, float]:
 def real_process(store: Path, reps: int, pages: int) -> dict[str, Any]:
     """F4 to the first History page in the real app on a pty; memory after the last."""
     import psutil
-    from bench_tui_launch import FRAME_MARKS, drain, quit_app, read_until, spawn
+    from bench_tui_launch import FRAME_MARKS, app_command, drain, quit_app, read_until, spawn
 
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "PYTHONPATH": str(ROOT),
-        "TEXTUAL_ANIMATIONS": "none",
-        "BENCH_CWD": str(store.parent),
-    }
-    argv = [sys.executable, "-m", "tui.entry", "--store", str(store)]
+    argv, env = app_command(store)
     page_mark = f"page 1/{pages}".encode()
     result: dict[str, Any] = {"f4": [], "exec": []}
     for rep in range(reps):

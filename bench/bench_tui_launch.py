@@ -113,7 +113,8 @@ def quit_app(pid: int, fd: int) -> float:
     return float("nan")
 
 
-def launch(store: Path, size: tuple[int, int], newest: bytes | None) -> dict[str, float]:
+def app_command(store: Path) -> tuple[list[str], dict[str, str]]:
+    """argv and environment of the real app on ``store``, as a terminal user starts it."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -121,7 +122,11 @@ def launch(store: Path, size: tuple[int, int], newest: bytes | None) -> dict[str
         "TEXTUAL_ANIMATIONS": "none",
         "BENCH_CWD": str(store.parent),
     }
-    argv = [sys.executable, "-m", "tui.entry", "--store", str(store)]
+    return [sys.executable, "-m", "tui.entry", "--store", str(store)], env
+
+
+def launch(store: Path, size: tuple[int, int], newest: bytes | None) -> dict[str, float]:
+    argv, env = app_command(store)
     start = time.perf_counter()
     pid, fd = spawn(argv, env, size)
     buffer = bytearray()

@@ -104,6 +104,20 @@ def lr_for(solver: str) -> float:
     return 0.01 if solver == "adam" else 0.1
 
 
+def schedule_config(
+    solver: str, schedule: str, early_stopping: bool, layers: tuple[int, ...], **extra
+) -> RunConfig:
+    """The config of one cell of the solver x schedule x early-stopping x network grid."""
+    return RunConfig(
+        layers=layers,
+        lr=lr_for(solver),
+        solver=solver,
+        lr_schedule=schedule,
+        early_stopping=early_stopping,
+        **extra,
+    )
+
+
 @pytest.mark.parametrize("layers", NETWORKS, ids=lambda v: "x".join(map(str, v)))
 @pytest.mark.parametrize("early_stopping", [False, True], ids=["plain", "early_stopping"])
 @pytest.mark.parametrize(("solver", "schedule"), SCHEDULES, ids=lambda v: v)
@@ -115,14 +129,7 @@ def test_curve_point_k_equals_fit_with_max_iter_k(
     layers: tuple[int, ...],
 ) -> None:
     epochs = 20
-    config = RunConfig(
-        layers=layers,
-        lr=lr_for(solver),
-        solver=solver,
-        lr_schedule=schedule,
-        early_stopping=early_stopping,
-        epochs=epochs,
-    )
+    config = schedule_config(solver, schedule, early_stopping, layers, epochs=epochs)
     result, weights = record(config, digits)
     last = result.n_epochs
     ks = {1, 2, last // 2, last}
@@ -152,15 +159,8 @@ def test_curve_ends_where_sklearn_stops_on_tol(
     # A coarse tol and short patience make scikit-learn stop (or, with the adaptive
     # schedule, divide the rate by 5 until it is tiny) well before max_iter.
     epochs = 60
-    config = RunConfig(
-        layers=layers,
-        lr=lr_for(solver),
-        solver=solver,
-        lr_schedule=schedule,
-        early_stopping=early_stopping,
-        epochs=epochs,
-        tol=0.05,
-        n_iter_no_change=2,
+    config = schedule_config(
+        solver, schedule, early_stopping, layers, epochs=epochs, tol=0.05, n_iter_no_change=2
     )
     result, weights = record(config, digits)
     stopped = result.n_epochs

@@ -40,16 +40,23 @@ class ResumeRuns(ModalScreen[bool]):
                 markup=False,
             )
             with VerticalScroll(classes="dialog-list"):
-                for record in self.records[:50]:
-                    epochs = record.params.get("epochs", "?")
-                    yield Static(
-                        f"#{record.id}  {record.label}  epoch {record.n_epochs}/{epochs}"
-                        f"  test {acc(record.test_accuracy)}",
-                        markup=False,
-                    )
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Resume all (r)", variant="primary", id="resume")
-                yield Button("Later (esc)", id="later")
+                yield from self.run_lines("#")
+            yield from self.buttons()
+
+    def run_lines(self, prefix: str) -> ComposeResult:
+        """One line per interrupted run (the first 50): how far it got."""
+        for record in self.records[:50]:
+            epochs = record.params.get("epochs", "?")
+            yield Static(
+                f"{prefix}{record.id}  {record.label}  epoch {record.n_epochs}/{epochs}"
+                f"  test {acc(record.test_accuracy)}",
+                markup=False,
+            )
+
+    def buttons(self) -> ComposeResult:
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Resume all (r)", variant="primary", id="resume")
+            yield Button("Later (esc)", id="later")
 
     def on_mount(self) -> None:
         self.query_one("#resume", Button).focus()

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
 
-from tui.format import acc
 from tui.screens.resume import ResumeRuns
 
 if TYPE_CHECKING:
@@ -50,13 +49,5 @@ class ResumeWork(ResumeRuns):
                         f"{self.counts.get(sweep['id'], '')}",
                         markup=False,
                     )
-                for record in self.records[:50]:
-                    epochs = record.params.get("epochs", "?")
-                    yield Static(
-                        f"run #{record.id}  {record.label}  epoch {record.n_epochs}/{epochs}"
-                        f"  test {acc(record.test_accuracy)}",
-                        markup=False,
-                    )
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Resume all (r)", variant="primary", id="resume")
-                yield Button("Later (esc)", id="later")
+                yield from self.run_lines("run #")
+            yield from self.buttons()
