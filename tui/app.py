@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.lazy import Lazy
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, OptionList, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, OptionList, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core.config import RunConfig
@@ -46,12 +46,14 @@ from tui.messages import (
 )
 from tui.queue_model import QueueModel
 from tui.screens.confirm_quit import ConfirmQuit
+from tui.screens.main_screen import MainScreen
 from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.pane import HistoryPane
+from tui.widgets.keybar import KeyBar
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.pane import QueuePane
 from tui.widgets.sweep.model import SweepItem, SweepModel
@@ -140,6 +142,9 @@ class PerceptuneApp(App[int]):
 
     # -- layout --------------------------------------------------------------------------
 
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with VerticalScroll(id="left"):
@@ -156,7 +161,7 @@ class PerceptuneApp(App[int]):
                     yield Lazy(HistoryPane(id="history-pane"))
                 with TabPane("Next step", id="nextstep"):
                     yield Lazy(NextStepPane(id="next-pane"))
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#form").border_title = "Hyperparameters"

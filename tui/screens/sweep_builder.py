@@ -21,13 +21,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import InputError
 from core.search.sweepfile import SweepSpec
 from tui.format import duration
+from tui.widgets.keybar import KeyBar
 from tui.widgets.sweep.builder import SweepBuilder
 
 #: Seconds per epoch when no finished run on the dataset says better.
@@ -101,7 +102,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
             with Horizontal(id="sweep-file"):
                 yield Label("TOML file", classes="field-label")
                 yield Input(self.path, compact=True, id="sweep-path")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         if getattr(self.app, "snapshot_mode", False):

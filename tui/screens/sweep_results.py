@@ -17,12 +17,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.errors import PerceptuneError
 from tui.format import acc, verdict_name
 from tui.widgets.charts.pane import accuracy_ylim, int_ticks, status_color
 from tui.widgets.charts.plots import OVERLAY_COLORS, CurvePlot, Series
+from tui.widgets.keybar import KeyBar
 from tui.widgets.sweep.results import LeaderboardTable, ParamPlot
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class SweepResultsScreen(ModalScreen[None]):
             with Horizontal(id="sweep-charts"):
                 yield ParamPlot(id="param-plot")
                 yield CurvePlot("test accuracy of the top 5", ylabel="", id="top-plot")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#top-plot", CurvePlot).empty_text = "no finished point yet"
