@@ -90,3 +90,32 @@ async def test_bad_dataset_file_shows_one_line_error(make_app, tmp_path) -> None
         app.query_one("#d-test_size", Input).value = "2"
         await settle(pilot)
         assert "between 0 and 1" in app.dataset_pane.errors["test_size"]
+
+
+async def test_long_value_scrolls_and_typing_does_not_lay_out_the_screen(make_app) -> None:
+    """FieldInput skips Input's whole-screen layout per key; the text still scrolls."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        layouts = []
+        original = app.screen._refresh_layout
+
+        def counting(*args, **kwargs):
+            layouts.append(1)
+            return original(*args, **kwargs)
+
+        app.screen._refresh_layout = counting
+        field = app.query_one("#f-lr", Input)
+        text = "0.01" + "0" * 33 + "129"  # valid all along: no error line comes or goes
+        await type_into(pilot, "#f-lr", text)
+        assert field.value == text
+        assert "lr" not in app.form.errors
+        assert field.size.width < 40
+        assert field.scroll_offset.x > 0  # scrolled to keep the cursor in view
+        shown = "".join(segment.text for segment in field.render_line(0))
+        assert shown.rstrip().endswith("0129")
+        layouts.clear()
+        await pilot.press("backspace", "backspace")
+        await pilot.pause()
+        assert field.value == text[:-2]
+        assert layouts == []  # the field's box did not change: nothing to lay out

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
@@ -15,7 +14,9 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from core.datasets import BUILTIN_NAMES, DatasetSpec
 from core.errors import ConfigError, InputError
 from tui.messages import DatasetDescribed
+from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid
+from tui.widgets.focus_pane import FocusPane
 
 if TYPE_CHECKING:
     from core.datasets import DatasetInfo
@@ -50,7 +51,7 @@ def _relevant(source: str) -> tuple[str, ...]:
     return SYNTHETIC_ONLY if _is_synthetic(source) else ()
 
 
-class DatasetPane(Vertical):
+class DatasetPane(FocusPane):
     """Choose and check the data a run trains on."""
 
     def __init__(self, spec: DatasetSpec | None = None, **kwargs: Any) -> None:
@@ -82,7 +83,7 @@ class DatasetPane(Vertical):
             if name == "scale":
                 widget: Widget = Switch(value=spec.scale, id="d-scale")
             else:
-                widget = Input(
+                widget = FieldInput(
                     texts[name],
                     placeholder={"test": "optional", "target": "last column"}.get(name, ""),
                     compact=True,

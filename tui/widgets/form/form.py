@@ -11,14 +11,15 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from core.config import FIELD_INFO, RunConfig, field_text, parse_field
 from core.errors import ConfigError
+from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid
+from tui.widgets.focus_pane import FocusPane
 
 #: Labels that would not fit the form's label column.
 SHORT_LABELS = {"validation_fraction": "Val. fraction"}
@@ -59,7 +60,7 @@ def field_widget(name: str, value: str) -> Widget:
     elif info.kind == "bool":
         widget = Switch(value=value == "true", id=widget_id)
     else:
-        widget = Input(
+        widget = FieldInput(
             value,
             placeholder=PLACEHOLDERS.get(name, ""),
             validators=[CoreFieldValidator(name)],
@@ -70,7 +71,7 @@ def field_widget(name: str, value: str) -> Widget:
     return widget
 
 
-class HyperparamForm(Vertical):
+class HyperparamForm(FocusPane):
     """Labelled fields for every run setting, core's message under an invalid field,
     and a help line that explains the focused field."""
 
