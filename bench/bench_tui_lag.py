@@ -345,6 +345,8 @@ def parent(args: argparse.Namespace) -> None:
     results = {phase: lag_line(phase, *report[phase]) for phase in PHASES}
     typing_p95 = key_line("typing into Input", typing)
     tabs_p95 = key_line("F3/F2 tab switch", tabs)
+    key_line("  F3 (to Queue)", tabs[0::2])
+    key_line("  F2 (to Charts)", tabs[1::2])
     print(f"load after: {os.getloadavg()}")
     for phase in PHASES:
         p95, worst = results[phase]

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, OptionList, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from core.config import RunConfig
@@ -58,6 +60,7 @@ from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.pane import QueuePane
 from tui.widgets.sweep.model import SweepItem, SweepModel
 from tui.widgets.sweep.strip import SweepStrip
+from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
     from core.search.sweepfile import SweepSpec
@@ -65,7 +68,20 @@ if TYPE_CHECKING:
 REDRAW_INTERVAL_S = 0.1
 #: Below this many columns only the tabs show (ctrl+b swaps the form in).
 TINY_WIDTH = 60
-TABS = ("charts", "queue", "history", "nextstep")
+TAB_LINE = [
+    Tab("charts", "Charts", "F2"),
+    Tab("queue", "Queue", "F3"),
+    Tab("history", "History", "F4"),
+    Tab("nextstep", "Next step", "F5"),
+]
+TABS = tuple(tab.name for tab in TAB_LINE)
+#: The pane (an id in TabPanes) each tab shows.
+TAB_PANES = {
+    "charts": "charts-pane",
+    "queue": "queue-pane",
+    "history": "history-pane",
+    "nextstep": "next-pane",
+}
 #: History reloads at most this often while a sweep's points finish.
 SWEEP_HISTORY_S = 0.5
 #: Seconds a quit waits for sweeps to leave their runs interrupted.
@@ -150,17 +166,14 @@ class PerceptuneApp(App[int]):
             with VerticalScroll(id="left"):
                 yield HyperparamForm(self.initial_config, id="form")
                 yield DatasetPane(self.initial_dataset, id="dataset")
-            with TabbedContent(id="tabs", initial="charts"):
-                with TabPane("Charts", id="charts"):
+            with Vertical(id="tabs"):
+                yield TabBar(TAB_LINE, "charts", id="tab-bar")
+                with TabPanes(current=TAB_PANES["charts"], id="tab-panes"):
                     yield ChartsPane(id="charts-pane")
-                # Hidden at start: mounted just after the first frame.
-                with TabPane("Queue", id="queue"):
-                    yield Lazy(SweepStrip(id="sweep-strip"))
-                    yield Lazy(QueuePane(id="queue-pane"))
-                with TabPane("History", id="history"):
-                    yield Lazy(HistoryPane(id="history-pane"))
-                with TabPane("Next step", id="nextstep"):
-                    yield Lazy(NextStepPane(id="next-pane"))
+                    # Hidden at start: mounted just after the first frame.
+                    yield Lazy(_hidden(QueuePane(id="queue-pane")))
+                    yield Lazy(_hidden(HistoryPane(id="history-pane")))
+                    yield Lazy(_hidden(NextStepPane(id="next-pane")))
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -618,7 +631,7 @@ class PerceptuneApp(App[int]):
 
     def _show_sweeps(self) -> None:
         """The Queue tab with its sweeps focused (the panes may still be mounting)."""
-        self.query_one(TabbedContent).active = "queue"
+        self._switch_tab("queue")
         self._sweeps_dirty = True
         self._redraw()
         for table in self.query("#sweep-table"):
@@ -741,14 +754,30 @@ class PerceptuneApp(App[int]):
     def action_show_tab(self, tab: str) -> None:
         if tab not in TABS:
             return
-        self.query_one(TabbedContent).active = tab
-        target: Any = {
-            "charts": self.charts,
-            "queue": self.queue_pane.table,
-            "history": self.history.table,
-            "nextstep": self.next_step.query_one(OptionList),
-        }[tab]
+        try:
+            target: Any = {
+                "charts": lambda: self.charts,
+                "queue": lambda: self.queue_pane.table,
+                "history": lambda: self.history.table,
+                "nextstep": lambda: self.next_step.query_one(OptionList),
+            }[tab]()
+        except NoMatches:  # a pane still mounting (Lazy) in the first moments
+            self.call_after_refresh(self.action_show_tab, tab)
+            return
+        self._switch_tab(tab)
         target.focus()
+
+    def _switch_tab(self, tab: str) -> None:
+        self.query_one(TabPanes).show(TAB_PANES[tab])
+        self.query_one(TabBar).active = tab
+
+    @property
+    def active_tab(self) -> str:
+        """The name of the tab shown on the right: charts, queue, history or nextstep."""
+        return self.query_one(TabBar).active
+
+    def on_tab_bar_chosen(self, message: TabBar.Chosen) -> None:
+        self.action_show_tab(message.tab)
 
     def action_toggle_form(self) -> None:
         self.query_one("#main").toggle_class("-form-toggled")
@@ -818,3 +847,9 @@ def _dataset_text(dataset: dict[str, Any]) -> str:
         return DatasetSpec.from_mapping(dataset).label()
     except PerceptuneError:
         return dataset_label(dataset)
+
+
+def _hidden(widget: Widget) -> Widget:
+    """``widget``, hidden: a tab pane mounted later (``Lazy``) must not show at once."""
+    widget.display = False
+    return widget

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input
 from tui_helpers import settle, wait_for
 
 
@@ -67,7 +67,7 @@ async def test_sort_filter_overlay_and_reopen(make_app) -> None:
         assert history.marked == set(marked)
         await pilot.press("o")
         await settle(pilot)
-        assert app.query_one(TabbedContent).active == "charts"
+        assert app.active_tab == "charts"
         assert app.charts.overlay_ids == marked
         labels = [s.label for s in app.charts.accuracy.series]
         assert labels == [f"#{run_id}" for run_id in marked]

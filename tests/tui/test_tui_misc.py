@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from textual.widgets import Input, Markdown, TabbedContent
+from textual.widgets import Input, Markdown
 from tui_helpers import settle
 
 from core.config import FIELD_INFO, RunConfig
@@ -80,7 +80,7 @@ async def test_help_palette_and_worker_errors(make_app) -> None:
         await pilot.pause(0.5)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.query_one(TabbedContent).active == "history"
+        assert app.active_tab == "history"
 
         # A failing worker ends up in one notification, markup off; the app goes on.
         app.select_run(999)

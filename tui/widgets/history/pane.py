@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from tui.format import acc, dataset_label, duration, verdict_name
 from tui.messages import HistoryLoaded
 from tui.widgets.charts.pane import status_color, verdict_color
+from tui.widgets.tables import AppTable
 
 if TYPE_CHECKING:
     from core.store import RunRecord
@@ -54,7 +55,7 @@ HEADER_SORT = {
 }
 
 
-class HistoryTable(DataTable[Any]):
+class HistoryTable(AppTable):
     BINDINGS = [
         Binding("enter", "app.show_selected", "Chart", tooltip="Show this run in Charts"),
         Binding("space", "toggle_mark", "Mark", tooltip="Mark runs to overlay their curves"),

@@ -9,30 +9,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.format import acc, progress_bar
 from tui.queue_model import QueueItem
 from tui.widgets.charts.pane import status_color
-from tui.widgets.tables import selected_row_id
+from tui.widgets.sweep.strip import SweepStrip
+from tui.widgets.tables import AppTable, selected_row_id
 
 COLUMNS = (("id", "#"), ("status", "status"), ("train", "train"), ("test", "test"),
            ("progress", "progress"), ("config", "config"), ("data", "data"))  # fmt: skip
 
 
-class QueueTable(DataTable[Any]):
-    """The queue rows; keyed by run id."""
+class QueueTable(AppTable):
+    """The queue rows; keyed by run id. Its keys act on the highlighted row; they are app
+    actions so the command palette lists them too."""
 
     BINDINGS = [
         Binding("enter", "app.queue_run_now", "Run next", tooltip="Start this queued run next"),
-    ]
-
-
-class QueuePane(Vertical):
-    """Actions act on the highlighted row; they are app actions so the command palette
-    and the footer list them too."""
-
-    BINDINGS = [
         Binding("c", "app.queue_cancel", "Cancel", tooltip="Stop this run after its epoch"),
         Binding("r", "app.queue_retry", "Retry", tooltip="Queue this run again as a new run"),
         Binding("x,delete", "app.queue_remove", "Remove", tooltip="Take the run off the queue"),
@@ -42,6 +36,14 @@ class QueuePane(Vertical):
         Binding("plus,equals_sign", "app.workers(1)", "+Worker", tooltip="Train more at once"),
         Binding("minus", "app.workers(-1)", "-Worker", tooltip="Train fewer at once (0 pauses)"),
     ]
+
+
+class QueuePane(Vertical):
+    """The sweeps strip (shown while sweeps exist), a summary line and the queue table.
+
+    The tab is this one widget, not a container of several: a tab switch repaints the
+    widget it shows from scratch, about 0.2 ms a line for a container.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -53,6 +55,7 @@ class QueuePane(Vertical):
             self.show(*self._latest)
 
     def compose(self) -> ComposeResult:
+        yield SweepStrip(id="sweep-strip")
         yield Static("", id="queue-summary", markup=False)
         table = QueueTable(cursor_type="row", zebra_stripes=True, id="queue-table")
         for key, label in COLUMNS:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import RenderResult
-from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
 from tui.format import DASH, acc
 from tui.widgets.charts.pane import status_color, verdict_color
 from tui.widgets.charts.plots import MIN_HEIGHT, MIN_WIDTH, TEST_COLOR
+from tui.widgets.tables import AppTable
 
 if TYPE_CHECKING:
     from core.search.results import LeaderboardRow, ParamSeries
@@ -30,7 +30,7 @@ LEADERBOARD_COLUMNS = (("rank", "#"), ("run", "run"), ("status", "status"), ("te
                        ("epochs", "ep"), ("params", "searched values"))  # fmt: skip
 
 
-class LeaderboardTable(DataTable[Any]):
+class LeaderboardTable(AppTable):
     """The sweep's points, best test accuracy first; keyed by run id."""
 
     def show(self, rows: list[LeaderboardRow]) -> None:

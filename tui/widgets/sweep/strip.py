@@ -10,18 +10,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from tui.format import DASH, acc, duration, progress_bar
 from tui.widgets.charts.pane import status_color
 from tui.widgets.sweep.model import SweepItem
-from tui.widgets.tables import selected_row_id
+from tui.widgets.tables import AppTable, selected_row_id
 
 COLUMNS = (("id", "sweep"), ("status", "status"), ("progress", "points"), ("best", "best"),
            ("eta", "ETA"), ("label", "name"))  # fmt: skip
 
 
-class SweepTable(DataTable[Any]):
+class SweepTable(AppTable):
     BINDINGS = [
         Binding("enter", "app.sweep_results_selected", "Results", tooltip="Leaderboard"),
         Binding("c", "app.sweep_cancel", "Cancel sweep", tooltip="Stop the sweep's runs"),

@@ -1,0 +1,52 @@
+"""The right side's tab line: F2-F5 and clicks switch tabs; one pane shows at a time."""
+
+from __future__ import annotations
+
+from tui_helpers import settle
+
+
+def shown_panes(app) -> list[str]:
+    return [pane.id for pane in app.query_one("#tab-panes").children if pane.display]
+
+
+async def test_keys_and_clicks_switch_tabs(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        bar = app.query_one("#tab-bar")
+        text = bar.render().plain
+        assert "F2 Charts" in text and "F5 Next step" in text  # keys shown when they fit
+        assert app.active_tab == "charts" and shown_panes(app) == ["charts-pane"]
+        steps = [("f3", "queue", "queue-pane"), ("f4", "history", "history-pane"),
+                 ("f5", "nextstep", "next-pane"), ("f2", "charts", "charts-pane")]  # fmt: skip
+        for key, tab, pane in steps:
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.active_tab == tab
+            assert shown_panes(app) == [pane]
+        assert app.focused is app.charts
+        await pilot.click("#tab-bar", offset=(text.index("History"), 0))
+        await pilot.pause()
+        assert app.active_tab == "history" and shown_panes(app) == ["history-pane"]
+        assert app.focused is app.history.table
+
+
+async def test_narrow_tab_line_drops_the_keys(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = app.query_one("#tab-bar").render().plain
+        assert "Charts" in text and "Next step" in text
+        assert "F2" not in text
+
+
+async def test_a_tab_asked_for_before_its_pane_mounts_still_opens(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        # At once, before the hidden panes (Lazy) are mounted after the first frame.
+        assert not app.query("HistoryPane")
+        app.action_show_tab("history")
+        await settle(pilot)
+        assert app.active_tab == "history"
+        assert shown_panes(app) == ["history-pane"]
+        assert app.focused is app.history.table
