@@ -135,3 +135,22 @@ async def test_history_pages(make_app, store_path) -> None:
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: app.history.loaded > before)
         assert app.history.page == 0
+
+
+async def test_history_columns_fit_the_rows_shown_now(make_app) -> None:
+    """A refill lets columns shrink: their width must not depend on what was shown
+    before (a run's "running" status, say), only on the rows on screen."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        table = app.history.table
+        column = next(iter(table.columns.values()))
+        table.add_row(*(["a much longer cell than the label"] * len(table.columns)))
+        await pilot.pause()
+        wide = column.content_width
+        table.clear_rows()
+        table.add_row(*(["x"] * len(table.columns)))
+        await pilot.pause()
+        assert column.content_width < wide
+        assert column.content_width == max(1, column.label.cell_len)

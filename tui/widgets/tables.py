@@ -32,6 +32,18 @@ class AppTable(DataTable[Any]):
     def rich_style(self) -> Style:
         return self._style_this_draw or super().rich_style
 
+    def clear_rows(self) -> None:
+        """Remove every row and let the columns fit the rows added next.
+
+        ``clear()`` keeps each column as wide as the widest cell it ever held: after a
+        page, a filter or a run that was ``running`` and is now ``done``, columns would
+        stay too wide, and how wide would depend on when the table was filled.
+        """
+        self.clear()
+        for column in self.columns.values():
+            if column.auto_width:
+                column.content_width = column.label.cell_len
+
 
 def selected_row_id(table: DataTable) -> int | None:
     """The integer key of the row under the cursor (rows are keyed by run or sweep

@@ -162,7 +162,7 @@ class HistoryPane(Vertical):
         self.records, self.total, self.page = message.records, message.total, message.page
         table = self.table
         selected = self.selected_id()
-        table.clear()
+        table.clear_rows()
         fixed = bool(getattr(self.app, "snapshot_mode", False))
         for record in message.records:
             table.add_row(*self._cells(record, fixed), key=str(record.id))

@@ -50,7 +50,7 @@ class SweepStrip(Vertical):
         wanted = [str(item.sweep_id) for item in items]
         if current != wanted:
             selected = self.selected_id()
-            table.clear()
+            table.clear_rows()
             for item in items:
                 table.add_row(*cells(item, snapshot), key=str(item.sweep_id))
             if selected is not None and str(selected) in wanted:
