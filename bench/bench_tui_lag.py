@@ -267,7 +267,6 @@ def parent(args: argparse.Namespace) -> None:
         **os.environ,
         "TERM": "xterm-256color",
         "PYTHONPATH": str(ROOT),
-        "TEXTUAL_ANIMATIONS": "none",
         "BENCH_CWD": str(work),
     }
     here = str(Path(__file__).resolve())
@@ -363,8 +362,8 @@ def parent(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the idle phase")
-    parser.add_argument("--cycles", type=int, default=7, help="typing cycles of 6 keys")
-    parser.add_argument("--tabs", type=int, default=15, help="F3/F2 pairs")
+    parser.add_argument("--cycles", type=int, default=12, help="typing cycles of 6 keys")
+    parser.add_argument("--tabs", type=int, default=30, help="F3/F2 pairs")
     parser.add_argument("--size", default="120x40")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

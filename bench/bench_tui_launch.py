@@ -119,7 +119,6 @@ def app_command(store: Path) -> tuple[list[str], dict[str, str]]:
         **os.environ,
         "TERM": "xterm-256color",
         "PYTHONPATH": str(ROOT),
-        "TEXTUAL_ANIMATIONS": "none",
         "BENCH_CWD": str(store.parent),
     }
     return [sys.executable, "-m", "tui.entry", "--store", str(store)], env

@@ -5,6 +5,7 @@ or the test curves of several marked runs overlaid."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ REGIONS_DELAY_S = 0.3
 WIDE_WIDTH = 70
 #: Below this height only one chart shows (l swaps accuracy and loss).
 SHORT_HEIGHT = 26
+#: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
+LIVE_PLOT_MAX_AGE_S = 1.0
 
 
 @dataclass
@@ -135,6 +138,8 @@ class ChartsPane(Vertical):
         self._regions_timer: Timer | None = None
         self._columns: _Columns | None = None
         self._undrawn = False  # show_run came while the pane was hidden
+        #: (run id, status, epochs, time) of the curves drawn last by show_run.
+        self._plots_drawn: tuple[int, str, int, float] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -173,12 +178,38 @@ class ChartsPane(Vertical):
             self._undrawn = True
             return
         self._undrawn = False
-        self.draws += 1
         curve = view.curve
         columns = self._columns
         if columns is None or not columns.extends(view.run_id, curve):
             columns = self._columns = _Columns(view.run_id)
         columns.extend(curve)
+        if self._plots_due(view):
+            self._draw_plots(view, columns)
+        self._set_text("#chart-title", self._title(view))
+        self._set_text("#verdict", self._verdict_text(view))
+        self._update_regions()
+
+    def _plots_due(self, view: RunView) -> bool:
+        """Whether the curves must be drawn again for ``view``.
+
+        A live run is redrawn once its curve has grown by a dot's worth of epochs
+        (plotext draws two braille dots per column) or LIVE_PLOT_MAX_AGE_S after the
+        last draw, whichever comes first: a 20,000-epoch run on an 80-column chart
+        moves a dot every ~250 epochs, so 10 redraws a second showed the same picture
+        and cost the UI process about a fifth of a core (``bench/bench_tui_lag.py``).
+        Anything else (another run, a new status, a short run) draws at once.
+        """
+        now = time.monotonic()
+        drawn = self._plots_drawn
+        if drawn is not None and view.status == "running" and drawn[:2] == (view.run_id, "running"):
+            dot = view.planned_epochs / (2 * max(1, self.accuracy.size.width))
+            if len(view.curve) - drawn[2] < dot and now - drawn[3] < LIVE_PLOT_MAX_AGE_S:
+                return False
+        self._plots_drawn = (view.run_id, view.status, len(view.curve), now)
+        return True
+
+    def _draw_plots(self, view: RunView, columns: _Columns) -> None:
+        self.draws += 1
         epochs = tuple(columns.epochs)
         xmax = float(max(view.planned_epochs, int(epochs[-1]) if epochs else 1, 2))
         xlim = (1.0, xmax)
@@ -198,9 +229,6 @@ class ChartsPane(Vertical):
             title="loss",
         )
         self._set_ticks(xlim)
-        self._set_text("#chart-title", self._title(view))
-        self._set_text("#verdict", self._verdict_text(view))
-        self._update_regions()
 
     def _set_ticks(self, xlim: tuple[float, float]) -> None:
         ticks = int_ticks(*xlim)
@@ -270,6 +298,7 @@ class ChartsPane(Vertical):
     def show_overlay(self, records: list[RunRecord], curves: dict[int, list[EpochPoint]]) -> None:
         """Test curves (top) and train curves (bottom) of several runs in one chart."""
         self.view = None
+        self._plots_drawn = None
         self.overlay_ids = [r.id for r in records]
         test_series: list[Series] = []
         train_series: list[Series] = []
