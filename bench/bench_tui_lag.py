@@ -79,10 +79,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def child(work: Path, seconds: float) -> None:
+    from tui.entry import main as entry_main
+    from tui.entry import textual_settings
+
+    textual_settings()  # as the console script does, before Textual is imported
     from core.config import RunConfig
     from core.datasets import DatasetSpec
     from tui.app import PerceptuneApp
-    from tui.entry import main as entry_main
 
     config = RunConfig(layers=(64, 64), epochs=EPOCHS, tol=0.0, n_iter_no_change=EPOCHS)
     report: dict[str, Any] = {"gc": {}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,23 @@ def test_help_and_subcommands_do_not_import_textual() -> None:
     assert result.returncode == 0, result.stderr
     assert "TUI" in result.stdout or "no subcommand" in result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("False 0")  # speed: bench/
+
+
+def test_frame_cap_is_raised_unless_the_user_set_one() -> None:
+    """Textual reads TEXTUAL_FPS when imported: the entry point sets its default first."""
+    code = (
+        "import sys\n"
+        "from tui.entry import textual_settings\n"
+        "textual_settings()\n"
+        "from textual import constants\n"
+        "print(constants.MAX_FPS)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, env=env)  # fmt: skip
+    theirs = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60, env={**env, "TEXTUAL_FPS": "30"})  # fmt: skip
+    assert (ours.stdout.strip(), theirs.stdout.strip()) == ("120", "30")
 
 
 def test_entry_argument_split() -> None:
