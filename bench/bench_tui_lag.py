@@ -1,6 +1,6 @@
 """Responsiveness while both cores train: event-loop lag and keypress-to-screen time.
 
-    python bench/bench_tui_lag.py [--seconds 10] [--cycles 7] [--tabs 15] [--size 120x40]
+    python bench/bench_tui_lag.py [--seconds 10] [--cycles 12] [--tabs 30] [--size 120x40]
 
 The real app, as users start it, in a pseudo-terminal: the child is this script with
 ``--child``, which calls ``tui.entry.main(["--store", ..., "--workers", "2"])`` (the
@@ -13,7 +13,7 @@ fills the form and presses ctrl+r, and a probe; nothing in the app is changed.
 
 1. Two runs start through the app's queue and executor: digits, layers 64,64, tol 0,
    20,000 epochs (they train the whole time), put in the form, then ctrl+r twice;
-   Charts shows the second one live (10 redraws a second). Once both report epochs,
+   Charts shows the second one live (its title every 0.1 s, its curves as they move). Once both report epochs,
    a probe on the app's event loop sleeps to a 10 ms schedule and records how late
    each wake-up is (the time the loop was busy with something else), and how much
    CPU the UI thread used since the previous tick (its own work, as opposed to
@@ -33,6 +33,9 @@ worker processes, to show that both cores were busy, and the child records the
 garbage collector's pauses (they hold the GIL, so they are lag).
 
 Targets: event-loop lag p95 <= 5 ms and max <= 50 ms; keypress-to-screen p95 <= 50 ms.
+Every phase's lag is checked against them; in the "tabs" phase the loop is late because
+it is drawing the tabs asked for (the UI thread's own CPU per tick shows it), which
+bench/README.md discusses.
 """
 
 from __future__ import annotations
