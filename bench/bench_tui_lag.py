@@ -13,11 +13,11 @@ fills the form and presses ctrl+r, and a probe; nothing in the app is changed.
 
 1. Two runs start through the app's queue and executor: digits, layers 64,64, tol 0,
    20,000 epochs (they train the whole time), put in the form, then ctrl+r twice;
-   Charts shows the second one live (its title every 0.1 s, its curves as they move). Once both report epochs,
-   a probe on the app's event loop sleeps to a 10 ms schedule and records how late
-   each wake-up is (the time the loop was busy with something else), and how much
-   CPU the UI thread used since the previous tick (its own work, as opposed to
-   waiting for a core). Phase "idle": ``--seconds`` with no input.
+   Charts shows the second one live (its title every 0.1 s, its curves as they move).
+   Once both report epochs, a probe on the app's event loop sleeps to a 10 ms
+   schedule and records how late each wake-up is (the time the loop was busy with
+   something else), and how much CPU the UI thread used since the previous tick (its
+   own work, as opposed to waiting for a core). Phase "idle": ``--seconds`` with no input.
 2. Keypress to screen, measured by the parent on the pty: the time from writing the
    key's bytes to reading the terminal output that shows its effect (escape codes
    stripped). Phase "typing": into the focused "Hidden layers" Input, ``,`` then
