@@ -78,3 +78,54 @@ def test_run_and_quit_in_tmux(tmp_path: Path) -> None:
         (record,) = runs.list_runs()
         assert record.status == "done"
         assert record.verdict is not None
+
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def test_sixteen_colours_in_tmux(tmp_path: Path) -> None:
+    """With a 16-colour TERM the app sends only the 16 standard colours, and the active
+    tab and the focused field stay marked (bold, underline, reverse)."""
+    session = f"perceptune-16-{os.getpid()}"
+    command = " ".join(
+        [
+            "env",
+            "TERM=xterm-16color",
+            "COLORTERM=",
+            f"PYTHONPATH={shlex.quote(str(ROOT))}",
+            shlex.quote(sys.executable),
+            "-m",
+            "tui.entry",
+            "--store",
+            shlex.quote(str(tmp_path / "c16.db")),
+            "--workers",
+            "1",
+        ]
+    )
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", str(tmp_path), command)
+    try:
+        wait_for_screen(session, re.compile("Hyperparameters"), timeout=30)
+        time.sleep(0.5)
+        coded = tmux("capture-pane", "-e", "-p", "-t", session).stdout
+        params = [p for match in SGR.finditer(coded) for p in match.group(1).split(";")]
+        assert params, "no colours at all"
+        assert not {"38", "48"} & set(params), "256-colour or truecolor codes sent"
+        first = coded.splitlines()[0]
+        # The active tab (Charts) is bold + underlined; the others are not.
+        assert "4" in _attrs(first[: first.index("Charts")])  # 4: underline
+        assert "4" not in _attrs(first[: first.index("Queue")])
+        # The focused field's label is shown reversed.
+        assert re.search(r"\x1b\[[0-9;]*7[0-9;]*m(\x1b\[[0-9;]*m)*Hidden layers", coded)
+    finally:
+        tmux("kill-session", "-t", session, check=False)
+
+
+def _attrs(prefix: str) -> list[str]:
+    """The SGR parameters in effect at the end of ``prefix`` (since the last reset)."""
+    codes: list[str] = []
+    for match in SGR.finditer(prefix):
+        parts = match.group(1).split(";")
+        if "0" in parts or parts == [""]:
+            codes = []
+        codes += parts
+    return codes
