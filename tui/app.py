@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
@@ -64,6 +64,8 @@ from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
     from core.search.sweepfile import SweepSpec
+
+PaneT = TypeVar("PaneT", bound=Widget)
 
 REDRAW_INTERVAL_S = 0.1
 #: Below this many columns only the tabs show (ctrl+b swaps the form in).
@@ -187,6 +189,17 @@ class PerceptuneApp(App[int]):
         # must not delay the screen a user is waiting for.
         self.call_after_refresh(self._find_interrupted, offer=True)
 
+    def _mounted_panes(self, kind: type[PaneT]) -> list[PaneT]:
+        """The mounted panes of ``kind``. The hidden tabs mount after the first frame
+        (Lazy), and a pane is in the DOM before its own children are: until
+        ``is_mounted`` its parts cannot be queried."""
+        return [pane for pane in self.query(kind) if pane.is_mounted]
+
+    @property
+    def selected_record(self) -> RunRecord | None:
+        """The stored record of the selected run, once loaded."""
+        return self.records.get(self.selected_run) if self.selected_run is not None else None
+
     @property
     def form(self) -> HyperparamForm:
         return self.query_one(HyperparamForm)
@@ -270,7 +283,7 @@ class PerceptuneApp(App[int]):
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
-        if self._queue_dirty and self.query(QueuePane):
+        if self._queue_dirty and self._mounted_panes(QueuePane):
             self._queue_dirty = False
             self.queue_pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
         if self._charts_dirty:
@@ -278,9 +291,9 @@ class PerceptuneApp(App[int]):
             view = self.views.get(self.selected_run) if self.selected_run is not None else None
             if view is not None and not self.overlay:
                 self.charts.show_run(view)
-        if self._sweeps_dirty and self.query(SweepStrip):
+        if self._sweeps_dirty and (strips := self._mounted_panes(SweepStrip)):
             self._sweeps_dirty = False
-            self.query_one(SweepStrip).show(self.sweeps.items(), self.snapshot_mode)
+            strips[0].show(self.sweeps.items(), self.snapshot_mode)
         dirty_at = self._history_dirty_at
         if dirty_at is not None and time.monotonic() - dirty_at >= SWEEP_HISTORY_S:
             self._history_dirty_at = None
@@ -333,7 +346,7 @@ class PerceptuneApp(App[int]):
         )
         if record.id == self.selected_run:
             self._charts_dirty = True
-            for pane in self.query(NextStepPane):
+            for pane in self._mounted_panes(NextStepPane):
                 pane.show_record(record)
 
     @on(DataTable.RowHighlighted, "#queue-table")
@@ -374,7 +387,7 @@ class PerceptuneApp(App[int]):
         self.post_message(QueueChanged())
 
     def reload_history(self) -> None:
-        for pane in self.query(HistoryPane):
+        for pane in self._mounted_panes(HistoryPane):
             pane.reload()
 
     def _added(self, run_id: int, front: bool) -> None:

@@ -50,3 +50,26 @@ async def test_a_tab_asked_for_before_its_pane_mounts_still_opens(make_app) -> N
         assert app.active_tab == "history"
         assert shown_panes(app) == ["history-pane"]
         assert app.focused is app.history.table
+
+
+async def test_run_selected_before_the_next_step_tab_mounts_gets_its_suggestions(
+    make_app, store_path
+) -> None:
+    first = make_app()
+    async with first.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        (record,) = first.store.list_runs()
+    app = make_app(path=store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        # The run is selected and loaded before the hidden tabs have mounted (Lazy).
+        assert not app.query("NextStepPane")
+        app.records[record.id] = record
+        app.selected_run = record.id
+        await settle(pilot)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.active_tab == "nextstep")
+        await settle(pilot)
+        assert app.next_step.run_id == record.id
+        assert app.next_step.suggestions

@@ -68,6 +68,10 @@ class NextStepPane(Vertical):
             classes="help-line",
         )
 
+    def on_mount(self) -> None:
+        # Mounted after the first frame (Lazy): catch up with a run selected meanwhile.
+        self.show_record(getattr(self.app, "selected_record", None))
+
     def show_record(self, record: RunRecord | None) -> None:
         """Ask core for variants of ``record`` (or explain why there are none)."""
         title = self.query_one("#next-title", Static)
