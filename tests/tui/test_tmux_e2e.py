@@ -39,14 +39,13 @@ def wait_for_screen(session: str, pattern: re.Pattern[str], timeout: float) -> s
     raise AssertionError(f"{pattern.pattern!r} never appeared; screen was:\n{text}")
 
 
-def test_run_and_quit_in_tmux(tmp_path: Path) -> None:
-    session = f"perceptune-e2e-{os.getpid()}"
-    store = tmp_path / "e2e.db"
+def start_app(session: str, store: Path, size: tuple[int, int], *env: str) -> None:
+    """``perceptune --store STORE --workers 1`` in a new tmux session of ``size``, with
+    the environment settings ``env`` (``NAME=value``)."""
     command = " ".join(
         [
             "env",
-            "TEXTUAL_ANIMATIONS=none",
-            "TERM=xterm-256color",
+            *env,
             f"PYTHONPATH={shlex.quote(str(ROOT))}",
             shlex.quote(sys.executable),
             "-m",
@@ -57,7 +56,15 @@ def test_run_and_quit_in_tmux(tmp_path: Path) -> None:
             "1",
         ]
     )
-    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(tmp_path), command)
+    width, height = size
+    tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height),
+         "-c", str(store.parent), command)  # fmt: skip
+
+
+def test_run_and_quit_in_tmux(tmp_path: Path) -> None:
+    session = f"perceptune-e2e-{os.getpid()}"
+    store = tmp_path / "e2e.db"
+    start_app(session, store, (120, 40), "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color")
     try:
         wait_for_screen(session, re.compile("Hyperparameters"), timeout=30)
         time.sleep(0.5)
@@ -87,22 +94,7 @@ def test_sixteen_colours_in_tmux(tmp_path: Path) -> None:
     """With a 16-colour TERM the app sends only the 16 standard colours, and the active
     tab and the focused field stay marked (bold, underline, reverse)."""
     session = f"perceptune-16-{os.getpid()}"
-    command = " ".join(
-        [
-            "env",
-            "TERM=xterm-16color",
-            "COLORTERM=",
-            f"PYTHONPATH={shlex.quote(str(ROOT))}",
-            shlex.quote(sys.executable),
-            "-m",
-            "tui.entry",
-            "--store",
-            shlex.quote(str(tmp_path / "c16.db")),
-            "--workers",
-            "1",
-        ]
-    )
-    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", str(tmp_path), command)
+    start_app(session, tmp_path / "c16.db", (100, 30), "TERM=xterm-16color", "COLORTERM=")
     try:
         wait_for_screen(session, re.compile("Hyperparameters"), timeout=30)
         time.sleep(0.5)
