@@ -71,10 +71,10 @@ REDRAW_INTERVAL_S = 0.1
 #: Below this many columns only the tabs show (ctrl+b swaps the form in).
 TINY_WIDTH = 60
 TAB_LINE = [
-    Tab("charts", "Charts", "F2"),
-    Tab("queue", "Queue", "F3"),
-    Tab("history", "History", "F4"),
-    Tab("nextstep", "Next step", "F5"),
+    Tab("charts", "Charts", "F2", "Chart"),
+    Tab("queue", "Queue", "F3", "Queue"),
+    Tab("history", "History", "F4", "Hist"),
+    Tab("nextstep", "Next step", "F5", "Next"),
 ]
 TABS = tuple(tab.name for tab in TAB_LINE)
 #: The pane (an id in TabPanes) each tab shows.

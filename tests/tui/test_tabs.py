@@ -31,13 +31,30 @@ async def test_keys_and_clicks_switch_tabs(make_app) -> None:
         assert app.focused is app.history.table
 
 
-async def test_narrow_tab_line_drops_the_keys(make_app) -> None:
+async def test_narrow_tab_line_drops_keys_then_shortens_then_follows_the_active_tab(
+    make_app,
+) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        text = app.query_one("#tab-bar").render().plain
+        bar = app.query_one("#tab-bar")
+        text = bar.render().plain
         assert "Charts" in text and "Next step" in text
         assert "F2" not in text
+        await pilot.resize_terminal(62, 24)  # the form keeps 36 columns: 26 for the tabs
+        await pilot.pause()
+        text = bar.render().plain
+        assert text.split() == ["Chart", "Queue", "Hist", "Next"]
+        assert len(text) <= bar.size.width
+        bar.styles.width = 12  # too narrow even for the short titles
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.active_tab == "nextstep")
+        await pilot.pause()
+        text = bar.render().plain
+        assert "Next" in text and "Chart" not in text  # starts at the active tab
+        await pilot.click("#tab-bar", offset=(text.index("Next"), 0))
+        await pilot.pause()
+        assert app.active_tab == "nextstep"
 
 
 async def test_a_tab_asked_for_before_its_pane_mounts_still_opens(make_app) -> None:
@@ -50,6 +67,12 @@ async def test_a_tab_asked_for_before_its_pane_mounts_still_opens(make_app) -> N
         assert app.active_tab == "history"
         assert shown_panes(app) == ["history-pane"]
         assert app.focused is app.history.table
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not app.query("QueuePane")
+        app._switch_tab("queue")  # as a sweep launched from the resume offer does
+        await settle(pilot)
+        assert shown_panes(app) == ["queue-pane"]
 
 
 async def test_run_selected_before_the_next_step_tab_mounts_gets_its_suggestions(

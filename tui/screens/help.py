@@ -15,7 +15,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+n", "put the form's config in the queue"),
     ("ctrl+q", "quit (asks only while runs train; they are left interrupted, resumable)"),
     ("F1 or ?", "this help (? only when no text field has focus)"),
-    ("F2 F3 F4 F5", "Charts, Queue, History, Next step"),
+    ("F2 F3 F4 F5", "Charts, Queue, History, Next step (no F-keys? ctrl+p, then 'show')"),
     ("ctrl+b", "show or hide the form column"),
     ("F6", "sweep builder: ctrl+l launch · ctrl+s save TOML · ctrl+o load TOML · Escape close"),
     ("F7", "sweep results: b best into the form · e point into the form · n next chart · g charts"

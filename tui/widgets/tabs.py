@@ -20,14 +20,18 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+#: Frames a pane may take to replace its Lazy placeholder before show() gives up.
+MOUNT_TRIES = 100
+
 
 @dataclass(frozen=True)
 class Tab:
-    """One tab: its name (what the app switches to), title and key."""
+    """One tab: its name (what the app switches to), title, short title and key."""
 
     name: str
     title: str
     key: str
+    short: str = ""
 
 
 class TabBar(Widget, can_focus=False):
@@ -51,21 +55,37 @@ class TabBar(Widget, can_focus=False):
         self._spans: list[tuple[int, int, str]] = []
 
     def render(self) -> Text:
+        """The widest form that fits: keys and titles (`` F2 Charts ``), titles, then
+        short titles; if even those do not fit, the line starts at the active tab."""
+        width = self.size.width
+        for layout in ("keys", "titles", "short"):
+            line, spans = self._line(layout)
+            if line.cell_len <= width:
+                break
+        else:
+            start = next((a for a, _, name in spans if name == self.active), 0)
+            shift = min(start, max(0, line.cell_len - width))
+            line = line[shift:]
+            spans = [(a - shift, b - shift, name) for a, b, name in spans]
+        self._spans = spans
+        return line
+
+    def _line(self, layout: str) -> tuple[Text, list[tuple[int, int, str]]]:
         active_style = self.get_component_rich_style("tab-bar--active")
         key_style = self.get_component_rich_style("tab-bar--key")
-        with_keys = sum(len(tab.title) + len(tab.key) + 3 for tab in self.tabs)
-        show_keys = with_keys <= self.size.width
         line = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, str]] = []
         for tab in self.tabs:
             start = line.cell_len
             active = tab.name == self.active
-            if show_keys:
+            if layout == "keys":
                 line.append(f" {tab.key}", style=active_style if active else key_style)
-            line.append(f" {tab.title} ", style=active_style if active else "")
+            if layout == "short":  # one space apart, not two
+                line.append(f" {tab.short or tab.title}", style=active_style if active else "")
+            else:
+                line.append(f" {tab.title} ", style=active_style if active else "")
             spans.append((start, line.cell_len, tab.name))
-        self._spans = spans
-        return line
+        return line, spans
 
     def on_click(self, event: events.Click) -> None:
         for start, end, name in self._spans:
@@ -89,6 +109,17 @@ class TabPanes(Container):
         self.current = pane_id
         for child in self.children:
             child.display = child.id == pane_id
+        if not any(child.id == pane_id for child in self.children):
+            # Still a Lazy placeholder: show it once it has replaced itself.
+            self.call_after_refresh(self._show_when_mounted, pane_id, MOUNT_TRIES)
+
+    def _show_when_mounted(self, pane_id: str, tries: int) -> None:
+        if self.current != pane_id:
+            return  # another tab was chosen meanwhile
+        if any(child.id == pane_id for child in self.children):
+            self.show(pane_id)
+        elif tries > 0:
+            self.call_after_refresh(self._show_when_mounted, pane_id, tries - 1)
 
     def on_mount(self) -> None:
         self.show(self.current)
