@@ -185,6 +185,8 @@ class PerceptuneApp(App[int]):
             for field in self.query(Input):
                 field.cursor_blink = False
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        # After AUTO_FOCUS has put focus in the form, which a tiny terminal hides.
+        self.call_after_refresh(self._focus_what_shows)
         # After the first frame: reading the store (and importing the search engine)
         # must not delay the screen a user is waiting for.
         self.call_after_refresh(self._find_interrupted, offer=True)
@@ -777,6 +779,9 @@ class PerceptuneApp(App[int]):
         except NoMatches:  # a pane still mounting (Lazy) in the first moments
             self.call_after_refresh(self.action_show_tab, tab)
             return
+        main = self.query_one("#main")
+        if main.has_class("-tiny") and main.has_class("-form-toggled"):
+            main.remove_class("-form-toggled")  # only one side fits: the tabs, then
         self._switch_tab(tab)
         target.focus()
 
@@ -794,11 +799,30 @@ class PerceptuneApp(App[int]):
 
     def action_toggle_form(self) -> None:
         self.query_one("#main").toggle_class("-form-toggled")
+        self._focus_what_shows()
 
     def on_resize(self, event: events.Resize) -> None:
         # A class on #main rather than screen breakpoints: changing a screen class
         # restyles every widget, which costs the first frame ~70 ms.
         self.query_one("#main").set_class(event.size.width < TINY_WIDTH, "-tiny")
+        self._focus_what_shows()
+
+    def _focus_what_shows(self) -> None:
+        """Keep focus on a side that shows: below TINY_WIDTH only the tabs or (ctrl+b)
+        only the form fit, and ctrl+b hides the form on wider screens. Keys typed into
+        a hidden field would be lost, and a hidden area's keys would fill the key line."""
+        if not isinstance(self.screen, MainScreen):
+            return  # a dialog has focus; the main screen's is sorted out when it closes
+        main = self.query_one("#main")
+        tiny, toggled = main.has_class("-tiny"), main.has_class("-form-toggled")
+        form_shows, tabs_show = tiny == toggled, not (tiny and toggled)
+        left = self.query_one("#left")
+        focused = self.focused
+        in_form = focused is not None and (focused is left or left in focused.ancestors)
+        if in_form and not form_shows:
+            self.action_show_tab(self.active_tab)
+        elif not in_form and not tabs_show:
+            self.form.widget_for("layers").focus()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen  # Markdown is slow to import: on demand

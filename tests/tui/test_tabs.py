@@ -96,3 +96,33 @@ async def test_run_selected_before_the_next_step_tab_mounts_gets_its_suggestions
         await settle(pilot)
         assert app.next_step.run_id == record.id
         assert app.next_step.suggestions
+
+
+async def test_focus_stays_on_the_side_that_shows(make_app) -> None:
+    """Below 60 columns only the tabs or the form fit; keys must not go to a hidden
+    field, and the key line must show the keys of what is on screen."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot)
+        assert app.query_one("#main").has_class("-tiny")
+        assert app.focused is app.charts  # not the hidden "Hidden layers" field
+        layers = app.query_one("#f-layers", Input)
+        await pilot.press("l")  # a Charts key (swap in the loss chart), not typed text
+        assert layers.value == "6,6"
+        assert app.charts.has_class("-loss")
+        await pilot.press("ctrl+b")  # the form swaps in, with focus
+        await pilot.pause()
+        assert app.focused is layers
+        await pilot.press("f3")  # a tab key brings the tabs back
+        await wait_for(pilot, lambda: app.active_tab == "queue")
+        assert app.query_one("#tabs").display and not app.query_one("#left").display
+        assert app.focused is app.queue_pane.table
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.focused is app.query_one("#f-layers")
+        await pilot.press("ctrl+b")  # hides the form on a wide screen: focus leaves it
+        await pilot.pause()
+        assert app.focused is app.charts
