@@ -36,6 +36,7 @@ from core.runner import Runner
 from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
 from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
+from tui.errors import show_error
 from tui.format import acc, dataset_label
 from tui.messages import (
     EpochProgress,
@@ -237,7 +238,7 @@ class PerceptuneApp(App[int]):
         else:
             text = f"{type(error).__name__}: {error}"
         what = event.worker.name or "background task"
-        self.notify(text, title=f"{what} failed", severity="error", timeout=10, markup=False)
+        show_error(self, text, f"{what} failed")
 
     # -- run callbacks (executor threads) -> messages -------------------------------------
 
@@ -268,13 +269,7 @@ class PerceptuneApp(App[int]):
         if self._quitting:
             return
         if outcome.status == "failed" and outcome.error:
-            self.notify(
-                outcome.error,
-                title=f"run #{outcome.run_id} failed",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
+            show_error(self, outcome.error, f"run #{outcome.run_id} failed")
         if outcome.run_id == self.selected_run or outcome.run_id in self.views:
             self._load_run(outcome.run_id)
         self.reload_history()

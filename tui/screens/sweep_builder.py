@@ -27,6 +27,7 @@ from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import InputError
 from core.search.sweepfile import SweepSpec
+from tui.errors import show_error
 from tui.format import duration
 from tui.widgets.keybar import KeyBar
 from tui.widgets.sweep.builder import SweepBuilder
@@ -181,11 +182,10 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
                 # The sweep itself is fine: show the check, report the file.
                 self.post_message(SweepChecked(tables, spec, "", points, epochs, eta))
                 self.app.call_from_thread(
-                    self.notify,
+                    show_error,
+                    self,
                     f"{target}: cannot write: {error.strerror or error}",
-                    title="Cannot save the sweep",
-                    severity="error",
-                    markup=False,
+                    "Cannot save the sweep",
                 )
                 return
             path = str(target)
@@ -201,13 +201,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         if message.error:
             if message.then:
                 what = "launch" if message.then == "launch" else "save"
-                self.notify(
-                    message.error,
-                    title=f"Cannot {what} the sweep",
-                    severity="error",
-                    timeout=6,
-                    markup=False,
-                )
+                show_error(self, message.error, f"Cannot {what} the sweep")
             return
         if message.then == "save":
             self.notify(f"Wrote {message.path}", title="Saved sweep", markup=False, timeout=4)
@@ -293,8 +287,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
             error = self.query_one("#sweep-error", Static)
             error.update(message.error)
             error.add_class("-shown")
-            self.notify(message.error, title="Cannot load the sweep", severity="error",
-                        timeout=6, markup=False)  # fmt: skip
+            show_error(self, message.error, "Cannot load the sweep")
             return
         self.base, self.dataset = spec.base_config(), spec.dataset
         self.builder.load(spec.to_dict(), spec.space, self.base)

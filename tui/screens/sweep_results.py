@@ -20,11 +20,13 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from core.errors import PerceptuneError
+from tui.errors import show_error
 from tui.format import acc, verdict_name
 from tui.widgets.charts.pane import accuracy_ylim, int_ticks, status_color
 from tui.widgets.charts.plots import OVERLAY_COLORS, CurvePlot, Series
 from tui.widgets.keybar import KeyBar
 from tui.widgets.sweep.results import LeaderboardTable, ParamPlot
+from tui.widgets.tables import AppTable
 
 if TYPE_CHECKING:
     from core.results import EpochPoint
@@ -83,10 +85,7 @@ class SweepResultsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="sweep-dialog"):
             yield Static("Sweep results", classes="sweep-title")
-            sweeps = DataTable(cursor_type="row", id="sweep-list")
-            for key, label in SWEEP_COLUMNS:
-                sweeps.add_column(label, key=key)
-            yield sweeps
+            yield AppTable(columns=SWEEP_COLUMNS, cursor_type="row", id="sweep-list")
             yield Static("", id="results-title", markup=False)
             yield LeaderboardTable(cursor_type="row", zebra_stripes=True, id="leaderboard")
             yield Static("", id="sweep-best")
@@ -171,7 +170,7 @@ class SweepResultsScreen(ModalScreen[None]):
         if self.chart_index >= len(self.series):
             self.chart_index = 0
         table = self.leaderboard
-        selected = table.selected_run()
+        selected = table.selected_id()
         table.show(message.rows)
         ids = [row.run_id for row in message.rows]
         if selected in ids:
@@ -258,7 +257,7 @@ class SweepResultsScreen(ModalScreen[None]):
         self._load_into_form(self.best.params, self.best.dataset, f"run #{self.best.id}")
 
     def action_load_row(self) -> None:
-        run_id = self.leaderboard.selected_run()
+        run_id = self.leaderboard.selected_id()
         row = next((r for r in self.rows if r.run_id == run_id), None)
         if row is None:
             return
@@ -275,7 +274,7 @@ class SweepResultsScreen(ModalScreen[None]):
             config = RunConfig.from_mapping(params)
             spec = DatasetSpec.from_mapping(dataset) if dataset else None
         except PerceptuneError as error:
-            self.notify(str(error), severity="error", markup=False)
+            show_error(self, str(error))
             return
         app: Any = self.app
         self.dismiss(None)
