@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui.screens.yes_no import YesNoDialog
 
 
-class ConfirmQuit(ModalScreen[bool]):
+class ConfirmQuit(YesNoDialog):
     """Quit and leave the active runs interrupted (resumable), or stay."""
 
+    YES = ("quit", "Quit (y)", "error")
+    NO = ("stay", "Stay (esc)", "default")
     BINDINGS = [
         Binding("escape,n", "dismiss(False)", "Stay"),
         Binding("y,q", "dismiss(True)", "Quit"),
@@ -33,12 +36,4 @@ class ConfirmQuit(ModalScreen[bool]):
                 "perceptune offers to resume them next time.",
                 markup=False,
             )
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Quit (y)", variant="error", id="quit")
-                yield Button("Stay (esc)", id="stay")
-
-    def on_mount(self) -> None:
-        self.query_one("#stay", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "quit")
+            yield from self.buttons()

@@ -6,19 +6,22 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
 
 from tui.format import acc
+from tui.screens.yes_no import YesNoDialog
 
 if TYPE_CHECKING:
     from core.store import RunRecord
 
 
-class ResumeRuns(ModalScreen[bool]):
+class ResumeRuns(YesNoDialog):
     """Resume (restart) the interrupted runs now, or leave them in History."""
 
+    YES = ("resume", "Resume all (r)", "primary")
+    NO = ("later", "Later (esc)", "default")
+    FOCUS_YES = True
     BINDINGS = [
         Binding("escape,l", "dismiss(False)", "Later"),
         Binding("r,y", "dismiss(True)", "Resume all"),
@@ -52,14 +55,3 @@ class ResumeRuns(ModalScreen[bool]):
                 f"  test {acc(record.test_accuracy)}",
                 markup=False,
             )
-
-    def buttons(self) -> ComposeResult:
-        with Horizontal(classes="dialog-buttons"):
-            yield Button("Resume all (r)", variant="primary", id="resume")
-            yield Button("Later (esc)", id="later")
-
-    def on_mount(self) -> None:
-        self.query_one("#resume", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "resume")
