@@ -1,7 +1,9 @@
-"""What the app's tables share: a DataTable that draws cheaper, and row lookup."""
+"""What the app's tables share: a DataTable that draws cheaper, fills its columns from
+(key, label) pairs, and says which run or sweep id is under the cursor."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.style import Style
@@ -20,6 +22,11 @@ class AppTable(DataTable[Any]):
     """
 
     _style_this_draw: Style | None = None
+
+    def __init__(self, *, columns: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for key, label in columns:
+            self.add_column(label, key=key)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._style_this_draw = super().rich_style
@@ -44,14 +51,13 @@ class AppTable(DataTable[Any]):
             if column.auto_width:
                 column.content_width = column.label.cell_len
 
-
-def selected_row_id(table: DataTable) -> int | None:
-    """The integer key of the row under the cursor (rows are keyed by run or sweep
-    id), or None for an empty table."""
-    if table.row_count == 0:
-        return None
-    try:
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-    except Exception:  # the cursor is outside the rows while the table refills
-        return None
-    return int(key.value) if key.value is not None else None
+    def selected_id(self) -> int | None:
+        """The integer key of the row under the cursor (rows are keyed by run or sweep
+        id), or None for an empty table."""
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # the cursor is outside the rows while the table refills
+            return None
+        return int(key.value) if key.value is not None else None

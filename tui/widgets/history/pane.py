@@ -105,10 +105,9 @@ class HistoryPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("History: loading…", id="history-summary", markup=False)
-        table = HistoryTable(cursor_type="row", zebra_stripes=True, id="history-table")
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield HistoryTable(
+            columns=COLUMNS, cursor_type="row", zebra_stripes=True, id="history-table"
+        )
 
     def on_mount(self) -> None:
         self.reload()
@@ -126,11 +125,7 @@ class HistoryPane(Vertical):
         return FILTERS[self.filter_index][1]
 
     def selected_id(self) -> int | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return int(key.value) if key.value is not None else None
+        return self.table.selected_id()
 
     def selected_record(self) -> RunRecord | None:
         run_id = self.selected_id()

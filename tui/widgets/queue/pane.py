@@ -15,7 +15,7 @@ from tui.format import acc, progress_bar
 from tui.queue_model import QueueItem
 from tui.widgets.charts.pane import status_color
 from tui.widgets.sweep.strip import SweepStrip
-from tui.widgets.tables import AppTable, selected_row_id
+from tui.widgets.tables import AppTable
 
 COLUMNS = (("id", "#"), ("status", "status"), ("train", "train"), ("test", "test"),
            ("progress", "progress"), ("config", "config"), ("data", "data"))  # fmt: skip
@@ -57,17 +57,14 @@ class QueuePane(Vertical):
     def compose(self) -> ComposeResult:
         yield SweepStrip(id="sweep-strip")
         yield Static("", id="queue-summary", markup=False)
-        table = QueueTable(cursor_type="row", zebra_stripes=True, id="queue-table")
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield QueueTable(columns=COLUMNS, cursor_type="row", zebra_stripes=True, id="queue-table")
 
     @property
     def table(self) -> QueueTable:
         return self.query_one(QueueTable)
 
     def selected_id(self) -> int | None:
-        return selected_row_id(self.table)
+        return self.table.selected_id()
 
     def show(self, items: list[QueueItem], parallel: int, max_parallel: int) -> None:
         """Bring the table in line with the model, keeping the highlighted run.

@@ -33,22 +33,13 @@ LEADERBOARD_COLUMNS = (("rank", "#"), ("run", "run"), ("status", "status"), ("te
 class LeaderboardTable(AppTable):
     """The sweep's points, best test accuracy first; keyed by run id."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(columns=LEADERBOARD_COLUMNS, **kwargs)
+
     def show(self, rows: list[LeaderboardRow]) -> None:
-        if not self.columns:
-            for key, label in LEADERBOARD_COLUMNS:
-                self.add_column(label, key=key)
-        self.clear()
+        self.clear_rows()
         for row in rows:
             self.add_row(*leaderboard_cells(row), key=str(row.run_id))
-
-    def selected_run(self) -> int | None:
-        if self.row_count == 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return int(key.value) if key.value is not None else None
 
 
 def leaderboard_cells(row: LeaderboardRow) -> tuple[Any, ...]:

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from tui.format import DASH, acc, duration, progress_bar
 from tui.widgets.charts.pane import status_color
 from tui.widgets.sweep.model import SweepItem
-from tui.widgets.tables import AppTable, selected_row_id
+from tui.widgets.tables import AppTable
 
 COLUMNS = (("id", "sweep"), ("status", "status"), ("progress", "points"), ("best", "best"),
            ("eta", "ETA"), ("label", "name"))  # fmt: skip
@@ -31,17 +31,14 @@ class SweepStrip(Vertical):
     """Rows keyed by sweep id."""
 
     def compose(self) -> ComposeResult:
-        table = SweepTable(cursor_type="row", id="sweep-table")
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield SweepTable(columns=COLUMNS, cursor_type="row", id="sweep-table")
 
     @property
     def table(self) -> SweepTable:
         return self.query_one(SweepTable)
 
     def selected_id(self) -> int | None:
-        return selected_row_id(self.table)
+        return self.table.selected_id()
 
     def show(self, items: list[SweepItem], snapshot: bool = False) -> None:
         self.set_class(bool(items), "-shown")
