@@ -14,6 +14,8 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from tui.widgets.focus_pane import FocusPane
+
 
 class FieldGrid(Container):
     """Children come in pairs: a ``Label`` with id ``{prefix}lbl-{name}`` and the input
@@ -82,3 +84,16 @@ class FieldGrid(Container):
         if widget_id.startswith(start):
             for label in self.query(f"#{self.prefix}lbl-{widget_id[len(start) :]}"):
                 label.set_class(focused, "-focused")
+
+
+class FieldPane(FocusPane):
+    """A bordered pane built around one :class:`FieldGrid` (the form, the dataset)."""
+
+    @property
+    def grid(self) -> FieldGrid:
+        return self.query_one(FieldGrid)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field -> core's message, for every field that is invalid now."""
+        return self.grid.errors

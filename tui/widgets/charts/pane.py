@@ -430,23 +430,28 @@ class ChartsPane(Vertical):
             self.regions.show(message.run_id, message.regions, message.note)
 
 
+#: Colours that exist among the 16 standard ones, so they read the same everywhere.
+STATUS_COLORS = {
+    "done": "green",
+    "running": "cyan",
+    "queued": "blue",
+    "failed": "red",
+    "diverged": "red",
+    "cancelled": "yellow",
+    "interrupted": "yellow",
+    "pruned": "magenta",
+}
+VERDICT_COLORS = {
+    "good fit": "green",
+    "overfitting": "yellow",
+    "underfitting": "magenta",
+    "diverged": "red",
+}
+
+
 def status_color(status: str) -> str:
-    return {
-        "done": "green",
-        "running": "cyan",
-        "queued": "blue",
-        "failed": "red",
-        "diverged": "red",
-        "cancelled": "yellow",
-        "interrupted": "yellow",
-        "pruned": "magenta",
-    }.get(status, "white")
+    return STATUS_COLORS.get(status, "white")
 
 
 def verdict_color(verdict: str) -> str:
-    return {
-        "good fit": "green",
-        "overfitting": "yellow",
-        "underfitting": "magenta",
-        "diverged": "red",
-    }.get(verdict, "white")
+    return VERDICT_COLORS.get(verdict, "white")

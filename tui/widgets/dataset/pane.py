@@ -15,8 +15,7 @@ from core.datasets import BUILTIN_NAMES, DatasetSpec
 from core.errors import ConfigError, InputError
 from tui.messages import DatasetDescribed
 from tui.widgets.field_input import FieldInput
-from tui.widgets.fields import FieldGrid
-from tui.widgets.focus_pane import FocusPane
+from tui.widgets.fields import FieldGrid, FieldPane
 
 if TYPE_CHECKING:
     from core.datasets import DatasetInfo
@@ -51,7 +50,7 @@ def _relevant(source: str) -> tuple[str, ...]:
     return SYNTHETIC_ONLY if _is_synthetic(source) else ()
 
 
-class DatasetPane(FocusPane):
+class DatasetPane(FieldPane):
     """Choose and check the data a run trains on."""
 
     def __init__(self, spec: DatasetSpec | None = None, **kwargs: Any) -> None:
@@ -95,14 +94,6 @@ class DatasetPane(FocusPane):
         yield FieldGrid(*children, prefix="d", id="dataset-grid")
         yield Static("", id="d-error", classes="data-error", markup=False)
         yield Static("", id="d-info", markup=False)
-
-    @property
-    def grid(self) -> FieldGrid:
-        return self.query_one(FieldGrid)
-
-    @property
-    def errors(self) -> dict[str, str]:
-        return self.grid.errors
 
     def on_mount(self) -> None:
         # Loading a dataset imports scikit-learn: not before the first frame.

@@ -18,8 +18,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from core.config import FIELD_INFO, RunConfig, field_text, parse_field
 from core.errors import ConfigError
 from tui.widgets.field_input import FieldInput
-from tui.widgets.fields import FieldGrid
-from tui.widgets.focus_pane import FocusPane
+from tui.widgets.fields import FieldGrid, FieldPane
 
 #: Labels that would not fit the form's label column.
 SHORT_LABELS = {"validation_fraction": "Val. fraction"}
@@ -71,7 +70,7 @@ def field_widget(name: str, value: str) -> Widget:
     return widget
 
 
-class HyperparamForm(FocusPane):
+class HyperparamForm(FieldPane):
     """Labelled fields for every run setting, core's message under an invalid field,
     and a help line that explains the focused field."""
 
@@ -94,15 +93,6 @@ class HyperparamForm(FocusPane):
             children.append(widget)
         yield FieldGrid(*children, prefix="f", id="form-grid")
         yield Static(FIELD_INFO["layers"].help, id="field-help", classes="help-line", markup=False)
-
-    @property
-    def grid(self) -> FieldGrid:
-        return self.query_one(FieldGrid)
-
-    @property
-    def errors(self) -> dict[str, str]:
-        """Field -> core's message, for every field that is invalid now."""
-        return self.grid.errors
 
     # -- values ----------------------------------------------------------------------
 
