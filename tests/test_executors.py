@@ -11,7 +11,7 @@ import pytest
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
-from core.executors import InlineExecutor, ProcessExecutor
+from core.executors import Executor, InlineExecutor, ProcessExecutor
 from core.results import EpochPoint
 from core.worker import RunRequest
 
@@ -33,6 +33,12 @@ def inline() -> Iterator[InlineExecutor]:
     executor = InlineExecutor()
     yield executor
     executor.shutdown()
+
+
+@pytest.fixture(params=["inline", "pool"], ids=["inline", "process"])
+def executor(request: pytest.FixtureRequest) -> Executor:
+    """Each of the two local executors in turn: the same behaviour is expected of both."""
+    return request.getfixturevalue(request.param)
 
 
 class Recorder:
@@ -84,11 +90,7 @@ def test_same_config_and_seed_give_identical_curves_everywhere(
     assert len(outcomes[0].curve) > 5
 
 
-@pytest.mark.parametrize("kind", ["inline", "process"])
-def test_progress_gets_every_epoch_in_order_off_the_callers_thread(
-    kind: str, pool: ProcessExecutor, inline: InlineExecutor
-) -> None:
-    executor = inline if kind == "inline" else pool
+def test_progress_gets_every_epoch_in_order_off_the_callers_thread(executor: Executor) -> None:
     recorder = Recorder()
     outcome = executor.submit(RunRequest(7, RunConfig(epochs=30), MOONS), recorder).result(60)
     assert outcome.status == "done"
@@ -98,11 +100,7 @@ def test_progress_gets_every_epoch_in_order_off_the_callers_thread(
     assert threading.current_thread().name not in recorder.threads
 
 
-@pytest.mark.parametrize("kind", ["inline", "process"])
-def test_cancel_mid_run_keeps_the_epochs_so_far(
-    kind: str, pool: ProcessExecutor, inline: InlineExecutor
-) -> None:
-    executor = inline if kind == "inline" else pool
+def test_cancel_mid_run_keeps_the_epochs_so_far(executor: Executor) -> None:
     recorder = Recorder()
     recorder.wanted = 3
     handle = executor.submit(RunRequest(11, LONG, DIGITS), recorder)

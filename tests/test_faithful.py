@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import tomllib
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -104,36 +105,44 @@ def lr_for(solver: str) -> float:
     return 0.01 if solver == "adam" else 0.1
 
 
-def schedule_config(
-    solver: str, schedule: str, early_stopping: bool, layers: tuple[int, ...], **extra
-) -> RunConfig:
-    """The config of one cell of the solver x schedule x early-stopping x network grid."""
-    return RunConfig(
-        layers=layers,
-        lr=lr_for(solver),
-        solver=solver,
-        lr_schedule=schedule,
-        early_stopping=early_stopping,
-        **extra,
-    )
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the solver x schedule x early-stopping x network grid."""
+
+    solver: str
+    schedule: str
+    early_stopping: bool
+    layers: tuple[int, ...]
+
+    def config(self, **extra: Any) -> RunConfig:
+        return RunConfig(
+            layers=self.layers,
+            lr=lr_for(self.solver),
+            solver=self.solver,
+            lr_schedule=self.schedule,
+            early_stopping=self.early_stopping,
+            **extra,
+        )
+
+    def __str__(self) -> str:
+        stopping = "early_stopping" if self.early_stopping else "plain"
+        return f"{self.solver}-{self.schedule}-{stopping}-{'x'.join(map(str, self.layers))}"
 
 
-@pytest.mark.parametrize("layers", NETWORKS, ids=lambda v: "x".join(map(str, v)))
-@pytest.mark.parametrize("early_stopping", [False, True], ids=["plain", "early_stopping"])
-@pytest.mark.parametrize(("solver", "schedule"), SCHEDULES, ids=lambda v: v)
-def test_curve_point_k_equals_fit_with_max_iter_k(
-    digits: Dataset,
-    solver: str,
-    schedule: str,
-    early_stopping: bool,
-    layers: tuple[int, ...],
-) -> None:
-    epochs = 20
-    config = schedule_config(solver, schedule, early_stopping, layers, epochs=epochs)
+GRID = [
+    Cell(solver, schedule, early_stopping, layers)
+    for (solver, schedule), early_stopping, layers in product(SCHEDULES, (False, True), NETWORKS)
+]
+over_the_grid = pytest.mark.parametrize("cell", GRID, ids=str)
+
+
+@over_the_grid
+def test_curve_point_k_equals_fit_with_max_iter_k(digits: Dataset, cell: Cell) -> None:
+    config = cell.config(epochs=20)
     result, weights = record(config, digits)
     last = result.n_epochs
     ks = {1, 2, last // 2, last}
-    if early_stopping:
+    if cell.early_stopping:
         k = restored_epoch(weights)
         ks.add(k)
         model = fit_reference(config, digits, k)
@@ -146,22 +155,12 @@ def test_curve_point_k_equals_fit_with_max_iter_k(
     assert_every_epoch_scored_like_predict(result, weights, model, digits)
 
 
-@pytest.mark.parametrize("layers", NETWORKS, ids=lambda v: "x".join(map(str, v)))
-@pytest.mark.parametrize("early_stopping", [False, True], ids=["plain", "early_stopping"])
-@pytest.mark.parametrize(("solver", "schedule"), SCHEDULES, ids=lambda v: v)
-def test_curve_ends_where_sklearn_stops_on_tol(
-    digits: Dataset,
-    solver: str,
-    schedule: str,
-    early_stopping: bool,
-    layers: tuple[int, ...],
-) -> None:
+@over_the_grid
+def test_curve_ends_where_sklearn_stops_on_tol(digits: Dataset, cell: Cell) -> None:
     # A coarse tol and short patience make scikit-learn stop (or, with the adaptive
     # schedule, divide the rate by 5 until it is tiny) well before max_iter.
     epochs = 60
-    config = schedule_config(
-        solver, schedule, early_stopping, layers, epochs=epochs, tol=0.05, n_iter_no_change=2
-    )
+    config = cell.config(epochs=epochs, tol=0.05, n_iter_no_change=2)
     result, weights = record(config, digits)
     stopped = result.n_epochs
     assert stopped < epochs, "scikit-learn should have stopped on tol by itself"

@@ -6,7 +6,7 @@ import re
 import time
 
 from textual.widgets import Input
-from tui_helpers import press_busy, settle, wait_for
+from tui_helpers import press_busy, quit_through_the_dialog, settle, wait_for
 
 from core.config import RunConfig
 from core.errors import NotFoundError
@@ -16,10 +16,15 @@ def set_field(app, name: str, value: str) -> None:
     app.query_one(f"#f-{name}", Input).value = value
 
 
-def long_run(app, epochs: int = 100_000) -> None:
-    """A run that trains until stopped (no early stop on tolerance)."""
+async def start_long_run(pilot, epochs: int = 100_000, after: int = 2) -> None:
+    """ctrl+r on a run that trains until stopped (no early stop on tolerance); returns
+    once it has trained ``after`` epochs."""
+    app = pilot.app
+    await settle(pilot)
     set_field(app, "epochs", str(epochs))
     set_field(app, "n_iter_no_change", "100000")
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: app.queue.items() and app.queue.items()[0].epoch >= after)
 
 
 async def test_ctrl_r_gives_a_finished_run_with_train_and_test_series(make_app) -> None:
@@ -107,10 +112,7 @@ async def test_retry_queues_a_new_run_with_the_same_settings(make_app) -> None:
 async def test_cancel_a_running_run(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        long_run(app)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.queue.items() and app.queue.items()[0].epoch >= 3)
+        await start_long_run(pilot, after=3)
         await press_busy(pilot, "f3", "c")
         await settle(pilot)
         (record,) = app.store.list_runs()
@@ -122,10 +124,7 @@ async def test_cancel_a_running_run(make_app) -> None:
 async def test_resize_to_40x12_mid_run_and_back(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        long_run(app, 400)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.queue.items() and app.queue.items()[0].epoch >= 2)
+        await start_long_run(pilot, 400)
         await pilot.resize_terminal(40, 12)
         await pilot.pause(0.3)
         assert app.query_one("#main").has_class("-tiny")
@@ -148,16 +147,12 @@ async def test_quit_leaves_active_runs_interrupted_and_offers_resume(make_app) -
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        long_run(app)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.queue.items() and app.queue.items()[0].epoch >= 2)
+        await start_long_run(pilot)
         await press_busy(pilot, "ctrl+q")
         assert isinstance(app.screen, ConfirmQuit)
         await press_busy(pilot, "escape")  # stay
         assert not isinstance(app.screen, ConfirmQuit)
-        await press_busy(pilot, "ctrl+q", "y")
-        await wait_for(pilot, lambda: app._exit)
+        await quit_through_the_dialog(pilot)
     (record,) = app.store.list_runs()
     assert record.status == "interrupted"
 

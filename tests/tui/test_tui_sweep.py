@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import FAST_DATASET
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import press_busy, settle, wait_for
+from tui_helpers import press_busy, quit_through_the_dialog, settle, wait_for
 
 from core.config import RunConfig
 from core.errors import InputError
@@ -195,16 +195,22 @@ async def test_save_then_load_round_trips(make_app, tmp_path: Path) -> None:
         assert app.form.read_config().alpha == 0.001  # fixed values back in the form
 
 
+async def launch_endless_sweep(pilot) -> None:
+    """A 2-point sweep whose runs train for 100,000 epochs, launched and running."""
+    app = pilot.app
+    await settle(pilot)
+    app.query_one("#f-n_iter_no_change", Input).value = "100000"
+    screen = await open_builder(pilot)
+    search(screen, {"lr": ("list", "0.01, 0.02"), "epochs": ("list", "100000")})
+    await checked(pilot, screen)
+    await pilot.press("ctrl+l")
+    await wait_for(pilot, lambda: bool(app.sweeps.items()) and app.sweeps.items()[0].running)
+
+
 async def test_cancel_a_running_sweep(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.query_one("#f-n_iter_no_change", Input).value = "100000"
-        screen = await open_builder(pilot)
-        search(screen, {"lr": ("list", "0.01, 0.02"), "epochs": ("list", "100000")})
-        await checked(pilot, screen)
-        await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: bool(app.sweeps.items()) and app.sweeps.items()[0].running)
+        await launch_endless_sweep(pilot)
         await wait_for(pilot, lambda: bool(app.query_one("#sweep-table", DataTable).row_count))
         app.query_one("#sweep-table", DataTable).focus()
         await press_busy(pilot, "c")
@@ -219,21 +225,11 @@ async def test_cancel_a_running_sweep(make_app) -> None:
 
 async def test_quit_mid_sweep_leaves_it_interrupted(make_app) -> None:
     from core.search.engine import pending_work
-    from tui.screens.confirm_quit import ConfirmQuit
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.query_one("#f-n_iter_no_change", Input).value = "100000"
-        screen = await open_builder(pilot)
-        search(screen, {"lr": ("list", "0.01, 0.02"), "epochs": ("list", "100000")})
-        await checked(pilot, screen)
-        await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: bool(app.sweeps.items()) and app.sweeps.items()[0].running)
-        await press_busy(pilot, "ctrl+q")
-        assert isinstance(app.screen, ConfirmQuit)
-        await press_busy(pilot, "y")
-        await wait_for(pilot, lambda: app._exit)
+        await launch_endless_sweep(pilot)
+        await quit_through_the_dialog(pilot)
     (sweep,) = app.store.list_sweeps()
     assert sweep["status"] == "interrupted"
     statuses = sorted(r.status for r in app.store.list_runs(sweep_id=sweep["id"]))

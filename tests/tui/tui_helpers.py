@@ -67,3 +67,13 @@ async def press_busy(pilot: Any, *keys: str) -> None:
         pilot.app.simulate_key(key)
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.1)
+
+
+async def quit_through_the_dialog(pilot: Any) -> None:
+    """ctrl+q while something trains: the dialog asks, y quits; wait for the exit."""
+    from tui.screens.confirm_quit import ConfirmQuit
+
+    await press_busy(pilot, "ctrl+q")
+    assert isinstance(pilot.app.screen, ConfirmQuit)
+    await press_busy(pilot, "y")
+    await wait_for(pilot, lambda: pilot.app._exit)
