@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from core.errors import ConfigError
-from core.values import as_bool, as_float, as_int
+from core.values import as_bool, as_float, as_int, shown
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 SOLVERS = ("adam", "sgd", "lbfgs")
@@ -254,50 +254,57 @@ def format_layers(layers: tuple[int, ...] | list[int]) -> str:
     return ",".join(str(n) for n in layers)
 
 
-_LAYER_TOKEN = re.compile(r"[+-]?\d+")
+_LAYER_TOKEN = re.compile(r"[+-]?[0-9]+")
+# Ordinary whitespace only: "\s" also takes the control characters \x1c-\x1f.
+_BLANKS = " \t\n\r\f\v"
 
 
 def parse_layers(value: Any) -> tuple[int, ...]:
     """Read hidden layer sizes from ``6,6``, ``6 6``, ``(6, 6)``, ``[6, 6]``, ``32`` or a
     sequence of ints. Never evaluates the text."""
     if isinstance(value, bool):
-        raise ConfigError("layers", f"expected neurons per layer like 6,6, got {value!r}")
+        raise ConfigError("layers", f"expected neurons per layer like 6,6, got {shown(value)}")
     if isinstance(value, int):
         items: list[Any] = [value]
     elif isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, str):
-        text = value.strip()
+        text = value.strip(_BLANKS)
         if text[:1] in "([" and text[-1:] in ")]":
-            text = text[1:-1].strip()
+            text = text[1:-1].strip(_BLANKS)
         if not text:
             raise ConfigError("layers", "at least one hidden layer is needed, e.g. 6,6")
-        parts = re.split(r"\s*,\s*|\s+", text)
+        parts = re.split(r"[ \t\n\r\f\v]*,[ \t\n\r\f\v]*|[ \t\n\r\f\v]+", text)
         if parts and parts[-1] == "" and text.endswith(","):  # "(6,)" is one layer
             parts = parts[:-1]
         items = []
         for part in parts:
             if part == "":
                 raise ConfigError(
-                    "layers", f"empty layer in {value.strip()!r}; write neurons like 6,6"
+                    "layers",
+                    f"empty layer in {shown(value.strip(_BLANKS))}; write neurons like 6,6",
                 )
             if not _LAYER_TOKEN.fullmatch(part):
                 raise ConfigError(
                     "layers",
-                    f"{part!r} is not a whole number of neurons; write layers like 6,6",
+                    f"{shown(part)} is not a whole number of neurons; write layers like 6,6",
                 )
-            items.append(int(part))
+            items.append(as_int("layers", part, "a whole number of neurons per layer"))
     else:
-        raise ConfigError("layers", f"expected neurons per layer like 6,6, got {value!r}")
+        raise ConfigError("layers", f"expected neurons per layer like 6,6, got {shown(value)}")
     if not items:
         raise ConfigError("layers", "at least one hidden layer is needed, e.g. 6,6")
+    if len(items) > MAX_LAYERS:
+        raise ConfigError("layers", f"{len(items)} layers is too many; at most {MAX_LAYERS}")
     sizes: list[int] = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int):
-            if isinstance(item, float) and item.is_integer():
-                item = int(item)
-            else:
-                raise ConfigError("layers", f"{item!r} is not a whole number of neurons")
+        if (
+            isinstance(item, bool)
+            or not isinstance(item, (int, float))
+            or (isinstance(item, float) and not item.is_integer())
+        ):
+            raise ConfigError("layers", f"{shown(item)} is not a whole number of neurons")
+        item = as_int("layers", item, "a whole number of neurons per layer")
         if item < 1:
             raise ConfigError("layers", f"each layer needs at least 1 neuron, got {item}")
         if item > MAX_NEURONS_PER_LAYER:
@@ -324,15 +331,15 @@ def check_network_size(layers: tuple[int, ...], n_features: int, n_classes: int)
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    text = value.strip().lower() if isinstance(value, str) else value
+    text = value.strip(_BLANKS).lower() if isinstance(value, str) else value
     if text not in choices:
-        raise ConfigError(name, f"unknown value {value!r}; choose one of {', '.join(choices)}")
+        raise ConfigError(name, f"unknown value {shown(value)}; choose one of {', '.join(choices)}")
     return text
 
 
 def _is_blank(value: Any) -> bool:
     return value is None or (
-        isinstance(value, str) and value.strip().lower() in ("", "auto", "none")
+        isinstance(value, str) and value.strip(_BLANKS).lower() in ("", "auto", "none")
     )
 
 

@@ -19,7 +19,7 @@ from core import synthetic
 from core.csvdata import convert_labels, read_csv
 from core.errors import ConfigError, DataError
 from core.lazy import lazy_module
-from core.values import as_bool, as_float, as_int
+from core.values import as_bool, as_float, as_int, shown
 
 np = lazy_module("numpy")  # numpy on first use: start-up stays light
 
@@ -97,8 +97,8 @@ class DatasetSpec:
     def _check_consistency(self) -> None:
         if self.name is not None and self.train is not None:
             raise DataError(
-                f"give a built-in dataset or a train CSV, not both (got {self.name!r} "
-                f"and {self.train!r})"
+                f"give a built-in dataset or a train CSV, not both (got {shown(self.name)} "
+                f"and {shown(self.train)})"
             )
         if self.name is None and self.train is None:
             raise DataError(
@@ -207,7 +207,7 @@ def _as_text(name: str, value: Any, what: str) -> str | None:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str):
-        raise ConfigError(name, f"expected {what}, got {value!r}")
+        raise ConfigError(name, f"expected {what}, got {shown(value)}")
     return value.strip()
 
 
@@ -221,14 +221,15 @@ def parse_spec_field(name: str, value: Any) -> Any:
         if _blank(value):
             return None
         if not isinstance(value, str):
-            raise ConfigError(name, f"expected a dataset name, got {value!r}")
+            raise ConfigError(name, f"expected a dataset name, got {shown(value)}")
         text = value.strip().lower().replace("-", "_")
         if text not in BUILTIN_NAMES:
             hint = ""
             if "." in text or "/" in text or os.sep in text:
                 hint = " (to load a CSV file, give it as the train file: --train PATH)"
             raise DataError(
-                f"unknown dataset {value.strip()!r}; built-in: {', '.join(BUILTIN_NAMES)}{hint}"
+                f"unknown dataset {shown(value.strip())}; "
+                f"built-in: {', '.join(BUILTIN_NAMES)}{hint}"
             )
         return text
     if name in ("train", "test"):

@@ -77,14 +77,21 @@ def open_store(path: str, must_exist: bool = False):
     return RunStore(path)
 
 
+#: SQLite's largest integer: no id is larger, and a larger one cannot even be looked up.
+MAX_ID = 2**63 - 1
+
+
 def parse_id(text: str, what: str = "RUN_ID") -> int:
     """A run or sweep id from the command line (``what`` names it in the message)."""
+    from core.errors import ConfigError
+    from core.values import as_int, shown
+
     try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{what} must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise InputError(f"{what} must be 1 or more, got {value}")
+        value = as_int(what, text, "a whole number")
+    except ConfigError:
+        raise InputError(f"{what} must be a whole number, got {shown(text)}") from None
+    if not 1 <= value <= MAX_ID:
+        raise InputError(f"{what} must be from 1 to {MAX_ID}, got {value}")
     return value
 
 

@@ -18,7 +18,24 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error on one line (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        from core.cli.output import one_line
+
+        # argparse quotes what the user typed: escape it and cut it to one line.
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """Type of a count flag (``--limit N``): a whole number, 1 or more."""
+    from core.errors import ConfigError
+    from core.values import as_int, shown
+
+    try:
+        value = as_int("", text, "a whole number")
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {shown(text)}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _add_store(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list the stored runs")
     _add_store(runs)
     runs.add_argument("--json", action="store_true", help="print a JSON list")
-    runs.add_argument("--limit", type=int, default=None, help="at most N runs (newest)")
+    runs.add_argument(
+        "--limit", metavar="N", type=positive_int, default=None, help="at most N runs (newest)"
+    )
     runs.set_defaults(handler=commands.cmd_runs)
 
     show = sub.add_parser("show", help="one run with its train/test curve drawn in the terminal")

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.config import FIELD_INFO, parse_field
+from core.config import FIELD_INFO, MAX_LAYERS, parse_field
 from core.errors import ConfigError, InputError
+from core.values import MAX_DIGITS, shown
 
 #: Fields a real range (uniform, log_uniform) may cover.
 REAL_FIELDS = tuple(name for name, info in FIELD_INFO.items() if info.kind == "float")
@@ -251,7 +252,7 @@ Dimension = Values | RealRange | IntRange | Shape
 def parse_fixed(table: Any) -> dict[str, Any]:
     """The ``[fixed]`` table: one validated value per field."""
     if not isinstance(table, Mapping):
-        raise SpecError("[fixed]", f"expected a table of values, got {table!r}")
+        raise SpecError("[fixed]", f"expected a table of values, got {shown(table)}")
     fixed: dict[str, Any] = {}
     for key, raw in table.items():
         name = field_name(key, "[fixed]")
@@ -260,7 +261,7 @@ def parse_fixed(table: Any) -> dict[str, Any]:
             raise SpecError(where, f"{name} is given twice")
         if isinstance(raw, Mapping) or (isinstance(raw, list) and name != "layers"):
             raise SpecError(
-                where, f"expected one value, got {raw!r}; searched values go in [space]"
+                where, f"expected one value, got {shown(raw)}; searched values go in [space]"
             )
         fixed[name] = check_value(name, raw, where)
     return fixed
@@ -273,7 +274,7 @@ def parse_space(table: Any, strategy: str) -> dict[str, Dimension]:
     lists (or ``choices``) only.
     """
     if not isinstance(table, Mapping):
-        raise SpecError("[space]", f"expected a table of searched values, got {table!r}")
+        raise SpecError("[space]", f"expected a table of searched values, got {shown(table)}")
     if not table:
         raise SpecError(
             "[space]", "empty: search at least one hyperparameter, e.g. lr = [0.001, 0.01]"
@@ -296,13 +297,13 @@ def parse_dimension(name: str, raw: Any, strategy: str, where: str) -> Dimension
         example = "[[6, 6], [32]]" if name == "layers" else "[0.001, 0.01]"
         raise SpecError(
             where,
-            f"expected a list of values like {example} or a range table, got {raw!r} "
+            f"expected a list of values like {example} or a range table, got {shown(raw)} "
             "(a single value goes in [fixed])",
         )
     keys = set(raw)
     if keys == {"choices"}:
         if not isinstance(raw["choices"], list):
-            raise SpecError(f"{where}.choices", f"expected a list, got {raw['choices']!r}")
+            raise SpecError(f"{where}.choices", f"expected a list, got {shown(raw['choices'])}")
         return _values(name, raw["choices"], "choices", f"{where}.choices")
     if strategy == "grid":
         raise SpecError(
@@ -371,6 +372,8 @@ def _shape(raw: Mapping[str, Any], where: str) -> Shape:
     log = _log_flag(raw, where, allowed=True)
     count = _int_pair(raw["count"], f"{where}.count", minimum=1)
     units = _int_pair(raw["units"], f"{where}.units", minimum=1)
+    if count[1] > MAX_LAYERS:  # before the widest network below is built as a list
+        raise SpecError(f"{where}.count", f"at most {MAX_LAYERS} layers, got {count[1]}")
     # The widest network must be a valid one (layer count and neuron limits).
     check_value("layers", [units[1]] * count[1], where)
     return Shape("layers", count, units, log)
@@ -387,7 +390,7 @@ def _int_pair(raw: Any, where: str, minimum: int) -> tuple[int, int]:
 
 def _pair(raw: Any, where: str) -> tuple[Any, Any]:
     if not isinstance(raw, list) or len(raw) != 2:
-        raise SpecError(where, f"expected [min, max], got {raw!r}")
+        raise SpecError(where, f"expected [min, max], got {shown(raw)}")
     return raw[0], raw[1]
 
 
@@ -398,7 +401,9 @@ def _whole(value: Any, where: str) -> int:
         or not math.isfinite(value)
         or value != int(value)
     ):
-        raise SpecError(where, f"expected whole numbers, got {value!r}")
+        raise SpecError(where, f"expected whole numbers, got {shown(value)}")
+    if abs(value) >= 10**MAX_DIGITS:  # no field takes such a number; keep it printable
+        raise SpecError(where, f"expected whole numbers, got {shown(int(value))}")
     return int(value)
 
 
@@ -413,7 +418,7 @@ def _log_flag(raw: Mapping[str, Any], where: str, allowed: bool) -> bool:
     if not allowed:
         raise SpecError(f"{where}.log", "log applies to int ranges and units only")
     if not isinstance(raw["log"], bool):
-        raise SpecError(f"{where}.log", f"expected true or false, got {raw['log']!r}")
+        raise SpecError(f"{where}.log", f"expected true or false, got {shown(raw['log'])}")
     return raw["log"]
 
 

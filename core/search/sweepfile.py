@@ -49,6 +49,7 @@ from core.search.space import (
 )
 from core.search.strategies import STRATEGIES, grid_points, random_points
 from core.search.tomlwrite import dump_tables
+from core.values import MAX_DIGITS, shown
 
 EXECUTORS = ("process", "inline", "dask")
 TABLES = ("dataset", "search", "fixed", "space")
@@ -242,7 +243,7 @@ def _from_dict(data: Mapping[str, Any]) -> SweepSpec:
             raise SpecError(f"[{table}]", f"unknown table; expected {', '.join(TABLES)}")
     for table in TABLES:
         if table in data and not isinstance(data[table], Mapping):
-            raise SpecError(f"[{table}]", f"expected a table, got {data[table]!r}")
+            raise SpecError(f"[{table}]", f"expected a table, got {shown(data[table])}")
     spec = _search(data.get("search", {}))
     spec.dataset = _dataset(data.get("dataset", {}))
     if "space" not in data:
@@ -266,11 +267,11 @@ def _search(table: Mapping[str, Any]) -> SweepSpec:
         if key in table:
             value = table[key]
             if not isinstance(value, str):
-                raise SpecError(f"[search].{key}", f"expected a string, got {value!r}")
+                raise SpecError(f"[search].{key}", f"expected a string, got {shown(value)}")
             if value.strip().lower() not in allowed:
                 raise SpecError(
                     f"[search].{key}",
-                    f"unknown {key} {value!r}; choose one of {', '.join(allowed)}",
+                    f"unknown {key} {shown(value)}; choose one of {', '.join(allowed)}",
                 )
             setattr(spec, key, value.strip().lower())
     limits = {"trials": 1, "workers": 1, "prune_min_epochs": 1, "prune_eta": 2, "seed": 0}
@@ -282,14 +283,16 @@ def _search(table: Mapping[str, Any]) -> SweepSpec:
     for key in ("scheduler", "name"):
         if key in table:
             if not isinstance(table[key], str):
-                raise SpecError(f"[search].{key}", f"expected a string, got {table[key]!r}")
+                raise SpecError(f"[search].{key}", f"expected a string, got {shown(table[key])}")
             setattr(spec, key, table[key])
     return spec
 
 
 def _int(value: Any, where: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(where, f"expected a whole number, got {value!r}")
+        raise SpecError(where, f"expected a whole number, got {shown(value)}")
+    if abs(value) >= 10**MAX_DIGITS:  # no setting takes such a number; keep it printable
+        raise SpecError(where, f"expected a whole number, got {shown(value)}")
     if value < minimum:
         raise SpecError(where, f"must be at least {minimum}, got {value}")
     return value
@@ -332,10 +335,15 @@ def parse_sweep(
     paths are taken from ``base_dir`` (the file's directory) when given."""
     import tomllib  # stdlib; imported here to keep start-up light
 
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{source}: not valid TOML: {error}") from None
+    except ValueError:  # tomllib's int() of a number past 4,300 digits
+        raise InputError(f"{source}: not valid TOML: a number of more than 4,300 digits") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise InputError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     if base_dir is not None:
         data = _resolve_paths(data, Path(base_dir))
     return SweepSpec.from_dict(data, source=source)
@@ -346,7 +354,7 @@ def load_sweep(path: str | os.PathLike) -> SweepSpec:
     is relative to the sweep file's directory."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a leading BOM is dropped
     except FileNotFoundError:
         raise InputError(f"{path}: no such sweep file") from None
     except IsADirectoryError:
