@@ -19,6 +19,7 @@ from core import synthetic
 from core.csvdata import convert_labels, read_csv
 from core.errors import ConfigError, DataError
 from core.lazy import lazy_module
+from core.scaling import check_scalable
 from core.values import as_bool, as_float, as_int, shown
 
 np = lazy_module("numpy")  # numpy on first use: start-up stays light
@@ -443,6 +444,8 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     if spec.scale:
         from sklearn.preprocessing import StandardScaler
 
+        check_scalable(X_train, raw.feature_names, raw.path)
+
         # Fit on the train part only, so nothing about the test rows leaks into training.
         scaler = StandardScaler().fit(X_train)
         X_train = scaler.transform(X_train)
@@ -471,6 +474,8 @@ def describe(spec: DatasetSpec, *, check_split: bool = False) -> DatasetInfo:
     raw = _load_raw(spec)
     if check_split and raw.X_test is None:
         _check_split(raw, spec)
+    if check_split and spec.scale:
+        check_scalable(raw.X, raw.feature_names, raw.path)
     return _info(raw)
 
 

@@ -54,7 +54,10 @@ def check_before_storing(config: RunConfig, spec) -> None:
         info = describe(spec, check_split=True)
         check_network_size(config.layers, info.n_features, info.n_classes)
     else:
+        from core.splits import check_builtin_split
+
         check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
+        check_builtin_split(spec, config)
 
 
 def with_absolute_paths(spec):

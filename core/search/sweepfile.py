@@ -49,6 +49,7 @@ from core.search.space import (
 )
 from core.search.strategies import STRATEGIES, grid_points, random_points
 from core.search.tomlwrite import dump_tables
+from core.splits import check_builtin_split
 from core.values import MAX_DIGITS, shown
 
 EXECUTORS = ("process", "inline", "dask")
@@ -300,7 +301,9 @@ def _int(value: Any, where: str, minimum: int) -> int:
 
 def _dataset(table: Mapping[str, Any]) -> DatasetSpec:
     try:
-        return DatasetSpec.from_mapping(table).validate()
+        spec = DatasetSpec.from_mapping(table).validate()
+        check_builtin_split(spec)
+        return spec
     except ConfigError as error:
         raise SpecError(f"[dataset].{error.field}", error.message) from None
     except DataError as error:
@@ -320,7 +323,9 @@ def _check_points(spec: SweepSpec) -> None:
     base = spec.base_config()
     for point in spec.points():
         try:
-            RunConfig.from_mapping(point, base=base)
+            config = RunConfig.from_mapping(point, base=base)
+            if config.early_stopping:
+                check_builtin_split(spec.dataset, config)
         except ConfigError as error:
             raise SpecError(f"[space].{error.field}", error.message) from None
 
