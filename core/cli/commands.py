@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli.output import printable
 from core.config import FIELD_INFO, RunConfig, check_network_size
 from core.errors import InputError
 
@@ -221,7 +222,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             label, data = r.label, "?"
         print(
             f"{r.id:>5}  {r.status:<11} {fmt(r.train_accuracy):>6} {fmt(r.test_accuracy):>6} "
-            f"{gap:>6}  {verdict:<12} {r.n_epochs:>5}  {label} / {data}"
+            f"{gap:>6}  {verdict:<12} {r.n_epochs:>5}  {printable(label)} / {printable(data)}"
         )
     return 0
 
@@ -237,15 +238,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(record_json(record, curve)))
         return 0
     config = RunConfig.from_mapping(record.params)
-    print(f"Run {record.id}: {record.status}  {config.short_label()}")
+    print(f"Run {record.id}: {record.status}  {printable(config.short_label())}")
     print(f"Train accuracy: {fmt(record.train_accuracy)}")
     print(f"Test accuracy: {fmt(record.test_accuracy)}")
     if record.verdict:
-        print(f"Verdict: {record.verdict.get('summary', record.verdict.get('verdict'))}")
+        summary = record.verdict.get("summary", record.verdict.get("verdict"))
+        print(f"Verdict: {printable(summary)}")
     if record.stop_reason:
-        print(f"Stopped: {record.stop_reason}")
+        print(f"Stopped: {printable(record.stop_reason)}")
     if record.error:
-        print(f"Error: {record.error}")
+        print(f"Error: {printable(record.error)}")
     if curve:
         title = f"run {record.id}: accuracy per epoch"
         print(curve_chart(curve, title=title, color=sys.stdout.isatty()))

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from core.cli.commands import fmt, open_store, parse_id
+from core.cli.output import printable
 from core.cli.parser import _add_store, add_executor_flags
 from core.errors import InputError
 
@@ -210,7 +211,7 @@ def _print_rows(rows: list[Any]) -> None:
         gap = fmt(row.gap) if row.gap is not None else "-"
         print(
             f"{row.rank:>4} {row.run_id:>5}  {row.status:<8} {fmt(row.train_accuracy):>6} "
-            f"{fmt(row.test_accuracy):>6} {gap:>6}  {row.verdict:<12} {row.point_text()}"
+            f"{fmt(row.test_accuracy):>6} {gap:>6}  {row.verdict:<12} {printable(row.point_text())}"
         )
 
 
@@ -340,7 +341,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         )
         return 0
     sweep = store.get_sweep(sweep_id)
-    print(f"Sweep {sweep_id} ({sweep['name'] or 'unnamed'}): {sweep['status']}, {len(rows)} points")
+    name = printable(sweep["name"] or "unnamed")
+    print(f"Sweep {sweep_id} ({name}): {sweep['status']}, {len(rows)} points")
     _print_rows(rows[: args.limit])
     best = best_run(store, sweep_id)
     if best is not None:
@@ -381,6 +383,6 @@ def cmd_sweeps(args: argparse.Namespace) -> int:
         points = f"{item['finished']}/{item['points']}"
         print(
             f"{item['id']:>4}  {item['status']:<11} {item['strategy']:<8} {points:>11}  "
-            f"{fmt(item['best_test_accuracy']):>6}  {item['name']}"
+            f"{fmt(item['best_test_accuracy']):>6}  {printable(item['name'])}"
         )
     return 0
