@@ -1,0 +1,215 @@
+"""Property suites: no flag value and no sweep file can end in anything but a valid
+config or a one-line InputError (never another exception, never a long message).
+
+Runs in process on the parsing and validation functions the CLI calls before it
+stores or trains anything; derandomized and without a database, so CI is repeatable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.cli.commands import check_before_storing, config_from_args, dataset_from_args
+from core.cli.parser import build_parser
+from core.config import FIELD_INFO
+from core.errors import InputError
+from core.search.sweepfile import SweepSpec, parse_sweep
+
+PROPERTY = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+HYPERPARAMETER_FLAGS = [
+    "--" + name.replace("_", "-") for name, info in FIELD_INFO.items() if info.kind != "bool"
+]
+DATA_FLAGS = ["--dataset", "--test-size", "--split-seed", "--noise", "--samples", "--target"]
+
+#: Text a user could type, with the edges that broke things: huge and signed numbers,
+#: control characters, exotic digits and whitespace, special floats.
+VALUES = st.one_of(
+    st.text(max_size=30),
+    st.integers().map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(4290, 5100).map(lambda n: "9" * n),
+    st.sampled_from(
+        [
+            "\x1f5",
+            "5\x1c",
+            "-0",
+            "+7",
+            "0x10",
+            "1_0",
+            "٣",
+            "1e308",
+            "1e999",
+            "nan",
+            "-inf",
+            " 12 ",
+            "\u20035",
+            "none",
+            "auto",
+            "6,,6",
+            "(6,)",
+            "[]",
+            "1" * 4301,
+            "x" * 10_000,
+        ]
+    ),
+)
+
+
+def assert_one_line(error: InputError) -> None:
+    message = str(error)
+    assert message and "\n" not in message and "\r" not in message, message
+    assert len(message) < 600, message
+
+
+@PROPERTY
+@given(
+    flag=st.sampled_from(HYPERPARAMETER_FLAGS + DATA_FLAGS),
+    value=VALUES,
+    dataset=st.sampled_from([[], ["--dataset", "iris"], ["--dataset", "blobs"]]),
+    early=st.booleans(),
+)
+def test_any_flag_value_is_a_valid_run_or_one_input_error(
+    flag: str, value: str, dataset: list[str], early: bool
+) -> None:
+    argv = ["run", *dataset, f"{flag}={value}"] + (["--early-stopping"] if early else [])
+    if flag == "--dataset" and dataset:
+        argv = ["run", f"{flag}={value}"]
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: one line from OneLineParser, exit 2
+        assert exit_.code == 2
+        return
+    try:
+        config = config_from_args(args)
+        spec = dataset_from_args(args)
+        check_before_storing(config, spec)
+    except InputError as error:
+        assert_one_line(error)
+
+
+# --- sweep files -----------------------------------------------------------------------
+
+SCALARS = st.one_of(
+    st.integers(),
+    st.integers(min_value=-(10**60), max_value=10**60),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=20),
+    VALUES,
+)
+TOML_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                ["choices", "uniform", "log_uniform", "int", "log", "count", "units", "x"]
+            ),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from([*FIELD_INFO, "batch-size", "bogus"])
+SEARCH = st.fixed_dictionaries(
+    {},
+    optional={
+        "strategy": st.one_of(st.sampled_from(["grid", "random", "tpe"]), SCALARS),
+        "trials": st.one_of(st.integers(-3, 30), SCALARS.filter(lambda v: not isinstance(v, int))),
+        "seed": SCALARS,
+        "workers": SCALARS,
+        "prune": st.one_of(st.sampled_from(["none", "median", "halving"]), SCALARS),
+        "prune_min_epochs": SCALARS,
+        "prune_eta": SCALARS,
+        "name": SCALARS,
+    },
+)
+DATASET = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.one_of(st.sampled_from(["iris", "moons", "blobs", "digits"]), SCALARS),
+        "test_size": SCALARS,
+        "split_seed": SCALARS,
+        "noise": SCALARS,
+        "n_samples": st.one_of(st.integers(-5, 2000), SCALARS),
+        "target": SCALARS,
+        "scale": SCALARS,
+    },
+)
+SWEEPS = st.fixed_dictionaries(
+    {"space": st.dictionaries(FIELDS, TOML_VALUES, max_size=3)},
+    optional={
+        "search": SEARCH,
+        "dataset": DATASET,
+        "fixed": st.dictionaries(FIELDS, TOML_VALUES, max_size=3),
+        "extra": TOML_VALUES,
+    },
+)
+
+
+@PROPERTY
+@given(data=SWEEPS)
+def test_any_values_in_a_sweep_give_a_spec_or_one_input_error(data: dict[str, Any]) -> None:
+    try:
+        spec = SweepSpec.from_dict(data, source="s.toml")
+    except InputError as error:
+        assert_one_line(error)
+        assert str(error).startswith("s.toml: ")
+        return
+    assert spec.space  # a valid sweep searches something
+    spec.validated()  # and its own tables read back
+
+
+TOML_PIECES = st.sampled_from(
+    [
+        "[space]\n",
+        "[search]\n",
+        "[fixed]\n",
+        "[dataset]\n",
+        "lr = ",
+        "layers = ",
+        "epochs = ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "=",
+        ",",
+        '"',
+        "'''",
+        "\n",
+        "# c\n",
+        "\ufeff",
+        "0.1",
+        "1e999",
+        "nan",
+        "9" * 4400,
+        "[[",
+        "a.b = 1\n",
+        "\x1f",
+        "\\u0000",
+        "true",
+        "int = [1, 5]",
+        "count = [1,3]",
+    ]
+)
+
+
+@PROPERTY
+@given(pieces=st.lists(st.one_of(TOML_PIECES, st.text(max_size=8)), max_size=25))
+def test_any_toml_ish_text_gives_a_spec_or_one_input_error(pieces: list[str]) -> None:
+    try:
+        parse_sweep("".join(pieces), source="s.toml")
+    except InputError as error:
+        assert_one_line(error)
