@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from core.errors import ConfigError
-from core.values import as_bool, as_float, as_int, shown
+from core.values import as_bool, as_float, as_int, shown, shown_key
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 SOLVERS = ("adam", "sgd", "lbfgs")
@@ -189,7 +189,9 @@ class RunConfig:
         for key, raw in values.items():
             name = key.replace("-", "_")
             if name not in FIELD_INFO:
-                raise ConfigError(key, f"unknown hyperparameter; known: {', '.join(FIELD_INFO)}")
+                raise ConfigError(
+                    shown_key(key), f"unknown hyperparameter; known: {', '.join(FIELD_INFO)}"
+                )
             changes[name] = parse_field(name, raw)
         config = replace(base, **changes)
         config.check_consistency()

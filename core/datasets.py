@@ -20,7 +20,7 @@ from core.csvdata import convert_labels, read_csv
 from core.errors import ConfigError, DataError
 from core.lazy import lazy_module
 from core.scaling import check_scalable
-from core.values import as_bool, as_float, as_int, shown
+from core.values import as_bool, as_float, as_int, shown, shown_key
 
 np = lazy_module("numpy")  # numpy on first use: start-up stays light
 
@@ -76,7 +76,9 @@ class DatasetSpec:
             name = key.replace("-", "_")
             name = _FIELD_ALIASES.get(name, name)
             if name not in _FIELD_NAMES:
-                raise ConfigError(key, f"unknown dataset setting; known: {', '.join(_FIELD_NAMES)}")
+                raise ConfigError(
+                    shown_key(key), f"unknown dataset setting; known: {', '.join(_FIELD_NAMES)}"
+                )
             changes[name] = parse_spec_field(name, raw)
         if changes.get("train") is not None and "name" not in changes:
             changes["name"] = None

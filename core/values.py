@@ -30,6 +30,21 @@ def cut(text: str, limit: int = SHOWN_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def printable(text: Any) -> str:
+    """``text`` with every character that would break a table row or a terminal line
+    (newline, tab, escape, other control and separator characters) written as its
+    Python escape, e.g. ``"a\\nb"`` -> ``a\\nb``; everything else stays as it is."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown_key(key: Any) -> str:
+    """A table key or field name as a message names it: escaped and cut."""
+    return cut(printable(key))
+
+
 def shown(value: Any) -> str:
     """A value as a message quotes it: ``repr`` (so control characters are escaped and
     it stays on one line), cut to :data:`SHOWN_CHARS`; a huge int by its size."""

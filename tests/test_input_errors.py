@@ -292,3 +292,25 @@ def test_subprocess_output_to_a_full_disk_closed_stdout_and_pipe(
     pipe.stdout.close()
     _, err = pipe.communicate()
     assert pipe.returncode == 0 and err == b""
+
+
+def test_input_derived_exception_is_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.cli.commands as commands
+
+    def overflow(_args: object) -> int:
+        raise OverflowError("int too large to convert")
+
+    monkeypatch.setattr(commands, "cmd_datasets", overflow)
+    code, _, err = call(capsys, "datasets")
+    assert_one_line(code, err, "invalid input", "OverflowError", exit_code=2)
+
+
+def test_a_path_with_a_newline_stays_on_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    store = tmp_path / "runs.db"
+    code, _, err = call(capsys, "run", "--train", "no\nsuch.csv", *FAST, "--store", str(store))
+    assert_one_line(code, err, r"no\nsuch.csv")
+    assert not store.exists()

@@ -121,7 +121,12 @@ TOML_VALUES = st.recursive(
     ),
     max_leaves=8,
 )
-FIELDS = st.sampled_from([*FIELD_INFO, "batch-size", "bogus"])
+#: Table keys: the field names, and any text (TOML quoted keys can hold anything).
+FIELDS = st.one_of(
+    st.sampled_from([*FIELD_INFO, "batch-size", "bogus"]),
+    st.text(max_size=10),
+    st.just("k\n" * 200),
+)
 SEARCH = st.fixed_dictionaries(
     {},
     optional={
@@ -145,6 +150,7 @@ DATASET = st.fixed_dictionaries(
         "n_samples": st.one_of(st.integers(-5, 2000), SCALARS),
         "target": SCALARS,
         "scale": SCALARS,
+        "bad\nkey": SCALARS,
     },
 )
 SWEEPS = st.fixed_dictionaries(
@@ -154,12 +160,56 @@ SWEEPS = st.fixed_dictionaries(
         "dataset": DATASET,
         "fixed": st.dictionaries(FIELDS, TOML_VALUES, max_size=3),
         "extra": TOML_VALUES,
+        "k\x1b[2J": TOML_VALUES,
     },
 )
 
+#: Per field, values near the valid ones (a few out of range), so that many sweeps
+#: pass and the deeper checks (every point's config, the split of the data with
+#: early stopping) run too.
+NEAR = {
+    "layers": st.lists(st.integers(0, 20), min_size=1, max_size=3).map(tuple),
+    "lr": st.floats(0, 1),
+    "epochs": st.integers(0, 50),
+    "activation": st.sampled_from(["relu", "tanh", "logistic", "identity", "x"]),
+    "solver": st.sampled_from(["adam", "sgd", "lbfgs"]),
+    "alpha": st.floats(-0.1, 1),
+    "batch_size": st.one_of(st.integers(0, 64), st.just("auto")),
+    "lr_schedule": st.sampled_from(["constant", "invscaling", "adaptive"]),
+    "momentum": st.floats(0, 1.1),
+    "nesterov": st.booleans(),
+    "early_stopping": st.booleans(),
+    "validation_fraction": st.floats(0.001, 0.999),
+    "tol": st.floats(0, 1),
+    "n_iter_no_change": st.integers(0, 20),
+    "seed": st.integers(-1, 100),
+}
+
+
+def _as_toml(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+@st.composite
+def near_sweeps(draw: st.DrawFn) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(list(NEAR)), min_size=1, max_size=4, unique=True))
+    cut = draw(st.integers(1, len(names)))
+    space = {
+        name: [_as_toml(v) for v in draw(st.lists(NEAR[name], min_size=1, max_size=3, unique=True))]
+        for name in names[:cut]
+    }
+    fixed = {name: _as_toml(draw(NEAR[name])) for name in names[cut:]}
+    dataset = {"name": draw(st.sampled_from(["iris", "moons", "blobs", "wine"]))}
+    if draw(st.booleans()):
+        dataset["test_size"] = draw(st.floats(0.001, 0.999))
+    if draw(st.booleans()) and dataset["name"] in ("moons", "blobs"):
+        dataset["n_samples"] = draw(st.integers(8, 40))
+    search = {"strategy": draw(st.sampled_from(["grid", "random"])), "trials": 5}
+    return {"space": space, "fixed": fixed, "dataset": dataset, "search": search}
+
 
 @PROPERTY
-@given(data=SWEEPS)
+@given(data=st.one_of(SWEEPS, near_sweeps()))
 def test_any_values_in_a_sweep_give_a_spec_or_one_input_error(data: dict[str, Any]) -> None:
     try:
         spec = SweepSpec.from_dict(data, source="s.toml")
@@ -213,3 +263,39 @@ def test_any_toml_ish_text_gives_a_spec_or_one_input_error(pieces: list[str]) ->
         parse_sweep("".join(pieces), source="s.toml")
     except InputError as error:
         assert_one_line(error)
+
+
+# --- the split check -------------------------------------------------------------------
+
+
+@PROPERTY
+@given(
+    counts=st.lists(st.integers(1, 60), min_size=2, max_size=5),
+    fraction=st.floats(0.001, 0.999),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_split_the_check_allows_puts_every_class_on_both_sides(
+    counts: list[int], fraction: float, seed: int
+) -> None:
+    import re
+
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from core.errors import ConfigError
+    from core.splits import check_split
+
+    y = np.repeat(np.arange(len(counts)), counts)
+    try:
+        check_split(counts, fraction, "test_size", ("train", "test"))
+    except ConfigError as error:
+        assert_one_line(error)
+        allowed = re.search(r"allowed for this data: (\S+) to (\S+)$", error.message)
+        if allowed is None:
+            assert "no test_size" in error.message
+            return
+        fraction = float(allowed.group(1 + seed % 2))  # an end of the range it offers
+        check_split(counts, fraction, "test_size", ("train", "test"))
+    parts = train_test_split(y, test_size=fraction, stratify=y, random_state=seed)
+    for part in parts:
+        assert set(part.tolist()) == set(range(len(counts)))

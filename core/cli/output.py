@@ -8,20 +8,13 @@ import sys
 from typing import Any, TextIO
 
 from core.errors import PerceptuneError
+from core.values import printable
+
+__all__ = ["GuardedOutput", "OutputClosed", "OutputError", "one_line", "printable"]
 
 #: A message longer than this is cut (values inside are cut to 40 characters already;
 #: this catches whatever else echoes user text, such as argparse).
 MAX_MESSAGE = 400
-
-
-def printable(text: Any) -> str:
-    """``text`` with every character that would break a table row or a terminal line
-    (newline, tab, escape, other control and separator characters) written as its
-    Python escape, e.g. ``"a\\nb"`` -> ``a\\nb``; everything else stays as it is."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def one_line(message: str, limit: int = MAX_MESSAGE) -> str:

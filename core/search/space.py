@@ -22,7 +22,7 @@ from typing import Any
 
 from core.config import FIELD_INFO, MAX_LAYERS, parse_field
 from core.errors import ConfigError, InputError
-from core.values import MAX_DIGITS, shown
+from core.values import MAX_DIGITS, cut, shown, shown_key
 
 #: Fields a real range (uniform, log_uniform) may cover.
 REAL_FIELDS = tuple(name for name, info in FIELD_INFO.items() if info.kind == "float")
@@ -40,7 +40,7 @@ class SpecError(InputError):
     """
 
     def __init__(self, key: str, message: str) -> None:
-        self.key = key
+        self.key = key = shown_key(key)  # table keys are user text too
         self.message = message
         super().__init__(f"{key}: {message}")
 
@@ -423,7 +423,7 @@ def _log_flag(raw: Mapping[str, Any], where: str, allowed: bool) -> bool:
 
 
 def _form_text(raw: Mapping[str, Any]) -> str:
-    inner = ", ".join(f"{key} = {value!r}" for key, value in raw.items())
+    inner = ", ".join(f"{cut(str(key))} = {shown(value)}" for key, value in raw.items())
     return "{ " + inner + " }"
 
 
