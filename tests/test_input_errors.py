@@ -234,7 +234,14 @@ def test_unexpected_error_is_one_line_unless_debugging(
             "[space]\nvalidation_fraction = [0.1, 0.01]",
             ["[space].validation_fraction", "0.04 to 0.96"],
         ),
+        (
+            '[dataset]\nname = "iris"\n[search]\nstrategy = "tpe"\n[fixed]\n'
+            "early_stopping = true\nvalidation_fraction = 0.01\n"
+            "[space]\nlr = { log_uniform = [0.001, 0.1] }",
+            ["[fixed].validation_fraction", "0.04 to 0.96"],
+        ),
         ('[space]\nactivation = ["' + "x" * 100_000 + '"]', ["…"]),
+        ('[space]\n"lr\\n\\u001b[2J" = [0.1]', [r"[space].lr\n\x1b[2J", "unknown"]),
     ],
 )
 def test_bad_sweep_files_are_one_line(text: str, needles: list[str]) -> None:
@@ -314,3 +321,27 @@ def test_a_path_with_a_newline_stays_on_one_line(
     code, _, err = call(capsys, "run", "--train", "no\nsuch.csv", *FAST, "--store", str(store))
     assert_one_line(code, err, r"no\nsuch.csv")
     assert not store.exists()
+
+
+def test_subprocess_split_error_id_and_limit(tmp_path: Path, one_run_store: Path, run_cli) -> None:
+    store = tmp_path / "runs.db"
+    split = run_cli("run", "--dataset", "iris", "--test-size", "0.999", "--store", str(store))
+    assert_one_line(split.returncode, split.stderr, "test_size", "0.02 to 0.98")
+    assert not store.exists()
+    for args, needle in [
+        (["show", "99999999999999999999999"], "RUN_ID"),
+        (["runs", "--limit", "0"], "--limit"),
+    ]:
+        result = run_cli(*args, "--store", str(one_run_store))
+        assert_one_line(result.returncode, result.stderr, needle)
+        assert result.stdout == ""
+
+
+def test_subprocess_sweep_file_with_a_bom_runs(tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "bom.toml"
+    text = '[dataset]\nname = "moons"\nn_samples = 60\n[fixed]\nepochs = 2\n[space]\nlr = [0.01]\n'
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    store = tmp_path / "runs.db"
+    result = run_cli("sweep", str(path), "--executor", "inline", "-q", "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert "Sweep 1: grid, 1 points" in result.stdout

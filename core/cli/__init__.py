@@ -62,7 +62,7 @@ def _dispatch(argv: list[str]) -> int:
         return 130
     except BrokenPipeError:  # a pipe other than stdout; nothing left to tell
         return 0
-    except (Exception, RecursionError) as error:
+    except Exception as error:  # RecursionError and UnicodeError are Exceptions too
         if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
             raise
         is_input = isinstance(error, _INPUT_EXCEPTIONS)

@@ -313,21 +313,34 @@ def _dataset(table: Mapping[str, Any]) -> DatasetSpec:
 
 def _check_points(spec: SweepSpec) -> None:
     """Every point must make a valid config (checks that span fields)."""
+    base = spec.base_config()
     if spec.strategy == "tpe":
-        return  # asked one by one; each passes parse_field as it is made
+        # Points are asked one by one; each passes parse_field as it is made. A fixed
+        # early stopping split can be checked now.
+        if base.early_stopping and not {"early_stopping", "validation_fraction"} & set(spec.space):
+            _check_split(spec, base)
+        return
     size = space_size(spec.space)
     if spec.strategy == "grid" and size is not None and size > MAX_POINTS:
         raise SpecError("[space]", f"{size:,} grid points; at most {MAX_POINTS:,}")
     if spec.strategy == "random" and spec.trials > MAX_POINTS:
         raise SpecError("[search].trials", f"at most {MAX_POINTS:,}, got {spec.trials:,}")
-    base = spec.base_config()
     for point in spec.points():
         try:
             config = RunConfig.from_mapping(point, base=base)
-            if config.early_stopping:
-                check_builtin_split(spec.dataset, config)
         except ConfigError as error:
             raise SpecError(f"[space].{error.field}", error.message) from None
+        if config.early_stopping:
+            _check_split(spec, config)
+
+
+def _check_split(spec: SweepSpec, config: RunConfig) -> None:
+    """Early stopping's validation split of built-in data must hold every class."""
+    try:
+        check_builtin_split(spec.dataset, config)
+    except ConfigError as error:
+        table = "[space]" if error.field in spec.space else "[fixed]"
+        raise SpecError(f"{table}.{error.field}", error.message) from None
 
 
 # --- files --------------------------------------------------------------------------
