@@ -345,3 +345,24 @@ def test_subprocess_sweep_file_with_a_bom_runs(tmp_path: Path, run_cli) -> None:
     result = run_cli("sweep", str(path), "--executor", "inline", "-q", "--store", str(store))
     assert result.returncode == 0, result.stderr
     assert "Sweep 1: grid, 1 points" in result.stdout
+
+
+def test_sweep_files_that_are_not_regular_or_too_large_are_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # nobody writes: opening it must not block
+    big = tmp_path / "big.toml"
+    big.write_text("#" * 1_100_000, encoding="utf-8")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[space]")
+    for path, needle in [
+        (Path("/dev/zero"), "not a regular file"),
+        (fifo, "not a regular file"),
+        (big, "too large"),
+        (tmp_path, "is a directory"),
+        (binary, "not a text (UTF-8) file"),
+        (tmp_path / "a\nb.toml", "no such sweep file"),
+    ]:
+        with pytest.raises(InputError, match=needle):
+            load_sweep(path)

@@ -55,6 +55,8 @@ from core.values import MAX_DIGITS, shown
 EXECUTORS = ("process", "inline", "dask")
 TABLES = ("dataset", "search", "fixed", "space")
 DEFAULT_TRIALS = 20
+#: Larger files are refused unread: a sweep file is a few hundred bytes.
+MAX_FILE_BYTES = 1_000_000
 #: A grid or random sweep larger than this is refused: every point is stored up front.
 MAX_POINTS = 100_000
 
@@ -372,7 +374,7 @@ def load_sweep(path: str | os.PathLike) -> SweepSpec:
     is relative to the sweep file's directory."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: a leading BOM is dropped
+        text = _read_text(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such sweep file") from None
     except IsADirectoryError:
@@ -385,6 +387,26 @@ def load_sweep(path: str | os.PathLike) -> SweepSpec:
     if not spec.name:
         spec.name = path.stem
     return spec
+
+
+def _read_text(path: Path) -> str:
+    """The file's text (a leading BOM dropped); refuses what is not a regular file
+    (``/dev/zero`` would be read forever) or is larger than any sweep file."""
+    import stat
+
+    # Non-blocking, so that opening a FIFO nobody writes to returns (regular files
+    # read as usual).
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(file.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path}: not a regular file")
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: too large for a sweep file (at most {MAX_FILE_BYTES:,} bytes)")
+    return data.decode("utf-8-sig")  # -sig: a leading BOM is dropped
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
