@@ -50,7 +50,7 @@ from core.search.space import (
 from core.search.strategies import STRATEGIES, grid_points, random_points
 from core.search.tomlwrite import dump_tables
 from core.splits import check_builtin_split
-from core.values import MAX_DIGITS, shown
+from core.values import MAX_DIGITS, printable, shown
 
 EXECUTORS = ("process", "inline", "dask")
 TABLES = ("dataset", "search", "fixed", "space")
@@ -373,17 +373,18 @@ def load_sweep(path: str | os.PathLike) -> SweepSpec:
     """Read and validate the sweep file at ``path``; a relative data file path in it
     is relative to the sweep file's directory."""
     path = Path(path)
+    where = printable(path)  # a name with a newline still makes one line
     try:
         text = _read_text(path)
     except FileNotFoundError:
-        raise InputError(f"{path}: no such sweep file") from None
+        raise InputError(f"{where}: no such sweep file") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a sweep file") from None
+        raise InputError(f"{where}: is a directory, not a sweep file") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text (UTF-8) file") from None
+        raise InputError(f"{where}: not a text (UTF-8) file") from None
     except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    spec = parse_sweep(text, source=str(path), base_dir=path.parent)
+        raise InputError(f"{where}: cannot read: {error.strerror}") from None
+    spec = parse_sweep(text, source=where, base_dir=path.parent)
     if not spec.name:
         spec.name = path.stem
     return spec
@@ -402,10 +403,12 @@ def _read_text(path: Path) -> str:
         if stat.S_ISDIR(mode):
             raise IsADirectoryError
         if not stat.S_ISREG(mode):
-            raise InputError(f"{path}: not a regular file")
+            raise InputError(f"{printable(path)}: not a regular file")
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: too large for a sweep file (at most {MAX_FILE_BYTES:,} bytes)")
+        raise InputError(
+            f"{printable(path)}: too large for a sweep file (at most {MAX_FILE_BYTES:,} bytes)"
+        )
     return data.decode("utf-8-sig")  # -sig: a leading BOM is dropped
 
 
