@@ -220,7 +220,9 @@ def test_unexpected_error_is_one_line_unless_debugging(
 @pytest.mark.parametrize(
     ("text", "needles"),
     [
-        (f"[space]\nepochs = [{BIG}]\n", ["4,300 digits"]),
+        (f"[space]\nepochs = [{BIG}]\n", ["a number too long to read"]),
+        ("[space]\nepochs = [0x" + "f" * 4000 + "]\n", ["[space].epochs[0]", "4,817 digits"]),
+        ("[space]\nlr = [1979-05-27]\n", ["[space].lr[0]", "datetime.date(1979, 5, 27)"]),
         ("[space]\nlr = " + "[" * 3000 + "]" * 3000 + "\n", ["nested too deeply"]),
         ("[space]\nlr = [" + "9" * 400 + "]\n", ["[space].lr[0]", "401 digits"]),
         (f"[search]\nworkers = {'9' * 60}\n[space]\nlr = [0.1]\n", ["[search].workers"]),

@@ -61,7 +61,7 @@ class GuardedOutput:
     def isatty(self) -> bool:
         return self._stream is not None and self._stream.isatty()
 
-    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding...
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding, buffer...
         return getattr(self._stream, name)
 
     def _fail(self, error: OSError) -> None:

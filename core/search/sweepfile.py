@@ -360,8 +360,8 @@ def parse_sweep(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{source}: not valid TOML: {error}") from None
-    except ValueError:  # tomllib's int() of a number past 4,300 digits
-        raise InputError(f"{source}: not valid TOML: a number of more than 4,300 digits") from None
+    except ValueError:  # tomllib's int() of a number past Python's 4,300 digits
+        raise InputError(f"{source}: not valid TOML: a number too long to read") from None
     except RecursionError:  # tomllib parses nested arrays and tables recursively
         raise InputError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     if base_dir is not None:
