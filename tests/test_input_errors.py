@@ -327,7 +327,9 @@ def test_a_path_with_a_newline_stays_on_one_line(
 
 def test_subprocess_split_error_id_and_limit(tmp_path: Path, one_run_store: Path, run_cli) -> None:
     store = tmp_path / "runs.db"
-    split = run_cli("run", "--dataset", "iris", "--test-size", "0.999", "--store", str(store))
+    split = run_cli(
+        "run", "--dataset", "iris", "--test-size", "0.999", *FAST, "--store", str(store)
+    )
     assert_one_line(split.returncode, split.stderr, "test_size", "0.02 to 0.98")
     assert not store.exists()
     for args, needle in [
