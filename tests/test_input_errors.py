@@ -165,7 +165,10 @@ def one_run_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["runs", "--limit", "-3"], ["--limit", "at least 1"]),
         (["runs", "--limit", "ten"], ["--limit", "whole number", "'ten'"]),
         (["runs", "--limit", BIG], ["--limit", "…"]),
-        (["run", "--executor", "x" * 100_000], ["--executor", "invalid choice"]),
+        (
+            ["run", "--executor", "x" * 100_000],
+            ["--executor", "'" + "x" * 40 + "…'", "choose from 'process'"],
+        ),
     ],
 )
 def test_bad_ids_and_counts_are_one_line(

@@ -4,6 +4,7 @@ and validated by ``core.config.parse_field``: one source of truth for every valu
 from __future__ import annotations
 
 import argparse
+import re
 from typing import NoReturn
 
 from core.config import FIELD_INFO
@@ -20,8 +21,14 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         from core.cli.output import one_line
 
-        # argparse quotes what the user typed: escape it and cut it to one line.
+        # argparse quotes what the user typed: cut each long quoted value (so what is
+        # allowed, after it, still shows), then escape the message onto one line.
+        message = _LONG_QUOTED.sub(lambda m: f"{m[1]}{m[2]}…{m[1]}", message)
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
+
+
+#: A quoted value (argparse's %r) longer than core.values.SHOWN_CHARS characters.
+_LONG_QUOTED = re.compile(r"""(['"])((?:(?!\1).){40})(?:(?!\1).)+\1""", re.DOTALL)
 
 
 def positive_int(text: str) -> int:
