@@ -84,9 +84,9 @@ async def test_grid_sweep_from_builder_to_leaderboard(make_app) -> None:
         await wait_for(pilot, lambda: results.loaded > 0)
         table = results.query_one(LeaderboardTable)
         assert table.row_count == 4
-        tests = [float(table.get_row_at(i)[3]) for i in range(4)]
+        tests = [float(str(table.get_row_at(i)[3])) for i in range(4)]
         assert tests == sorted(tests, reverse=True)
-        assert all(len(table.get_row_at(i)[3]) == 5 for i in range(4))  # 0.887
+        assert all(len(str(table.get_row_at(i)[3])) == 5 for i in range(4))  # 0.887
         best = max(runs, key=lambda r: (r.test_accuracy, -(r.gap or 0), -r.id))
         assert results.best is not None and results.best.test_accuracy == best.test_accuracy
         plot = results.query_one(ParamPlot)

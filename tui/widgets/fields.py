@@ -14,6 +14,7 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from tui.usertext import one_line
 from tui.widgets.focus_pane import FocusPane
 
 
@@ -49,6 +50,7 @@ class FieldGrid(Container):
         else:
             self.errors.pop(name, None)
         self.label_for(name).set_class(bool(message), "-invalid")
+        message = one_line(message)  # core quotes the bad value: a pasted newline, say
         error_id = f"{self.prefix}err-{name}"
         try:
             line = self.query_one(f"#{error_id}", Static)
