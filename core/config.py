@@ -286,6 +286,12 @@ def parse_layers(value: Any) -> tuple[int, ...]:
                     "layers",
                     f"{part!r} is not a whole number of neurons; write layers like 6,6",
                 )
+            if len(part) > 20:  # int() refuses over 4,300 digits; this many is too many
+                raise ConfigError(
+                    "layers",
+                    f"a {len(part):,}-digit number of neurons is too many; "
+                    f"at most {MAX_NEURONS_PER_LAYER:,}",
+                )
             items.append(int(part))
     else:
         raise ConfigError("layers", f"expected neurons per layer like 6,6, got {value!r}")

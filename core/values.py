@@ -38,7 +38,12 @@ def as_int(name: str, value: Any, what: str) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _INT_TEXT.fullmatch(value):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # \s matches \x1c-\x1f, which int() refuses; > 4,300 digits
+            digits = sum(char.isdigit() for char in value)
+            got = f"a {digits:,}-digit number" if digits > 4300 else repr(value)
+            raise ConfigError(name, f"expected {what}, got {got}") from None
     shown = value.strip() if isinstance(value, str) else value
     raise ConfigError(name, f"expected {what}, got {shown!r}")
 
