@@ -8,8 +8,11 @@ subcommand, ``--help`` or anything else it hands over to the headless CLI
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
 TUI_OPTIONS = ("--store", "--workers", "--executor", "--scheduler")
 #: Local worker processes run this much nicer than the UI, so that keys and charts
@@ -97,8 +100,9 @@ def open_tui(
     # the app runs: Textual swaps stderr for an object without a file descriptor, which
     # multiprocessing cannot hand to new processes. Workers warm up in the background.
     try:
-        executor = make_executor(executor_kind, workers, scheduler=scheduler, nice=WORKER_NICE)
-        executor.start(warm=True)
+        with _pool_ignores_hangups():
+            executor = make_executor(executor_kind, workers, scheduler=scheduler, nice=WORKER_NICE)
+            executor.start(warm=True)
     except PerceptuneError as error:  # e.g. an unreachable Dask scheduler
         print(f"perceptune: {error}", file=sys.stderr)
         return error.exit_code
@@ -119,6 +123,20 @@ def open_tui(
         return int(result or 0) if app.return_code is None else app.return_code
     finally:
         executor.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _pool_ignores_hangups() -> Iterator[None]:
+    """SIGHUP ignored while the pool's processes start, which keep that (an ignored
+    signal stays ignored in children): when the terminal hangs up, the kernel sends
+    SIGHUP to every process of its foreground group, and workers that died of it
+    would leave their runs ``failed``. The app itself quits on SIGHUP (stopping the
+    runs, leaving them ``interrupted``): its default is back before it runs."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def textual_settings() -> None:

@@ -12,6 +12,7 @@ held while calling into the Runner.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -135,7 +136,9 @@ class QueueModel:
         front: bool = False,
         label: str = "",
     ) -> int:
-        """Store a new queued run and put it at the end (or the front) of the line."""
+        """Store a new queued run and put it at the end (or the front) of the line.
+        After :meth:`interrupt_all` (quitting) the run is stored ``interrupted``: no
+        one is left to start it, and ``queued`` would claim someone is."""
         run_id = self.runner.enqueue(config, dataset, label=label)
         item = QueueItem(
             run_id,
@@ -144,11 +147,17 @@ class QueueModel:
             dataset=dataset.label(),
         )
         with self._lock:
-            self._items[run_id] = item
-            if front:
+            closing = self._closing
+            if closing:
+                item.status = "interrupted"
+                self._started.append(run_id)
+            elif front:
                 self._pending.insert(0, run_id)
             else:
                 self._pending.append(run_id)
+            self._items[run_id] = item
+        if closing:
+            self.runner.store.set_status(run_id, "interrupted")
         return run_id
 
     def add_existing(self, records: Iterable[RunRecord], *, front: bool = False) -> list[int]:
@@ -156,6 +165,8 @@ class QueueModel:
         it starts over)."""
         added: list[int] = []
         with self._lock:
+            if self._closing:
+                return added  # quitting: they stay as stored (interrupted)
             for record in records:
                 if record.id in self._pending or self._is_running(record.id):
                     continue
@@ -300,6 +311,10 @@ class QueueModel:
                 with self._lock:
                     item.status = "failed"
                     item.error = str(error)
+                # The store may say running already (the pool broke after it was
+                # claimed): nothing will ever finish it, so record the failure.
+                with contextlib.suppress(Exception):  # the store itself may be the cause
+                    self.runner.store.finish_run(run_id, "failed", error=item.error)
                 continue
             started.append(run_id)
         return started
