@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from core.errors import ConfigError
-from core.values import as_bool, as_float, as_int
+from core.values import as_bool, as_float, as_int, refuse_control_characters
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 SOLVERS = ("adam", "sgd", "lbfgs")
@@ -267,6 +267,7 @@ def parse_layers(value: Any) -> tuple[int, ...]:
     elif isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, str):
+        refuse_control_characters("layers", value, "neurons per layer like 6,6")
         text = value.strip()
         if text[:1] in "([" and text[-1:] in ")]":
             text = text[1:-1].strip()

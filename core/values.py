@@ -16,10 +16,20 @@ from core.errors import ConfigError
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
 
 
+def refuse_control_characters(name: str, value: str, what: str) -> None:
+    """A ConfigError for text with control characters (a paste, ``$'\\x1f5'``):
+    ``float()``, ``str.strip()`` and ``\\s`` take \\x1c-\\x1f for spaces, ``int()``
+    does not; none of them belongs in a number."""
+    if not value.strip(" \t\r\n").isprintable():
+        raise ConfigError(name, f"expected {what}, got {value!r}: it has control characters")
+
+
 def as_float(name: str, value: Any, what: str) -> float:
     """A finite float; ``what`` says what is allowed (e.g. "a positive number")."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigError(name, f"expected {what}, got {value!r}")
+    if isinstance(value, str):
+        refuse_control_characters(name, value, what)
     try:
         number = float(value.strip() if isinstance(value, str) else value)
     except ValueError:
@@ -37,10 +47,12 @@ def as_int(name: str, value: Any, what: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        refuse_control_characters(name, value, what)
     if isinstance(value, str) and _INT_TEXT.fullmatch(value):
         try:
             return int(value)
-        except ValueError:  # \s matches \x1c-\x1f, which int() refuses; > 4,300 digits
+        except ValueError:  # over 4,300 digits
             digits = sum(char.isdigit() for char in value)
             got = f"a {digits:,}-digit number" if digits > 4300 else repr(value)
             raise ConfigError(name, f"expected {what}, got {got}") from None

@@ -13,13 +13,15 @@ held while calling into the Runner.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
+from core.errors import PerceptuneError
 from core.results import EpochPoint
 
 if TYPE_CHECKING:
@@ -177,7 +179,7 @@ class QueueModel:
                     record.id,
                     record.label or str(record.params.get("layers", "")),
                     epochs,
-                    dataset=str(record.dataset.get("name") or record.dataset.get("train") or ""),
+                    dataset=_dataset_label(record.dataset),
                 )
                 added.append(record.id)
             if front:
@@ -360,3 +362,12 @@ class QueueModel:
         for run_id in (*running, *waiting):
             self.runner.store.set_status(run_id, "interrupted")
         return [*running, *waiting]
+
+
+def _dataset_label(dataset: dict[str, Any]) -> str:
+    """A stored run's dataset as a new run's shows it (``data.csv[target=y]``)."""
+    try:
+        return DatasetSpec.from_mapping(dataset).label()
+    except PerceptuneError:  # a run stored by an older version: its name or file
+        name = dataset.get("name") or os.path.basename(str(dataset.get("train") or ""))
+        return str(name)

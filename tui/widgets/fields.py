@@ -17,6 +17,9 @@ from textual.widgets import Label, Static
 from tui.usertext import one_line
 from tui.widgets.focus_pane import FocusPane
 
+#: Longest error shown under a field (about five rows of the form's column).
+ERROR_LIMIT = 120
+
 
 class FieldGrid(Container):
     """Children come in pairs: a ``Label`` with id ``{prefix}lbl-{name}`` and the input
@@ -50,7 +53,8 @@ class FieldGrid(Container):
         else:
             self.errors.pop(name, None)
         self.label_for(name).set_class(bool(message), "-invalid")
-        message = one_line(message)  # core quotes the bad value: a pasted newline, say
+        # Core quotes the bad value: a pasted newline, 5,000 digits. The column is narrow.
+        message = one_line(message, ERROR_LIMIT)
         error_id = f"{self.prefix}err-{name}"
         try:
             line = self.query_one(f"#{error_id}", Static)
