@@ -99,7 +99,9 @@ SWEEP_STOP_WAIT_S = 15.0
 #: Signals that quit like ctrl+q without asking: the terminal went away (SIGHUP, an
 #: SSH drop) or someone asks the process to end (SIGTERM). The app exits with 128 + the
 #: signal's number, as a shell reports a process ended by it.
-QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+QUIT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)
+)
 
 
 class PerceptuneApp(App[int]):
@@ -927,6 +929,8 @@ class PerceptuneApp(App[int]):
 
     def _release_signals(self) -> None:
         """Give the signals back as they were (the process may go on: a test run)."""
+        if not self._signal_handlers:
+            return
         loop = asyncio.get_running_loop()
         for signum, previous in self._signal_handlers.items():
             loop.remove_signal_handler(signum)
