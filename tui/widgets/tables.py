@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.style import Style
+from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
-from tui.usertext import as_text
+from tui.usertext import as_text, one_line
 
 
 def cell(value: Any) -> Any:
@@ -73,10 +74,17 @@ class AppTable(DataTable[Any]):
         super().update_cell_at(coordinate, cell(value), update_width=update_width)
 
     def set_cell(self, row_key: str, column_key: str, value: Any) -> None:
-        """Update one cell if it shows something else (the column may widen)."""
-        value = cell(value)
-        if self.get_cell(row_key, column_key) != value:
-            self.update_cell(row_key, column_key, value, update_width=True)
+        """Update one cell if it shows something else (the column may widen). Called
+        for every cell of the queue 10 times a second while runs train: an unchanged
+        text cell costs a string comparison, not a new ``Text``."""
+        current = self.get_cell(row_key, column_key)
+        if isinstance(value, str):
+            same = isinstance(current, Text) and not current.spans
+            if same and current.plain == one_line(value):
+                return
+        elif current == value:
+            return
+        self.update_cell(row_key, column_key, value, update_width=True)
 
     def clear_rows(self) -> None:
         """Remove every row and let the columns fit the rows added next.
