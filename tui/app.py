@@ -11,6 +11,8 @@ error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.lazy import Lazy
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList
@@ -52,6 +56,7 @@ from tui.screens.confirm_quit import ConfirmQuit
 from tui.screens.main_screen import MainScreen
 from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
+from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.form import HyperparamForm
@@ -87,8 +92,16 @@ TAB_PANES = {
 }
 #: History reloads at most this often while a sweep's points finish.
 SWEEP_HISTORY_S = 0.5
+#: Longest notification text; the rest becomes "…".
+NOTIFY_LIMIT = 600
 #: Seconds a quit waits for sweeps to leave their runs interrupted.
 SWEEP_STOP_WAIT_S = 15.0
+#: Signals that quit like ctrl+q without asking: the terminal went away (SIGHUP, an
+#: SSH drop) or someone asks the process to end (SIGTERM). The app exits with 128 + the
+#: signal's number, as a shell reports a process ended by it.
+QUIT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)
+)
 
 
 class PerceptuneApp(App[int]):
@@ -158,6 +171,20 @@ class PerceptuneApp(App[int]):
         self._sweep_seen: dict[int, tuple[int, str]] = {}  # sweep id -> (done, status)
         self._history_dirty_at: float | None = None
         self._quitting = False
+        #: The app's exit code once runs are stopped: 0, or 128 + a quit signal.
+        self._exit_status = 0
+        #: Signal -> the handler it had before the app caught it (put back on unmount).
+        self._signal_handlers: dict[int, Any] = {}
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux and macOS one that survives
+        the terminal hanging up (:mod:`tui.driver`)."""
+        driver_class = super().get_driver_class()
+        if driver_class.__module__ == "textual.drivers.linux_driver":
+            from tui.driver import HangupSafeDriver
+
+            return HangupSafeDriver
+        return driver_class
 
     # -- layout --------------------------------------------------------------------------
 
@@ -180,6 +207,7 @@ class PerceptuneApp(App[int]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self._catch_signals()
         self.query_one("#form").border_title = "Hyperparameters"
         self.query_one("#dataset").border_title = "Dataset"
         if self.snapshot_mode:
@@ -239,6 +267,29 @@ class PerceptuneApp(App[int]):
             text = f"{type(error).__name__}: {error}"
         what = event.worker.name or "background task"
         show_error(self, text, f"{what} failed")
+
+    # -- notifications -----------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification of the app and its widgets (``Widget.notify`` comes here):
+        markup off unless asked for, and the text on one line with control characters
+        visible (:func:`~tui.usertext.one_line`), because messages carry paths, names
+        and error text. Thread-safe, like ``App.notify``."""
+        super().notify(
+            one_line(message, NOTIFY_LIMIT),
+            title=one_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- run callbacks (executor threads) -> messages -------------------------------------
 
@@ -860,10 +911,43 @@ class PerceptuneApp(App[int]):
             self.queue.interrupt_all()
             self.sweeps.wait_idle(SWEEP_STOP_WAIT_S)
         finally:
-            self.call_from_thread(self.exit, 0)
+            status = self._exit_status
+            self.call_from_thread(lambda: self.exit(status, return_code=status))
+
+    def _catch_signals(self) -> None:
+        """Quit on :data:`QUIT_SIGNALS` through the normal path (runs left interrupted,
+        terminal restored by Textual's driver) instead of dying on the spot. Through
+        the event loop, so the handler runs on the UI thread between events."""
+        try:
+            loop = asyncio.get_running_loop()
+            for signum in QUIT_SIGNALS:
+                previous = signal.getsignal(signum)
+                loop.add_signal_handler(signum, self._quit_on_signal, signum)
+                self._signal_handlers[signum] = previous
+        except (RuntimeError, ValueError, NotImplementedError):
+            pass  # not the main thread (an embedding host) or no such signals: default
+
+    def _release_signals(self) -> None:
+        """Give the signals back as they were (the process may go on: a test run)."""
+        if not self._signal_handlers:
+            return
+        loop = asyncio.get_running_loop()
+        for signum, previous in self._signal_handlers.items():
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        self._signal_handlers.clear()
+
+    def _quit_on_signal(self, signum: int) -> None:
+        """ctrl+q without the dialog: stop what trains, leave it and the waiting runs
+        interrupted, exit with 128 + ``signum``."""
+        if self._quitting or self._exit:
+            return  # already on the way out
+        self._exit_status = 128 + signum
+        self._stop_and_exit()
 
     def on_unmount(self) -> None:
-        # Leaving without the quit dialog (a test harness, a signal): stop what trains
+        self._release_signals()
+        # Leaving without the quit dialog (a test harness, a panic): stop what trains
         # and leave it interrupted, like ctrl+q does.
         if self.sweeps.interrupt_all():
             self.sweeps.wait_idle(5.0)

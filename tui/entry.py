@@ -9,7 +9,9 @@ subcommand, ``--help`` or anything else it hands over to the headless CLI
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from typing import Any
 
 TUI_OPTIONS = ("--store", "--workers", "--executor", "--scheduler")
 #: Local worker processes run this much nicer than the UI, so that keys and charts
@@ -96,12 +98,16 @@ def open_tui(
     # The pool (forkserver, resource tracker; or a Dask LocalCluster) must start before
     # the app runs: Textual swaps stderr for an object without a file descriptor, which
     # multiprocessing cannot hand to new processes. Workers warm up in the background.
+    hangup = _ignore_hangups()  # while the pool's processes start: they inherit it
     try:
         executor = make_executor(executor_kind, workers, scheduler=scheduler, nice=WORKER_NICE)
         executor.start(warm=True)
     except PerceptuneError as error:  # e.g. an unreachable Dask scheduler
         print(f"perceptune: {error}", file=sys.stderr)
         return error.exit_code
+    finally:
+        if hangup is not None:  # the app itself quits on SIGHUP: its default is back
+            signal.signal(signal.SIGHUP, hangup)
     try:
         textual_settings()
         from tui.app import PerceptuneApp
@@ -119,6 +125,19 @@ def open_tui(
         return int(result or 0) if app.return_code is None else app.return_code
     finally:
         executor.shutdown(wait=True)
+
+
+def _ignore_hangups() -> Any:
+    """Ignore SIGHUP; the handler it had (None where there is no SIGHUP).
+
+    The pool's processes keep an ignored signal (forked and exec'd children inherit
+    it). When the terminal hangs up, the kernel sends SIGHUP to every process of its
+    foreground group: workers that died of it would leave their runs ``failed``. The
+    app quits on SIGHUP instead, stopping the runs and leaving them ``interrupted``."""
+    if not hasattr(signal, "SIGHUP"):
+        return None
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    return signal.SIG_DFL if previous is None else previous  # None: set outside Python
 
 
 def textual_settings() -> None:

@@ -12,13 +12,16 @@ held while calling into the Runner.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
+from core.errors import PerceptuneError
 from core.results import EpochPoint
 
 if TYPE_CHECKING:
@@ -135,7 +138,9 @@ class QueueModel:
         front: bool = False,
         label: str = "",
     ) -> int:
-        """Store a new queued run and put it at the end (or the front) of the line."""
+        """Store a new queued run and put it at the end (or the front) of the line.
+        After :meth:`interrupt_all` (quitting) the run is stored ``interrupted``: no
+        one is left to start it, and ``queued`` would claim someone is."""
         run_id = self.runner.enqueue(config, dataset, label=label)
         item = QueueItem(
             run_id,
@@ -144,11 +149,17 @@ class QueueModel:
             dataset=dataset.label(),
         )
         with self._lock:
-            self._items[run_id] = item
-            if front:
+            closing = self._closing
+            if closing:
+                item.status = "interrupted"
+                self._started.append(run_id)
+            elif front:
                 self._pending.insert(0, run_id)
             else:
                 self._pending.append(run_id)
+            self._items[run_id] = item
+        if closing:
+            self.runner.store.set_status(run_id, "interrupted")
         return run_id
 
     def add_existing(self, records: Iterable[RunRecord], *, front: bool = False) -> list[int]:
@@ -156,6 +167,8 @@ class QueueModel:
         it starts over)."""
         added: list[int] = []
         with self._lock:
+            if self._closing:
+                return added  # quitting: they stay as stored (interrupted)
             for record in records:
                 if record.id in self._pending or self._is_running(record.id):
                     continue
@@ -166,7 +179,7 @@ class QueueModel:
                     record.id,
                     record.label or str(record.params.get("layers", "")),
                     epochs,
-                    dataset=str(record.dataset.get("name") or record.dataset.get("train") or ""),
+                    dataset=_dataset_label(record.dataset),
                 )
                 added.append(record.id)
             if front:
@@ -300,6 +313,10 @@ class QueueModel:
                 with self._lock:
                     item.status = "failed"
                     item.error = str(error)
+                # The store may say running already (the pool broke after it was
+                # claimed): nothing will ever finish it, so record the failure.
+                with contextlib.suppress(Exception):  # the store itself may be the cause
+                    self.runner.store.finish_run(run_id, "failed", error=item.error)
                 continue
             started.append(run_id)
         return started
@@ -345,3 +362,12 @@ class QueueModel:
         for run_id in (*running, *waiting):
             self.runner.store.set_status(run_id, "interrupted")
         return [*running, *waiting]
+
+
+def _dataset_label(dataset: dict[str, Any]) -> str:
+    """A stored run's dataset as a new run's shows it (``data.csv[target=y]``)."""
+    try:
+        return DatasetSpec.from_mapping(dataset).label()
+    except PerceptuneError:  # a run stored by an older version: its name or file
+        name = dataset.get("name") or os.path.basename(str(dataset.get("train") or ""))
+        return str(name)

@@ -117,3 +117,29 @@ def test_interrupt_all_leaves_runs_interrupted(model: QueueModel) -> None:
     # Resuming queues the same ids again.
     fresh = QueueModel(model.runner, parallel=1, max_parallel=2)
     assert fresh.add_existing(store.list_runs(statuses=["interrupted"])) == [long, waiting]
+
+
+def test_a_run_added_while_quitting_is_stored_interrupted(model: QueueModel) -> None:
+    """A queue op still in flight when the app quits must not leave a run queued that
+    no one will start."""
+    store = model.runner.store
+    model.interrupt_all()
+    late = model.add(config(), SPEC)
+    assert store.get_run(late).status == "interrupted"
+    assert model.pending_ids() == [] and model.schedule() == []
+    assert model.add_existing([store.get_run(late)]) == []
+
+
+def test_a_run_the_pool_cannot_start_is_stored_failed(tmp_path: Path) -> None:
+    """The pool is gone (a worker died and broke it, say) after the run was claimed:
+    the store must not keep saying running."""
+    executor = InlineExecutor(1)
+    with RunStore(tmp_path / "broken.db") as store:
+        queue = QueueModel(Runner(store, executor), parallel=1)
+        executor.shutdown()
+        run_id = queue.add(config(), SPEC)
+        assert queue.schedule() == []
+        assert queue.status(run_id) == "failed"
+        record = store.get_run(run_id)
+        assert record.status == "failed"
+        assert "shutdown" in record.error

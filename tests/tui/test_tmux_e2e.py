@@ -4,61 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from tmux_helpers import screen, start_app, tmux, wait_for_screen
 
-ROOT = Path(__file__).resolve().parents[2]
 RESULT = re.compile(r"(good fit|overfitting|underfitting|diverged)")
 ACCURACY = re.compile(r"test \d\.\d{3}\b")
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-def tmux(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=check)
-
-
-def screen(session: str) -> str:
-    return tmux("capture-pane", "-p", "-t", session, check=False).stdout
-
-
-def wait_for_screen(session: str, pattern: re.Pattern[str], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = screen(session)
-        if pattern.search(text):
-            return text
-        time.sleep(0.2)
-    raise AssertionError(f"{pattern.pattern!r} never appeared; screen was:\n{text}")
-
-
-def start_app(session: str, store: Path, size: tuple[int, int], *env: str) -> None:
-    """``perceptune --store STORE --workers 1`` in a new tmux session of ``size``, with
-    the environment settings ``env`` (``NAME=value``)."""
-    command = " ".join(
-        [
-            "env",
-            *env,
-            f"PYTHONPATH={shlex.quote(str(ROOT))}",
-            shlex.quote(sys.executable),
-            "-m",
-            "tui.entry",
-            "--store",
-            shlex.quote(str(store)),
-            "--workers",
-            "1",
-        ]
-    )
-    width, height = size
-    tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height),
-         "-c", str(store.parent), command)  # fmt: skip
 
 
 def test_run_and_quit_in_tmux(tmp_path: Path) -> None:

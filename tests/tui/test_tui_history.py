@@ -44,7 +44,7 @@ async def test_sort_filter_overlay_and_reopen(make_app) -> None:
         expected = app.store.list_runs(order_by="test_accuracy", descending=True)
         assert table_ids(app) == [r.id for r in expected]
         row = history.table.get_row_at(0)
-        assert row[3] == f"{expected[0].test_accuracy:.3f}"
+        assert str(row[3]) == f"{expected[0].test_accuracy:.3f}"
 
         before = history.loaded
         await pilot.press("i")  # invert

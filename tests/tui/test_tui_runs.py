@@ -50,7 +50,7 @@ async def test_ctrl_r_gives_a_finished_run_with_train_and_test_series(make_app) 
         # Redraws are rate-limited (~10/s), however many epochs came in.
         assert app.charts.draws <= elapsed / 0.1 + 5
         row = app.queue_pane.table.get_row(str(record.id))
-        assert f"{record.test_accuracy:.3f}" in row
+        assert f"{record.test_accuracy:.3f}" in [str(cell) for cell in row]
 
 
 async def test_queue_move_remove_and_clear_finished(make_app) -> None:

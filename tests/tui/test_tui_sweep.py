@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from conftest import FAST_DATASET
 from textual.widgets import DataTable, Input, Static
@@ -84,9 +85,9 @@ async def test_grid_sweep_from_builder_to_leaderboard(make_app) -> None:
         await wait_for(pilot, lambda: results.loaded > 0)
         table = results.query_one(LeaderboardTable)
         assert table.row_count == 4
-        tests = [float(table.get_row_at(i)[3]) for i in range(4)]
+        tests = [float(str(table.get_row_at(i)[3])) for i in range(4)]
         assert tests == sorted(tests, reverse=True)
-        assert all(len(table.get_row_at(i)[3]) == 5 for i in range(4))  # 0.887
+        assert all(len(str(table.get_row_at(i)[3])) == 5 for i in range(4))  # 0.887
         best = max(runs, key=lambda r: (r.test_accuracy, -(r.gap or 0), -r.id))
         assert results.best is not None and results.best.test_accuracy == best.test_accuracy
         plot = results.query_one(ParamPlot)
@@ -259,8 +260,9 @@ async def test_unfinished_sweep_is_offered_for_resume(make_app, store_path: Path
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ResumeWork))
-        assert "sweep #1" in str(app.screen.query(Static)[2].render())
+        # The dialog is on the stack before its lines are composed: wait for them.
+        await wait_for(pilot, lambda: isinstance(app.screen, ResumeWork) and dialog_lines(app))
+        assert any(line.startswith("sweep #1 ") for line in dialog_lines(app))
         await pilot.press("r")
         await settle(pilot)
         (sweep,) = app.store.list_sweeps()
@@ -269,6 +271,11 @@ async def test_unfinished_sweep_is_offered_for_resume(make_app, store_path: Path
         assert len(runs) == 4 and {r.status for r in runs} == {"done"}
         (item,) = app.sweeps.items()
         assert item.status == "done" and item.done == 4
+
+
+def dialog_lines(app: Any) -> list[str]:
+    """The text lines of the dialog on top (none until it is composed)."""
+    return [str(static.render()) for static in app.screen.query(Static)]
 
 
 def test_model_resume_goes_on_after_a_cancel(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tui.format import acc
 from tui.screens.yes_no import YesNoDialog
+from tui.usertext import one_line
 
 if TYPE_CHECKING:
     from core.store import RunRecord
@@ -51,7 +52,7 @@ class ResumeRuns(YesNoDialog):
         for record in self.records[:50]:
             epochs = record.params.get("epochs", "?")
             yield Static(
-                f"{prefix}{record.id}  {record.label}  epoch {record.n_epochs}/{epochs}"
+                f"{prefix}{record.id}  {one_line(record.label)}  epoch {record.n_epochs}/{epochs}"
                 f"  test {acc(record.test_accuracy)}",
                 markup=False,
             )

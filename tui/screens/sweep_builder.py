@@ -29,6 +29,7 @@ from core.errors import InputError
 from core.search.sweepfile import SweepSpec
 from tui.errors import show_error
 from tui.format import duration
+from tui.usertext import one_line
 from tui.widgets.keybar import KeyBar
 from tui.widgets.sweep.builder import SweepBuilder
 
@@ -123,7 +124,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
 
     def _show_dataset(self) -> None:
         self.query_one("#sweep-data", Static).update(
-            f"Data: {self.dataset.label()} (the dataset pane) · fixed values: the form"
+            f"Data: {one_line(self.dataset.label())} (the dataset pane) · fixed values: the form"
         )
 
     # -- live check ---------------------------------------------------------------------
@@ -212,7 +213,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         points = self.query_one("#sweep-points", Static)
         error = self.query_one("#sweep-error", Static)
         self.builder.mark_error(message.error)
-        error.update(message.error)
+        error.update(one_line(message.error))
         error.set_class(bool(message.error), "-shown")
         spec = message.spec
         if spec is None:
@@ -285,7 +286,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         spec = message.spec
         if spec is None:
             error = self.query_one("#sweep-error", Static)
-            error.update(message.error)
+            error.update(one_line(message.error))
             error.add_class("-shown")
             show_error(self, message.error, "Cannot load the sweep")
             return

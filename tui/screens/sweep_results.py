@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from core.errors import PerceptuneError
 from tui.errors import show_error
 from tui.format import acc, verdict_name
+from tui.usertext import one_line
 from tui.widgets.charts.pane import accuracy_ylim, int_ticks, status_color
 from tui.widgets.charts.plots import OVERLAY_COLORS, CurvePlot, Series
 from tui.widgets.keybar import KeyBar
@@ -199,7 +200,7 @@ class SweepResultsScreen(ModalScreen[None]):
             f"{verdict_name(best.verdict)}"
         )
         if row is not None and row.point:
-            text.append(f"\n{row.point_text()}", style="bold")
+            text.append(f"\n{one_line(row.point_text())}", style="bold")
         text.append("  (b loads it into the form)", style="dim")
         return text
 

@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from tui.screens.resume import ResumeRuns
+from tui.usertext import one_line
 
 if TYPE_CHECKING:
     from core.store import RunRecord
@@ -40,12 +41,12 @@ class ResumeWork(ResumeRuns):
             )
             with VerticalScroll(classes="dialog-list"):
                 for sweep in self.sweeps[:50]:
-                    name = f" {sweep['name']}" if sweep["name"] else ""
+                    name = f" {one_line(sweep['name'])}" if sweep["name"] else ""
                     spec = sweep["spec"] if isinstance(sweep["spec"], dict) else {}
                     search = spec.get("search") if isinstance(spec.get("search"), dict) else {}
                     strategy = search.get("strategy", "?") if search else "?"
                     yield Static(
-                        f"sweep #{sweep['id']}{name}  {strategy}  {sweep['status']}  "
+                        f"sweep #{sweep['id']}{name}  {one_line(strategy)}  {sweep['status']}  "
                         f"{self.counts.get(sweep['id'], '')}",
                         markup=False,
                     )

@@ -14,7 +14,11 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from tui.usertext import one_line
 from tui.widgets.focus_pane import FocusPane
+
+#: Longest error shown under a field (about five rows of the form's column).
+ERROR_LIMIT = 120
 
 
 class FieldGrid(Container):
@@ -49,6 +53,8 @@ class FieldGrid(Container):
         else:
             self.errors.pop(name, None)
         self.label_for(name).set_class(bool(message), "-invalid")
+        # Core quotes the bad value: a pasted newline, 5,000 digits. The column is narrow.
+        message = one_line(message, ERROR_LIMIT)
         error_id = f"{self.prefix}err-{name}"
         try:
             line = self.query_one(f"#{error_id}", Static)

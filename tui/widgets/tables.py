@@ -1,5 +1,6 @@
 """What the app's tables share: a DataTable that draws cheaper, fills its columns from
-(key, label) pairs, and says which run or sweep id is under the cursor."""
+(key, label) pairs, shows text cells as data (never markup, one line), and says which
+run or sweep id is under the cursor."""
 
 from __future__ import annotations
 
@@ -7,9 +8,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.style import Style
+from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
+
+from tui.usertext import as_text, one_line
+
+
+def cell(value: Any) -> Any:
+    """A cell as the table shows it: text (a name, a path, a label) as a plain
+    :class:`~rich.text.Text` on one line. DataTable would parse a ``str`` as markup:
+    ``[/b]`` in a file name raises ``MarkupError`` and a newline splits the row."""
+    return as_text(value) if isinstance(value, str) else value
 
 
 class AppTable(DataTable[Any]):
@@ -38,6 +51,40 @@ class AppTable(DataTable[Any]):
     @property
     def rich_style(self) -> Style:
         return self._style_this_draw or super().rich_style
+
+    def add_row(self, *cells: CellType, **kwargs: Any) -> RowKey:
+        """``DataTable.add_row`` with every text cell (and a text row label) as data."""
+        if isinstance(kwargs.get("label"), str):
+            kwargs["label"] = cell(kwargs["label"])
+        return super().add_row(*(cell(value) for value in cells), **kwargs)
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: CellType,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        super().update_cell(row_key, column_key, cell(value), update_width=update_width)
+
+    def update_cell_at(
+        self, coordinate: Coordinate, value: CellType, *, update_width: bool = False
+    ) -> None:
+        super().update_cell_at(coordinate, cell(value), update_width=update_width)
+
+    def set_cell(self, row_key: str, column_key: str, value: Any) -> None:
+        """Update one cell if it shows something else (the column may widen). Called
+        for every cell of the queue 10 times a second while runs train: an unchanged
+        text cell costs a string comparison, not a new ``Text``."""
+        current = self.get_cell(row_key, column_key)
+        if isinstance(value, str):
+            same = isinstance(current, Text) and not current.spans
+            if same and current.plain == one_line(value):
+                return
+        elif current == value:
+            return
+        self.update_cell(row_key, column_key, value, update_width=True)
 
     def clear_rows(self) -> None:
         """Remove every row and let the columns fit the rows added next.

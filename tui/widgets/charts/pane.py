@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from tui.format import acc, verdict_name, verdict_numbers
 from tui.messages import RegionsReady
+from tui.usertext import one_line
 from tui.widgets.charts.plots import (
     LOSS_COLOR,
     OVERLAY_COLORS,
@@ -257,7 +258,7 @@ class ChartsPane(Vertical):
         done = view.curve[-1].epoch if view.curve else 0
         text = Text()
         text.append(f"#{view.run_id} ", style="bold")
-        text.append(f"{view.label} · {view.dataset_label} · ")
+        text.append(f"{one_line(view.label)} · {one_line(view.dataset_label)} · ")
         text.append(view.status, style=f"bold {status_color(view.status)}")
         text.append(f" · epoch {done}/{view.planned_epochs}")
         if view.curve:
@@ -270,7 +271,7 @@ class ChartsPane(Vertical):
         text = Text()
         if view.error:
             text.append("failed: ", style="bold red")
-            text.append(view.error)
+            text.append(one_line(view.error))
             return text
         if view.verdict:
             name = verdict_name(view.verdict)
@@ -290,7 +291,7 @@ class ChartsPane(Vertical):
         elif view.status == "queued":
             text.append("waiting in the queue", style="dim")
         if view.stop_reason:
-            text.append(f"\nstopped: {view.stop_reason}", style="dim")
+            text.append(f"\nstopped: {one_line(view.stop_reason)}", style="dim")
         return text
 
     # -- overlay ---------------------------------------------------------------------------
@@ -413,7 +414,7 @@ class ChartsPane(Vertical):
                 RunConfig.from_mapping(params), DatasetSpec.from_mapping(dataset)
             )
         except InputError as error:
-            self.post_message(RegionsReady(run_id, None, f"decision regions: {error}"))
+            self.post_message(RegionsReady(run_id, None, f"decision regions: {one_line(error)}"))
             return
         except Exception:
             self.post_message(RegionsReady(run_id, None, "decision regions: failed"))

@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
+from tui.usertext import one_line
+
 #: Region backgrounds and point glyphs; all exist in the 16-colour palette.
 REGION_COLORS = ("blue", "red", "green", "yellow", "magenta", "cyan", "white", "bright_black")
 POINT_GLYPHS = "ox+*#@%&"
@@ -84,7 +86,8 @@ def render_regions(regions: Any, width: int, height: int) -> Text:
         text.append("\n")
     classes = list(regions.classes)
     legend = "  ".join(
-        f"{POINT_GLYPHS[i % len(POINT_GLYPHS)]}={name}" for i, name in enumerate(classes)
+        f"{POINT_GLYPHS[i % len(POINT_GLYPHS)]}={one_line(name, 40)}"
+        for i, name in enumerate(classes)
     )
     text.append(f"test points {legend} · black = wrong", style="dim")
     return text

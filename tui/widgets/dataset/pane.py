@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from core.datasets import BUILTIN_NAMES, DatasetSpec
 from core.errors import ConfigError, InputError
 from tui.messages import DatasetDescribed
+from tui.usertext import one_line
 from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid, FieldPane
 
@@ -205,7 +206,7 @@ class DatasetPane(FieldPane):
     def _set_data_error(self, message: str) -> None:
         self.data_error = message
         line = self.query_one("#d-error", Static)
-        line.update(message)
+        line.update(one_line(message))
         line.set_class(bool(message), "-shown")
 
     # -- describing ----------------------------------------------------------------------
@@ -266,14 +267,14 @@ def describe_text(info: DatasetInfo | None) -> str:
         return ""
     total = max(sum(info.class_counts.values()), 1)
     balance = "  ".join(
-        f"{label}: {count} ({100 * count / total:.0f}%)"
+        f"{one_line(label, 40)}: {count} ({100 * count / total:.0f}%)"
         for label, count in list(info.class_counts.items())[:6]
     )
     if len(info.class_counts) > 6:
         balance += "  …"
     return (
         f"{info.n_rows} rows · {info.n_features} features · {info.n_classes} classes\n"
-        f"balance {balance}\n{info.description}"
+        f"balance {balance}\n{one_line(info.description)}"
     )
 
 

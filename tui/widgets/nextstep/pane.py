@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from tui.format import verdict_name, verdict_numbers
 from tui.messages import SuggestionsReady
+from tui.usertext import one_line
 from tui.widgets.charts.pane import verdict_color
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class NextStepPane(Vertical):
         verdict = verdict_name(record.verdict)
         text = Text()
         text.append(f"Run #{record.id} ", style="bold")
-        text.append(f"{record.label}: ")
+        text.append(f"{one_line(record.label)}: ")
         text.append(verdict, style=f"bold {verdict_color(verdict)}")
         numbers = verdict_numbers(record.verdict)
         if numbers:

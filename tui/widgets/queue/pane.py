@@ -96,8 +96,7 @@ class QueuePane(Vertical):
                     continue
                 self._shown_status[row] = item.status
                 for (key, _), cell in zip(COLUMNS, self._cells(item)):
-                    if table.get_cell(str(item.run_id), key) != cell:
-                        table.update_cell(str(item.run_id), key, cell, update_width=True)
+                    table.set_cell(row, key, cell)
         running = sum(1 for i in items if i.status == "running")
         waiting = sum(1 for i in items if i.status == "queued")
         ended = len(items) - running - waiting

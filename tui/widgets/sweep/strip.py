@@ -55,8 +55,7 @@ class SweepStrip(Vertical):
             return
         for item in items:
             for (key, _), cell in zip(COLUMNS, cells(item, snapshot)):
-                if table.get_cell(str(item.sweep_id), key) != cell:
-                    table.update_cell(str(item.sweep_id), key, cell, update_width=True)
+                table.set_cell(str(item.sweep_id), key, cell)
 
 
 def cells(item: SweepItem, snapshot: bool = False) -> tuple[Any, ...]:
