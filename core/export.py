@@ -301,6 +301,8 @@ def write_export(path: str, text: str, *, store: str | None = None, force: bool 
     (or hard-linked, when it must not replace anything) to ``path`` once complete, so a
     failure never leaves a half-written file.
     """
+    if not path:
+        raise InputError("-o needs a file name, got an empty one")
     shown = _shown(path)
     if store is not None and is_store_file(path, store):
         raise InputError(

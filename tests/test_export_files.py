@@ -95,6 +95,7 @@ def test_an_existing_file_is_replaced_only_with_force(run_cli, store: Path, tmp_
     ("target", "words"),
     [
         pytest.param(".", ("is a directory",), id="directory"),
+        pytest.param("", ("needs a file name",), id="empty"),
         pytest.param("missing/run.py", ("cannot write", "No such file"), id="missing-dir"),
     ],
 )

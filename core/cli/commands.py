@@ -250,7 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.run_id is None:
             raise InputError("export --python needs a RUN_ID")
         record = store.get_run(parse_id(args.run_id))
-        name = Path(args.output).name if args.output else "run.py"
+        name = Path(args.output).name if args.output else "run.py"  # the script says its name
         text = export.python_script(record, script_name=name)
     else:
         if args.run_id is not None:
@@ -258,7 +258,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         records = store.list_runs()
         text = export.runs_csv(records) if args.csv else export.runs_json(records)
     store.close()
-    if args.output:
+    if args.output is not None:
         # Never onto the store (nor its -wal/-shm), never over a file without --force.
         export.write_export(args.output, text, store=args.store, force=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
