@@ -630,11 +630,12 @@ class PerceptuneApp(App[int]):
 
     @work(thread=True, group="export", exit_on_error=False, name="Export")
     def _export_script(self, run_id: int) -> None:
-        from core.export import python_script
+        from core.export import python_script, write_new_file
 
         record = self.store.get_run(run_id)
-        path = Path.cwd() / f"perceptune_run_{run_id}.py"
-        path.write_text(python_script(record, script_name=path.name), encoding="utf-8")
+        path = write_new_file(  # never over an existing file: _2, _3... instead
+            Path.cwd(), f"perceptune_run_{run_id}.py", lambda name: python_script(record, name)
+        )
         self._notify_soon(f"Wrote {path}", title="Exported run", markup=False)
 
     def action_export_csv(self) -> None:
@@ -645,11 +646,10 @@ class PerceptuneApp(App[int]):
     def _export_csv(
         self, statuses: tuple[str, ...] | None, order_by: str, descending: bool
     ) -> None:
-        from core.export import runs_csv
+        from core.export import runs_csv, write_new_file
 
         records = self.store.list_runs(statuses=statuses, order_by=order_by, descending=descending)
-        path = Path.cwd() / "perceptune_runs.csv"
-        path.write_text(runs_csv(records), encoding="utf-8")
+        path = write_new_file(Path.cwd(), "perceptune_runs.csv", runs_csv(records))
         self._notify_soon(
             f"Wrote {len(records)} runs to {path}", title="Exported history", markup=False
         )

@@ -262,17 +262,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.run_id is None:
             raise InputError("export --python needs a RUN_ID")
         record = store.get_run(parse_id(args.run_id))
-        text = export.python_script(record)
+        name = Path(args.output).name if args.output else "run.py"  # the script says its name
+        text = export.python_script(record, script_name=name)
     else:
         if args.run_id is not None:
             raise InputError("export --csv/--json export the whole runs table; drop RUN_ID")
         records = store.list_runs()
         text = export.runs_csv(records) if args.csv else export.runs_json(records)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"cannot write {args.output}: {error.strerror}") from None
+    store.close()
+    if args.output is not None:
+        # Never onto the store (nor its -wal/-shm), never over a file without --force.
+        export.write_export(args.output, text, store=args.store, force=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -144,7 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--python", action="store_true", help="standalone script of RUN_ID")
     kind.add_argument("--csv", action="store_true", help="the runs table as CSV")
     kind.add_argument("--json", action="store_true", help="the runs table as JSON")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default stdout)")
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (default stdout); never the store, an existing FILE only with --force",
+    )
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_store(export)
     export.set_defaults(handler=commands.cmd_export)
 
