@@ -158,7 +158,7 @@ def executor_datasets(executor: DaskExecutor) -> dict[str, set]:
         return {
             str(key): {ws.address for ws in ts.who_has or ()}
             for key, ts in dask_scheduler.tasks.items()
-            if str(key).startswith("Dataset-")
+            if str(key).startswith("dict-")
         }
 
     return executor.client.run_on_scheduler(scattered)
