@@ -325,7 +325,7 @@ _EVENT_KEYS = {"start": "worker", "epochs": "points", "outcome": "outcome"}
 def event_from_wire(message: Any) -> Event:
     """The :class:`Event` of ``message``, or :class:`WireError`."""
     kind = message.get("kind") if isinstance(message, dict) else None
-    if kind not in _EVENT_KEYS:
+    if not isinstance(kind, str) or kind not in _EVENT_KEYS:
         shown = _cut(repr(kind)) if isinstance(message, dict) else type(message).__name__
         raise WireError(f"event: not a perceptune event ({shown})")
     # The scheduler adds the sending worker's address to every event a worker logs.

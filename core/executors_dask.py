@@ -623,9 +623,15 @@ def _connect(
     try:
         client = Client(address, timeout=timeout, set_as_default=False, security=security)
     except Exception as error:  # refused, timed out, not a Dask scheduler, TLS...
+        reason = _one_line(error, named=False)
+        hint = "start one with `dask scheduler`, workers with `dask worker ADDRESS`"
+        if security is not None and "SSL" in reason:
+            hint = (
+                "TLS refused: the scheduler's certificate must be signed by --tls-ca-file, "
+                "and this client's by a CA the scheduler trusts"
+            )
         raise InputError(
-            f"cannot reach Dask scheduler {address}: {_one_line(error, named=False)} "
-            "(start one with `dask scheduler`, workers with `dask worker ADDRESS`)"
+            f"cannot reach Dask scheduler {_cut(address)}: {reason} ({hint})"
         ) from None
     try:
         _check_cluster(client, address)
