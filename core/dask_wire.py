@@ -327,7 +327,7 @@ def event_from_wire(message: Any) -> Event:
     kind = message.get("kind") if isinstance(message, dict) else None
     if not isinstance(kind, str) or kind not in _EVENT_KEYS:
         shown = _cut(repr(kind)) if isinstance(message, dict) else type(message).__name__
-        raise WireError(f"event: not a perceptune event ({shown})")
+        raise WireError(f"event: no kind perceptune sends ({shown})")
     # The scheduler adds the sending worker's address to every event a worker logs.
     data = _dict(
         message, f"{kind} event", ("kind", "key", "attempt", _EVENT_KEYS[kind]), ("worker",)
