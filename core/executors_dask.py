@@ -590,7 +590,7 @@ def _connect(
 
     if scheduler is None and tls:
         raise InputError(
-            f"{_tls_flags(tls)} need a TLS scheduler: --scheduler tls://HOST:PORT "
+            f"TLS files ({_tls_flags(tls)}) need a TLS scheduler: --scheduler tls://HOST:PORT "
             "(the private local cluster needs none)"
         )
     if scheduler is None:
@@ -625,7 +625,7 @@ def _connect(
     except Exception as error:  # refused, timed out, not a Dask scheduler, TLS...
         reason = _one_line(error, named=False)
         hint = "start one with `dask scheduler`, workers with `dask worker ADDRESS`"
-        if security is not None and "SSL" in reason:
+        if security is not None and ("SSL" in reason or "TLS" in reason):
             hint = (
                 "TLS refused: the scheduler's certificate must be signed by --tls-ca-file, "
                 "and this client's by a CA the scheduler trusts"
@@ -697,7 +697,8 @@ def _security(address: str, tls: Mapping[str, str]) -> Any:
     if parse_address(address)[0] != "tls":
         if tls:
             raise InputError(
-                f"{_tls_flags(tls)} need a tls:// scheduler address, got {_cut(address)!r}"
+                f"TLS files ({_tls_flags(tls)}) need a tls:// scheduler address, "
+                f"got {_cut(address)!r}"
             )
         return None
     for name, path in tls.items():
