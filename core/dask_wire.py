@@ -48,7 +48,8 @@ MAX_DEPTH = 4
 STOP_STATUSES = ("cancelled", "pruned")
 #: Array dtypes a dataset may carry: little/big-endian numbers and fixed-width text.
 _DTYPE = re.compile(r"[<>|](?:[fiu][1248]|b1|U\d{1,5})")
-_SPEC_FIELDS = tuple(DatasetSpec().to_dict())
+_SPEC_DEFAULTS = DatasetSpec().to_dict()
+_SPEC_FIELDS = tuple(_SPEC_DEFAULTS)
 _INFO_FIELDS = ("name", "n_rows", "n_features", "n_classes", "class_counts")
 _INFO_FIELDS += ("feature_names", "description")
 
@@ -172,13 +173,23 @@ def request_from_wire(message: Any) -> RunRequest:
 
 
 def _spec(value: Any, where: str) -> DatasetSpec:
+    """A :class:`DatasetSpec` whose every field has its type. Not ``validate()``d: it
+    describes data the worker is given, and its files need not exist there."""
     data = _dict(value, where, _SPEC_FIELDS)
+    fields = {}
     for key, item in data.items():
-        if item is not None and not isinstance(item, (str, int, float, bool)):
-            raise WireError(f"{where}.{key}: {type(item).__name__} is not plain data")
-        if isinstance(item, str):
-            _text(item, f"{where}.{key}")
-    return DatasetSpec(**data).validate()
+        default, here = _SPEC_DEFAULTS[key], f"{where}.{key}"
+        if isinstance(default, bool):
+            if not isinstance(item, bool):
+                raise WireError(f"{here}: expected true or false, got {type(item).__name__}")
+            fields[key] = item
+        elif isinstance(default, int):
+            fields[key] = _int(item, here)
+        elif isinstance(default, float):
+            fields[key] = _float(item, here)
+        else:  # text or None
+            fields[key] = None if item is None else _text(item, here)
+    return DatasetSpec(**fields)
 
 
 def stop_to_wire(key: str, status: str, reason: str, at_epoch: int) -> dict[str, Any]:

@@ -204,7 +204,9 @@ def bad_dataset(**changes):
         {"classes": [[1]]},
         {"info__n_rows": "many"},
         {"spec__noise": [0.1]},
-        {"spec__test_size": 7},
+        {"spec__test_size": "0.5"},
+        {"spec__scale": 1},
+        {"spec__split_seed": 1.5},
     ],
     ids=str,
 )
