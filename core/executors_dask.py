@@ -286,9 +286,9 @@ class DaskExecutor:
         if warm or wait:
             from core.worker import preload
 
-            task = self._sender.submit(self._client.run, preload, on_error="ignore")
+            warming = self._sender.submit(self._client.run, preload, on_error="ignore")
             if wait:
-                task.result()
+                warming.result()  # a local Future: the workers' answers are None
         return self
 
     def where(self, run_id: int) -> str | None:
