@@ -372,9 +372,11 @@ def make_executor(
     workers: int | None = None,
     scheduler: str | None = None,
     nice: int = 0,
+    tls: dict[str, str] | None = None,
 ) -> Executor:
     """``process`` (default), ``inline``, or ``dask``: a Dask cluster at ``scheduler``
-    (``tcp://host:8786``), or a LocalCluster of ``workers`` processes without one.
+    (``tcp://host:8786`` or ``tls://host:8786`` with the ``tls`` files: ``ca_file``,
+    ``cert``, ``key``), or a LocalCluster of ``workers`` processes without one.
     ``nice`` lowers the priority of local worker processes (the process pool only)."""
     from core.errors import InputError
 
@@ -382,9 +384,11 @@ def make_executor(
         # Imported here: distributed takes about a second to import.
         from core.executors_dask import DaskExecutor
 
-        return DaskExecutor(scheduler=scheduler, workers=workers)
+        return DaskExecutor(scheduler=scheduler, workers=workers, tls=tls)
     if scheduler:
         raise InputError("--scheduler needs the dask executor (--executor dask)")
+    if tls:
+        raise InputError("--tls-* options need the dask executor (--executor dask)")
     if kind == "inline":
         return InlineExecutor(workers or 1)
     if kind == "process":

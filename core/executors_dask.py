@@ -15,13 +15,23 @@ How it maps onto Dask:
 * epochs stream back as scheduler events (``Worker.log_event`` to a topic this client
   subscribes to), batched every :data:`FLUSH_S` so fast epochs do not flood the
   scheduler, and the outcome after them; a listener thread here turns them into
-  ``on_epoch`` calls and resolves the run's future;
+  ``on_epoch`` calls and resolves the run's future (the task's own result, the same
+  outcome with its curve, is never fetched);
 * stops (cancel, prune) are pushed to the worker that runs the task with
   ``Client.run``, which sets a flag the task checks after every epoch;
 * a task whose worker dies is re-run by the scheduler on another worker; each attempt
   announces itself, epochs already delivered are not delivered again (same config
   and seed give the same curve), and a run that lost :data:`MAX_ATTEMPTS` workers
   ends ``failed`` with the reason.
+
+Everything perceptune itself sends (run requests, datasets, stops, events) is plain
+JSON-able data built and checked by :mod:`core.dask_wire`; an event that is not what a
+task sends is counted in ``rejected_events`` and ignored, and nothing received is
+unpickled here. Dask itself still pickles task graphs, functions, results and errors
+between the client, the scheduler and the workers: whoever can connect to the
+scheduler can run code on it, on its workers and, through Dask's protocol, on this
+machine. Use a scheduler on a trusted network, or TLS: ``tls://`` addresses with
+mutual certificates (``tls`` argument, or Dask's ``distributed.comm.tls`` config).
 
 The scheduler and the workers need perceptune installed, with the same versions of
 Dask, numpy and scikit-learn as here (the scheduler unpickles task graphs; the
@@ -35,18 +45,20 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import pickle
+import os
 import queue
 import sys
 import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import dask_wire as wire
 from core.datasets import Dataset, DatasetSpec
 from core.errors import InputError, PerceptuneError
 from core.executors import SHUTDOWN_REASON, OnEpoch, RunHandle, default_workers
@@ -59,8 +71,9 @@ CONNECT_TIMEOUT_S = 10.0
 MAX_ATTEMPTS = 2
 #: Epochs finished within this many seconds travel to the scheduler as one event.
 FLUSH_S = 0.05
-#: Outcomes up to this size (pickled) travel as an event; bigger ones as the result.
-OUTCOME_EVENT_MAX_BYTES = 64_000
+#: Seconds to wait for a finished task's outcome event before calling it lost (it is
+#: sent before the task returns, so it normally comes first).
+OUTCOME_GRACE_S = 10.0
 #: Seconds ``shutdown`` waits for running runs to stop after their current epoch.
 SHUTDOWN_WAIT_S = 30.0
 #: Seconds between tries of sending a dataset while workers die around us.
@@ -88,14 +101,31 @@ MATCHING_PACKAGES = (
 #: Stops pushed to this worker process: task key -> (status, reason, at_epoch).
 _worker_stops: dict[str, tuple[str, str, int]] = {}
 _WORKER_STOPS_KEPT = 4096
+#: Datasets this worker has decoded, by their token (tasks of a sweep share one).
+_worker_datasets: OrderedDict[str, Dataset] = OrderedDict()
 
 
-def _set_stop(key: str, status: str, reason: str, at_epoch: int) -> None:
-    """Run on a worker by ``Client.run``: ask task ``key`` to stop."""
+def _set_stop(message: dict[str, Any]) -> None:
+    """Run on a worker by ``Client.run``: ask a task to stop (a
+    :func:`~core.dask_wire.stop_to_wire` message)."""
+    key, status, reason, at_epoch = wire.stop_from_wire(message)
     if key not in _worker_stops and len(_worker_stops) >= _WORKER_STOPS_KEPT:
         # A stop that arrived after its task ended is never popped: drop the oldest.
         _worker_stops.pop(next(iter(_worker_stops)))
     _worker_stops[key] = (status, reason, at_epoch)
+
+
+def _worker_dataset(message: dict[str, Any]) -> Dataset:
+    """The dataset of a scattered :func:`~core.dask_wire.dataset_to_wire` message,
+    decoded once per worker process."""
+    token = wire.dataset_token(message)
+    data = _worker_datasets.get(token)
+    if data is None:
+        data = wire.dataset_from_wire(message)
+        _worker_datasets[token] = data
+        while len(_worker_datasets) > DATASETS_KEPT:
+            _worker_datasets.popitem(last=False)
+    return data
 
 
 def _probe() -> str:
@@ -105,29 +135,30 @@ def _probe() -> str:
     return sys.version.split()[0]
 
 
-def _run_task(request: RunRequest, data: Dataset, topic: str, key: str) -> RunOutcome:
-    """The Dask task of one run: train it, streaming epochs to ``topic``."""
+def _run_task(request: dict[str, Any], data: dict[str, Any], topic: str, key: str) -> dict:
+    """The Dask task of one run: train it, streaming epochs to ``topic``.
+
+    ``request`` and ``data`` are :mod:`core.dask_wire` messages; the result is the
+    outcome as plain data (with its curve), the same as the last event says."""
     from distributed import get_worker
 
     from core.worker import execute_run
 
     worker = get_worker()
     attempt = uuid.uuid4().hex  # tells this try from a retry after a worker died
-    worker.log_event(topic, ["start", key, attempt, worker.address])
-    pending: list[list[float]] = []
+    worker.log_event(topic, wire.start_event(key, attempt, worker.address))
+    pending: list[EpochPoint] = []
     state = {"epoch": 0, "flushed": float("-inf")}
 
     def flush() -> None:
         if pending:
-            worker.log_event(topic, ["epochs", key, attempt, list(pending)])
+            worker.log_event(topic, wire.epochs_event(key, attempt, pending))
             pending.clear()
         state["flushed"] = time.monotonic()
 
     def progress(_run_id: int, point: EpochPoint) -> None:
         state["epoch"] = point.epoch
-        pending.append(
-            [point.epoch, float(point.train_accuracy), float(point.test_accuracy), point.loss]
-        )
+        pending.append(point)
         if time.monotonic() - state["flushed"] >= FLUSH_S:
             flush()
 
@@ -140,18 +171,22 @@ def _run_task(request: RunRequest, data: Dataset, topic: str, key: str) -> RunOu
             return stop[0], stop[1]
         return None
 
+    # (the client files the outcome under its own run id: 0 is only a placeholder)
+    run_id = request.get("run_id", 0) if isinstance(request, dict) else 0
     try:
-        outcome = execute_run(request, progress, stop_signal, data=data)
+        run = wire.request_from_wire(request)
+        outcome = execute_run(run, progress, stop_signal, data=_worker_dataset(data))
+    except PerceptuneError as error:  # a request or dataset that does not check out
+        outcome = RunOutcome(run_id, "failed", error=str(error))
+    except Exception as error:
+        outcome = RunOutcome(run_id, "failed", error=_one_line(error))
     finally:
         flush()
         _worker_stops.pop(key, None)
-    # The outcome rides the same stream as the epochs, after them: the client has it
-    # without asking the worker for the task's result (a round trip per run). The
-    # scheduler keeps a topic's last events, so a big one goes the usual way only.
-    packed = pickle.dumps(outcome)
-    if len(packed) <= OUTCOME_EVENT_MAX_BYTES:
-        worker.log_event(topic, ["outcome", key, attempt, packed])
-    return outcome
+    # The outcome rides the same stream as the epochs, after them and without them: the
+    # client has it without fetching the task's result, which Dask would unpickle.
+    worker.log_event(topic, wire.outcome_event(key, attempt, outcome))
+    return wire.outcome_to_wire(outcome)
 
 
 def _forget_topic(topic: str, dask_scheduler: Any = None) -> None:
@@ -179,6 +214,7 @@ class _Run:
     stop: tuple[str, str, int] | None = None  # status, reason, epoch seen when asked
     resubmits: int = 0
     finished: bool = False
+    waited_for_outcome: bool = False  # its task finished; its outcome event is awaited
 
     @property
     def run_id(self) -> int:
@@ -190,11 +226,15 @@ class _Run:
 
 
 class DaskExecutor:
-    """Runs on a Dask cluster: ``scheduler`` is its address (``tcp://host:8786``), or
-    ``None`` to start a LocalCluster of ``workers`` processes (default: one per core).
+    """Runs on a Dask cluster: ``scheduler`` is its address (``tcp://host:8786`` or
+    ``tls://host:8786``), or ``None`` to start a LocalCluster of ``workers`` processes
+    (default: one per core). ``tls`` names this client's PEM files for a ``tls://``
+    scheduler: ``ca_file``, ``cert`` and ``key`` (each optional; what is not given comes
+    from Dask's ``distributed.comm.tls`` config).
 
-    Raises :class:`InputError` when the scheduler cannot be reached or runs other
-    versions of Dask, numpy or scikit-learn than this machine.
+    Raises :class:`InputError` when the scheduler cannot be reached, the TLS files
+    cannot be used, or the cluster runs other versions of Dask, numpy or scikit-learn
+    than this machine.
     """
 
     def __init__(
@@ -203,6 +243,7 @@ class DaskExecutor:
         workers: int | None = None,
         *,
         connect_timeout: float | None = None,
+        tls: Mapping[str, str] | None = None,
     ) -> None:
         try:
             import distributed  # noqa: F401
@@ -211,9 +252,8 @@ class DaskExecutor:
                 "the dask executor needs Dask: pip install 'perceptune[dask]'"
             ) from None
         self.scheduler = scheduler
-        self._cluster, self._client = _connect(
-            scheduler, workers, CONNECT_TIMEOUT_S if connect_timeout is None else connect_timeout
-        )
+        timeout = CONNECT_TIMEOUT_S if connect_timeout is None else connect_timeout
+        self._cluster, self._client = _connect(scheduler, workers, timeout, tls)
         self.workers = max(1, sum(self._client.nthreads().values()))
         self._session = uuid.uuid4().hex[:8]
         self._topic = f"perceptune-progress-{self._session}"
@@ -224,6 +264,9 @@ class DaskExecutor:
         self._data_lock = threading.Lock()
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
+        #: Events on our topic that perceptune's tasks did not send (malformed or
+        #: forged); the first is reported on stderr, all are ignored.
+        self.rejected_events = 0
         # One thread sends stops, so a caller never waits on the network and stops for
         # one run arrive in the order they were given.
         self._sender = ThreadPoolExecutor(1, thread_name_prefix="perceptune-dask-stop")
@@ -243,9 +286,9 @@ class DaskExecutor:
         if warm or wait:
             from core.worker import preload
 
-            task = self._sender.submit(self._client.run, preload, on_error="ignore")
+            warming = self._sender.submit(self._client.run, preload, on_error="ignore")
             if wait:
-                task.result()
+                warming.result()  # a local Future: the workers' answers are None
         return self
 
     def where(self, run_id: int) -> str | None:
@@ -282,9 +325,8 @@ class DaskExecutor:
             # worker is still a retry of the run.
             run.key, run.task, run.running_on = key, None, None
             self._runs[key] = run  # before submitting: its first event may come soon
-        task = self._client.submit(
-            _run_task, run.request, data, self._topic, key, key=key, pure=False
-        )
+        request = wire.request_to_wire(run.request)
+        task = self._client.submit(_run_task, request, data, self._topic, key, key=key, pure=False)
         run.task = task
         task.add_done_callback(lambda done: self._inbox.put(("done", run, done)))
 
@@ -298,16 +340,17 @@ class DaskExecutor:
                 self._datasets.move_to_end(spec)
                 return data
             # First use, or every worker holding it died: scattered data cannot be
-            # recomputed by Dask, so send it again.
-            dataset = cached_dataset(spec)
+            # recomputed by Dask, so send it again. (In a list: a dict would be
+            # scattered value by value.)
+            dataset = [wire.dataset_to_wire(cached_dataset(spec), uuid.uuid4().hex)]
             for wait_s in SCATTER_RETRY_S:
                 try:
-                    data = self._client.scatter(dataset, broadcast=True, hash=False)
+                    data = self._client.scatter(dataset, broadcast=True, hash=False)[0]
                     break
                 except OSError:  # a worker died while we sent it: once more without it
                     time.sleep(wait_s)
             else:
-                data = self._client.scatter(dataset, broadcast=True, hash=False)
+                data = self._client.scatter(dataset, broadcast=True, hash=False)[0]
             self._datasets[spec] = data
             while len(self._datasets) > DATASETS_KEPT:
                 self._datasets.popitem(last=False)  # dropping the future frees the workers
@@ -345,15 +388,17 @@ class DaskExecutor:
     def _push_stop(self, worker: str | None, key: str, status: str, reason: str, at: int) -> None:
         try:
             workers = None if worker is None else [worker]
-            self._client.run(_set_stop, key, status, reason, at, workers=workers, on_error="ignore")
+            message = wire.stop_to_wire(key, status, reason, at)
+            self._client.run(_set_stop, message, workers=workers, on_error="ignore")
         except Exception as error:  # the worker just died: its retry gets the stop
             logging.getLogger(__name__).info("could not send a stop to %s: %r", worker, error)
 
     # -- progress and results ----------------------------------------------------------
 
-    def _on_event(self, event: tuple[float, Any]) -> None:
+    def _on_event(self, event: Any) -> None:
         # Called on the client's event loop: hand over, never block it.
-        self._inbox.put(("event", event[1], None))
+        message = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+        self._inbox.put(("event", message, None))
 
     def _listen(self) -> None:
         while True:
@@ -369,25 +414,44 @@ class DaskExecutor:
             except Exception as error:  # keep the listener alive whatever happens
                 print(f"perceptune: dask progress listener: {error!r}", file=sys.stderr)
 
-    def _handle_event(self, message: list[Any]) -> None:
-        kind, key, attempt = message[0], message[1], message[2]
+    def _handle_event(self, message: Any) -> None:
+        try:
+            event = wire.event_from_wire(message)
+        except wire.WireError as error:
+            self._reject(str(error))
+            return
         with self._lock:
-            run = self._runs.get(key)  # None: finished, or an abandoned task's event
+            run = self._runs.get(event.key)  # None: finished, or an abandoned task's event
         if run is None or run.finished:
             return
-        if kind == "start":
-            self._started(run, attempt, message[3])
-        elif not run.attempts or attempt != run.attempts[-1]:
+        if event.kind == "start":
+            self._started(run, event.attempt, event.worker)
+        elif not run.attempts or event.attempt != run.attempts[-1]:
             return  # from a try that was given up (its worker was taken for dead)
-        elif kind == "outcome":
-            self._finished(run, pickle.loads(message[3]))
-        elif kind == "epochs":
-            for epoch, train, test, loss in message[3]:
-                if epoch <= run.last_epoch:
+        elif event.kind == "outcome" and event.outcome is not None:
+            outcome = event.outcome
+            if outcome.status != "failed" and event.n_epochs != run.last_epoch:
+                # Its epochs came before it, in order: this one is not the task's.
+                self._reject(f"outcome of {event.n_epochs} epochs, {run.last_epoch} arrived")
+                return
+            outcome.run_id = run.run_id
+            self._finished(run, outcome)
+        elif event.kind == "epochs":
+            for point in event.points:
+                if point.epoch <= run.last_epoch:
                     continue  # a retry repeating epochs already delivered
-                point = EpochPoint(int(epoch), train, test, loss)
                 run.points.append(point)
                 self._deliver(run, point, live=True)
+
+    def _reject(self, reason: str) -> None:
+        """An event perceptune's tasks did not send: say so once, then only count."""
+        self.rejected_events += 1
+        if self.rejected_events == 1:
+            print(
+                f"perceptune: ignored a message on Dask topic {self._topic} that is not "
+                f"a perceptune event ({reason}); is someone else using the scheduler?",
+                file=sys.stderr,
+            )
 
     def _started(self, run: _Run, attempt: str, worker: str) -> None:
         with self._lock:
@@ -417,6 +481,14 @@ class DaskExecutor:
     def _handle_done(self, run: _Run, task: Any) -> None:
         if run.finished or task.key != run.key:
             return  # finished by its outcome event, cancelled by us, or replaced
+        if task.status == "finished" and not run.waited_for_outcome and not self._closed:
+            # Its outcome event was sent before the task returned and comes first as a
+            # rule; give it a moment before calling it lost.
+            run.waited_for_outcome = True
+            timer = threading.Timer(OUTCOME_GRACE_S, self._inbox.put, (("done", run, task),))
+            timer.daemon = True
+            timer.start()
+            return
         if task.status == "cancelled" and run.resubmits < MAX_ATTEMPTS and not self._closed:
             # Not our doing: the cluster lost the task's data (every worker holding
             # the dataset died) or restarted. Run it again on fresh data.
@@ -431,14 +503,8 @@ class DaskExecutor:
         self._finished(run, outcome)
 
     def _finished(self, run: _Run, outcome: RunOutcome) -> None:
-        if outcome.status != "failed" or outcome.curve:
-            # Epochs whose events were not read yet: the outcome has the whole curve.
-            for point in outcome.curve:
-                if point.epoch > run.last_epoch:
-                    run.points.append(point)
-                    self._deliver(run, point, live=False)
-        else:
-            outcome.curve = list(run.points)
+        if not outcome.curve:
+            outcome.curve = list(run.points)  # the epochs its events delivered
         if run.stop is not None and outcome.status == run.stop[0] and not outcome.stop_reason:
             outcome.stop_reason = f"{run.stop[1]} (after epoch {outcome.n_epochs})"
         if len(run.workers) > 1 and outcome.status != "failed":
@@ -447,12 +513,17 @@ class DaskExecutor:
 
     def _outcome(self, run: _Run, task: Any) -> RunOutcome:
         if task.status == "finished":
-            try:
-                return task.result()
-            except Exception as error:
-                return RunOutcome(run.run_id, "failed", error=f"result lost: {_one_line(error)}")
+            # Never task.result(): Dask would unpickle what the worker sent.
+            return RunOutcome(
+                run.run_id,
+                "failed",
+                curve=list(run.points),
+                error="the task finished on the cluster but its outcome never arrived",
+            )
         if task.status == "cancelled":
             return RunOutcome(run.run_id, "failed", error="the Dask cluster dropped the task")
+        # Errors reach us as objects Dask has already built from the scheduler's message;
+        # our task catches its own, so this is Dask's (KilledWorker, mostly).
         error = task.exception()
         if type(error).__name__ == "KilledWorker":
             return self._lost_workers(run, run.workers[-len(run.attempts) :])
@@ -507,11 +578,21 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
+def _connect(
+    scheduler: str | None,
+    workers: int | None,
+    timeout: float,
+    tls: Mapping[str, str] | None = None,
+) -> tuple[Any, Any]:
     """(cluster or None, client); every way of failing is a one-line InputError."""
     import dask
     from distributed import Client, LocalCluster
 
+    if scheduler is None and tls:
+        raise InputError(
+            f"TLS files ({_tls_flags(tls)}) need a TLS scheduler: --scheduler tls://HOST:PORT "
+            "(the private local cluster needs none)"
+        )
     if scheduler is None:
         # A worker that died is restarted by its nanny; on a busy machine that can take
         # longer than Dask's 15 s, after which the LocalCluster drops the worker for
@@ -538,12 +619,19 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
             ) from None
         return cluster, Client(cluster, set_as_default=False)
     address = _checked_address(scheduler)
+    security = _security(address, tls or {})
     try:
-        client = Client(address, timeout=timeout, set_as_default=False)
+        client = Client(address, timeout=timeout, set_as_default=False, security=security)
     except Exception as error:  # refused, timed out, not a Dask scheduler, TLS...
+        reason = _one_line(error, named=False)
+        hint = "start one with `dask scheduler`, workers with `dask worker ADDRESS`"
+        if security is not None and ("SSL" in reason or "TLS" in reason):
+            hint = (
+                "TLS refused: the scheduler's certificate must be signed by --tls-ca-file, "
+                "and this client's by a CA the scheduler trusts"
+            )
         raise InputError(
-            f"cannot reach Dask scheduler {address}: {_one_line(error, named=False)} "
-            "(start one with `dask scheduler`, workers with `dask worker ADDRESS`)"
+            f"cannot reach Dask scheduler {_cut(address)}: {reason} ({hint})"
         ) from None
     try:
         _check_cluster(client, address)
@@ -565,10 +653,84 @@ def _checked_address(text: str) -> str:
             parse_host_port(location)
     except ValueError as error:
         raise InputError(
-            f"not a Dask scheduler address: {address!r} ({_one_line(error, named=False)}); "
-            "expected tcp://HOST:PORT"
+            f"not a Dask scheduler address: {_cut(address)!r} "
+            f"({_one_line(error, named=False)}); expected tcp://HOST:PORT or tls://HOST:PORT"
         ) from None
     return address
+
+
+#: The flag and the Dask config key of each TLS file: what messages name.
+TLS_FILES = {
+    "ca_file": ("--tls-ca-file", "distributed.comm.tls.ca-file", "tls_ca_file"),
+    "cert": ("--tls-cert", "distributed.comm.tls.client.cert", "tls_client_cert"),
+    "key": ("--tls-key", "distributed.comm.tls.client.key", "tls_client_key"),
+}
+
+
+def _tls_flags(tls: Mapping[str, str]) -> str:
+    return "/".join(TLS_FILES[name][0] for name in TLS_FILES if tls.get(name) is not None)
+
+
+def _check_readable(path: str, where: str) -> None:
+    """A one-line InputError unless ``path`` is a regular file we can read."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        # a FIFO or /dev/zero would hang opening or loading it
+        raise InputError(f"{where}: {_cut(path)!r} is not a regular file")
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"{where}: cannot read {_cut(path)!r} ({reason})") from None
+
+
+def _security(address: str, tls: Mapping[str, str]) -> Any:
+    """The ``distributed.security.Security`` for ``address``: None (Dask's config) for
+    a plain address, else this client's certificate files (``tls`` over Dask's config),
+    each checked now so a missing or bad file is a one-line InputError."""
+    from distributed.comm.addressing import parse_address
+    from distributed.security import Security
+
+    unknown = sorted(set(tls) - set(TLS_FILES))
+    if unknown:
+        raise ValueError(f"unknown TLS settings {unknown}; known: {', '.join(TLS_FILES)}")
+    if parse_address(address)[0] != "tls":
+        if tls:
+            raise InputError(
+                f"TLS files ({_tls_flags(tls)}) need a tls:// scheduler address, "
+                f"got {_cut(address)!r}"
+            )
+        return None
+    for name, path in tls.items():
+        _check_readable(path, TLS_FILES[name][0])
+    given = {TLS_FILES[name][2]: path for name, path in tls.items()}
+    try:
+        security = Security(require_encryption=True, **given)
+    except (ValueError, TypeError) as error:  # e.g. a bad distributed.comm.tls setting
+        raise InputError(f"Dask's TLS configuration: {_one_line(error, named=False)}") from None
+    for name, (_flag, config_key, attribute) in TLS_FILES.items():
+        path = getattr(security, attribute)
+        if name not in tls and path and "\n" not in path:  # not PEM text in the config
+            _check_readable(path, config_key)
+    if not security.tls_ca_file or not security.tls_client_cert:
+        raise InputError(
+            f"{_cut(address)!r} is a TLS address: give --tls-ca-file FILE and --tls-cert FILE "
+            "(and --tls-key FILE unless the key is in the certificate file), or set Dask's "
+            "distributed.comm.tls.ca-file and distributed.comm.tls.client.cert"
+        )
+    try:
+        security.get_connection_args("client")  # loads the files: a bad PEM fails here
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        raise InputError(
+            f"cannot use the TLS files ({_tls_flags(tls) or 'Dask config'}): "
+            f"{_one_line(error, named=False)}"
+        ) from None
+    return security
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    """``text``, shortened to ``limit`` characters for a one-line message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_cluster(client: Any, address: str) -> None:

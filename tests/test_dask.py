@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import pickle
 import signal
 import socket
 import threading
@@ -158,7 +159,7 @@ def executor_datasets(executor: DaskExecutor) -> dict[str, set]:
         return {
             str(key): {ws.address for ws in ts.who_has or ()}
             for key, ts in dask_scheduler.tasks.items()
-            if str(key).startswith("Dataset-")
+            if str(key).startswith("dict-")
         }
 
     return executor.client.run_on_scheduler(scattered)
@@ -287,6 +288,65 @@ def test_cli_runs_on_a_scheduler_address_like_locally(dask_executor, tmp_path, c
     remote = json.loads(capsys.readouterr().out)
     assert remote["status"] == "done"
     assert remote["curve"] == local["curve"]
+
+
+class Planted:
+    """Unpickling this creates ``path``: the proof that someone unpickled it."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_events_forged_on_the_scheduler_are_refused_and_never_unpickled(
+    dask_executor, tmp_path, capsys
+):
+    from distributed import Client
+
+    marker = tmp_path / "unpickled"
+    long = RunConfig(layers=(6, 6), epochs=5000, tol=0, n_iter_no_change=5000)
+    seen: list[int] = []
+    handle = dask_executor.submit(
+        RunRequest(21, long, DatasetSpec(name="moons")), lambda _r, p: seen.append(p.epoch)
+    )
+    wait_for(lambda: len(seen) >= 3)
+    before = dask_executor.rejected_events
+    # Anyone who reaches an unauthenticated scheduler can do this: read every topic's
+    # events (the run's task key and try), then publish on perceptune's topic.
+    with Client(dask_executor.client.scheduler.address, set_as_default=False) as intruder:
+        topics = intruder.run_on_scheduler(
+            lambda dask_scheduler: list(dask_scheduler._broker._topics)
+        )
+        topic = next(t for t in topics if t.startswith("perceptune-progress-"))
+        events = intruder.get_events(topic)
+        start = next(
+            m
+            for _, m in events
+            if m["kind"] == "start" and m["key"].startswith("perceptune-run-21-")
+        )
+        key, attempt = start["key"], start["attempt"]
+        planted = pickle.dumps(Planted(marker))
+        forged = [
+            ["outcome", key, attempt, planted],  # what perceptune used to unpickle
+            {"kind": "outcome", "key": key, "attempt": attempt, "outcome": planted},
+            {"kind": "epochs", "key": key, "attempt": attempt, "points": planted},
+            {"kind": "outcome", "key": key, "attempt": attempt, "outcome": {"status": "done"}},
+        ]
+        for message in forged:
+            intruder.log_event(topic, message)
+        wait_for(lambda: dask_executor.rejected_events == before + len(forged))
+    handle.cancel()
+    outcome = handle.result(timeout=30)
+
+    assert not marker.exists()
+    assert outcome.status == "cancelled"  # the run went on, unharmed, until cancelled
+    assert seen == list(range(1, outcome.n_epochs + 1))
+    if before == 0:  # said once per executor, on one line
+        err = capsys.readouterr().err
+        assert err.count("ignored a message") == 1
+        assert "\n" not in err.strip()
 
 
 def free_port() -> int:

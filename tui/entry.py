@@ -14,6 +14,8 @@ import sys
 from typing import Any
 
 TUI_OPTIONS = ("--store", "--workers", "--executor", "--scheduler")
+#: Dask TLS files (as on ``perceptune run``), by the name ``make_executor`` takes.
+TUI_TLS_OPTIONS = {"--tls-ca-file": "ca_file", "--tls-cert": "cert", "--tls-key": "key"}
 #: Local worker processes run this much nicer than the UI, so that keys and charts
 #: stay responsive while every core trains (``bench/bench_tui_lag.py``).
 WORKER_NICE = 10
@@ -28,13 +30,14 @@ TEXTUAL_FPS = "120"
 
 
 def parse_tui_args(argv: list[str]) -> dict[str, str] | None:
-    """``{"store": ..., "workers": ...}`` when ``argv`` only opens the TUI, else None."""
+    """``{"store": ..., "workers": ...}`` (flag names without ``--``) when ``argv``
+    only opens the TUI, else None."""
     options: dict[str, str] = {}
     index = 0
     while index < len(argv):
         arg = argv[index]
         name, eq, value = arg.partition("=")
-        if name not in TUI_OPTIONS:
+        if name not in TUI_OPTIONS and name not in TUI_TLS_OPTIONS:
             return None
         if not eq:
             if index + 1 >= len(argv):
@@ -59,11 +62,13 @@ def main(argv: list[str] | None = None) -> int:
                 return exit.code or 0
             print(exit.code, file=sys.stderr)
             return 1
+    tls = {key: options[flag[2:]] for flag, key in TUI_TLS_OPTIONS.items() if flag[2:] in options}
     return open_tui(
         options.get("store"),
         options.get("workers"),
         options.get("executor", "process"),
         options.get("scheduler"),
+        tls or None,
     )
 
 
@@ -72,6 +77,7 @@ def open_tui(
     workers_text: str | None,
     executor_kind: str = "process",
     scheduler: str | None = None,
+    tls: dict[str, str] | None = None,
 ) -> int:
     from core.errors import PerceptuneError
     from core.executors import default_workers, make_executor
@@ -100,7 +106,9 @@ def open_tui(
     # multiprocessing cannot hand to new processes. Workers warm up in the background.
     hangup = _ignore_hangups()  # while the pool's processes start: they inherit it
     try:
-        executor = make_executor(executor_kind, workers, scheduler=scheduler, nice=WORKER_NICE)
+        executor = make_executor(
+            executor_kind, workers, scheduler=scheduler, nice=WORKER_NICE, tls=tls
+        )
         executor.start(warm=True)
     except PerceptuneError as error:  # e.g. an unreachable Dask scheduler
         print(f"perceptune: {error}", file=sys.stderr)

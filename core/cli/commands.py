@@ -127,18 +127,20 @@ def record_json(record, curve=None) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from core.cli.parser import tls_files
     from core.executors import make_executor
 
     config = config_from_args(args)
     # The executor first: its worker imports scikit-learn (~1 s) while this process
     # checks the data, and an unreachable scheduler must not leave an empty store.
-    if args.executor == "process" and args.scheduler is None:
+    tls = tls_files(args)
+    if args.executor == "process" and args.scheduler is None and tls is None:
         from core.executors import ProcessExecutor
 
         # One run: fork its worker straight from this still single-threaded process.
         executor = ProcessExecutor(1, fork_now=True)
     else:
-        executor = make_executor(args.executor, workers=1, scheduler=args.scheduler)
+        executor = make_executor(args.executor, workers=1, scheduler=args.scheduler, tls=tls)
     start = getattr(executor, "start", None)
     if start is not None:
         start(warm=True)

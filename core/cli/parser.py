@@ -105,8 +105,33 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
         "--scheduler",
         metavar="tcp://HOST:PORT",
         default=None,
-        help="address of a running Dask scheduler (with --executor dask)",
+        help="address of a running Dask scheduler (with --executor dask); "
+        "tls://HOST:PORT for one that requires TLS",
     )
+    # Named like the TLS flags of `dask scheduler` and `dask worker`. What is not given
+    # comes from Dask's config: distributed.comm.tls.*, e.g. the environment variable
+    # DASK_DISTRIBUTED__COMM__TLS__CA_FILE.
+    tls = parser.add_argument_group("Dask TLS (with --scheduler tls://HOST:PORT)")
+    tls.add_argument(
+        "--tls-ca-file",
+        metavar="FILE",
+        help="CA certificate (PEM) the cluster's certificates are signed by",
+    )
+    tls.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
+    tls.add_argument(
+        "--tls-key", metavar="FILE", help="this client's private key (PEM), unless in --tls-cert"
+    )
+
+
+def tls_files(args: argparse.Namespace) -> dict[str, str] | None:
+    """The TLS files given by ``--tls-*`` flags (``ca_file``, ``cert``, ``key``), or None."""
+    files = {
+        "ca_file": getattr(args, "tls_ca_file", None),
+        "cert": getattr(args, "tls_cert", None),
+        "key": getattr(args, "tls_key", None),
+    }
+    given = {name: path for name, path in files.items() if path is not None}
+    return given or None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.cli.commands import fmt, open_store, parse_id
 from core.cli.output import printable
-from core.cli.parser import _add_store, add_executor_flags
+from core.cli.parser import _add_store, add_executor_flags, tls_files
 from core.errors import InputError
 
 #: Leaderboard rows the human output shows.
@@ -99,6 +99,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.executor or spec.executor,
         args.workers or spec.workers,
         getattr(args, "scheduler", None) or spec.scheduler,
+        tls_files(args),
     )
     bar = _SweepBar(spec.n_points(), quiet=args.quiet)
     sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
@@ -154,11 +155,13 @@ def _check_data(spec: Any, source: str) -> None:
         raise InputError(f"{source}: [space].{error.field}: {error.message}") from None
 
 
-def _executor(kind: str, workers: int | None, scheduler: str | None) -> Any:
+def _executor(
+    kind: str, workers: int | None, scheduler: str | None, tls: dict[str, str] | None = None
+) -> Any:
     from core.executors import make_executor
 
     extra = {"scheduler": scheduler} if scheduler else {}
-    executor = make_executor(kind, workers, **extra)
+    executor = make_executor(kind, workers, tls=tls, **extra)
     start = getattr(executor, "start", None)
     if start is not None:
         # Workers import scikit-learn while this process stores the sweep's points.
@@ -278,7 +281,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if not sweeps and not interrupted:
         print(f"Nothing to resume in {args.store}.")
         return 0
-    executor = _executor(args.executor, args.workers, getattr(args, "scheduler", None))
+    executor = _executor(
+        args.executor, args.workers, getattr(args, "scheduler", None), tls_files(args)
+    )
     bar = _SweepBar(1, quiet=args.quiet)
 
     def on_sweep(sweep_id: int, spec: Any) -> None:
