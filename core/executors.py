@@ -33,10 +33,16 @@ if TYPE_CHECKING:  # core.worker imports numpy: keep it out of a CLI's start-up 
 #: the run with that reason (the worker stops after the epoch it is in).
 OnEpoch = Callable[[int, EpochPoint], "str | None"]
 
-_STOP_CODES = {1: "cancelled", 2: "pruned"}
-#: Why a run in flight ended when its executor shut down (quit, Ctrl-C).
+_STOP_CODES = {1: "cancelled", 2: "pruned", 3: "interrupted"}
+#: Why a run in flight ended when its executor shut down (quit, Ctrl-C, SIGTERM,
+#: SIGHUP). Such a run ends ``interrupted``: ``perceptune resume`` runs it again.
 SHUTDOWN_REASON = "stopped: perceptune was shut down or interrupted"
 _STOP_SLOTS = 1024
+#: Local runs trained at once: at most this many per CPU core (``max_workers``).
+#: More only thrash memory and the caches; a huge value would be a fork bomb.
+WORKERS_PER_CORE = 4
+#: Runs in flight at once on a remote Dask cluster (its cores are not ours to count).
+MAX_CLUSTER_WORKERS = 4096
 
 
 class RunHandle:
@@ -49,7 +55,8 @@ class RunHandle:
         self.recorded = threading.Event()  # set by a Runner once the outcome is stored
 
     def stop(self, status: str = "cancelled", reason: str = "") -> None:
-        """Ask the run to end after its current epoch as ``cancelled`` or ``pruned``."""
+        """Ask the run to end after its current epoch as ``cancelled``, ``pruned`` or
+        ``interrupted`` (left for ``resume``)."""
         self._stopper(self.run_id, status, reason or status)
 
     def cancel(self) -> None:
@@ -80,11 +87,50 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def max_workers(remote: bool = False) -> int:
+    """The most runs trained at once: ``WORKERS_PER_CORE`` per CPU core this process
+    may use, or ``MAX_CLUSTER_WORKERS`` on a ``remote`` Dask cluster (a scheduler
+    address given)."""
+    return MAX_CLUSTER_WORKERS if remote else WORKERS_PER_CORE * default_workers()
+
+
+def workers_range(remote: bool = False) -> str:
+    """The allowed worker counts, for messages: ``1 to 8 (4 per CPU core, 2 cores)``."""
+    if remote:
+        return f"1 to {MAX_CLUSTER_WORKERS} on a Dask cluster"
+    cores = default_workers()
+    per = f"{WORKERS_PER_CORE} per CPU core, {cores} core{'s' if cores != 1 else ''}"
+    return f"1 to {max_workers()} ({per})"
+
+
+def workers_problem(workers: int, remote: bool = False) -> str | None:
+    """What is wrong with ``workers`` as a number of runs at once, or None if nothing
+    (from 1 to :func:`max_workers`; ``remote``: on a Dask cluster at a scheduler)."""
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        return f"expected a whole number, got {str(workers)[:40]!r}"
+    if 1 <= workers <= max_workers(remote):
+        return None
+    digits = str(workers) if abs(workers) < 10**20 else f"{str(workers)[:20]}..."
+    return f"{digits} workers; allowed {workers_range(remote)}"
+
+
+def check_workers(workers: int | None, what: str = "workers", remote: bool = False) -> None:
+    """Raise InputError unless ``workers`` is None (the default) or from 1 to
+    :func:`max_workers`. ``what`` names the setting in the message (``--workers``);
+    ``remote`` is a Dask cluster at a scheduler address."""
+    from core.errors import InputError
+
+    problem = None if workers is None else workers_problem(workers, remote)
+    if problem is not None:
+        raise InputError(f"{what}: {problem}")
+
+
 class InlineExecutor:
     """Runs in this process, on ``workers`` threads. For tests and debugging: the
     GIL makes parallel runs here no faster than sequential ones."""
 
     def __init__(self, workers: int = 1) -> None:
+        check_workers(workers)
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="perceptune-run")
         self._stops: dict[int, tuple[str, str]] = {}
@@ -116,7 +162,7 @@ class InlineExecutor:
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:  # as the process pool does: runs in flight stop after an epoch
             for run_id in self._active:
-                self._stops.setdefault(run_id, ("cancelled", SHUTDOWN_REASON))
+                self._stops.setdefault(run_id, ("interrupted", SHUTDOWN_REASON))
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
@@ -127,16 +173,31 @@ _worker_progress: Any = None
 _worker_stops: Any = None
 
 
-def _init_worker(progress: Any, stops: Any, blas_threads: int | None = None, nice: int = 0) -> None:
+def _init_worker(
+    progress: Any,
+    stops: Any,
+    blas_threads: int | None = None,
+    nice: int = 0,
+    owner: int = 0,
+) -> None:
+    """Set up a pool worker. ``owner`` is the pid of the perceptune process that runs
+    the pool: the worker dies with it (:mod:`core.lifeline`)."""
     import numpy as np
 
+    from core import lifeline
+
+    # First: a worker forked just as perceptune was killed must not outlive it.
+    lifeline.die_with_parent()
+    lifeline.die_with(owner)
     global _worker_progress, _worker_stops
     _worker_progress = progress
     _worker_stops = np.frombuffer(stops, dtype=np.int64).reshape(-1, 2)
-    # Ctrl-C reaches the whole process group. The caller stops its runs between epochs;
-    # left to itself, scikit-learn would swallow the KeyboardInterrupt inside fit and
-    # end the run early as if it had converged ("done").
+    # Ctrl-C, and a terminal's hangup, reach the whole foreground process group. The
+    # caller stops its runs between epochs and records them interrupted; left to
+    # itself, scikit-learn would swallow the KeyboardInterrupt inside fit and end the
+    # run early as if it had converged ("done"), and SIGHUP would kill the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if blas_threads is not None:
         # As joblib does for GridSearchCV's workers: N workers x all-core BLAS threads
         # oversubscribe the CPU, and an MLP's small matrix products then run several
@@ -183,6 +244,7 @@ class ProcessExecutor:
     """A local pool of ``workers`` processes with per-epoch progress streamed back."""
 
     def __init__(self, workers: int | None = None, nice: int = 0, fork_now: bool = False) -> None:
+        check_workers(workers)
         self.workers = workers or default_workers()
         self.nice = nice  # added to the workers' niceness (lower priority)
         # fork_now: fork the workers straight from this process in start(), which must
@@ -197,6 +259,7 @@ class ProcessExecutor:
         self._stop_next = 0
         self._reasons: dict[int, tuple[str, str]] = {}
         self._callbacks: dict[int, OnEpoch] = {}
+        self._callback_failed: set[int] = set()  # runs whose callback raised (said once)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._listener: threading.Thread | None = None
@@ -229,6 +292,7 @@ class ProcessExecutor:
                 self._stops,
                 max(1, default_workers() // self.workers),
                 self.nice,
+                os.getpid(),
             ),
         )
         if self._fork_now:  # the first submit forks every worker, before any thread
@@ -321,6 +385,7 @@ class ProcessExecutor:
             if point is None:
                 with self._lock:
                     self._callbacks.pop(run_id, None)
+                    self._callback_failed.discard(run_id)
                 continue
             with self._lock:
                 callback = self._callbacks.get(run_id)
@@ -329,7 +394,14 @@ class ProcessExecutor:
             try:
                 verdict = callback(run_id, point)
             except Exception as error:  # a caller's bug must not kill the listener
-                print(f"perceptune: progress callback failed: {error!r}", file=sys.stderr)
+                with self._lock:
+                    first = run_id not in self._callback_failed
+                    self._callback_failed.add(run_id)
+                if first:  # once per run, not once per epoch
+                    print(
+                        f"perceptune: progress callback of run {run_id} failed: {error!r}",
+                        file=sys.stderr,
+                    )
                 continue
             if verdict:
                 self._stop(run_id, "pruned", str(verdict))
@@ -340,7 +412,7 @@ class ProcessExecutor:
         self._closed = True
         if self._pool is not None:
             for run_id in list(self._callbacks):
-                self._stop(run_id, "cancelled", SHUTDOWN_REASON)
+                self._stop(run_id, "interrupted", SHUTDOWN_REASON)
             self._pool.shutdown(wait=wait, cancel_futures=True)
         self._progress.put(None)
         if self._listener is not None and wait:
@@ -378,6 +450,7 @@ def make_executor(
     ``nice`` lowers the priority of local worker processes (the process pool only)."""
     from core.errors import InputError
 
+    check_workers(workers, remote=kind == "dask" and bool(scheduler))
     if kind == "dask":
         # Imported here: distributed takes about a second to import.
         from core.executors_dask import DaskExecutor

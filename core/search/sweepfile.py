@@ -284,6 +284,12 @@ def _search(table: Mapping[str, Any]) -> SweepSpec:
             if not isinstance(table[key], str):
                 raise SpecError(f"[search].{key}", f"expected a string, got {table[key]!r}")
             setattr(spec, key, table[key])
+    if spec.workers is not None:  # a fork bomb otherwise (core.executors.max_workers)
+        from core.executors import workers_problem
+
+        problem = workers_problem(spec.workers, spec.executor == "dask" and bool(spec.scheduler))
+        if problem is not None:
+            raise SpecError("[search].workers", problem)
     return spec
 
 
@@ -307,13 +313,13 @@ def _dataset(table: Mapping[str, Any]) -> DatasetSpec:
 
 def _check_points(spec: SweepSpec) -> None:
     """Every point must make a valid config (checks that span fields)."""
+    if spec.strategy in ("random", "tpe") and spec.trials > MAX_POINTS:
+        raise SpecError("[search].trials", f"at most {MAX_POINTS:,}, got {spec.trials:,}")
     if spec.strategy == "tpe":
         return  # asked one by one; each passes parse_field as it is made
     size = space_size(spec.space)
     if spec.strategy == "grid" and size is not None and size > MAX_POINTS:
         raise SpecError("[space]", f"{size:,} grid points; at most {MAX_POINTS:,}")
-    if spec.strategy == "random" and spec.trials > MAX_POINTS:
-        raise SpecError("[search].trials", f"at most {MAX_POINTS:,}, got {spec.trials:,}")
     base = spec.base_config()
     for point in spec.points():
         try:
