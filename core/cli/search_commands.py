@@ -89,6 +89,7 @@ def _add_workers(parser: argparse.ArgumentParser) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from core.cli.signals import describe, exit_code, say
     from core.errors import StoreError
+    from core.runner import StoreWriteError
     from core.search.engine import run_sweep
     from core.search.sweepfile import load_sweep
 
@@ -112,7 +113,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             say(f"perceptune: sweep {sweep_id} {describe(interrupt)}; {resume_hint}")
             return exit_code(interrupt)
         except StoreError as error:
-            raise StoreError(f"sweep {sweep_id} stopped: {error}; {resume_hint}") from None
+            # A refused write stopped a run: the sweep stops with it, resumable.
+            where = f" at run {error.run_id}" if isinstance(error, StoreWriteError) else ""
+            cause = getattr(error, "cause", error)
+            raise StoreError(f"sweep {sweep_id} stopped{where}: {cause}; {resume_hint}") from None
     finally:
         bar.close()
         executor.shutdown()
