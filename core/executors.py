@@ -110,8 +110,9 @@ def workers_problem(workers: int, remote: bool = False) -> str | None:
         return f"expected a whole number, got {str(workers)[:40]!r}"
     if 1 <= workers <= max_workers(remote):
         return None
-    digits = str(workers) if abs(workers) < 10**20 else f"{str(workers)[:20]}..."
-    return f"{digits} workers; allowed {workers_range(remote)}"
+    # str() of a 5,000-digit number raises: never print one whole.
+    shown = str(workers) if abs(workers) < 10**20 else "a number of over 20 digits"
+    return f"{shown} workers; allowed {workers_range(remote)}"
 
 
 def check_workers(workers: int | None, what: str = "workers", remote: bool = False) -> None:
