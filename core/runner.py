@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import StoreError
+from core.executors import SHUTDOWN_REASON
 from core.results import EpochPoint
 from core.worker import RunOutcome, RunRequest
 
@@ -177,6 +178,10 @@ class Runner:
                 outcome.curve = self.store.curve(run_id)
             else:
                 outcome = future.result()
+            if outcome.status == "cancelled" and outcome.stop_reason.startswith(SHUTDOWN_REASON):
+                # Stopped by the executor's shutdown (Ctrl-C, SIGTERM, quit), not by a
+                # user's cancel: left for resume. The local pools say so themselves.
+                outcome.status = "interrupted"
             with self._lock:
                 unstored = self._unstored.get(run_id)
             if unstored is None:
