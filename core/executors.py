@@ -172,6 +172,10 @@ class InlineExecutor:
 # Set in each worker process by the pool initializer.
 _worker_progress: Any = None
 _worker_stops: Any = None
+#: Set in a worker by SIGTERM: its run stops after the epoch, ``interrupted``.
+_worker_terminated = False
+#: Seconds a worker sent SIGTERM waits for its pool to end it before it ends itself.
+TERM_GRACE_S = 15
 
 
 def _init_worker(
@@ -199,6 +203,11 @@ def _init_worker(
     # run early as if it had converged ("done"), and SIGHUP would kill the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # SIGTERM to the whole group (a shell's `kill %1`) likewise: stop the run after its
+    # epoch as interrupted, as perceptune itself does; dying at once would record it
+    # "failed". (A worker forked straight from the CLI would otherwise inherit the
+    # CLI's handler, whose KeyboardInterrupt scikit-learn swallows.)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
     if blas_threads is not None:
         # As joblib does for GridSearchCV's workers: N workers x all-core BLAS threads
         # oversubscribe the CPU, and an MLP's small matrix products then run several
@@ -214,11 +223,21 @@ def _init_worker(
             os.nice(nice)
 
 
+def _worker_sigterm(_signum: int, _frame: Any) -> None:
+    global _worker_terminated
+    _worker_terminated = True
+    # Normally the pool ends this worker right after the run (perceptune got the same
+    # signal); if nothing does, SIGALRM's default action ends it.
+    signal.alarm(TERM_GRACE_S)
+
+
 def _worker_stop_signal(run_id: int) -> tuple[str, str] | None:
     # The shared array holds (run_id, code) rows; a vectorised scan costs microseconds,
     # far less than an epoch.
     import numpy as np
 
+    if _worker_terminated:
+        return "interrupted", SHUTDOWN_REASON
     rows = np.flatnonzero(_worker_stops[:, 0] == run_id)
     for row in rows[::-1]:
         code = int(_worker_stops[row, 1])

@@ -154,9 +154,10 @@ def test_kill_9_mid_run_keeps_epochs_marks_it_interrupted_and_leaves_no_worker(
         (signal.SIGINT, True, "process"),  # Ctrl-C: the terminal signals the whole group
         (signal.SIGINT, True, "inline"),
         (signal.SIGTERM, False, "process"),  # kill PID, systemd, docker stop
+        (signal.SIGTERM, True, "process"),  # a shell's `kill %1`: workers get it too
         (signal.SIGHUP, True, "process"),  # the terminal or SSH session went away
     ],
-    ids=["ctrl-c", "ctrl-c-inline", "sigterm", "sighup"],
+    ids=["ctrl-c", "ctrl-c-inline", "sigterm", "sigterm-group", "sighup"],
 )
 def test_a_signal_leaves_the_run_interrupted_for_resume(
     tmp_path: Path, cli_env: dict[str, str], signum: int, group: bool, executor: str
@@ -213,8 +214,7 @@ def test_sigterm_mid_sweep_stops_it_cleanly_and_resumably(
         assert runs.get_sweep(1)["status"] == "interrupted"
         records = runs.list_runs()
         assert [r.status for r in records] == ["interrupted", "interrupted"]
-        assert all(3 <= r.n_epochs < 5000 for r in records if r.n_epochs) and any(
-            r.n_epochs for r in records
-        )
+        assert all(r.n_epochs < 5000 for r in records)
+        assert sum(r.n_epochs for r in records) >= 3
         sweeps, _ = pending_work(runs)
     assert [s["id"] for s in sweeps] == [1]
