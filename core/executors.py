@@ -174,8 +174,11 @@ _worker_progress: Any = None
 _worker_stops: Any = None
 #: Set in a worker by SIGTERM: its run stops after the epoch, ``interrupted``.
 _worker_terminated = False
-#: Seconds a worker sent SIGTERM waits for its pool to end it before it ends itself.
+_worker_running = False  # a run is training in this worker
+#: Seconds a worker sent SIGTERM gives its run to reach the end of an epoch, and then
+#: its pool to end it, before it ends itself (SIGALRM).
 TERM_GRACE_S = 15
+TERM_IDLE_S = 2
 
 
 def _init_worker(
@@ -227,8 +230,9 @@ def _worker_sigterm(_signum: int, _frame: Any) -> None:
     global _worker_terminated
     _worker_terminated = True
     # Normally the pool ends this worker right after the run (perceptune got the same
-    # signal); if nothing does, SIGALRM's default action ends it.
-    signal.alarm(TERM_GRACE_S)
+    # signal); if nothing does (SIGTERM to this worker alone, or from a broken pool
+    # ending its workers), SIGALRM's default action ends it.
+    signal.alarm(TERM_GRACE_S if _worker_running else TERM_IDLE_S)
 
 
 def _worker_stop_signal(run_id: int) -> tuple[str, str] | None:
@@ -257,7 +261,14 @@ def _preload_worker() -> None:
 def _run_in_worker(request: RunRequest) -> RunOutcome:
     from core.worker import execute_run
 
-    return execute_run(request, _worker_progress_sink, _worker_stop_signal)
+    global _worker_running
+    _worker_running = True
+    try:
+        return execute_run(request, _worker_progress_sink, _worker_stop_signal)
+    finally:
+        _worker_running = False
+        if _worker_terminated:  # sent SIGTERM: the result goes out, then the worker
+            signal.alarm(TERM_IDLE_S)
 
 
 class ProcessExecutor:
