@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.results import EpochPoint
@@ -314,18 +315,7 @@ class ProcessExecutor:
             from multiprocessing import resource_tracker
 
             resource_tracker.ensure_running()
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=self._context,
-            initializer=_init_worker,
-            initargs=(
-                self._progress,
-                self._stops,
-                max(1, default_workers() // self.workers),
-                self.nice,
-                os.getpid(),
-            ),
-        )
+        self._pool = self._new_pool()
         if self._fork_now:  # the first submit forks every worker, before any thread
             warmups = [self._pool.submit(_preload_worker) for _ in range(self.workers)]
         self._listener = threading.Thread(
@@ -344,6 +334,41 @@ class ProcessExecutor:
             # submitted before then simply waits for its worker.
             threading.Thread(target=self._warm_quietly, name="perceptune-warm", daemon=True).start()
         return self
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=_init_worker,
+            initargs=(
+                self._progress,
+                self._stops,
+                max(1, default_workers() // self.workers),
+                self.nice,
+                os.getpid(),  # the workers die with this process (core.lifeline)
+            ),
+        )
+
+    def _submit(self, request: RunRequest) -> Future:
+        pool = self._pool
+        assert pool is not None
+        try:
+            return pool.submit(_run_in_worker, request)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): its run was recorded failed, and
+            # the pool takes no more work. The forkserver is fine: start a new pool so
+            # a sweep goes on. (A pool forked straight from a CLI cannot be redone
+            # safely once threads run; it only ever has its one run anyway.)
+            if self._fork_now or self._closed:
+                raise
+            with self._lock:
+                replace = self._pool is pool  # not done yet by another thread
+                if replace:
+                    self._pool = self._new_pool()
+                fresh = self._pool
+            if replace:
+                pool.shutdown(wait=False, cancel_futures=True)
+            return fresh.submit(_run_in_worker, request)
 
     def _warm_quietly(self) -> None:
         # Any real problem (a worker that cannot start) is reported by the first run.
@@ -365,7 +390,7 @@ class ProcessExecutor:
             self._reasons.pop(request.run_id, None)
             rows = self._stop_rows()
             rows[rows[:, 0] == request.run_id, 1] = 0
-        inner = self._pool.submit(_run_in_worker, request)
+        inner = self._submit(request)
         outer: Future = Future()
         inner.add_done_callback(lambda done: self._finished(request.run_id, done, outer))
         return RunHandle(request.run_id, outer, self._stop)

@@ -3,10 +3,13 @@ progress streams every epoch in order; runs stop between epochs; the pool is par
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -215,3 +218,23 @@ def test_a_store_that_refuses_writes_stops_the_run_once(
     assert 0 < record.n_epochs == len(store.curve(1)) < LONG.epochs
     runner.close()
     store.close()
+
+
+def test_a_pool_that_lost_a_worker_takes_new_runs() -> None:
+    """A worker killed mid-run (out of memory, kill -9): that run fails, and the next
+    one (a sweep's next point) runs on a fresh pool instead of raising."""
+    executor = ProcessExecutor(1).start(wait=True)
+    try:
+        recorder = Recorder()
+        recorder.wanted = 3
+        handle = executor.submit(RunRequest(51, LONG, MOONS), recorder)
+        assert recorder.reached.wait(30), "no progress"
+        # This executor's own worker (the module's pool shares the forkserver).
+        (worker,) = executor._pool._processes
+        os.kill(worker, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            handle.result(timeout=30)
+        outcome = executor.submit(RunRequest(52, RunConfig(epochs=5), MOONS)).result(timeout=60)
+        assert (outcome.status, outcome.n_epochs) == ("done", 5)
+    finally:
+        executor.shutdown()
