@@ -10,6 +10,12 @@ of one. The pool uses ``forkserver`` (never plain ``fork`` of a threaded process
 must be started before a Textual app runs: Textual replaces ``sys.stderr`` with an
 object whose ``fileno()`` is -1, which multiprocessing then fails to pass on
 (``bad value(s) in fds_to_keep``). :meth:`ProcessExecutor.start` does all of it.
+
+Workers die with the process that started the pool, even on ``kill -9``
+(:mod:`core.lifeline`); the forkserver and the resource tracker then exit on their
+own. Ctrl-C and a hangup reach the workers too and are ignored there, SIGTERM stops
+their run: the caller stops its runs between epochs and leaves them ``interrupted``.
+At most :func:`max_workers` runs train at once.
 """
 
 from __future__ import annotations
