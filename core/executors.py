@@ -10,6 +10,12 @@ of one. The pool uses ``forkserver`` (never plain ``fork`` of a threaded process
 must be started before a Textual app runs: Textual replaces ``sys.stderr`` with an
 object whose ``fileno()`` is -1, which multiprocessing then fails to pass on
 (``bad value(s) in fds_to_keep``). :meth:`ProcessExecutor.start` does all of it.
+
+Workers die with the process that started the pool, even on ``kill -9``
+(:mod:`core.lifeline`); the forkserver and the resource tracker then exit on their
+own. Ctrl-C and a hangup reach the workers too and are ignored there, SIGTERM stops
+their run: the caller stops its runs between epochs and leaves them ``interrupted``.
+At most :func:`max_workers` runs train at once.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.results import EpochPoint
@@ -33,10 +40,16 @@ if TYPE_CHECKING:  # core.worker imports numpy: keep it out of a CLI's start-up 
 #: the run with that reason (the worker stops after the epoch it is in).
 OnEpoch = Callable[[int, EpochPoint], "str | None"]
 
-_STOP_CODES = {1: "cancelled", 2: "pruned"}
-#: Why a run in flight ended when its executor shut down (quit, Ctrl-C).
+_STOP_CODES = {1: "cancelled", 2: "pruned", 3: "interrupted"}
+#: Why a run in flight ended when its executor shut down (quit, Ctrl-C, SIGTERM,
+#: SIGHUP). Such a run ends ``interrupted``: ``perceptune resume`` runs it again.
 SHUTDOWN_REASON = "stopped: perceptune was shut down or interrupted"
 _STOP_SLOTS = 1024
+#: Local runs trained at once: at most this many per CPU core (``max_workers``).
+#: More only thrash memory and the caches; a huge value would be a fork bomb.
+WORKERS_PER_CORE = 4
+#: Runs in flight at once on a remote Dask cluster (its cores are not ours to count).
+MAX_CLUSTER_WORKERS = 4096
 
 
 class RunHandle:
@@ -49,7 +62,8 @@ class RunHandle:
         self.recorded = threading.Event()  # set by a Runner once the outcome is stored
 
     def stop(self, status: str = "cancelled", reason: str = "") -> None:
-        """Ask the run to end after its current epoch as ``cancelled`` or ``pruned``."""
+        """Ask the run to end after its current epoch as ``cancelled``, ``pruned`` or
+        ``interrupted`` (left for ``resume``)."""
         self._stopper(self.run_id, status, reason or status)
 
     def cancel(self) -> None:
@@ -80,11 +94,51 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def max_workers(remote: bool = False) -> int:
+    """The most runs trained at once: ``WORKERS_PER_CORE`` per CPU core this process
+    may use, or ``MAX_CLUSTER_WORKERS`` on a ``remote`` Dask cluster (a scheduler
+    address given)."""
+    return MAX_CLUSTER_WORKERS if remote else WORKERS_PER_CORE * default_workers()
+
+
+def workers_range(remote: bool = False) -> str:
+    """The allowed worker counts, for messages: ``1 to 8 (4 per CPU core, 2 cores)``."""
+    if remote:
+        return f"1 to {MAX_CLUSTER_WORKERS} on a Dask cluster"
+    cores = default_workers()
+    per = f"{WORKERS_PER_CORE} per CPU core, {cores} core{'s' if cores != 1 else ''}"
+    return f"1 to {max_workers()} ({per})"
+
+
+def workers_problem(workers: int, remote: bool = False) -> str | None:
+    """What is wrong with ``workers`` as a number of runs at once, or None if nothing
+    (from 1 to :func:`max_workers`; ``remote``: on a Dask cluster at a scheduler)."""
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        return f"expected a whole number, got {str(workers)[:40]!r}"
+    if 1 <= workers <= max_workers(remote):
+        return None
+    # str() of a 5,000-digit number raises: never print one whole.
+    shown = str(workers) if abs(workers) < 10**20 else "a number of over 20 digits"
+    return f"{shown} workers; allowed {workers_range(remote)}"
+
+
+def check_workers(workers: int | None, what: str = "workers", remote: bool = False) -> None:
+    """Raise InputError unless ``workers`` is None (the default) or from 1 to
+    :func:`max_workers`. ``what`` names the setting in the message (``--workers``);
+    ``remote`` is a Dask cluster at a scheduler address."""
+    from core.errors import InputError
+
+    problem = None if workers is None else workers_problem(workers, remote)
+    if problem is not None:
+        raise InputError(f"{what}: {problem}")
+
+
 class InlineExecutor:
     """Runs in this process, on ``workers`` threads. For tests and debugging: the
     GIL makes parallel runs here no faster than sequential ones."""
 
     def __init__(self, workers: int = 1) -> None:
+        check_workers(workers)
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="perceptune-run")
         self._stops: dict[int, tuple[str, str]] = {}
@@ -116,7 +170,7 @@ class InlineExecutor:
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:  # as the process pool does: runs in flight stop after an epoch
             for run_id in self._active:
-                self._stops.setdefault(run_id, ("cancelled", SHUTDOWN_REASON))
+                self._stops.setdefault(run_id, ("interrupted", SHUTDOWN_REASON))
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
@@ -125,18 +179,45 @@ class InlineExecutor:
 # Set in each worker process by the pool initializer.
 _worker_progress: Any = None
 _worker_stops: Any = None
+#: Set in a worker by SIGTERM: its run stops after the epoch, ``interrupted``.
+_worker_terminated = False
+_worker_running = False  # a run is training in this worker
+#: Seconds a worker sent SIGTERM gives its run to reach the end of an epoch, and then
+#: its pool to end it, before it ends itself (SIGALRM).
+TERM_GRACE_S = 15
+TERM_IDLE_S = 2
 
 
-def _init_worker(progress: Any, stops: Any, blas_threads: int | None = None, nice: int = 0) -> None:
+def _init_worker(
+    progress: Any,
+    stops: Any,
+    blas_threads: int | None = None,
+    nice: int = 0,
+    owner: int = 0,
+) -> None:
+    """Set up a pool worker. ``owner`` is the pid of the perceptune process that runs
+    the pool: the worker dies with it (:mod:`core.lifeline`)."""
     import numpy as np
 
+    from core import lifeline
+
+    # First: a worker forked just as perceptune was killed must not outlive it.
+    lifeline.die_with_parent()
+    lifeline.die_with(owner)
     global _worker_progress, _worker_stops
     _worker_progress = progress
     _worker_stops = np.frombuffer(stops, dtype=np.int64).reshape(-1, 2)
-    # Ctrl-C reaches the whole process group. The caller stops its runs between epochs;
-    # left to itself, scikit-learn would swallow the KeyboardInterrupt inside fit and
-    # end the run early as if it had converged ("done").
+    # Ctrl-C, and a terminal's hangup, reach the whole foreground process group. The
+    # caller stops its runs between epochs and records them interrupted; left to
+    # itself, scikit-learn would swallow the KeyboardInterrupt inside fit and end the
+    # run early as if it had converged ("done"), and SIGHUP would kill the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # SIGTERM to the whole group (a shell's `kill %1`) likewise: stop the run after its
+    # epoch as interrupted, as perceptune itself does; dying at once would record it
+    # "failed". (A worker forked straight from the CLI would otherwise inherit the
+    # CLI's handler, whose KeyboardInterrupt scikit-learn swallows.)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
     if blas_threads is not None:
         # As joblib does for GridSearchCV's workers: N workers x all-core BLAS threads
         # oversubscribe the CPU, and an MLP's small matrix products then run several
@@ -152,11 +233,22 @@ def _init_worker(progress: Any, stops: Any, blas_threads: int | None = None, nic
             os.nice(nice)
 
 
+def _worker_sigterm(_signum: int, _frame: Any) -> None:
+    global _worker_terminated
+    _worker_terminated = True
+    # Normally the pool ends this worker right after the run (perceptune got the same
+    # signal); if nothing does (SIGTERM to this worker alone, or from a broken pool
+    # ending its workers), SIGALRM's default action ends it.
+    signal.alarm(TERM_GRACE_S if _worker_running else TERM_IDLE_S)
+
+
 def _worker_stop_signal(run_id: int) -> tuple[str, str] | None:
     # The shared array holds (run_id, code) rows; a vectorised scan costs microseconds,
     # far less than an epoch.
     import numpy as np
 
+    if _worker_terminated:
+        return "interrupted", SHUTDOWN_REASON
     rows = np.flatnonzero(_worker_stops[:, 0] == run_id)
     for row in rows[::-1]:
         code = int(_worker_stops[row, 1])
@@ -176,13 +268,21 @@ def _preload_worker() -> None:
 def _run_in_worker(request: RunRequest) -> RunOutcome:
     from core.worker import execute_run
 
-    return execute_run(request, _worker_progress_sink, _worker_stop_signal)
+    global _worker_running
+    _worker_running = True
+    try:
+        return execute_run(request, _worker_progress_sink, _worker_stop_signal)
+    finally:
+        _worker_running = False
+        if _worker_terminated:  # sent SIGTERM: the result goes out, then the worker
+            signal.alarm(TERM_IDLE_S)
 
 
 class ProcessExecutor:
     """A local pool of ``workers`` processes with per-epoch progress streamed back."""
 
     def __init__(self, workers: int | None = None, nice: int = 0, fork_now: bool = False) -> None:
+        check_workers(workers)
         self.workers = workers or default_workers()
         self.nice = nice  # added to the workers' niceness (lower priority)
         # fork_now: fork the workers straight from this process in start(), which must
@@ -197,6 +297,7 @@ class ProcessExecutor:
         self._stop_next = 0
         self._reasons: dict[int, tuple[str, str]] = {}
         self._callbacks: dict[int, OnEpoch] = {}
+        self._callback_failed: set[int] = set()  # runs whose callback raised (said once)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._listener: threading.Thread | None = None
@@ -220,17 +321,7 @@ class ProcessExecutor:
             from multiprocessing import resource_tracker
 
             resource_tracker.ensure_running()
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=self._context,
-            initializer=_init_worker,
-            initargs=(
-                self._progress,
-                self._stops,
-                max(1, default_workers() // self.workers),
-                self.nice,
-            ),
-        )
+        self._pool = self._new_pool()
         if self._fork_now:  # the first submit forks every worker, before any thread
             warmups = [self._pool.submit(_preload_worker) for _ in range(self.workers)]
         self._listener = threading.Thread(
@@ -249,6 +340,41 @@ class ProcessExecutor:
             # submitted before then simply waits for its worker.
             threading.Thread(target=self._warm_quietly, name="perceptune-warm", daemon=True).start()
         return self
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=_init_worker,
+            initargs=(
+                self._progress,
+                self._stops,
+                max(1, default_workers() // self.workers),
+                self.nice,
+                os.getpid(),  # the workers die with this process (core.lifeline)
+            ),
+        )
+
+    def _submit(self, request: RunRequest) -> Future:
+        pool = self._pool
+        assert pool is not None
+        try:
+            return pool.submit(_run_in_worker, request)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): its run was recorded failed, and
+            # the pool takes no more work. The forkserver is fine: start a new pool so
+            # a sweep goes on. (A pool forked straight from a CLI cannot be redone
+            # safely once threads run; it only ever has its one run anyway.)
+            if self._fork_now or self._closed:
+                raise
+            with self._lock:
+                replace = self._pool is pool  # not done yet by another thread
+                if replace:
+                    self._pool = self._new_pool()
+                fresh = self._pool
+            if replace:
+                pool.shutdown(wait=False, cancel_futures=True)
+            return fresh.submit(_run_in_worker, request)
 
     def _warm_quietly(self) -> None:
         # Any real problem (a worker that cannot start) is reported by the first run.
@@ -270,7 +396,7 @@ class ProcessExecutor:
             self._reasons.pop(request.run_id, None)
             rows = self._stop_rows()
             rows[rows[:, 0] == request.run_id, 1] = 0
-        inner = self._pool.submit(_run_in_worker, request)
+        inner = self._submit(request)
         outer: Future = Future()
         inner.add_done_callback(lambda done: self._finished(request.run_id, done, outer))
         return RunHandle(request.run_id, outer, self._stop)
@@ -321,6 +447,7 @@ class ProcessExecutor:
             if point is None:
                 with self._lock:
                     self._callbacks.pop(run_id, None)
+                    self._callback_failed.discard(run_id)
                 continue
             with self._lock:
                 callback = self._callbacks.get(run_id)
@@ -329,7 +456,14 @@ class ProcessExecutor:
             try:
                 verdict = callback(run_id, point)
             except Exception as error:  # a caller's bug must not kill the listener
-                print(f"perceptune: progress callback failed: {error!r}", file=sys.stderr)
+                with self._lock:
+                    first = run_id not in self._callback_failed
+                    self._callback_failed.add(run_id)
+                if first:  # once per run, not once per epoch
+                    print(
+                        f"perceptune: progress callback of run {run_id} failed: {error!r}",
+                        file=sys.stderr,
+                    )
                 continue
             if verdict:
                 self._stop(run_id, "pruned", str(verdict))
@@ -340,7 +474,7 @@ class ProcessExecutor:
         self._closed = True
         if self._pool is not None:
             for run_id in list(self._callbacks):
-                self._stop(run_id, "cancelled", SHUTDOWN_REASON)
+                self._stop(run_id, "interrupted", SHUTDOWN_REASON)
             self._pool.shutdown(wait=wait, cancel_futures=True)
         self._progress.put(None)
         if self._listener is not None and wait:
@@ -380,6 +514,7 @@ def make_executor(
     ``nice`` lowers the priority of local worker processes (the process pool only)."""
     from core.errors import InputError
 
+    check_workers(workers, remote=kind == "dask" and bool(scheduler))
     if kind == "dask":
         # Imported here: distributed takes about a second to import.
         from core.executors_dask import DaskExecutor

@@ -5,6 +5,11 @@ ends, its verdict when it finishes.
 written only from here, on the executor's progress thread and its completion
 callbacks, so one process is its one writer; a heartbeat lets another process tell a
 live run from one whose owner died.
+
+A write that fails (a full disk: SQLite's "database or disk is full") stops that run
+at once: it is left ``interrupted`` with the epochs stored so far (or ``running``, if
+even that cannot be written, which the next open reports as ``interrupted``), and
+:attr:`Runner.store_error` says what happened, once, for the caller to report.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
+from core.errors import StoreError
+from core.executors import SHUTDOWN_REASON
 from core.results import EpochPoint
 from core.worker import RunOutcome, RunRequest
 
@@ -31,6 +38,16 @@ OnFinish = Callable[[RunOutcome], None]
 HEARTBEAT_S = 10.0
 
 
+class StoreWriteError(StoreError):
+    """A run was stopped because its epochs or its end could not be stored."""
+
+    def __init__(self, run_id: int, error: StoreError, advice: str = "") -> None:
+        """``error`` is the store's own; ``advice`` (what to do next) ends the message."""
+        super().__init__(f"run {run_id} stopped: {error}" + (f"; {advice}" if advice else ""))
+        self.run_id = run_id
+        self.cause = error
+
+
 class Runner:
     """Enqueue, start, stop and finish runs, keeping the store up to date."""
 
@@ -41,6 +58,10 @@ class Runner:
         self._lock = threading.Lock()
         self._beat_stop = threading.Event()
         self._beat: threading.Thread | None = None
+        #: Runs stopped because the store refused a write, and why.
+        self._unstored: dict[int, StoreError] = {}
+        #: The first store write that failed, if any (:meth:`check_store`).
+        self.store_error: StoreWriteError | None = None
 
     def enqueue(
         self,
@@ -75,12 +96,24 @@ class Runner:
         self._ensure_heartbeat()
 
         def epoch(rid: int, point: EpochPoint) -> str | None:
-            self.store.add_epoch(rid, point)
+            with self._lock:
+                if rid in self._unstored:
+                    return None  # stopping: epochs still in the pipe are not stored
+            try:
+                self.store.add_epoch(rid, point)
+            except StoreError as error:
+                self._store_failed(rid, error)
+                return None
             return on_epoch(rid, point) if on_epoch is not None else None
 
+        with self._lock:
+            self._unstored.pop(run_id, None)  # a run started again starts afresh
         handle = self.executor.submit(RunRequest(run_id, config, dataset), epoch)
         with self._lock:
             self._handles[run_id] = handle
+            failed = run_id in self._unstored  # its first epoch came before the handle
+        if failed:
+            handle.stop("cancelled", "the store refused a write")
         handle.future.add_done_callback(lambda future: self._finish(run_id, future, on_finish))
         return handle
 
@@ -91,7 +124,29 @@ class Runner:
         handle = self.start(run_id, on_finish=on_finish, **kwargs)
         outcome = handle.result()
         handle.recorded.wait()
+        self.check_store(run_id)
         return outcome
+
+    def check_store(self, run_id: int | None = None) -> None:
+        """Raise :class:`StoreWriteError` if the store refused a write of ``run_id``
+        (of any run when None); that run was stopped and left interrupted."""
+        error = self.store_error
+        if error is not None and (run_id is None or run_id in self._unstored):
+            if run_id is not None and error.run_id != run_id:
+                error = StoreWriteError(run_id, self._unstored[run_id])
+            raise error
+
+    def _store_failed(self, run_id: int, error: StoreError) -> None:
+        """Stop ``run_id`` after a failed write; remember the first failure."""
+        with self._lock:
+            if run_id in self._unstored:
+                return
+            self._unstored[run_id] = error
+            if self.store_error is None:
+                self.store_error = StoreWriteError(run_id, error)
+            handle = self._handles.get(run_id)
+        if handle is not None:
+            handle.stop("cancelled", "the store refused a write")
 
     def stop(self, run_id: int, status: str = "cancelled", reason: str = "") -> bool:
         """Stop a running run after its current epoch; False if it is not running."""
@@ -123,7 +178,20 @@ class Runner:
                 outcome.curve = self.store.curve(run_id)
             else:
                 outcome = future.result()
-            self._record(outcome)
+            if outcome.status == "cancelled" and outcome.stop_reason.startswith(SHUTDOWN_REASON):
+                # Stopped by the executor's shutdown (Ctrl-C, SIGTERM, quit), not by a
+                # user's cancel: left for resume. The local pools say so themselves.
+                outcome.status = "interrupted"
+            with self._lock:
+                unstored = self._unstored.get(run_id)
+            if unstored is None:
+                try:
+                    self._record(outcome)
+                except StoreError as error:
+                    self._store_failed(run_id, error)
+                    unstored = error
+            if unstored is not None:
+                outcome = self._leave_interrupted(outcome, unstored)
         finally:
             with self._lock:
                 self._handles.pop(run_id, None)
@@ -153,6 +221,23 @@ class Runner:
             verdict=outcome.verdict,
             stop_reason=stop_reason,
             error=outcome.error,
+        )
+
+    def _leave_interrupted(self, outcome: RunOutcome, error: StoreError) -> RunOutcome:
+        """Best effort: mark a run whose writes failed ``interrupted``, keeping the
+        epochs stored so far (an update in place may fit where new rows did not). If
+        that fails too it stays ``running``, which the next open of the store reports
+        as interrupted once this process is gone."""
+        reason = f"interrupted: the store refused a write ({error})"
+        with contextlib.suppress(StoreError):
+            self.store.finish_run(outcome.run_id, "interrupted", stop_reason=reason)
+        return RunOutcome(
+            outcome.run_id,
+            "interrupted",
+            curve=outcome.curve,
+            stop_reason=reason,
+            error=str(error),
+            duration_s=outcome.duration_s,
         )
 
     def _ensure_heartbeat(self) -> None:

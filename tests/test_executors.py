@@ -3,16 +3,22 @@ progress streams every epoch in order; runs stop between epochs; the pool is par
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
-from core.executors import Executor, InlineExecutor, ProcessExecutor
+from core.executors import SHUTDOWN_REASON, Executor, InlineExecutor, ProcessExecutor
 from core.results import EpochPoint
+from core.runner import Runner, StoreWriteError
+from core.store import RunStore
 from core.worker import RunRequest
 
 MOONS = DatasetSpec(name="moons", n_samples=300)
@@ -162,3 +168,73 @@ def test_a_stopped_run_started_again_runs_to_the_end(kind: str, request) -> None
     outcome = again.result(timeout=60)
     assert outcome.status == "done"
     assert outcome.n_epochs == 15
+
+
+@pytest.mark.parametrize("kind", ["inline", "process"])
+def test_shutdown_leaves_runs_in_flight_interrupted_not_cancelled(kind: str) -> None:
+    """Ctrl-C, SIGTERM and quitting shut the executor down: its runs are left for
+    ``resume`` (interrupted), unlike a user's cancel."""
+    executor = InlineExecutor() if kind == "inline" else ProcessExecutor(1).start()
+    recorder = Recorder()
+    recorder.wanted = 3
+    try:
+        handle = executor.submit(RunRequest(41, LONG, MOONS), recorder)
+        assert recorder.reached.wait(30), "no progress"
+    finally:
+        executor.shutdown(wait=True)
+    outcome = handle.result(timeout=30)
+    assert outcome.status == "interrupted"
+    assert outcome.stop_reason.startswith(SHUTDOWN_REASON)
+    assert 3 <= outcome.n_epochs < LONG.epochs
+    assert outcome.verdict is None
+
+
+def test_a_store_that_refuses_writes_stops_the_run_once(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, inline: InlineExecutor
+) -> None:
+    """SQLite's own SQLITE_FULL (a page cap on the connection) stops the run at the
+    first refused epoch; the run is left interrupted with the epochs stored."""
+    path = tmp_path / "runs.db"
+    RunStore(path).close()
+    conn = sqlite3.connect(path)
+    limit = conn.execute("PRAGMA page_count").fetchone()[0] + 1
+    conn.close()
+    connect = sqlite3.connect
+
+    def full_disk(*args, **kwargs):
+        opened = connect(*args, **kwargs)
+        opened.execute(f"PRAGMA max_page_count = {limit}")
+        return opened
+
+    monkeypatch.setattr(sqlite3, "connect", full_disk)
+    store = RunStore(path)
+    runner = Runner(store, inline)
+    with pytest.raises(StoreWriteError, match="database or disk is full") as error:
+        runner.run(LONG, MOONS)
+    assert error.value.run_id == 1
+    assert runner.store_error is error.value
+    record = store.get_run(1)
+    assert record.status == "interrupted"
+    assert 0 < record.n_epochs == len(store.curve(1)) < LONG.epochs
+    runner.close()
+    store.close()
+
+
+def test_a_pool_that_lost_a_worker_takes_new_runs() -> None:
+    """A worker killed mid-run (out of memory, kill -9): that run fails, and the next
+    one (a sweep's next point) runs on a fresh pool instead of raising."""
+    executor = ProcessExecutor(1).start(wait=True)
+    try:
+        recorder = Recorder()
+        recorder.wanted = 3
+        handle = executor.submit(RunRequest(51, LONG, MOONS), recorder)
+        assert recorder.reached.wait(30), "no progress"
+        # This executor's own worker (the module's pool shares the forkserver).
+        (worker,) = executor._pool._processes
+        os.kill(worker, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            handle.result(timeout=30)
+        outcome = executor.submit(RunRequest(52, RunConfig(epochs=5), MOONS)).result(timeout=60)
+        assert (outcome.status, outcome.n_epochs) == ("done", 5)
+    finally:
+        executor.shutdown()

@@ -516,9 +516,15 @@ class PerceptuneApp(App[int]):
         before = self.queue.parallel
         after = self.queue.set_parallel(before + delta)
         if after == before and delta > 0:
+            from core.executors import max_workers, workers_range
+
+            more = (
+                "(start perceptune with --workers N for more)"
+                if self.queue.max_parallel < max_workers()
+                else f"(perceptune allows {workers_range()})"
+            )
             self.notify(
-                f"At most {self.queue.max_parallel} workers: the pool size "
-                "(start perceptune with --workers N for more).",
+                f"At most {self.queue.max_parallel} workers: the pool size {more}.",
                 markup=False,
                 timeout=4,
             )

@@ -80,18 +80,21 @@ def open_tui(
     tls: dict[str, str] | None = None,
 ) -> int:
     from core.errors import PerceptuneError
-    from core.executors import default_workers, make_executor
+    from core.executors import default_workers, make_executor, workers_problem, workers_range
     from core.store import DEFAULT_STORE_PATH
 
     workers = default_workers()
     if workers_text is not None:
+        remote = executor_kind == "dask" and bool(scheduler)
         try:
             workers = int(workers_text)
         except ValueError:
             workers = 0
-        if workers < 1:
+        problem = workers_problem(workers, remote)
+        if problem is not None:  # also caps it: a huge pool would be a fork bomb
+            shown = workers_text if len(workers_text) <= 40 else workers_text[:40] + "..."
             print(
-                f"perceptune: --workers must be a whole number >= 1, got {workers_text!r}",
+                f"perceptune: --workers: expected {workers_range(remote)}, got {shown!r}",
                 file=sys.stderr,
             )
             return 2

@@ -2,7 +2,9 @@
 
 Everything here uses the same engine as the TUI. Usage and input errors print one
 line on stderr and exit with 2; other failures exit with 1; never a traceback (set
-``PERCEPTUNE_DEBUG=1`` to get the traceback of an unexpected error).
+``PERCEPTUNE_DEBUG=1`` to get the traceback of an unexpected error). Ctrl-C, SIGTERM
+and SIGHUP stop a command the same way (runs in flight are left ``interrupted`` for
+``perceptune resume``) and exit with 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(argv: list[str]) -> int:
     from core.cli.output import OutputClosed, one_line
     from core.cli.parser import build_parser
+    from core.cli.signals import describe, exit_code, say, terminate_like_ctrl_c
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -51,15 +54,16 @@ def _dispatch(argv: list[str]) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args) or 0)
+        with terminate_like_ctrl_c():
+            return int(args.handler(args) or 0)
     except OutputClosed:
         raise
     except PerceptuneError as error:
-        print(f"perceptune: {one_line(str(error))}", file=sys.stderr)
+        say(f"perceptune: {one_line(str(error))}")
         return error.exit_code
-    except KeyboardInterrupt:
-        print("perceptune: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+        say(f"perceptune: {describe(interrupt)}")
+        return exit_code(interrupt)
     except BrokenPipeError:  # a pipe other than stdout; nothing left to tell
         return 0
     except Exception as error:  # RecursionError and UnicodeError are Exceptions too

@@ -128,7 +128,9 @@ def record_json(record, curve=None) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from core.cli.parser import tls_files
+    from core.cli.signals import describe, exit_code, say
     from core.executors import make_executor
+    from core.runner import StoreWriteError
 
     config = config_from_args(args)
     # The executor first: its worker imports scikit-learn (~1 s) while this process
@@ -144,12 +146,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     start = getattr(executor, "start", None)
     if start is not None:
         start(warm=True)
+    store = None
+    run_ids: list[int] = []  # the run once stored: Ctrl-C and store errors name it
     try:
         spec = dataset_from_args(args)
         check_before_storing(config, spec)
         spec = with_absolute_paths(spec)  # an export or resume works from any directory
         store = open_store(args.store)
-        outcome = _train_one(args, config, spec, store, executor)
+        outcome = _train_one(args, config, spec, store, executor, run_ids)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+        # Shutting the pool down stops the run after its epoch and records it
+        # interrupted: say so only once that is true.
+        executor.shutdown()
+        if not run_ids:
+            raise
+        say(
+            f"perceptune: {describe(interrupt)}; run {run_ids[0]} is left interrupted, "
+            f"`perceptune resume --store {args.store}` runs it again"
+        )
+        return exit_code(interrupt)
+    except StoreWriteError as error:
+        raise StoreWriteError(
+            error.run_id,
+            error.cause,
+            f"it is left interrupted with the epochs stored so far; once there is room, "
+            f"`perceptune resume --store {args.store}` runs it again",
+        ) from None
     finally:
         executor.shutdown()
     record = store.get_run(outcome.run_id)
@@ -175,7 +197,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_one(args: argparse.Namespace, config: RunConfig, spec, store, executor):
+def _train_one(
+    args: argparse.Namespace,
+    config: RunConfig,
+    spec,
+    store,
+    executor,
+    run_ids: list[int],
+):
+    """Store the run (its id appended to ``run_ids``), train it with a progress bar
+    and return its outcome; StoreWriteError if the store refused its epochs."""
     from core.cli.progress import ProgressBar
     from core.runner import Runner
 
@@ -190,7 +221,12 @@ def _train_one(args: argparse.Namespace, config: RunConfig, spec, store, executo
             )
 
     try:
-        return runner.run(config, spec, on_epoch=on_epoch)
+        run_ids.append(runner.enqueue(config, spec))
+        handle = runner.start(run_ids[0], on_epoch=on_epoch)
+        outcome = handle.result()
+        handle.recorded.wait()
+        runner.check_store(run_ids[0])
+        return outcome
     finally:
         if bar is not None:
             bar.close()

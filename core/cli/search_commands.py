@@ -88,31 +88,36 @@ def _add_workers(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from core.cli.signals import describe, exit_code, say
+    from core.errors import StoreError
+    from core.runner import StoreWriteError
     from core.search.engine import run_sweep
     from core.search.sweepfile import load_sweep
 
     started = time.monotonic()
     spec = load_sweep(args.file)
+    kind = args.executor or spec.executor
+    scheduler = getattr(args, "scheduler", None) or spec.scheduler
+    _check_workers(args.workers, kind, scheduler)  # before the store is even created
     _check_data(spec, args.file)
     store = open_store(args.store)
-    executor = _executor(
-        args.executor or spec.executor,
-        args.workers or spec.workers,
-        getattr(args, "scheduler", None) or spec.scheduler,
-        tls_files(args),
-    )
+    executor = _executor(kind, args.workers or spec.workers, scheduler, tls_files(args))
     bar = _SweepBar(spec.n_points(), quiet=args.quiet)
-    sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
+    resume_hint = f"`perceptune resume --store {args.store}` finishes it"
     try:
-        run_sweep(store, spec, executor, on_progress=bar.update, sweep_id=sweep_id)
-    except KeyboardInterrupt:
-        bar.close()
-        print(
-            f"perceptune: sweep {sweep_id} interrupted; `perceptune resume --store "
-            f"{args.store}` finishes it",
-            file=sys.stderr,
-        )
-        return 130
+        sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
+        try:
+            run_sweep(store, spec, executor, on_progress=bar.update, sweep_id=sweep_id)
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+            bar.close()
+            executor.shutdown()  # the runs in flight end interrupted first
+            say(f"perceptune: sweep {sweep_id} {describe(interrupt)}; {resume_hint}")
+            return exit_code(interrupt)
+        except StoreError as error:
+            # A refused write stopped a run: the sweep stops with it, resumable.
+            where = f" at run {error.run_id}" if isinstance(error, StoreWriteError) else ""
+            cause = getattr(error, "cause", error)
+            raise StoreError(f"sweep {sweep_id} stopped{where}: {cause}; {resume_hint}") from None
     finally:
         bar.close()
         executor.shutdown()
@@ -132,6 +137,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _check_workers(workers: int | None, kind: str | None, scheduler: str | None) -> None:
+    """``--workers N`` within :func:`core.executors.max_workers` (exit 2 otherwise)."""
+    from core.executors import check_workers
+
+    check_workers(workers, "--workers", remote=kind == "dask" and bool(scheduler))
 
 
 def _check_data(spec: Any, source: str) -> None:
@@ -273,9 +285,12 @@ def _duration(seconds: float) -> str:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from core.cli.signals import describe, exit_code, say
+    from core.errors import StoreError
     from core.search.engine import pending_work, resume
     from core.search.results import best_run
 
+    _check_workers(args.workers, args.executor, getattr(args, "scheduler", None))
     store = open_store(args.store, must_exist=True)
     sweeps, interrupted = pending_work(store)
     if not sweeps and not interrupted:
@@ -285,6 +300,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         args.executor, args.workers, getattr(args, "scheduler", None), tls_files(args)
     )
     bar = _SweepBar(1, quiet=args.quiet)
+    again = f"`perceptune resume --store {args.store}` goes on from there"
 
     def on_sweep(sweep_id: int, spec: Any) -> None:
         bar.close()
@@ -292,6 +308,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     try:
         report = resume(store, executor, on_progress=bar.update, on_sweep=on_sweep)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+        bar.close()
+        executor.shutdown()  # the runs in flight end interrupted first
+        say(f"perceptune: resume {describe(interrupt)}; {again}")
+        return exit_code(interrupt)
+    except StoreError as error:
+        raise StoreError(f"resume stopped: {error}; {again}") from None
     finally:
         bar.close()
         executor.shutdown()

@@ -373,6 +373,7 @@ class SweepEngine:
                 while pending and len(self._active) < self.workers:
                     self._start(pending.popleft())
                 outcome = self._next_outcome()
+                self.runner.check_store()  # a full disk stops the sweep, resumable
                 with self._lock:
                     job = self._active.pop(outcome.run_id)
                     self._epochs_left -= job.max_epochs
@@ -612,6 +613,7 @@ def _rerun_interrupted(store: RunStore, executor: Executor) -> list[int]:
                 active += 1
             done.get()
             active -= 1
+            runner.check_store()  # a full disk stops here; the rest stay interrupted
     finally:
         runner.close()
     return run_ids

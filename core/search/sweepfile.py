@@ -288,6 +288,12 @@ def _search(table: Mapping[str, Any]) -> SweepSpec:
             if not isinstance(table[key], str):
                 raise SpecError(f"[search].{key}", f"expected a string, got {shown(table[key])}")
             setattr(spec, key, table[key])
+    if spec.workers is not None:  # a fork bomb otherwise (core.executors.max_workers)
+        from core.executors import workers_problem
+
+        problem = workers_problem(spec.workers, spec.executor == "dask" and bool(spec.scheduler))
+        if problem is not None:
+            raise SpecError("[search].workers", problem)
     return spec
 
 
@@ -316,6 +322,8 @@ def _dataset(table: Mapping[str, Any]) -> DatasetSpec:
 def _check_points(spec: SweepSpec) -> None:
     """Every point must make a valid config (checks that span fields)."""
     base = spec.base_config()
+    if spec.strategy in ("random", "tpe") and spec.trials > MAX_POINTS:
+        raise SpecError("[search].trials", f"at most {MAX_POINTS:,}, got {spec.trials:,}")
     if spec.strategy == "tpe":
         # Points are asked one by one; each passes parse_field as it is made. A fixed
         # early stopping split can be checked now.
@@ -325,8 +333,6 @@ def _check_points(spec: SweepSpec) -> None:
     size = space_size(spec.space)
     if spec.strategy == "grid" and size is not None and size > MAX_POINTS:
         raise SpecError("[space]", f"{size:,} grid points; at most {MAX_POINTS:,}")
-    if spec.strategy == "random" and spec.trials > MAX_POINTS:
-        raise SpecError("[search].trials", f"at most {MAX_POINTS:,}, got {spec.trials:,}")
     for point in spec.points():
         try:
             config = RunConfig.from_mapping(point, base=base)

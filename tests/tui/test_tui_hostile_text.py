@@ -224,7 +224,10 @@ async def test_pasted_control_characters_and_huge_numbers_are_field_errors(
         await settle(pilot)
         fields = [(app.form, "f", name) for name in NUMBER_FIELDS]
         fields += [(app.dataset_pane, "d", name) for name in DATA_NUMBER_FIELDS]
-        for bad, said in (("\x1f5", ("\\x1f5",)), ("9" * 5000, ("999", "5,000-digit", "5,000 digits"))):
+        for bad, said in (
+            ("\x1f5", ("\\x1f5",)),
+            ("9" * 5000, ("999", "5,000-digit", "5,000 digits")),
+        ):
             for _, prefix, name in fields:
                 field = app.query_one(f"#{prefix}-{name}", Input)
                 field.focus()
