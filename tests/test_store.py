@@ -7,6 +7,7 @@ import math
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -299,6 +300,10 @@ def test_sweeps(store: RunStore) -> None:
         "status": "running",
         "created_at": pytest.approx(time.time(), abs=60),
         "spec": spec,
+        # Owned by the process that created it, until it ends.
+        "owner": {"pid": os.getpid(), "host": socket.gethostname()},
+        "heartbeat_at": pytest.approx(time.time(), abs=60),
+        "reason": "",
     }
     first = store.create_run(params(lr=0.1), DATASET, sweep_id=sweep, point_key="lr=0.1")
     store.create_run(params(lr=0.01), DATASET, sweep_id=sweep, point_key="lr=0.01")
@@ -313,6 +318,7 @@ def test_sweeps(store: RunStore) -> None:
     assert [r.id for r in store.list_runs(sweep_id=other)] == [first + 2]
 
     store.set_sweep_status(sweep, "done")
+    assert store.get_sweep(sweep)["owner"] is None  # an ended sweep has no owner
     assert [s["id"] for s in store.list_sweeps()] == [sweep, other]
     assert [s["id"] for s in store.list_sweeps(statuses=["running"])] == [other]
     assert store.list_sweeps(statuses=[]) == []
@@ -556,7 +562,7 @@ def test_v1_store_migrates_through_a_new_step(db: Path, monkeypatch: pytest.Monk
     with RunStore(db) as store:
         assert store.get_run(run_id).params == {"lr": 0.1}
     conn = raw(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store_schema.latest_version()
     assert conn.execute("SELECT tags FROM runs").fetchall() == [("",)]
 
 
