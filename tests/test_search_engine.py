@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -278,7 +279,12 @@ def test_kill_9_then_resume_completes_each_point_once(tmp_path: Path, cli_env) -
 
     with RunStore(path) as store:
         (sweep_row,) = store.list_sweeps()
-        assert sweep_row["status"] == "running"  # what the killed process left
+        # The killed process owned it: reconciled on open, with who ended.
+        assert sweep_row["status"] == "interrupted"
+        assert sweep_row["reason"] == (
+            f"process {child.pid} on {socket.gethostname()} ended while it was running the sweep"
+        )
+        assert sweep_row["owner"] is None
         assert store.count_runs(statuses=["running"]) == 0  # reconciled on open
         assert store.count_runs(statuses=["interrupted"]) >= 1  # the runs in flight
     code = main(["resume", "--store", str(path), "--executor", "inline", "--quiet"])
