@@ -343,3 +343,36 @@ def test_missing_csv_keeps_the_sweep_resumable_until_it_is_back(tmp_path: Path, 
     with RunStore(path) as store:
         assert {r.status for r in store.list_runs()} == {"done"}
         assert store.get_sweep(1)["reason"] == ""
+
+
+def test_data_file_gone_mid_sweep_interrupts_it(tmp_path: Path) -> None:
+    from core import worker
+    from core.search.engine import DataUnavailable, resume
+
+    csv = tmp_path / "points.csv"
+    write_csv(csv)
+    text = f'[dataset]\ntrain = "{csv}"\n[space]\nlr = [0.01, 0.03, 0.1]\nepochs = [3]\n'
+    moved = tmp_path / "moved.csv"
+
+    def take_the_file(progress: SweepProgress) -> None:
+        if progress.done == 1 and csv.exists():
+            csv.rename(moved)
+            worker._DATASET_CACHE.clear()  # as a worker process that never loaded it
+
+    executor = InlineExecutor(1)
+    try:
+        with RunStore(tmp_path / "s.db") as store:
+            with pytest.raises(DataUnavailable, match=f"data file {csv} is missing"):
+                run_sweep(store, parse_sweep(text), executor, on_progress=take_the_file)
+            sweep = store.get_sweep(1)
+            assert (sweep["status"], sweep["reason"]) == (
+                "interrupted",
+                f"data file {csv} is missing",
+            )
+            statuses = sorted(r.status for r in store.list_runs())
+            assert statuses == ["done", "interrupted", "queued"]  # the failed one is redone
+            moved.rename(csv)
+            assert resume(store, executor).sweeps == [1]
+            assert {r.status for r in store.list_runs()} == {"done"}
+    finally:
+        executor.shutdown()

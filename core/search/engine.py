@@ -23,8 +23,8 @@ skipped, interrupted, cancelled and queued ones are trained (again, from epoch 0
 A sweep has one owner at a time: the process that created or claimed it
 (:meth:`RunStore.claim_sweep`, atomic) and heartbeats it until it ends, so two
 processes never train the same sweep. A sweep whose data file is missing stays
-``interrupted`` with that reason, and a point whose config is invalid (a network too
-large) is stored ``failed`` with the reason while the sweep goes on.
+``interrupted`` with that reason, and a TPE point whose config is invalid (a network
+too large) is stored ``failed`` with the reason while the sweep goes on.
 """
 
 from __future__ import annotations
@@ -238,17 +238,12 @@ class SweepEngine:
     # -- grid and random ----------------------------------------------------------------
 
     def _run_points(self) -> None:
-        points = self.spec.points()
+        # Every point passed RunConfig's checks when the spec was parsed.
+        configs = [self.spec.config(point) for point in self.spec.points()]
         records = self.store.sweep_runs(self.sweep_id)
-        configs: list[RunConfig] = []
-        for point in points:
-            try:
-                configs.append(self.spec.config(point))
-            except ConfigError as error:  # checked up front, unless the limits changed
-                self._store_invalid(point, error, records)
         run_ids = [self._stored_run(config, records) for config in configs]
         statuses = {r.id: r.status for r in records.values()}
-        self._total = len(points)
+        self._total = len(configs)
         jobs: list[_Job] = []
         earlier: list[tuple[int, int, str]] = []
         for group in group_points(configs):
@@ -270,18 +265,9 @@ class SweepEngine:
         self._report(force=True)
         self._dispatch(jobs, self._finish_job)
 
-    def _store_invalid(
-        self, point: dict[str, Any], error: ConfigError, records: dict[str, RunRecord]
-    ) -> int:
-        """Store a point whose config is invalid as a ``failed`` run saying why (once:
-        a resumed sweep finds it stored). Returns its run id."""
-        # The values passed parse_field one by one; only a check across fields failed,
-        # so the unchecked config still has a key, a label and JSON params.
-        config = replace(self.spec.base_config(), **point)
-        key = point_key(config)
-        record = records.get(key)
-        if record is not None:
-            return record.id
+    def _store_invalid(self, config: RunConfig, key: str, error: ConfigError) -> int:
+        """Store a TPE point whose config failed a check across fields (a network too
+        large for memory) as a ``failed`` run saying why; returns its run id."""
         run_id = self.store.create_run(
             config.to_dict(),
             self.spec.dataset.to_dict(),
@@ -403,16 +389,19 @@ class SweepEngine:
                     break
                 trial, point = search.ask()
                 asks += 1
+                invalid: ConfigError | None = None
                 try:
-                    config: RunConfig | None = self.spec.config(point)
+                    config = self.spec.config(point)
                 except ConfigError as error:
-                    config, invalid = None, error
-                key = point_key(config or replace(self.spec.base_config(), **point))
+                    # Each value passed parse_field; only a check across fields failed,
+                    # so the unchecked config still has a key, a label and JSON params.
+                    config, invalid = replace(self.spec.base_config(), **point), error
+                key = point_key(config)
                 if key in known:  # TPE may ask for a point again: reuse its result
                     repeats.append((trial, key))
                     continue
-                if config is None:  # a network too large, say: failed, and TPE learns it
-                    known[key] = self._store_invalid(point, invalid, {})
+                if invalid is not None:  # failed, TPE learns it, and the sweep goes on
+                    known[key] = self._store_invalid(config, key, invalid)
                     search.tell(trial, _trial_result(self.store.get_run(known[key])))
                     self._done += 1
                     continue
