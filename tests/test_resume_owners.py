@@ -263,8 +263,17 @@ def stored_sweep(store: RunStore, text: str) -> int:
 
 def test_bad_points_and_bad_sweeps_never_block_resume(tmp_path: Path, run_cli) -> None:
     path = tmp_path / "s.db"
+    too_large = "network too large for memory: 25,020,001 weights; at most 20,000,000"
     with RunStore(path) as store:
-        tpe = stored_sweep(store, TOO_LARGE_TPE)
+        # Every point of this one too large: it stops, and the others still go on.
+        fixed = stored_sweep(
+            store,
+            TOO_LARGE_TPE.replace("epochs = 2", "layers = [5000, 5000]").replace(
+                "layers = [[2], [5000, 5000]]", ""
+            ),
+        )
+        tpe = stored_sweep(store, TOO_LARGE_TPE.replace("[[2], [5000, 5000]]", "[[2], [3]]"))
+        tpe_bad_points = stored_sweep(store, TOO_LARGE_TPE)
         grid = stored_sweep(store, LONG.format(epochs=3))
         # A grid of a too-large network stored by a perceptune without the check.
         spec = parse_sweep("[space]\nlr = [0.1]\n").to_dict()
@@ -272,26 +281,33 @@ def test_bad_points_and_bad_sweeps_never_block_resume(tmp_path: Path, run_cli) -
         broken = store.create_sweep(spec)
         store.set_sweep_status(broken, "interrupted")
     result = run_cli("resume", "--store", str(path), *INLINE, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "Resuming sweep 1 (tpe)",
-        "Resuming sweep 2 (grid)",
-        f"Skipped: sweep {broken}: [space].layers: network too large for memory: "
-        "25,020,001 weights; at most 20,000,000 (fewer or smaller layers)",
+        "Resuming sweep 2 (tpe)",
+        "Resuming sweep 3 (tpe)",
+        "Resuming sweep 4 (grid)",
+        f"Skipped: sweep {broken}: [space].layers: {too_large} (fewer or smaller layers)",
+        f"perceptune: sweep {fixed}: layers: {too_large} (fewer or smaller layers)",
     ]
     with RunStore(path) as store:
-        points = store.list_runs(sweep_id=tpe)
+        points = store.list_runs(sweep_id=tpe_bad_points)
         failed = [r for r in points if r.status == "failed"]
         assert len(points) == 3 and failed and any(r.status == "done" for r in points)
         for record in failed:
             assert record.params["layers"] == [5000, 5000]
-            assert record.error.startswith("invalid point: layers: network too large")
-        assert {r.status for r in store.list_runs(sweep_id=grid)} == {"done"}
-        assert [store.get_sweep(i)["status"] for i in (tpe, grid, broken)] == [
-            "done",
-            "done",
+            assert record.error == f"invalid point: layers: {too_large} (fewer or smaller layers)"
+        for sweep_id in (tpe, grid):
+            assert {r.status for r in store.list_runs(sweep_id=sweep_id)} == {"done"}
+        assert [store.get_sweep(i)["status"] for i in (fixed, tpe, tpe_bad_points, grid)] == [
             "interrupted",
+            "done",
+            "done",
+            "done",
         ]
+        # Never left running: the next resume (or TUI) may try it again.
+        assert store.get_sweep(fixed)["reason"] == f"layers: {too_large} (fewer or smaller layers)"
+        assert store.get_sweep(broken)["status"] == "interrupted"
 
 
 # -- a data file missing at resume time ---------------------------------------------------

@@ -216,24 +216,11 @@ class SweepEngine:
                 self.store.set_sweep_status(self.sweep_id, "interrupted", reason=str(error))
             raise
         except BaseException as error:
-            self._release(error)
+            _release(self.store, self.sweep_id, error)
             raise
         finally:
             self.runner.close()
         self.store.set_sweep_status(self.sweep_id, "done")
-
-    def _release(self, error: BaseException) -> None:
-        """Leave the sweep ``interrupted`` with why, unless already stopped."""
-        with contextlib.suppress(PerceptuneError):  # a broken store: reconcile will do
-            if self.store.get_sweep(self.sweep_id)["status"] != "running":
-                return  # _interrupt set it (interrupted or cancelled)
-            if isinstance(error, KeyboardInterrupt):
-                reason = "stopped by Ctrl-C"
-            elif isinstance(error, PerceptuneError):
-                reason = str(error)
-            else:
-                reason = f"{type(error).__name__}: {error}"
-            self.store.set_sweep_status(self.sweep_id, "interrupted", reason=reason)
 
     # -- grid and random ----------------------------------------------------------------
 
@@ -395,7 +382,8 @@ class SweepEngine:
                 except ConfigError as error:
                     # Each value passed parse_field; only a check across fields failed,
                     # so the unchecked config still has a key, a label and JSON params.
-                    config, invalid = replace(self.spec.base_config(), **point), error
+                    config = replace(RunConfig(), **self.spec.fixed, **point)
+                    invalid = error
                 key = point_key(config)
                 if key in known:  # TPE may ask for a point again: reuse its result
                     repeats.append((trial, key))
@@ -580,6 +568,21 @@ class SweepEngine:
         )
 
 
+def _release(store: RunStore, sweep_id: int, error: BaseException) -> None:
+    """Leave a sweep that stopped on ``error`` ``interrupted`` with why, unless it was
+    stopped already (``_interrupt`` set it interrupted or cancelled)."""
+    with contextlib.suppress(PerceptuneError):  # a broken store: reconcile will do
+        if store.get_sweep(sweep_id)["status"] != "running":
+            return
+        if isinstance(error, KeyboardInterrupt):
+            reason = "stopped by Ctrl-C"
+        elif isinstance(error, PerceptuneError):
+            reason = str(error)
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        store.set_sweep_status(sweep_id, "interrupted", reason=reason)
+
+
 def _trial_result(record: RunRecord, pruned_at: EpochPoint | None = None):
     """How a finished point's run ended, in TPE's terms (a pruned run: its value where
     the pruner decided, when known)."""
@@ -619,7 +622,12 @@ def run_sweep(
         sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
     else:
         store.claim_sweep(sweep_id)
-    SweepEngine(store, executor, spec, sweep_id, on_progress, should_stop).run()
+    try:
+        engine = SweepEngine(store, executor, spec, sweep_id, on_progress, should_stop)
+    except BaseException as error:  # e.g. a [fixed] network too large: never left ours
+        _release(store, sweep_id, error)
+        raise
+    engine.run()
     return sweep_id
 
 
