@@ -47,3 +47,32 @@ async def test_a_sweep_live_elsewhere_is_not_offered(make_app, store_path: Path)
             await pilot.press("escape")
     finally:
         owner.communicate("", timeout=20)
+
+
+def test_model_resume_shows_a_failed_sweep_as_stored(tmp_path: Path) -> None:
+    """A sweep that stops on an error (every network too large) is shown interrupted
+    with the reason, not done, and the next one still finishes."""
+    from core.executors import InlineExecutor
+    from core.search.sweepfile import parse_sweep
+    from core.store import RunStore
+    from tui.widgets.sweep.model import SweepModel
+
+    data = "[dataset]\nname = 'moons'\nn_samples = 120\n"
+    bad = parse_sweep(
+        data + "[search]\nstrategy = 'tpe'\ntrials = 2\n[fixed]\nlayers = [5000, 5000]\n"
+        "[space]\nlr = [0.01, 0.1]\n"
+    )
+    good = parse_sweep(data + "[space]\nepochs = [3, 4]\n")
+    executor = InlineExecutor(1)
+    try:
+        with RunStore(tmp_path / "runs.db") as store:
+            for spec in (bad, good):
+                store.set_sweep_status(store.create_sweep(spec.to_dict()), "interrupted")
+            model = SweepModel(store, executor)
+            assert model.resume([1, 2]) == [2]
+            first, second = model.items()
+            assert (first.status, second.status) == ("interrupted", "done")
+            assert first.error.startswith("layers: network too large for memory")
+            assert [s["status"] for s in store.list_sweeps()] == ["interrupted", "done"]
+    finally:
+        executor.shutdown()
