@@ -265,8 +265,6 @@ def _unwritable(path: Path) -> StoreError | None:
         return None
     if not os.access(path, os.R_OK):
         return StoreError(f"cannot open store {path}: the file is not readable by this user")
-    if not os.access(path, os.W_OK):
-        return StoreError(f"cannot open store {path}: the file is read-only for this user")
     wal = path.with_name(path.name + "-wal")
     if not wal.exists() and not os.access(directory, os.W_OK | os.X_OK):
         return StoreError(
