@@ -4,7 +4,10 @@ The file is in WAL mode, so one process writes while any number of others (the T
 a CLI ``runs`` listing) read at the same time. Each epoch is committed as it is
 recorded, so killing the writing process loses at most the epoch in flight. A run
 left ``running`` by a process that no longer exists is reported as ``interrupted``
-(see :meth:`RunStore.reconcile_interrupted`, called on every open).
+(see :meth:`RunStore.reconcile_interrupted`, called on every open). So is a run
+left ``queued`` outside a sweep by a process that no longer exists, and a sweep whose
+owning process died: every queued run and running sweep has an owner (pid, host) that
+heartbeats while it lives (:meth:`RunStore.heartbeat_owned`, on a thread of the store).
 
 One :class:`RunStore` holds one connection shared by the threads of its process
 (the TUI writes from a listener thread and reads from workers); a lock serialises
@@ -36,6 +39,8 @@ from core.store_schema import check_store, migrate
 DEFAULT_STORE_PATH = "perceptune.db"
 #: A run on another host whose heartbeat is older than this is taken as interrupted.
 HEARTBEAT_STALE_S = 60.0
+#: Seconds between heartbeats of the queued runs and running sweeps this process owns.
+OWNER_HEARTBEAT_S = 10.0
 BUSY_TIMEOUT_MS = 5000
 SWEEP_STATUSES = ("running", "done", "interrupted", "cancelled")
 #: Statuses a run may end in (``finish_run``): never ``queued`` or ``running``.
@@ -59,7 +64,7 @@ _RUN_COLUMNS = (
     "id, status, params, dataset, train_accuracy, test_accuracy, n_epochs, verdict, "
     "stop_reason, error, created_at, started_at, finished_at, sweep_id, point_key, label"
 )
-_SWEEP_COLUMNS = "id, name, status, created_at, spec"
+_SWEEP_COLUMNS = "id, name, status, created_at, spec, owner_pid, owner_host, heartbeat_at, reason"
 # Keeps IN (...) lists well under SQLite's bound-variable limit.
 _CHUNK = 500
 
@@ -186,7 +191,20 @@ def _sweep(row: Sequence[Any]) -> dict[str, Any]:
         "status": row[2],
         "created_at": row[3],
         "spec": json.loads(row[4]),
+        "owner": None if row[5] is None else {"pid": row[5], "host": row[6]},
+        "heartbeat_at": row[7],
+        "reason": row[8],
     }
+
+
+class SweepBusy(StoreError):
+    """The sweep is owned by another live process (:meth:`RunStore.claim_sweep`)."""
+
+    def __init__(self, sweep_id: int, pid: int | None, host: str | None) -> None:
+        self.sweep_id = sweep_id
+        self.pid = pid
+        self.host = host
+        super().__init__(f"sweep {sweep_id} is running in process {pid} on {host}")
 
 
 def _json_default(value: Any) -> Any:
@@ -235,12 +253,41 @@ def _pid_alive(pid: int) -> bool | None:
     return not (fields and fields[0] in ("Z", "X"))
 
 
+def _unwritable(path: Path) -> StoreError | None:
+    """Why SQLite cannot write at ``path`` (a new store, or the -wal and -shm files WAL
+    mode keeps next to an existing one), or None when nothing is known to be wrong."""
+    directory = path.parent
+    if not path.exists():
+        if not os.access(directory, os.W_OK | os.X_OK):
+            return StoreError(
+                f"cannot create store {path}: directory {directory} is read-only for this user"
+            )
+        return None
+    if not os.access(path, os.R_OK):
+        return StoreError(f"cannot open store {path}: the file is not readable by this user")
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() and not os.access(directory, os.W_OK | os.X_OK):
+        return StoreError(
+            f"cannot open store {path}: directory {directory} is read-only for this user "
+            f"(SQLite keeps {wal.name} and {path.name}-shm next to the store)"
+        )
+    return None
+
+
+def _who(pid: int | None, host: str | None) -> str:
+    """The owner of a run or sweep, for messages."""
+    return f"process {pid} on {host}" if pid is not None else "its process"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     """Open, check, configure and migrate the store at ``path``."""
     if path.is_dir():
         raise StoreError(f"cannot open store {path}: it is a directory")
     if not path.parent.is_dir():
         raise StoreError(f"cannot open store {path}: directory {path.parent} does not exist")
+    problem = _unwritable(path)
+    if problem is not None:
+        raise problem
     try:
         # Autocommit mode: transactions are begun and committed explicitly below.
         conn = sqlite3.connect(
@@ -279,6 +326,8 @@ class RunStore:
         self._pid = os.getpid()
         self._host = socket.gethostname()
         self._conn: sqlite3.Connection | None = _connect(self.path)
+        self._beat_stop = threading.Event()
+        self._beat: threading.Thread | None = None
         # Best effort: a store busy beyond the timeout still opens for reading; the
         # next open reconciles.
         with contextlib.suppress(StoreError):
@@ -288,6 +337,7 @@ class RunStore:
 
     def close(self) -> None:
         """Close the connection (idempotent); later calls raise StoreError."""
+        self._beat_stop.set()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -360,10 +410,16 @@ class RunStore:
         point_key: str | None = None,
         label: str = "",
     ) -> int:
-        """Add a run and return its id. ``point_key`` is unique within a sweep."""
+        """Add a run and return its id. ``point_key`` is unique within a sweep.
+
+        A ``queued`` or ``running`` run is owned by this process (pid, host, heartbeat):
+        when the process ends before the run does, :meth:`reconcile_interrupted` marks
+        it ``interrupted`` for ``resume`` (queued runs of a sweep are left to the sweep).
+        """
         _check(status, STATUSES, "run status")
         now = time.time()
         running = status == "running"
+        owned = status in ("queued", "running")
         with self._write() as conn:
             if (
                 sweep_id is not None
@@ -382,9 +438,9 @@ class RunStore:
                         label,
                         now,
                         now if running else None,
-                        self._pid if running else None,
-                        self._host if running else None,
-                        now if running else None,
+                        self._pid if owned else None,
+                        self._host if owned else None,
+                        now if owned else None,
                         sweep_id,
                         point_key,
                     ),
@@ -394,7 +450,9 @@ class RunStore:
                     f"store {self.path}: sweep {sweep_id} already has a run for point {point_key!r}"
                 ) from exc
             assert cursor.lastrowid is not None
-            return cursor.lastrowid
+        if status == "queued":
+            self._start_owner_heartbeat()
+        return cursor.lastrowid
 
     def mark_running(self, run_id: int) -> None:
         """Claim the run for this process and start it over (old epochs are dropped)."""
@@ -520,8 +578,12 @@ class RunStore:
             )
             params: tuple[Any, ...] = (status, now, self._pid, self._host, now, run_id)
         elif status == "queued":
-            sql = "UPDATE runs SET status = ?, finished_at = NULL, duration = NULL WHERE id = ?"
-            params = (status, run_id)
+            # Queued again by this process: it owns the run until it runs it.
+            sql = (
+                "UPDATE runs SET status = ?, finished_at = NULL, duration = NULL,"
+                " owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?"
+            )
+            params = (status, self._pid, self._host, now, run_id)
         else:
             sql = (
                 "UPDATE runs SET status = ?, finished_at = COALESCE(finished_at, ?),"
@@ -531,6 +593,8 @@ class RunStore:
         with self._write() as conn:
             if conn.execute(sql, params).rowcount == 0:
                 raise self._no_run(run_id)
+        if status == "queued":
+            self._start_owner_heartbeat()
 
     def update_params(self, run_id: int, params: dict[str, Any]) -> None:
         """Replace the hyperparameters of a run that is still queued."""
@@ -657,23 +721,34 @@ class RunStore:
         return heartbeat_at is None or time.time() - heartbeat_at > HEARTBEAT_STALE_S
 
     def reconcile_interrupted(self) -> list[int]:
-        """Mark as ``interrupted`` the running runs whose process is gone; return their ids.
+        """Mark as ``interrupted`` what a process that is gone left behind; return the
+        ids of the runs marked.
 
-        Same host: the owner pid no longer exists. Other host: no heartbeat for
-        ``HEARTBEAT_STALE_S``. Never touches a run owned by this process.
+        That is: its ``running`` runs, its ``queued`` runs outside sweeps (a sweep's
+        queued points are its own: resuming the sweep trains them) and its ``running``
+        sweeps. Same host: the owner pid no longer exists. Other host: no heartbeat for
+        ``HEARTBEAT_STALE_S``. Never touches what this process owns.
         """
         running = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs WHERE status = 'running'"
         )
+        queued = self._read(
+            "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs"
+            " WHERE status = 'queued' AND sweep_id IS NULL"
+        )
+        sweeps = self._read(
+            "SELECT id, owner_pid, owner_host, heartbeat_at FROM sweeps WHERE status = 'running'"
+        )
         dead = [row for row in running if self._is_dead(*row[1:])]
-        if not dead:
+        orphans = [row for row in queued if self._is_dead(*row[1:])]
+        dead_sweeps = [row for row in sweeps if self._is_dead(*row[1:])]
+        if not (dead or orphans or dead_sweeps):
             return []  # the common case takes no write lock: opening never waits on a writer
         marked: list[int] = []
         with self._write() as conn:
             for run_id, pid, host, heartbeat_at in dead:
                 last = self._last_epoch(conn, run_id)
                 train, test = (last[1], last[2]) if last else (None, None)
-                who = f"process {pid} on {host}" if pid is not None else "its process"
                 # The "IS ?" guards skip a run re-claimed or heartbeated since we looked.
                 cursor = conn.execute(
                     "UPDATE runs SET status = 'interrupted', train_accuracy = ?,"
@@ -686,7 +761,7 @@ class RunStore:
                         train,
                         test,
                         None if last is None else train - test,
-                        f"interrupted: {who} ended while it was running",
+                        f"interrupted: {_who(pid, host)} ended while it was running",
                         time.time(),
                         time.time(),
                         run_id,
@@ -697,22 +772,132 @@ class RunStore:
                 )
                 if cursor.rowcount:
                     marked.append(run_id)
+            for run_id, pid, host, heartbeat_at in orphans:
+                cursor = conn.execute(
+                    "UPDATE runs SET status = 'interrupted', stop_reason = ?,"
+                    " finished_at = COALESCE(heartbeat_at, created_at)"
+                    " WHERE id = ? AND status = 'queued' AND owner_pid IS ?"
+                    " AND owner_host IS ? AND heartbeat_at IS ?",
+                    (
+                        f"interrupted: queued by {_who(pid, host)}, which ended before it ran",
+                        run_id,
+                        pid,
+                        host,
+                        heartbeat_at,
+                    ),
+                )
+                if cursor.rowcount:
+                    marked.append(run_id)
+            for sweep_id, pid, host, heartbeat_at in dead_sweeps:
+                conn.execute(
+                    "UPDATE sweeps SET status = 'interrupted', reason = ?, owner_pid = NULL,"
+                    " owner_host = NULL, heartbeat_at = NULL WHERE id = ? AND status = 'running'"
+                    " AND owner_pid IS ? AND owner_host IS ? AND heartbeat_at IS ?",
+                    (
+                        f"{_who(pid, host)} ended while it was running the sweep",
+                        sweep_id,
+                        pid,
+                        host,
+                        heartbeat_at,
+                    ),
+                )
         return marked
+
+    # -- owners ------------------------------------------------------------------------
+
+    def heartbeat_owned(self) -> None:
+        """Say that this process, owner of its queued runs and running sweeps, lives
+        (what tells them from orphans across hosts). A thread of the store calls this
+        every ``OWNER_HEARTBEAT_S`` once the process owns one."""
+        now = time.time()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE status = 'queued' AND owner_pid = ?"
+                " AND owner_host = ?",
+                (now, self._pid, self._host),
+            )
+            conn.execute(
+                "UPDATE sweeps SET heartbeat_at = ? WHERE status = 'running' AND owner_pid = ?"
+                " AND owner_host = ?",
+                (now, self._pid, self._host),
+            )
+
+    def _start_owner_heartbeat(self) -> None:
+        with self._lock:
+            if self._beat is not None or self._beat_stop.is_set():
+                return
+            self._beat = threading.Thread(
+                target=self._owner_heartbeat, name="perceptune-store-heartbeat", daemon=True
+            )
+            self._beat.start()
+
+    def _owner_heartbeat(self) -> None:
+        while not self._beat_stop.wait(OWNER_HEARTBEAT_S):
+            with contextlib.suppress(StoreError):  # busy or closed: the next beat will do
+                self.heartbeat_owned()
 
     # -- sweeps ------------------------------------------------------------------------
 
     def create_sweep(self, spec: dict[str, Any], name: str = "") -> int:
-        """Add a ``running`` sweep; ``spec`` is the whole sweep file content."""
+        """Add a ``running`` sweep owned by this process; ``spec`` is the whole sweep
+        file content."""
+        now = time.time()
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO sweeps (created_at, name, spec, status) VALUES (?, ?, ?, 'running')",
-                (time.time(), name, _dumps(spec)),
+                "INSERT INTO sweeps (created_at, name, spec, status, owner_pid, owner_host,"
+                " heartbeat_at) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (now, name, _dumps(spec), self._pid, self._host, now),
             )
             assert cursor.lastrowid is not None
-            return cursor.lastrowid
+        self._start_owner_heartbeat()
+        return cursor.lastrowid
+
+    def claim_sweep(self, sweep_id: int) -> None:
+        """Make this process the sweep's owner and mark it ``running``.
+
+        Raises :class:`SweepBusy` if another process that is still alive owns it. The
+        check and the claim are one write transaction, so of two processes claiming
+        the same sweep at once exactly one wins. Claiming a sweep this process owns
+        already is a no-op claim.
+        """
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT status, owner_pid, owner_host, heartbeat_at FROM sweeps WHERE id = ?",
+                (sweep_id,),
+            ).fetchone()
+            if row is None:
+                raise self._no_sweep(sweep_id)
+            status, pid, host, heartbeat_at = row
+            # Another process's claim stands while it lives; a legacy sweep (no owner
+            # recorded) or a dead owner's is free to take.
+            theirs = pid is not None and (pid, host) != (self._pid, self._host)
+            if status == "running" and theirs and not self._is_dead(pid, host, heartbeat_at):
+                raise SweepBusy(sweep_id, pid, host)
+            conn.execute(
+                "UPDATE sweeps SET status = 'running', owner_pid = ?, owner_host = ?,"
+                " heartbeat_at = ?, reason = '' WHERE id = ?",
+                (self._pid, self._host, now, sweep_id),
+            )
+        self._start_owner_heartbeat()
+
+    def live_owner(self, sweep_id: int) -> str | None:
+        """``"process PID on HOST"`` when a live process other than this one runs the
+        sweep, else None (finished, interrupted, or ours)."""
+        rows = self._read(
+            "SELECT status, owner_pid, owner_host, heartbeat_at FROM sweeps WHERE id = ?",
+            (sweep_id,),
+        )
+        if not rows:
+            raise self._no_sweep(sweep_id)
+        status, pid, host, heartbeat_at = rows[0]
+        if status != "running" or pid is None or (pid, host) == (self._pid, self._host):
+            return None
+        return None if self._is_dead(pid, host, heartbeat_at) else _who(pid, host)
 
     def get_sweep(self, sweep_id: int) -> dict[str, Any]:
-        """``{"id", "name", "status", "created_at", "spec"}`` of one sweep."""
+        """``{"id", "name", "status", "created_at", "spec", "owner", "heartbeat_at",
+        "reason"}`` of one sweep (``owner``: ``{"pid", "host"}`` or None)."""
         rows = self._read(f"SELECT {_SWEEP_COLUMNS} FROM sweeps WHERE id = ?", (sweep_id,))
         if not rows:
             raise self._no_sweep(sweep_id)
@@ -731,12 +916,30 @@ class RunStore:
             sql += f" WHERE status IN ({', '.join('?' * len(params))})"
         return [_sweep(row) for row in self._read(sql + " ORDER BY id", params)]
 
-    def set_sweep_status(self, sweep_id: int, status: str) -> None:
+    def set_sweep_status(self, sweep_id: int, status: str, reason: str = "") -> None:
+        """Set the sweep's status and why (``reason``, e.g. what interrupted it).
+
+        ``running`` makes this process its owner (unchecked: :meth:`claim_sweep`
+        checks); any other status releases it."""
         _check(status, SWEEP_STATUSES, "sweep status")
+        if status == "running":
+            sql = (
+                "UPDATE sweeps SET status = ?, reason = ?, owner_pid = ?, owner_host = ?,"
+                " heartbeat_at = ? WHERE id = ?"
+            )
+            params: tuple[Any, ...] = (status, reason, self._pid, self._host, time.time())
+        else:
+            sql = (
+                "UPDATE sweeps SET status = ?, reason = ?, owner_pid = NULL,"
+                " owner_host = NULL, heartbeat_at = NULL WHERE id = ?"
+            )
+            params = (status, reason)
         with self._write() as conn:
-            cursor = conn.execute("UPDATE sweeps SET status = ? WHERE id = ?", (status, sweep_id))
+            cursor = conn.execute(sql, (*params, sweep_id))
             if cursor.rowcount == 0:
                 raise self._no_sweep(sweep_id)
+        if status == "running":
+            self._start_owner_heartbeat()
 
     def sweep_runs(self, sweep_id: int) -> dict[str, RunRecord]:
         """The sweep's runs by point key, so a resumed sweep can skip points done."""

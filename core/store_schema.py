@@ -85,8 +85,22 @@ def create_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def add_sweep_owner(conn: sqlite3.Connection) -> None:
+    """Sweeps get an owner, as runs have: the process running the sweep (pid, host)
+    and its last sign of life, so ``resume`` leaves a live sweep alone and a sweep
+    whose process died reads ``interrupted``; and ``reason``, why a sweep stopped
+    (e.g. its data file is missing)."""
+    for column in (
+        "owner_pid INTEGER",
+        "owner_host TEXT",
+        "heartbeat_at REAL",
+        "reason TEXT NOT NULL DEFAULT ''",
+    ):
+        conn.execute(f"ALTER TABLE sweeps ADD COLUMN {column}")
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
-MIGRATIONS: list[Migration] = [create_v1]
+MIGRATIONS: list[Migration] = [create_v1, add_sweep_owner]
 
 
 def latest_version() -> int:
@@ -99,6 +113,27 @@ def _has_tables(conn: sqlite3.Connection) -> bool:
     return bool(row[0])
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _unreadable(path: Path) -> StoreError:
+    """What is wrong with a file SQLite cannot read: damaged (it starts like an SQLite
+    database, so it was one: truncated or overwritten in part) or no database at all."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+        size = path.stat().st_size
+    except OSError as error:
+        return StoreError(f"cannot read store {path}: {error.strerror or error}")
+    if head and SQLITE_MAGIC.startswith(head):
+        return StoreError(
+            f"store {path} is damaged: the file is truncated or corrupt ({size:,} bytes); "
+            "restore it from a backup or start a new one with --store"
+        )
+    return StoreError(f"{path} is not a perceptune store (not an SQLite database)")
+
+
 def check_store(conn: sqlite3.Connection, path: Path) -> int:
     """Return the file's schema version, or raise StoreError if it is not ours to open.
 
@@ -109,8 +144,7 @@ def check_store(conn: sqlite3.Connection, path: Path) -> int:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         has_tables = _has_tables(conn)
     except sqlite3.DatabaseError as exc:
-        # "file is not a database" (or encrypted / truncated header).
-        raise StoreError(f"{path} is not a perceptune store (not an SQLite database)") from exc
+        raise _unreadable(path) from exc
     if app_id == 0 and version == 0 and not has_tables:
         return 0
     if app_id != APPLICATION_ID:

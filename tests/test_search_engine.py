@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 from core.cli import main
 from core.executors import InlineExecutor, ProcessExecutor
 from core.results import EpochPoint
-from core.search.engine import SweepProgress, resume, run_sweep
+from core.search.engine import SweepProgress, SweepStopped, resume, run_sweep
 from core.search.epochs import derive
 from core.search.pruning import HalvingPruner, MedianPruner
 from core.search.sweepfile import parse_sweep
@@ -278,7 +279,12 @@ def test_kill_9_then_resume_completes_each_point_once(tmp_path: Path, cli_env) -
 
     with RunStore(path) as store:
         (sweep_row,) = store.list_sweeps()
-        assert sweep_row["status"] == "running"  # what the killed process left
+        # The killed process owned it: reconciled on open, with who ended.
+        assert sweep_row["status"] == "interrupted"
+        assert sweep_row["reason"] == (
+            f"process {child.pid} on {socket.gethostname()} ended while it was running the sweep"
+        )
+        assert sweep_row["owner"] is None
         assert store.count_runs(statuses=["running"]) == 0  # reconciled on open
         assert store.count_runs(statuses=["interrupted"]) >= 1  # the runs in flight
     code = main(["resume", "--store", str(path), "--executor", "inline", "--quiet"])
@@ -294,3 +300,37 @@ def _safe_finished(path: Path) -> dict:
         return finished_runs(path)
     except sqlite3.Error:  # the schema is being created
         return {}
+
+
+TINY = """
+[dataset]
+name = "moons"
+n_samples = 120
+
+[space]
+lr = [0.01, 0.1]
+epochs = [3]
+"""
+
+
+def test_resume_runs_flag_is_obeyed_whatever_the_sweeps(tmp_path: Path) -> None:
+    spec = parse_sweep(textwrap.dedent(TINY))
+    executor = InlineExecutor(1)
+    try:
+        with RunStore(tmp_path / "s.db") as store:
+            alone = store.create_run({"epochs": 3}, {"name": "moons", "n_samples": 120})
+            store.set_status(alone, "interrupted")
+            # A sweep with stored points, stopped before any trained.
+            with contextlib.suppress(SweepStopped):
+                run_sweep(store, spec, executor, should_stop=lambda: "interrupted")
+            report = resume(store, executor, runs=False)  # the TUI queues runs itself
+            assert (report.sweeps, report.runs) == ([1], [])
+            assert store.get_run(alone).status == "interrupted"
+            # A sweep stopped before it stored a point: the runs still come after it.
+            empty = store.create_sweep(spec.to_dict())
+            store.set_sweep_status(empty, "interrupted")
+            report = resume(store, executor)
+            assert (report.sweeps, report.runs) == ([empty], [alone])
+            assert store.get_run(alone).status == "done"
+    finally:
+        executor.shutdown()

@@ -6,10 +6,13 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -20,7 +23,7 @@ import pytest
 from core import store_schema
 from core.errors import NotFoundError, StoreError
 from core.results import EpochPoint
-from core.store import DEFAULT_STORE_PATH, HEARTBEAT_STALE_S, RunRecord, RunStore
+from core.store import DEFAULT_STORE_PATH, HEARTBEAT_STALE_S, RunRecord, RunStore, SweepBusy
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET = {"kind": "builtin", "name": "moons", "n_samples": 200}
@@ -299,6 +302,10 @@ def test_sweeps(store: RunStore) -> None:
         "status": "running",
         "created_at": pytest.approx(time.time(), abs=60),
         "spec": spec,
+        # Owned by the process that created it, until it ends.
+        "owner": {"pid": os.getpid(), "host": socket.gethostname()},
+        "heartbeat_at": pytest.approx(time.time(), abs=60),
+        "reason": "",
     }
     first = store.create_run(params(lr=0.1), DATASET, sweep_id=sweep, point_key="lr=0.1")
     store.create_run(params(lr=0.01), DATASET, sweep_id=sweep, point_key="lr=0.01")
@@ -313,6 +320,7 @@ def test_sweeps(store: RunStore) -> None:
     assert [r.id for r in store.list_runs(sweep_id=other)] == [first + 2]
 
     store.set_sweep_status(sweep, "done")
+    assert store.get_sweep(sweep)["owner"] is None  # an ended sweep has no owner
     assert [s["id"] for s in store.list_sweeps()] == [sweep, other]
     assert [s["id"] for s in store.list_sweeps(statuses=["running"])] == [other]
     assert store.list_sweeps(statuses=[]) == []
@@ -447,6 +455,112 @@ def test_other_host_runs_go_by_heartbeat(store: RunStore, db: Path) -> None:
     assert store.get_run(stale).finished_at == pytest.approx(old)
 
 
+def test_queued_runs_of_a_killed_process_become_interrupted(db: Path) -> None:
+    code = """
+        import os, sys
+        from core.store import RunStore
+        store = RunStore(sys.argv[1])
+        sweep = store.create_sweep({"space": {}})
+        alone = store.create_run({"lr": 0.1}, {"name": "moons"})
+        point = store.create_run({"lr": 0.1}, {"name": "moons"}, sweep_id=sweep, point_key="k")
+        print(alone, point, flush=True)
+        os.kill(os.getpid(), 9)
+    """
+    result = run_python(code, str(db))
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    alone, point = map(int, result.stdout.split())
+    with RunStore(db) as store:
+        record = store.get_run(alone)
+        assert record.status == "interrupted"
+        pid = raw(db).execute("SELECT owner_pid FROM runs WHERE id = ?", (alone,)).fetchone()[0]
+        assert record.stop_reason == (
+            f"interrupted: queued by process {pid} on {socket.gethostname()}, "
+            "which ended before it ran"
+        )
+        assert record.finished_at is not None and record.started_at is None
+        # A sweep's queued point is the sweep's: resuming the sweep trains it.
+        assert store.get_run(point).status == "queued"
+        (sweep,) = store.list_sweeps()
+        assert sweep["status"] == "interrupted" and sweep["owner"] is None
+        assert sweep["reason"] == (
+            f"process {pid} on {socket.gethostname()} ended while it was running the sweep"
+        )
+
+
+def test_queued_runs_and_sweeps_go_by_heartbeat_across_hosts(store: RunStore, db: Path) -> None:
+    fresh = store.create_run(params(), DATASET)
+    stale = store.create_run(params(), DATASET)
+    sweeps = [store.create_sweep({"space": {}}) for _ in range(2)]
+    conn = raw(db)
+    old = time.time() - HEARTBEAT_STALE_S - 5
+    for table in ("runs", "sweeps"):
+        conn.execute(f"UPDATE {table} SET owner_host = 'elsewhere', heartbeat_at = ?", (old,))
+    store.heartbeat_owned()  # ours no longer: other host, so this refreshes nothing
+    conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), fresh))
+    conn.execute("UPDATE sweeps SET heartbeat_at = ? WHERE id = ?", (time.time(), sweeps[0]))
+    assert store.reconcile_interrupted() == [stale]
+    assert store.get_run(fresh).status == "queued"
+    assert [s["status"] for s in store.list_sweeps()] == ["running", "interrupted"]
+    assert store.live_owner(sweeps[0]) == f"process {os.getpid()} on elsewhere"
+    # What this process owns is refreshed by its heartbeat, and never reconciled.
+    mine = store.create_run(params(), DATASET)
+    conn.execute("UPDATE runs SET heartbeat_at = 0 WHERE id = ?", (mine,))
+    store.heartbeat_owned()
+    beat = conn.execute("SELECT heartbeat_at FROM runs WHERE id = ?", (mine,)).fetchone()[0]
+    assert beat == pytest.approx(time.time(), abs=60)
+    with RunStore(db) as second:
+        assert second.reconcile_interrupted() == []
+    assert store.get_run(mine).status == "queued"
+
+
+CLAIM = """
+    import sys, time
+    from core.store import RunStore, SweepBusy
+    store = RunStore(sys.argv[1])
+    while time.time() < float(sys.argv[2]):  # start together
+        time.sleep(0.001)
+    try:
+        store.claim_sweep(1)
+        print("won", flush=True)
+    except SweepBusy as busy:
+        print(busy, flush=True)
+    sys.stdin.read()  # stay alive (the owner) until told to end
+"""
+
+
+def test_of_two_processes_claiming_a_sweep_one_wins(db: Path) -> None:
+    with RunStore(db) as store:
+        sweep = store.create_sweep({"space": {}})
+        store.set_sweep_status(sweep, "interrupted")
+    prelude = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+    start = str(time.time() + 1.0)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", prelude + textwrap.dedent(CLAIM), str(db), start],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        answers = {proc.pid: proc.stdout.readline().strip() for proc in procs}
+        (winner,) = [pid for pid, answer in answers.items() if answer == "won"]
+        (loser,) = [answer for answer in answers.values() if answer != "won"]
+        assert loser == f"sweep 1 is running in process {winner} on {socket.gethostname()}"
+        with RunStore(db) as store:
+            assert store.get_sweep(sweep)["owner"]["pid"] == winner
+            with pytest.raises(SweepBusy):
+                store.claim_sweep(sweep)
+    finally:
+        for proc in procs:
+            proc.communicate("", timeout=20)
+    with RunStore(db) as store:  # both ended: the sweep is free again
+        assert store.get_sweep(sweep)["status"] == "interrupted"
+        store.claim_sweep(sweep)
+        assert store.get_sweep(sweep)["owner"]["pid"] == os.getpid()
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs procfs")
 def test_unreaped_dead_child_counts_as_gone(store: RunStore, db: Path) -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -497,6 +611,80 @@ def test_non_sqlite_file_is_refused(tmp_path: Path, content: bytes) -> None:
         RunStore(path)
     assert "\n" not in str(info.value)
     assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("keep", [30, 4096, 20_000])
+def test_truncated_store_is_called_damaged(tmp_path: Path, run_cli, keep: int) -> None:
+    path = tmp_path / "runs.db"
+    with RunStore(path) as store:
+        for _ in range(200):  # a few dozen pages
+            store.create_run(params(label="x" * 200), DATASET)
+    data = path.read_bytes()
+    assert len(data) > 20_000
+    path.write_bytes(data[:keep])
+    result = run_cli("runs", "--store", str(path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"perceptune: store {path} is damaged: the file is truncated or corrupt "
+        f"({keep:,} bytes); restore it from a backup or start a new one with --store"
+    ]
+    assert path.read_bytes() == data[:keep]  # left as it was
+
+
+def _unprivileged() -> tuple[str, str | None]:
+    """An interpreter and user for which a mode-555 directory is read-only: this one as
+    it is, or, as root (who writes anywhere), the system Python run as ``nobody`` (the
+    store code needs the standard library only)."""
+    if os.geteuid() != 0:
+        return sys.executable, None
+    python = "/usr/bin/python3"
+    try:
+        usable = subprocess.run([python, "-c", "pass"], user="nobody", timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError, KeyError):
+        usable = False
+    if not usable:
+        pytest.skip("running as root and no interpreter the user nobody can run")
+    return python, "nobody"
+
+
+def test_store_in_a_read_only_directory_says_so(tmp_path: Path, cli_env: dict) -> None:
+    python, user = _unprivileged()
+    # A directory of its own in /tmp: pytest's tmp_path is private to its user.
+    directory = Path(tempfile.mkdtemp(dir="/tmp" if user else tmp_path))
+    try:
+        existing = directory / "old.db"
+        RunStore(existing).close()  # closed cleanly: no -wal file left next to it
+        existing.chmod(0o666)  # the file is writable: only the directory is not
+        directory.chmod(0o555)
+        for command, path, message in (
+            (
+                ("run", "--executor", "inline"),
+                directory / "new.db",
+                f"cannot create store {directory / 'new.db'}: directory {directory} is "
+                "read-only for this user",
+            ),
+            (
+                ("runs",),
+                existing,
+                f"cannot open store {existing}: directory {directory} is read-only for this "
+                "user (SQLite keeps old.db-wal and old.db-shm next to the store)",
+            ),
+        ):
+            result = subprocess.run(
+                [python, "-m", "core.cli", *command, "--store", str(path)],
+                capture_output=True,
+                text=True,
+                env=cli_env,
+                cwd="/",
+                user=user,
+                timeout=60,
+            )
+            assert result.returncode == 1
+            assert result.stderr.splitlines() == [f"perceptune: {message}"]
+        assert sorted(p.name for p in directory.iterdir()) == ["old.db"]
+    finally:
+        directory.chmod(0o755)
+        shutil.rmtree(directory)
 
 
 def test_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
@@ -556,7 +744,7 @@ def test_v1_store_migrates_through_a_new_step(db: Path, monkeypatch: pytest.Monk
     with RunStore(db) as store:
         assert store.get_run(run_id).params == {"lr": 0.1}
     conn = raw(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store_schema.latest_version()
     assert conn.execute("SELECT tags FROM runs").fetchall() == [("",)]
 
 

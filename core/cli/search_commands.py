@@ -11,7 +11,6 @@ from typing import Any
 from core.cli.commands import fmt, open_store, parse_id
 from core.cli.output import printable
 from core.cli.parser import _add_store, add_executor_flags, tls_files
-from core.errors import InputError
 
 #: Leaderboard rows the human output shows.
 TOP_ROWS = 10
@@ -147,10 +146,11 @@ def _check_workers(workers: int | None, kind: str | None, scheduler: str | None)
 
 
 def _check_data(spec: Any, source: str) -> None:
-    """Bad data or a network too large for it fails now, before anything is stored."""
+    """Bad data, or a network the sweep may train that is too large for it, fails now,
+    before anything is stored: every listed ``layers`` value and the largest network
+    a ``layers`` range allows (random and TPE draw their points as they go)."""
     from core.cli.commands import _BUILTIN_MAX_SHAPE
-    from core.config import check_network_size
-    from core.errors import ConfigError
+    from core.search.checks import check_sweep_networks
 
     shape = _BUILTIN_MAX_SHAPE
     if spec.dataset.train is not None:
@@ -158,13 +158,7 @@ def _check_data(spec: Any, source: str) -> None:
 
         info = describe(spec.dataset)
         shape = (info.n_features, info.n_classes)
-    if spec.strategy == "tpe":
-        return  # each asked point is checked by the worker
-    try:
-        for point in spec.points():
-            check_network_size(spec.config(point).layers, *shape)
-    except ConfigError as error:
-        raise InputError(f"{source}: [space].{error.field}: {error.message}") from None
+    check_sweep_networks(spec, *shape, source=source)
 
 
 def _executor(
@@ -287,12 +281,14 @@ def _duration(seconds: float) -> str:
 def cmd_resume(args: argparse.Namespace) -> int:
     from core.cli.signals import describe, exit_code, say
     from core.errors import StoreError
-    from core.search.engine import pending_work, resume
+    from core.search.engine import pending_work, resume, running_elsewhere
     from core.search.results import best_run
 
     _check_workers(args.workers, args.executor, getattr(args, "scheduler", None))
     store = open_store(args.store, must_exist=True)
     sweeps, interrupted = pending_work(store)
+    for sweep_id, owner in running_elsewhere(store):
+        print(f"Skipped: sweep {sweep_id} is running in {owner}; left to it", file=sys.stderr)
     if not sweeps and not interrupted:
         print(f"Nothing to resume in {args.store}.")
         return 0
@@ -307,7 +303,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
         print(f"Resuming sweep {sweep_id} ({spec.name or spec.strategy})", file=sys.stderr)
 
     try:
-        report = resume(store, executor, on_progress=bar.update, on_sweep=on_sweep)
+        report = resume(
+            store,
+            executor,
+            on_progress=bar.update,
+            on_sweep=on_sweep,
+            sweep_ids={sweep["id"] for sweep in sweeps},  # the others were just named
+        )
     except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
         bar.close()
         executor.shutdown()  # the runs in flight end interrupted first
@@ -328,8 +330,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         print(f"Reran {len(report.runs)} interrupted run(s): {ids}")
     for reason in report.skipped:
         print(f"Skipped: {reason}", file=sys.stderr)
+    for reason in report.failed:
+        print(f"perceptune: {reason}", file=sys.stderr)
     store.close()
-    return 0
+    return 1 if report.failed else 0
 
 
 # --- leaderboard, sweeps ----------------------------------------------------------------
@@ -398,6 +402,7 @@ def cmd_sweeps(args: argparse.Namespace) -> int:
                 "finished": finished,
                 "best_run_id": None if best is None else best.id,
                 "best_test_accuracy": None if best is None else best.test_accuracy,
+                "reason": sweep["reason"],
             }
         )
     if args.json:
@@ -409,8 +414,9 @@ def cmd_sweeps(args: argparse.Namespace) -> int:
     print(f"{'id':>4}  {'status':<11} {'strategy':<8} {'points':>11}  {'best':>6}  name")
     for item in items:
         points = f"{item['finished']}/{item['points']}"
+        reason = f" ({item['reason']})" if item["reason"] and item["status"] != "done" else ""
         print(
             f"{item['id']:>4}  {item['status']:<11} {item['strategy']:<8} {points:>11}  "
-            f"{fmt(item['best_test_accuracy']):>6}  {printable(item['name'])}"
+            f"{fmt(item['best_test_accuracy']):>6}  {printable(item['name'])}{reason}"
         )
     return 0

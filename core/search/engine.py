@@ -19,31 +19,40 @@ the seed and the scores, never on which run finished first.
 
 :func:`resume` finishes what a killed process left: points whose run finished are
 skipped, interrupted, cancelled and queued ones are trained (again, from epoch 0).
+
+A sweep has one owner at a time: the process that created or claimed it
+(:meth:`RunStore.claim_sweep`, atomic) and heartbeats it until it ends, so two
+processes never train the same sweep. A sweep whose data file is missing stays
+``interrupted`` with that reason, and a TPE point whose config is invalid (a network
+too large) is stored ``failed`` with the reason while the sweep goes on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from core.config import RunConfig, parse_field
 from core.diagnosis import diagnose
-from core.errors import InputError
+from core.errors import ConfigError, InputError, PerceptuneError
 from core.results import EpochPoint
 from core.runner import Runner
 from core.search.epochs import Group, derive, group_points
 from core.search.pruning import make_pruner
 from core.search.sweepfile import SweepSpec
+from core.store import SweepBusy
 from core.worker import RunOutcome
 
 if TYPE_CHECKING:
+    from core.datasets import DatasetSpec
     from core.executors import Executor
     from core.store import RunRecord, RunStore
 
@@ -83,6 +92,24 @@ ProgressCallback = Callable[[SweepProgress], None]
 StopCallback = Callable[[], "str | None"]
 #: Statuses a sweep may be stopped with.
 STOP_STATUSES = ("cancelled", "interrupted")
+
+
+class DataUnavailable(PerceptuneError):
+    """A sweep's data file is missing or unreadable: the sweep stays ``interrupted``
+    (with this message as its reason) until the file is back."""
+
+
+def data_problem(dataset: DatasetSpec) -> str | None:
+    """Why ``dataset``'s files cannot be read now (``"data file X is missing"``), or
+    None. Only presence and permission: a file that is there but bad fails its runs."""
+    for path in (dataset.train, dataset.test):
+        if path is None:
+            continue
+        if not os.path.isfile(path):
+            return f"data file {path} is missing"
+        if not os.access(path, os.R_OK):
+            return f"data file {path} is not readable"
+    return None
 
 
 class SweepStopped(Exception):
@@ -170,12 +197,27 @@ class SweepEngine:
     # -- entry point ------------------------------------------------------------------
 
     def run(self) -> None:
-        """Train every unfinished point, then mark the sweep ``done``."""
+        """Train every unfinished point, then mark the sweep ``done``.
+
+        Whatever stops it early leaves it ``interrupted`` (or ``cancelled``) with the
+        reason, never ``running``: this process no longer owns it then. A missing data
+        file raises :class:`DataUnavailable` before anything trains.
+        """
         try:
+            problem = data_problem(self.spec.dataset)
+            if problem is not None:
+                raise DataUnavailable(problem)
             if self.spec.strategy == "tpe":
                 self._run_tpe()
             else:
                 self._run_points()
+        except DataUnavailable as error:
+            with contextlib.suppress(PerceptuneError):
+                self.store.set_sweep_status(self.sweep_id, "interrupted", reason=str(error))
+            raise
+        except BaseException as error:
+            _release(self.store, self.sweep_id, error)
+            raise
         finally:
             self.runner.close()
         self.store.set_sweep_status(self.sweep_id, "done")
@@ -183,6 +225,7 @@ class SweepEngine:
     # -- grid and random ----------------------------------------------------------------
 
     def _run_points(self) -> None:
+        # Every point passed RunConfig's checks when the spec was parsed.
         configs = [self.spec.config(point) for point in self.spec.points()]
         records = self.store.sweep_runs(self.sweep_id)
         run_ids = [self._stored_run(config, records) for config in configs]
@@ -208,6 +251,20 @@ class SweepEngine:
         jobs.sort(key=lambda job: -job.cost)
         self._report(force=True)
         self._dispatch(jobs, self._finish_job)
+
+    def _store_invalid(self, config: RunConfig, key: str, error: ConfigError) -> int:
+        """Store a TPE point whose config failed a check across fields (a network too
+        large for memory) as a ``failed`` run saying why; returns its run id."""
+        run_id = self.store.create_run(
+            config.to_dict(),
+            self.spec.dataset.to_dict(),
+            status="failed",
+            sweep_id=self.sweep_id,
+            point_key=key,
+            label=config.short_label(),
+        )
+        self.store.finish_run(run_id, "failed", error=f"invalid point: {error}")
+        return run_id
 
     def _stored_run(self, config: RunConfig, records: dict[str, RunRecord]) -> int:
         key = point_key(config)
@@ -246,6 +303,7 @@ class SweepEngine:
         if outcome.baseline is not None:
             self._baseline = outcome.baseline
         record = self.store.get_run(job.run_id)
+        self._check_data_gone(record)
         self.pruner.finish(job.run_id, outcome.curve, record.status)
         self._point_done(record)
         for run_id, epochs in job.derived:
@@ -318,10 +376,22 @@ class SweepEngine:
                     break
                 trial, point = search.ask()
                 asks += 1
-                config = self.spec.config(point)
+                invalid: ConfigError | None = None
+                try:
+                    config = self.spec.config(point)
+                except ConfigError as error:
+                    # Each value passed parse_field; only a check across fields failed,
+                    # so the unchecked config still has a key, a label and JSON params.
+                    config = replace(RunConfig(), **self.spec.fixed, **point)
+                    invalid = error
                 key = point_key(config)
                 if key in known:  # TPE may ask for a point again: reuse its result
                     repeats.append((trial, key))
+                    continue
+                if invalid is not None:  # failed, TPE learns it, and the sweep goes on
+                    known[key] = self._store_invalid(config, key, invalid)
+                    search.tell(trial, _trial_result(self.store.get_run(known[key])))
+                    self._done += 1
                     continue
                 run_id = self.runner.enqueue(
                     config, self.spec.dataset, sweep_id=self.sweep_id, point_key=key
@@ -356,8 +426,19 @@ class SweepEngine:
 
     def _finish_single(self, job: _Job, outcome: RunOutcome) -> None:
         record = self.store.get_run(job.run_id)
+        self._check_data_gone(record)
         self.pruner.finish(job.run_id, outcome.curve, record.status)
         self._point_done(record)
+
+    def _check_data_gone(self, record: RunRecord) -> None:
+        """A run that failed because the data file went away mid-sweep is not a result:
+        leave it ``interrupted`` and stop the sweep until the file is back."""
+        if record.status != "failed":
+            return
+        problem = data_problem(self.spec.dataset)
+        if problem is not None:
+            self.store.set_status(record.id, "interrupted")
+            raise DataUnavailable(problem)
 
     def _point_of(self, record: RunRecord) -> dict[str, Any]:
         return {name: parse_field(name, record.params[name]) for name in self.spec.space}
@@ -488,6 +569,21 @@ class SweepEngine:
         )
 
 
+def _release(store: RunStore, sweep_id: int, error: BaseException) -> None:
+    """Leave a sweep that stopped on ``error`` ``interrupted`` with why, unless it was
+    stopped already (``_interrupt`` set it interrupted or cancelled)."""
+    with contextlib.suppress(PerceptuneError):  # a broken store: reconcile will do
+        if store.get_sweep(sweep_id)["status"] != "running":
+            return
+        if isinstance(error, KeyboardInterrupt):
+            reason = "stopped by Ctrl-C"
+        elif isinstance(error, PerceptuneError):
+            reason = str(error)
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        store.set_sweep_status(sweep_id, "interrupted", reason=reason)
+
+
 def _trial_result(record: RunRecord, pruned_at: EpochPoint | None = None):
     """How a finished point's run ended, in TPE's terms (a pruned run: its value where
     the pruner decided, when known)."""
@@ -520,11 +616,19 @@ def run_sweep(
 
     Returns the sweep id. A KeyboardInterrupt stops the runs in flight and leaves the
     sweep ``interrupted`` for :func:`resume`; so does ``should_stop`` (see
-    :class:`SweepEngine`), which then raises :class:`SweepStopped`.
+    :class:`SweepEngine`), which then raises :class:`SweepStopped`. Continuing a
+    sweep claims it first: :class:`~core.store.SweepBusy` if a live process owns it.
     """
     if sweep_id is None:
         sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
-    SweepEngine(store, executor, spec, sweep_id, on_progress, should_stop).run()
+    else:
+        store.claim_sweep(sweep_id)
+    try:
+        engine = SweepEngine(store, executor, spec, sweep_id, on_progress, should_stop)
+    except BaseException as error:  # e.g. a [fixed] network too large: never left ours
+        _release(store, sweep_id, error)
+        raise
+    engine.run()
     return sweep_id
 
 
@@ -534,17 +638,33 @@ class ResumeReport:
 
     sweeps: list[int] = field(default_factory=list)  # sweeps finished
     runs: list[int] = field(default_factory=list)  # interrupted runs (outside sweeps) rerun
-    skipped: list[str] = field(default_factory=list)  # why a sweep was left alone
+    skipped: list[str] = field(default_factory=list)  # why a sweep or run was left alone
+    failed: list[str] = field(default_factory=list)  # sweeps that stopped on an error
 
 
 def pending_work(store: RunStore) -> tuple[list[dict[str, Any]], list[RunRecord]]:
-    """What :func:`resume` would pick up: the unfinished sweeps, and the interrupted
-    runs outside sweeps (after marking runs of dead processes ``interrupted``). For the
-    TUI to offer a resume on start."""
+    """What :func:`resume` would pick up: the unfinished sweeps no live process owns,
+    and the interrupted runs outside sweeps (after marking what dead processes left
+    ``interrupted``: their running runs, queued runs and sweeps). For the TUI to offer
+    a resume on start; :func:`running_elsewhere` lists the sweeps left out."""
     store.reconcile_interrupted()
-    sweeps = store.list_sweeps(UNFINISHED_SWEEPS)
+    sweeps = [
+        sweep
+        for sweep in store.list_sweeps(UNFINISHED_SWEEPS)
+        if store.live_owner(sweep["id"]) is None
+    ]
     runs = [r for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
     return sweeps, runs
+
+
+def running_elsewhere(store: RunStore) -> list[tuple[int, str]]:
+    """``(sweep id, "process PID on HOST")`` of each sweep another live process runs."""
+    found = []
+    for sweep in store.list_sweeps(["running"]):
+        owner = store.live_owner(sweep["id"])
+        if owner is not None:
+            found.append((sweep["id"], owner))
+    return found
 
 
 def resume(
@@ -559,11 +679,12 @@ def resume(
 ) -> ResumeReport:
     """Finish every unfinished sweep and rerun every interrupted run in ``store``.
 
-    A sweep with a run still ``running`` in a live process is left alone (another
-    perceptune is working on it). ``on_sweep`` is called before each sweep starts;
-    ``should_stop`` is passed to each (:func:`run_sweep`). ``sweep_ids`` limits the
-    sweeps resumed; ``runs=False`` leaves the interrupted runs outside sweeps alone
-    (the TUI queues those itself).
+    A sweep another live process owns is left to it (``skipped``), and so is one whose
+    data file is missing (it stays ``interrupted`` with that reason). A sweep that
+    stops on an error is reported in ``failed`` and the next one goes on. ``on_sweep``
+    is called before each sweep starts; ``should_stop`` is passed to each
+    (:func:`run_sweep`). ``sweep_ids`` limits the sweeps resumed; ``runs=False``
+    leaves the interrupted runs outside sweeps alone (the TUI queues those itself).
     """
     store.reconcile_interrupted()
     report = ResumeReport()
@@ -571,35 +692,81 @@ def resume(
         sweep_id = sweep["id"]
         if sweep_ids is not None and sweep_id not in sweep_ids:
             continue
-        runs = store.sweep_runs(sweep_id).values()
-        if any(record.status == "running" for record in runs):
-            report.skipped.append(f"sweep {sweep_id} is running in another process")
+        reason = _not_resumable(store, sweep)
+        if reason is not None:
+            report.skipped.append(reason)
             continue
         try:
             spec = SweepSpec.from_dict(sweep["spec"], source=f"sweep {sweep_id}")
         except InputError as error:
             report.skipped.append(str(error))
             continue
+        problem = data_problem(spec.dataset)
+        if problem is not None:
+            store.set_sweep_status(sweep_id, "interrupted", reason=problem)
+            report.skipped.append(f"sweep {sweep_id}: {problem}; resume it once it is back")
+            continue
+        try:
+            store.claim_sweep(sweep_id)  # atomic: of two resumers, one wins
+        except SweepBusy as busy:
+            report.skipped.append(f"{busy}; left to it")
+            continue
         if on_sweep is not None:
             on_sweep(sweep_id, spec)
-        store.set_sweep_status(sweep_id, "running")
-        run_sweep(
-            store,
-            spec,
-            executor,
-            on_progress=on_progress,
-            sweep_id=sweep_id,
-            should_stop=should_stop,
-        )
+        try:
+            run_sweep(
+                store,
+                spec,
+                executor,
+                on_progress=on_progress,
+                sweep_id=sweep_id,
+                should_stop=should_stop,
+            )
+        except DataUnavailable as error:
+            report.skipped.append(f"sweep {sweep_id}: {error}; resume it once it is back")
+            continue
+        except SweepStopped:
+            raise
+        except Exception as error:  # one bad sweep never blocks the others
+            text = str(error) if isinstance(error, PerceptuneError) else repr(error)
+            report.failed.append(f"sweep {sweep_id}: {text}")
+            continue
         report.sweeps.append(sweep_id)
     if runs:
-        report.runs = _rerun_interrupted(store, executor)
+        report.runs = _rerun_interrupted(store, executor, report.skipped)
     return report
 
 
-def _rerun_interrupted(store: RunStore, executor: Executor) -> list[int]:
-    """Train again, from epoch 0, the interrupted runs that belong to no sweep."""
-    run_ids = [r.id for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
+def _not_resumable(store: RunStore, sweep: dict[str, Any]) -> str | None:
+    """Why another process is working on ``sweep`` (its owner, or a run of it still
+    running in a live process), or None."""
+    sweep_id = sweep["id"]
+    owner = store.live_owner(sweep_id)
+    if owner is not None:
+        return f"sweep {sweep_id} is running in {owner}; left to it"
+    # Sweeps stored before they had owners: a live run of theirs says the same.
+    if any(record.status == "running" for record in store.sweep_runs(sweep_id).values()):
+        return f"sweep {sweep_id} is running in another process; left to it"
+    return None
+
+
+def _rerun_interrupted(store: RunStore, executor: Executor, skipped: list[str]) -> list[int]:
+    """Train again, from epoch 0, the interrupted runs that belong to no sweep; a run
+    whose data file is missing stays interrupted (a line in ``skipped`` says why)."""
+    from core.datasets import DatasetSpec
+
+    run_ids = []
+    for record in store.list_runs(statuses=["interrupted"]):
+        if record.sweep_id is not None:
+            continue
+        try:
+            problem = data_problem(DatasetSpec.from_mapping(record.dataset))
+        except InputError:
+            problem = None  # a stored spec this version refuses: the run will say so
+        if problem is None:
+            run_ids.append(record.id)
+        else:
+            skipped.append(f"run {record.id}: {problem}; resume it once it is back")
     if not run_ids:
         return []
     runner = Runner(store, executor)

@@ -164,10 +164,9 @@ class SweepModel:
         current: list[int] = []
 
         def on_sweep(sweep_id: int, spec: SweepSpec) -> None:
-            # resume() goes on to the next sweep: the one before is done.
+            # resume() goes on to the next sweep: the one before has ended.
             if current and current[-1] not in finished and current[-1] not in stopped:
-                finished.append(current[-1])
-                self._end(current[-1], "done")
+                self._end_as_stored(current[-1], finished)
             current.append(sweep_id)
             self._add(sweep_id, spec)
             with self._lock:
@@ -199,6 +198,9 @@ class SweepModel:
                     if sweep_id not in finished:
                         finished.append(sweep_id)
                         self._end(sweep_id, "done")
+                for sweep_id in current:  # one that stopped on an error: as stored
+                    if sweep_id not in finished and sweep_id not in stopped:
+                        self._end_as_stored(sweep_id, finished)
                 break
         finally:
             with self._lock:
@@ -258,6 +260,14 @@ class SweepModel:
             item.running, item.eta_s = progress.running, progress.eta_s
             item.best, item.best_run = progress.best_test_accuracy, progress.best_run_id
         self._changed(progress.sweep_id)
+
+    def _end_as_stored(self, sweep_id: int, finished: list[int]) -> None:
+        """End a sweep resume() went past as the store has it: ``done`` (added to
+        ``finished``), or ``interrupted`` with the reason when it stopped on an error."""
+        sweep = self.store.get_sweep(sweep_id)
+        if sweep["status"] == "done":
+            finished.append(sweep_id)
+        self._end(sweep_id, sweep["status"], sweep.get("reason", ""))
 
     def _end(self, sweep_id: int, status: str, error: str = "") -> None:
         with self._lock:

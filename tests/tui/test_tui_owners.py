@@ -1,0 +1,78 @@
+"""The resume offer at start leaves alone a sweep another live process runs, and says so."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from textual.widgets import Static
+from tui_helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+OWNER = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from core.store import RunStore
+store = RunStore(sys.argv[1])
+print(store.create_sweep({{"space": {{}}}}), flush=True)
+sys.stdin.read()  # alive, owning the sweep, until the test ends
+"""
+
+
+async def test_a_sweep_live_elsewhere_is_not_offered(make_app, store_path: Path) -> None:
+    from core.store import RunStore
+    from tui.screens.sweep_resume import ResumeWork
+
+    with RunStore(store_path) as store:
+        mine = store.create_sweep({"space": {}})
+        store.set_sweep_status(mine, "interrupted")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(store_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        live = int(owner.stdout.readline())
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ResumeWork))
+            offered = str(app.screen.query(Static)[2].render())
+            assert f"sweep #{mine}" in offered and f"#{live}" not in offered
+            said = f"Sweep #{live} is running in process {owner.pid} on {socket.gethostname()}."
+            await wait_for(pilot, lambda: any(n.message == said for n in app._notifications))
+            await pilot.press("escape")
+    finally:
+        owner.communicate("", timeout=20)
+
+
+def test_model_resume_shows_a_failed_sweep_as_stored(tmp_path: Path) -> None:
+    """A sweep that stops on an error (every network too large) is shown interrupted
+    with the reason, not done, and the next one still finishes."""
+    from core.executors import InlineExecutor
+    from core.search.sweepfile import parse_sweep
+    from core.store import RunStore
+    from tui.widgets.sweep.model import SweepModel
+
+    data = "[dataset]\nname = 'moons'\nn_samples = 120\n"
+    bad = parse_sweep(
+        data + "[search]\nstrategy = 'tpe'\ntrials = 2\n[fixed]\nlayers = [5000, 5000]\n"
+        "[space]\nlr = [0.01, 0.1]\n"
+    )
+    good = parse_sweep(data + "[space]\nepochs = [3, 4]\n")
+    executor = InlineExecutor(1)
+    try:
+        with RunStore(tmp_path / "runs.db") as store:
+            for spec in (bad, good):
+                store.set_sweep_status(store.create_sweep(spec.to_dict()), "interrupted")
+            model = SweepModel(store, executor)
+            assert model.resume([1, 2]) == [2]
+            first, second = model.items()
+            assert (first.status, second.status) == ("interrupted", "done")
+            assert first.error.startswith("layers: network too large for memory")
+            assert [s["status"] for s in store.list_sweeps()] == ["interrupted", "done"]
+    finally:
+        executor.shutdown()
