@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
+from core.reference import request_reference, save_new_reference
 from core.results import EpochPoint
 from core.worker import RunOutcome, RunRequest
 
@@ -78,7 +79,8 @@ class Runner:
             self.store.add_epoch(rid, point)
             return on_epoch(rid, point) if on_epoch is not None else None
 
-        handle = self.executor.submit(RunRequest(run_id, config, dataset), epoch)
+        reference = request_reference(self.store, dataset)  # None: the worker computes it
+        handle = self.executor.submit(RunRequest(run_id, config, dataset, reference), epoch)
         with self._lock:
             self._handles[run_id] = handle
         handle.future.add_done_callback(lambda future: self._finish(run_id, future, on_finish))
@@ -154,6 +156,8 @@ class Runner:
             stop_reason=stop_reason,
             error=outcome.error,
         )
+        if outcome.new_reference is not None:
+            save_new_reference(self.store, outcome.run_id, outcome.new_reference)
 
     def _ensure_heartbeat(self) -> None:
         if self._beat is not None and self._beat.is_alive():

@@ -159,7 +159,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"Run {record.id}: {record.status}, {record.n_epochs} epochs{reason}; "
         f"stored in {args.store}"
     )
+    reference_line = _reference_line(record.verdict)
+    if reference_line:
+        print(reference_line)
     return 0
+
+
+def _reference_line(diagnosis: dict[str, Any] | None) -> str:
+    """``Reference: this data allows about 0.910 ...``: the number underfitting is
+    judged against, and the noise every gap is judged against."""
+    if not diagnosis or diagnosis.get("reference_accuracy") is None:
+        return ""
+    text = (
+        f"Reference: this data allows about {diagnosis['reference_accuracy']:.3f} "
+        "(simple models on the same split)"
+    )
+    n_test, noise = diagnosis.get("n_test"), diagnosis.get("noise")
+    if n_test and noise is not None:
+        text += f"; noise of {n_test} test rows ±{diagnosis.get('noise_z', 2) * noise:.3f}"
+    return text
 
 
 def _train_one(args: argparse.Namespace, config: RunConfig, spec, store, executor):
