@@ -23,8 +23,9 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     return RunConfig.from_mapping(values, base=base)
 
 
-def dataset_from_args(args: argparse.Namespace):
-    """The DatasetSpec the data flags describe (validated by core.datasets)."""
+def dataset_from_args(args: argparse.Namespace, base=None):
+    """The DatasetSpec the data flags describe (validated by core.datasets), over
+    ``base`` (default: the default dataset)."""
     from core.datasets import DatasetSpec
 
     values: dict[str, Any] = {}
@@ -37,7 +38,7 @@ def dataset_from_args(args: argparse.Namespace):
         values["n_samples"] = args.samples
     if args.no_scale:
         values["scale"] = False
-    spec = DatasetSpec.from_mapping(values)
+    spec = DatasetSpec.from_mapping(values, base=base)
     return spec.validate()
 
 
