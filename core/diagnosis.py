@@ -8,7 +8,10 @@
    ``LOSS_CLIMB`` x ln(classes) above the lowest loss of the epochs before it
    (ln(classes) is the loss of guessing every class equally likely, so the scale is
    the same for every dataset); ``UNSTABLE_SHARE`` of the epochs or more is unstable.
-   Test-accuracy swings (back and forth by more than the noise) are reported too.
+   A network left at chance level after its loss blew up above ``BLOWUP_LOSS`` x
+   ln(classes) is unstable too (unless alpha, whose penalty is part of the loss, is
+   ``ALPHA_HIGH`` or more). Test-accuracy swings (back and forth by more than the
+   noise) are reported too.
 3. ``underfitting``: train accuracy clearly below what the data allows (the
    reference accuracy of simple models, :mod:`core.reference`): lower by more than
    ``UNDERFIT_MARGIN`` and more than the noise. Two kinds: ``still_learning`` (the
@@ -58,6 +61,9 @@ UNDERFIT_SKILL = 0.6
 LOSS_CLIMB = 0.1
 #: Share of epochs whose loss climbed back at or above which a run is unstable.
 UNSTABLE_SHARE = 0.1
+#: A loss above this times ln(classes) has blown up: with a network left at chance
+#: level it is unstable too (the steps threw the weights where nothing is learnt).
+BLOWUP_LOSS = 3.0
 #: Fewer epochs than this are too few to call a run unstable.
 MIN_UNSTABLE_EPOCHS = 3
 #: A run that used all its epochs is still learning when its loss fell over the
@@ -287,8 +293,18 @@ def diagnose(
     allows_text = f"this data allows about {allows:.3f}" if allows is not None else ""
 
     # 2. unstable
-    if len(curve) >= MIN_UNSTABLE_EPOCHS and share >= UNSTABLE_SHARE:
-        return _unstable(curve, facts, config, numbers, scores, share, swings)
+    losses = [p.loss for p in curve if math.isfinite(p.loss)]
+    max_loss = max(losses, default=float("nan"))
+    numbers["max_loss"] = max_loss if losses else None
+    chance = facts.baseline + NOISE_Z * noise(facts.baseline, facts.n_test)
+    blown = (
+        bool(losses)
+        and max_loss > BLOWUP_LOSS * math.log(max(2, facts.n_classes))
+        and config.alpha < ALPHA_HIGH
+        and train <= chance
+    )
+    if len(curve) >= MIN_UNSTABLE_EPOCHS and (share >= UNSTABLE_SHARE or blown):
+        return _unstable(curve, facts, config, numbers, scores, share, swings, blown)
 
     # 3. underfitting
     underfit, margin = _underfits(train, facts, allows)
@@ -382,9 +398,17 @@ def _unstable(
     scores: str,
     share: float,
     swings: int,
+    blown: bool,
 ) -> Diagnosis:
     text = f"unstable: {scores}; the loss climbed back above its best in {share:.0%} of the epochs"
     jump = biggest_loss_jump(curve)
+    if share < UNSTABLE_SHARE and blown:
+        ratio = numbers["max_loss"] / math.log(max(2, facts.n_classes))
+        text = (
+            f"unstable: {scores}; the loss blew up to {numbers['max_loss']:.3g} "
+            f"({ratio:.0f}x the loss of guessing) and left the network at chance level"
+        )
+        jump = None
     if jump is not None:
         epoch, before, after = jump
         text += f" (from {before:.3g} to {after:.3g} at epoch {epoch})"
