@@ -140,8 +140,8 @@ def train(
         if not math.isfinite(loss) or loss > DIVERGED_LOSS or not _weights_finite(fitting):
             raise _StopTraining(
                 "diverged",
-                f"diverged at epoch {epoch}: loss became {loss:.3g} "
-                "(learning rate too high, or unscaled features)",
+                # The cause (learning rate, alpha, unscaled data) is the verdict's to name.
+                f"diverged at epoch {epoch}: loss became {loss:.3g}",
             )
         if config.early_stopping and fitting._best_coefs is last_best[0]:
             train_acc, test_acc = last_best[1]  # best weights unchanged: same scores

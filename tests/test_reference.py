@@ -3,6 +3,7 @@ once per split and cached in the store."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -105,3 +106,22 @@ def test_a_v1_store_gains_the_cache_table(store_path: Path) -> None:
         assert store.get_reference("k", "other fingerprint") is None
     conn = sqlite3.connect(store_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == store_schema.latest_version()
+
+
+def test_run_prints_the_reference_and_the_noise_aware_verdict(run_cli, store_path: Path) -> None:
+    done = run_cli("run", "--dataset", "iris", "--quiet", "--store", str(store_path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[2].startswith("Verdict: good fit: train 0.964, test 0.947")
+    assert "gap 0.017 is within the noise of 38 test rows" in lines[2]
+    assert lines[4].startswith("Reference: this data allows about 0.974")
+    assert "noise of 38 test rows" in lines[4]
+
+
+def test_a_run_diverged_by_alpha_is_told_to_lower_alpha(run_cli, store_path: Path) -> None:
+    done = run_cli("run", "--alpha", "1e308", "--quiet", "--json", "--store", str(store_path))
+    data = json.loads(done.stdout)
+    assert data["status"] == "diverged" and data["verdict"] == "diverged"
+    assert data["diagnosis"]["cause"] == "alpha"
+    assert "lower alpha" in data["diagnosis"]["summary"]
+    assert "learning rate" not in data["diagnosis"]["summary"] + data["stop_reason"]
