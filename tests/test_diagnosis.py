@@ -290,3 +290,10 @@ def test_readme_documents_every_threshold() -> None:
     for value in (OVERFIT_GAP, TEST_DROP, TRAIN_RISE):
         assert f"{value:g}" in readme
     assert f"{UNDERFIT_SKILL:.0%}" in readme
+
+
+def test_reading_the_curves_names_every_verdict_and_its_constants() -> None:
+    text = diagnosis.READING_THE_CURVES
+    for verdict in ("Diverged", "Unstable", "Underfitting", "Overfitting", "Good fit"):
+        assert f"**{verdict}**" in text
+    assert f"{UNSTABLE_SHARE:.0%}" in text and f"gap above {OVERFIT_GAP:g}" in text
