@@ -26,6 +26,16 @@ from core.datasets import DatasetSpec
 LESSON_DATASET = DatasetSpec(name="circles", noise=0.3, n_samples=300, test_size=0.5)
 
 
+def lesson_dataset(current: DatasetSpec | None) -> DatasetSpec:
+    """The data to run the lesson on from a UI whose dataset is ``current``: the
+    user's own choice, except the untouched app default (moons, noise 0.2, 400 rows,
+    on which a big network does not overfit), which gives way to
+    :data:`LESSON_DATASET`."""
+    if current is None or current == DatasetSpec():
+        return LESSON_DATASET
+    return current
+
+
 @dataclass(frozen=True, slots=True)
 class LessonRun:
     """One run of the lesson: a short label, the verdict it shows, why, and what to run."""

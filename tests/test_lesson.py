@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from core.datasets import DatasetSpec
-from core.lesson import LESSON_DATASET, lesson_configs
+from core.lesson import LESSON_DATASET, lesson_configs, lesson_dataset
 from core.store import RunStore
 
 
@@ -18,8 +18,11 @@ def test_lesson_configs_are_small_good_big_and_too_fast() -> None:
     assert big.epochs > good.epochs and big.n_iter_no_change >= big.epochs  # patience off
     assert fast.layers == good.layers and fast.lr > 100 * good.lr
     assert all(run.dataset == LESSON_DATASET for run in runs)
-    other = DatasetSpec(name="moons")
+    other = DatasetSpec(name="wine")
     assert [run.dataset for run in lesson_configs(other, unstable=False)] == [other] * 3
+    # The untouched app default gives way to the lesson's data; a user's choice does not.
+    assert lesson_dataset(DatasetSpec()) == LESSON_DATASET == lesson_dataset(None)
+    assert lesson_dataset(other) == other
 
 
 def test_lesson_command_trains_the_trio_and_each_gets_its_verdict(
@@ -43,6 +46,7 @@ def test_lesson_command_trains_the_trio_and_each_gets_its_verdict(
         "unstable",
     ]
     assert all(r.status == "done" for r in records)
+    assert records[0].label == "lesson: too small: 1 neuron"
 
 
 def test_lesson_json_without_the_unstable_run(run_cli, store_path: Path) -> None:

@@ -59,7 +59,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     executor = _executor(args.executor, workers, args.scheduler)
     store = open_store(args.store)
     try:
-        run_ids = _train(store, executor, [(run.config, spec) for run in runs], args.quiet)
+        jobs = [(run.config, spec, f"lesson: {run.label}") for run in runs]
+        run_ids = _train(store, executor, jobs, args.quiet)
     finally:
         executor.shutdown()
     records = [store.get_run(run_id) for run_id in run_ids]
@@ -95,13 +96,13 @@ def _check_data(runs: list[Any]) -> None:
         check_before_storing(run.config, run.dataset)
 
 
-def _train(store: Any, executor: Any, jobs: list[tuple[Any, Any]], quiet: bool) -> list[int]:
+def _train(store: Any, executor: Any, jobs: list[tuple[Any, Any, str]], quiet: bool) -> list[int]:
     """Enqueue every job, train them (the executor's workers at once), wait for all."""
     from core.runner import Runner
 
     runner = Runner(store, executor)
     try:
-        run_ids = [runner.enqueue(config, spec) for config, spec in jobs]
+        run_ids = [runner.enqueue(config, spec, label=label) for config, spec, label in jobs]
 
         def finished(outcome: Any) -> None:
             if not quiet:
