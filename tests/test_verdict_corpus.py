@@ -129,11 +129,15 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, tuple[RunConfig, RunOutcome]]:
+    from threadpoolctl import threadpool_limits
+
     results = {}
-    for index, case in enumerate(CASES, start=1):
-        config = RunConfig.from_mapping(case.params)
-        spec = DatasetSpec.from_mapping(case.dataset)
-        results[case.name] = (config, execute_run(RunRequest(index, config, spec)))
+    # One BLAS thread, as in a pool worker: small networks gain nothing from more.
+    with threadpool_limits(limits=1):
+        for index, case in enumerate(CASES, start=1):
+            config = RunConfig.from_mapping(case.params)
+            spec = DatasetSpec.from_mapping(case.dataset)
+            results[case.name] = (config, execute_run(RunRequest(index, config, spec)))
     return results
 
 
