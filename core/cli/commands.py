@@ -7,10 +7,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import FIELD_INFO, RunConfig, check_network_size
 from core.errors import InputError
+
+if TYPE_CHECKING:  # core.datasets imports numpy lazily; keep start-up light
+    from core.datasets import DatasetSpec
 
 
 def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
@@ -23,7 +26,7 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     return RunConfig.from_mapping(values, base=base)
 
 
-def dataset_from_args(args: argparse.Namespace, base=None):
+def dataset_from_args(args: argparse.Namespace, base: DatasetSpec | None = None):
     """The DatasetSpec the data flags describe (validated by core.datasets), over
     ``base`` (default: the default dataset)."""
     from core.datasets import DatasetSpec
