@@ -174,7 +174,10 @@ def save_new_reference(store: RunStore, run_id: int, value: dict[str, Any]) -> N
     """Cache a reference a worker computed for run ``run_id``'s split; best effort."""
     try:
         spec = DatasetSpec.from_mapping(store.get_run(run_id).dataset)
-        store_reference(store, spec, Reference.from_dict(value))
+        reference = Reference.from_dict(value)
+        # A sweep's runs all start before the first one is cached: write it once.
+        if stored_reference(store, spec) != reference:
+            store_reference(store, spec, reference)
     except Exception:
         return  # the next run on this split computes it again
 
