@@ -158,18 +158,25 @@ def request_to_wire(request: RunRequest) -> dict[str, Any]:
         "run_id": request.run_id,
         "config": _plain(request.config.to_dict()),
         "dataset": _plain(request.dataset.to_dict()),
+        "reference": _plain(request.reference),
     }
 
 
 def request_from_wire(message: Any) -> RunRequest:
     """The :class:`RunRequest` of ``message``; every field validated like user input
     (a bad value raises :class:`~core.errors.ConfigError`)."""
-    data = _dict(message, "request", ("run_id", "config", "dataset"))
+    data = _dict(message, "request", ("run_id", "config", "dataset"), optional=("reference",))
     run_id = _int(data["run_id"], "request.run_id")
     config = _dict(data["config"], "request.config", (), optional=tuple(RunConfig().to_dict()))
     values = {k: _json(v, f"request.config.{k}") for k, v in config.items()}
     spec = _spec(data["dataset"], "request.dataset")
-    return RunRequest(run_id, RunConfig.from_mapping(values), spec)
+    reference = _optional_mapping(data.get("reference"), "request.reference")
+    return RunRequest(run_id, RunConfig.from_mapping(values), spec, reference)
+
+
+def _optional_mapping(value: Any, where: str) -> dict[str, Any] | None:
+    """A JSON object (validated like every other value) or None."""
+    return None if value is None else _json(_mapping(value, where), where)
 
 
 def _spec(value: Any, where: str) -> DatasetSpec:
@@ -249,6 +256,7 @@ def points_from_wire(value: Any, where: str = "epochs") -> list[EpochPoint]:
 
 _OUTCOME_KEYS = ("run_id", "status", "stop_reason", "error", "verdict", "duration_s", "notes")
 _OUTCOME_KEYS += ("baseline", "n_epochs")
+_OPTIONAL_OUTCOME_KEYS = ("curve", "facts", "new_reference")
 
 
 def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, Any]:
@@ -264,6 +272,8 @@ def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, A
         "notes": [note[:MAX_TEXT] for note in outcome.notes],
         "baseline": _plain(outcome.baseline),
         "n_epochs": outcome.n_epochs,
+        "facts": _plain(outcome.facts),
+        "new_reference": _plain(outcome.new_reference),
     }
     if with_curve:
         data["curve"] = points_to_wire(outcome.curve)
@@ -272,7 +282,7 @@ def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, A
 
 def outcome_from_wire(message: Any) -> tuple[RunOutcome, int]:
     """``(outcome, n_epochs)``: the outcome has the curve only if it was sent with one."""
-    data = _dict(message, "outcome", _OUTCOME_KEYS, optional=("curve",))
+    data = _dict(message, "outcome", _OUTCOME_KEYS, optional=_OPTIONAL_OUTCOME_KEYS)
     status = _text(data["status"], "outcome.status")
     if status not in FINISHED_STATUSES:
         raise WireError(f"outcome.status: {_cut(repr(status))} is not one of {FINISHED_STATUSES}")
@@ -290,6 +300,8 @@ def outcome_from_wire(message: Any) -> tuple[RunOutcome, int]:
         duration_s=_float(data["duration_s"], "outcome.duration_s", 0.0),
         notes=[_text(n, "outcome.notes") for n in _list(data["notes"], "outcome.notes", 1000)],
         baseline=None if baseline is None else _float(baseline, "outcome.baseline", 0.0, 1.0),
+        facts=_optional_mapping(data.get("facts"), "outcome.facts"),
+        new_reference=_optional_mapping(data.get("new_reference"), "outcome.new_reference"),
     )
     return outcome, _int(data["n_epochs"], "outcome.n_epochs")
 

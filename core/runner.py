@@ -23,6 +23,7 @@ from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import StoreError
 from core.executors import SHUTDOWN_REASON
+from core.reference import request_reference, save_new_reference
 from core.results import EpochPoint
 from core.worker import RunOutcome, RunRequest
 
@@ -108,7 +109,8 @@ class Runner:
 
         with self._lock:
             self._unstored.pop(run_id, None)  # a run started again starts afresh
-        handle = self.executor.submit(RunRequest(run_id, config, dataset), epoch)
+        reference = request_reference(self.store, dataset)  # None: the worker computes it
+        handle = self.executor.submit(RunRequest(run_id, config, dataset, reference), epoch)
         with self._lock:
             self._handles[run_id] = handle
             failed = run_id in self._unstored  # its first epoch came before the handle
@@ -222,6 +224,8 @@ class Runner:
             stop_reason=stop_reason,
             error=outcome.error,
         )
+        if outcome.new_reference is not None:
+            save_new_reference(self.store, outcome.run_id, outcome.new_reference)
 
     def _leave_interrupted(self, outcome: RunOutcome, error: StoreError) -> RunOutcome:
         """Best effort: mark a run whose writes failed ``interrupted``, keeping the

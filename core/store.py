@@ -951,6 +951,32 @@ class RunStore:
         )
         return {row[14]: _record(row) for row in rows}
 
+    # -- reference accuracies (core.reference) -----------------------------------------
+
+    def get_reference(self, key: str, fingerprint: str = "") -> dict[str, Any] | None:
+        """The cached reference of the dataset split ``key`` (its spec's canonical
+        JSON), or None if there is none for this ``fingerprint`` of its files."""
+        rows = self._read(
+            "SELECT reference FROM data_references WHERE key = ? AND fingerprint = ?",
+            (key, fingerprint),
+        )
+        if not rows:
+            return None
+        try:
+            value = json.loads(rows[0][0])
+        except ValueError:
+            return None  # a damaged entry is recomputed, never fatal
+        return value if isinstance(value, dict) else None
+
+    def put_reference(self, key: str, fingerprint: str, reference: dict[str, Any]) -> None:
+        """Cache ``reference`` for the dataset split ``key`` (replacing an older one)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO data_references (key, fingerprint, reference, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, fingerprint, _dumps(reference), time.time()),
+            )
+
     # -- maintenance -------------------------------------------------------------------
 
     def integrity_check(self) -> str:

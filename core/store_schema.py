@@ -99,8 +99,24 @@ def add_sweep_owner(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE sweeps ADD COLUMN {column}")
 
 
+def add_data_references(conn: sqlite3.Connection) -> None:
+    """Add the cache of reference accuracies: what simple models reach on a dataset
+    split (:mod:`core.reference`), computed once per split. ``key`` is the dataset
+    spec's canonical JSON; ``fingerprint`` tells a CSV file changed since."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS data_references (
+            key          TEXT PRIMARY KEY,
+            fingerprint  TEXT NOT NULL DEFAULT '',
+            reference    TEXT NOT NULL,
+            created_at   REAL NOT NULL
+        )
+        """
+    )
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
-MIGRATIONS: list[Migration] = [create_v1, add_sweep_owner]
+MIGRATIONS: list[Migration] = [create_v1, add_sweep_owner, add_data_references]
 
 
 def latest_version() -> int:

@@ -140,8 +140,7 @@ def train(
         if not math.isfinite(loss) or loss > DIVERGED_LOSS or not _weights_finite(fitting):
             raise _StopTraining(
                 "diverged",
-                f"diverged at epoch {epoch}: loss became {loss:.3g} "
-                "(learning rate too high, or unscaled features)",
+                f"diverged at epoch {epoch}: loss became {loss:.3g} ({_divergence_cause(config)})",
             )
         if config.early_stopping and fitting._best_coefs is last_best[0]:
             train_acc, test_acc = last_best[1]  # best weights unchanged: same scores
@@ -191,6 +190,15 @@ def train(
     if keep_model and result.status != "diverged":
         result.model = model
     return result
+
+
+def _divergence_cause(config: RunConfig) -> str:
+    """The likely cause, as core.diagnosis names it: a huge alpha, else the steps."""
+    from core.diagnosis import ALPHA_OVERFLOW
+
+    if config.alpha >= ALPHA_OVERFLOW:
+        return f"alpha {config.alpha:g} too high"
+    return "learning rate too high, or unscaled features"
 
 
 def _final_weights(model: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -1,5 +1,9 @@
 """What runs inside a worker: load the data (once per worker), train, diagnose.
 
+The verdict needs the data's reference accuracy (:mod:`core.reference`): the caller
+passes the one cached in the store, or the worker computes it (once per process and
+split) and hands it back in the outcome for the caller to store.
+
 Executors call :func:`execute_run` in whatever process they use; it returns a
 picklable :class:`RunOutcome` and never raises for a run's own failure.
 """
@@ -15,6 +19,7 @@ from core.config import RunConfig
 from core.datasets import Dataset, DatasetSpec, load_dataset
 from core.diagnosis import diagnose
 from core.errors import PerceptuneError
+from core.reference import Reference, data_facts, reference_for, remember
 from core.results import CurveSummary, EpochPoint, TrainResult
 
 #: Called with each epoch's point; a returned string stops the run as pruned.
@@ -30,6 +35,7 @@ class RunRequest:
     run_id: int
     config: RunConfig
     dataset: DatasetSpec
+    reference: dict[str, Any] | None = None  # the split's cached reference, if known
 
 
 @dataclass(slots=True)
@@ -45,6 +51,8 @@ class RunOutcome(CurveSummary):
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     baseline: float | None = None  # the data's majority-class test accuracy
+    facts: dict[str, Any] | None = None  # DataFacts.to_dict() the verdict was judged on
+    new_reference: dict[str, Any] | None = None  # computed here: the caller caches it
 
 
 _DATASET_CACHE: dict[DatasetSpec, Dataset] = {}
@@ -103,9 +111,12 @@ def execute_run(
     if status == "cancelled" and stop_state:
         status, given = stop_state[0]  # e.g. pruned by the caller, with its reason
         reason = f"{given} (after epoch {result.n_epochs})" if given else ""
-    verdict = None
+    verdict = facts = new_reference = None
     if status in ("done", "diverged", "pruned"):
-        verdict = diagnose(result.curve, data.baseline_accuracy, status).to_dict()
+        reference, new_reference = _reference(request, data)
+        judged = data_facts(data, reference)
+        facts = judged.to_dict()
+        verdict = diagnose(result.curve, judged, request.config, status).to_dict()
     return RunOutcome(
         run_id,
         status,
@@ -115,7 +126,28 @@ def execute_run(
         duration_s=result.duration_s,
         notes=result.notes,
         baseline=data.baseline_accuracy,
+        facts=facts,
+        new_reference=new_reference,
     )
+
+
+def _reference(
+    request: RunRequest, data: Dataset
+) -> tuple[Reference | None, dict[str, Any] | None]:
+    """The split's reference (given, or computed here: then also returned as new)."""
+    if request.reference is not None:
+        try:
+            given = Reference.from_dict(request.reference)
+        except (KeyError, TypeError, ValueError):
+            given = None
+        if given is not None:
+            remember(request.dataset, given)
+            return given, None
+    try:
+        computed = reference_for(data)
+    except Exception:  # the verdict falls back to the majority baseline, the run stands
+        return None, None
+    return computed, computed.to_dict()
 
 
 def preload() -> None:

@@ -281,3 +281,21 @@ def test_no_perceptune_module_imports_an_unpickler():
             found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in banned]
             found += [f"{path.name}: {n}" for n in names if n.endswith("protocol.pickle")]
     assert found == []
+
+
+def test_the_verdicts_data_facts_and_reference_cross_the_wire(real_outcome):
+    """A run on Dask is judged like a local one: the reference the client cached goes
+    to the worker, and the facts and a newly computed reference come back."""
+    outcome = real_outcome
+    assert outcome.facts is not None and outcome.new_reference is not None
+    sent = json.loads(plain_json(wire.outcome_event("k", "a1", outcome)))
+    back = wire.event_from_wire(through_msgpack(sent)).outcome
+    assert back.facts == outcome.facts
+    assert back.new_reference == outcome.new_reference
+
+    request = RunRequest(4, RunConfig(epochs=5), MOONS, outcome.new_reference)
+    message = through_msgpack(json.loads(plain_json(wire.request_to_wire(request))))
+    assert wire.request_from_wire(message) == request
+    message = {**json.loads(plain_json(wire.request_to_wire(request))), "reference": [1, 2]}
+    with pytest.raises(wire.WireError, match=r"request\.reference"):
+        wire.request_from_wire(message)

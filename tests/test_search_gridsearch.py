@@ -19,6 +19,7 @@ from sklearn.neural_network import MLPClassifier
 from core.cli import main
 from core.config import RunConfig
 from core.datasets import load_dataset
+from core.diagnosis import VERDICTS
 from core.search.sweepfile import load_sweep
 
 # Small data and tol/n_iter_no_change that make scikit-learn stop some runs early: the
@@ -119,7 +120,7 @@ def test_grid_scores_equal_gridsearchcv(tmp_path: Path, capsys, text: str) -> No
     assert stopped_early, "the grid should include runs scikit-learn stopped on tol"
     for point in points:
         assert point["status"] == "done"
-        assert point["verdict"]["verdict"] in ("good fit", "overfitting", "underfitting")
+        assert point["verdict"]["verdict"] in VERDICTS and point["verdict"]["verdict"] != "diverged"
         assert set(spec.fixed) <= set(point["params"])
         train, test, _ = reference[sklearn_key(point["params"])]
         assert (point["train_accuracy"], point["test_accuracy"]) == (train, test), point

@@ -7,11 +7,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli.output import printable
 from core.config import FIELD_INFO, RunConfig, check_network_size
 from core.errors import InputError
+
+if TYPE_CHECKING:  # core.datasets imports numpy lazily; keep start-up light
+    from core.datasets import DatasetSpec
 
 
 def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
@@ -24,8 +27,9 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     return RunConfig.from_mapping(values, base=base)
 
 
-def dataset_from_args(args: argparse.Namespace):
-    """The DatasetSpec the data flags describe (validated by core.datasets)."""
+def dataset_from_args(args: argparse.Namespace, base: DatasetSpec | None = None):
+    """The DatasetSpec the data flags describe (validated by core.datasets), over
+    ``base`` (default: the default dataset)."""
     from core.datasets import DatasetSpec
 
     values: dict[str, Any] = {}
@@ -38,7 +42,7 @@ def dataset_from_args(args: argparse.Namespace):
         values["n_samples"] = args.samples
     if args.no_scale:
         values["scale"] = False
-    spec = DatasetSpec.from_mapping(values)
+    spec = DatasetSpec.from_mapping(values, base=base)
     return spec.validate()
 
 
@@ -194,7 +198,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"Run {record.id}: {record.status}, {record.n_epochs} epochs{reason}; "
         f"stored in {args.store}"
     )
+    reference_line = _reference_line(record.verdict)
+    if reference_line:
+        print(reference_line)
     return 0
+
+
+def _reference_line(diagnosis: dict[str, Any] | None) -> str:
+    """``Reference: this data allows about 0.910 ...``: the number underfitting is
+    judged against, and the noise every gap is judged against."""
+    if not diagnosis or diagnosis.get("reference_accuracy") is None:
+        return ""
+    text = (
+        f"Reference: this data allows about {diagnosis['reference_accuracy']:.3f} "
+        "(simple models on the same split)"
+    )
+    n_test, noise = diagnosis.get("n_test"), diagnosis.get("noise")
+    if n_test and noise is not None:
+        text += f"; noise of {n_test} test rows ±{diagnosis.get('noise_z', 2) * noise:.3f}"
+    return text
 
 
 def _train_one(

@@ -135,7 +135,7 @@ def tls_files(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import commands, search_commands
+    from core.cli import commands, lesson_command, search_commands
 
     parser = OneLineParser(prog="perceptune", description=DESCRIPTION)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
@@ -184,4 +184,5 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.set_defaults(handler=commands.cmd_datasets)
 
     search_commands.register(sub)
+    lesson_command.register(sub)
     return parser

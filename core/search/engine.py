@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from core.config import RunConfig, parse_field
-from core.diagnosis import diagnose
+from core.diagnosis import DataFacts, diagnose
 from core.errors import ConfigError, InputError, PerceptuneError
 from core.results import EpochPoint
 from core.runner import Runner
@@ -180,7 +180,7 @@ class SweepEngine:
         self._outcomes: queue.Queue[RunOutcome] = queue.Queue()
         self._lock = threading.Lock()
         self._active: dict[int, _Job] = {}
-        self._baseline: float | None = None
+        self._facts: DataFacts | None = None  # the split's facts, for derived verdicts
         self._first_epoch: float | None = None
         self._last_report = 0.0
         self._total = 0
@@ -300,8 +300,8 @@ class SweepEngine:
             self.pruner.seed(curves[run_id], max_epochs, status)
 
     def _finish_job(self, job: _Job, outcome: RunOutcome) -> None:
-        if outcome.baseline is not None:
-            self._baseline = outcome.baseline
+        if outcome.facts is not None:
+            self._facts = DataFacts.from_dict(outcome.facts)
         record = self.store.get_run(job.run_id)
         self._check_data_gone(record)
         self.pruner.finish(job.run_id, outcome.curve, record.status)
@@ -322,7 +322,8 @@ class SweepEngine:
         )
         verdict = None
         if derived.status in ("done", "diverged", "pruned"):
-            verdict = diagnose(derived.curve, self._baseline_accuracy(), derived.status).to_dict()
+            config = RunConfig.from_mapping({**source.params, "epochs": epochs})
+            verdict = diagnose(derived.curve, self._data_facts(), config, derived.status).to_dict()
         last = derived.curve[-1] if derived.curve else None
         self.store.mark_running(run_id)  # also drops epochs of an earlier attempt
         self.store.add_epochs(run_id, derived.curve)
@@ -338,13 +339,28 @@ class SweepEngine:
         )
         return self.store.get_run(run_id)
 
-    def _baseline_accuracy(self) -> float:
-        if self._baseline is None:
-            # Only when resuming a sweep whose trained run ended in an earlier process.
+    def _data_facts(self) -> DataFacts:
+        if self._facts is None:
+            # Only when resuming a sweep whose trained run ended in an earlier process:
+            # the split's reference comes from the store (or is computed once here).
+            from core.reference import (
+                data_facts,
+                reference_for,
+                remember,
+                store_reference,
+                stored_reference,
+            )
             from core.worker import cached_dataset
 
-            self._baseline = cached_dataset(self.spec.dataset).baseline_accuracy
-        return self._baseline
+            data = cached_dataset(self.spec.dataset)
+            reference = stored_reference(self.store, self.spec.dataset)
+            if reference is None:
+                reference = reference_for(data)
+                store_reference(self.store, self.spec.dataset, reference)
+            else:
+                remember(self.spec.dataset, reference)
+            self._facts = data_facts(data, reference)
+        return self._facts
 
     # -- TPE --------------------------------------------------------------------------
 
