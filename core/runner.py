@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.config import RunConfig
-from core.datasets import DatasetSpec
+from core.datasets import Dataset, DatasetSpec
 from core.results import EpochPoint
 from core.worker import RunOutcome, RunRequest
 
@@ -66,8 +66,10 @@ class Runner:
         *,
         on_epoch: OnEpoch | None = None,
         on_finish: OnFinish | None = None,
+        data: Dataset | None = None,
     ) -> RunHandle:
-        """Start a stored run (queued, interrupted or finished: it starts over)."""
+        """Start a stored run (queued, interrupted or finished: it starts over).
+        ``data``: the run's data already loaded (else the worker loads it)."""
         record = self.store.get_run(run_id)
         config = RunConfig.from_mapping(record.params)
         dataset = DatasetSpec.from_mapping(record.dataset)
@@ -78,7 +80,7 @@ class Runner:
             self.store.add_epoch(rid, point)
             return on_epoch(rid, point) if on_epoch is not None else None
 
-        handle = self.executor.submit(RunRequest(run_id, config, dataset), epoch)
+        handle = self.executor.submit(RunRequest(run_id, config, dataset, data), epoch)
         with self._lock:
             self._handles[run_id] = handle
         handle.future.add_done_callback(lambda future: self._finish(run_id, future, on_finish))
@@ -144,6 +146,8 @@ class Runner:
                 if stop_reason
                 else "; ".join(outcome.notes)
             )
+        if outcome.metrics:
+            self.store.set_metrics(outcome.run_id, outcome.metrics)
         self.store.finish_run(
             outcome.run_id,
             outcome.status,

@@ -85,8 +85,15 @@ def create_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def add_run_metrics(conn: sqlite3.Connection) -> None:
+    """Add ``runs.metrics``: JSON with the data summary and per-class results."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "metrics" not in columns:  # independent of the order of other migrations
+        conn.execute("ALTER TABLE runs ADD COLUMN metrics TEXT")
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
-MIGRATIONS: list[Migration] = [create_v1]
+MIGRATIONS: list[Migration] = [create_v1, add_run_metrics]
 
 
 def latest_version() -> int:

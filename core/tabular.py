@@ -234,7 +234,7 @@ def resolve_target(names: list[str], target: str | None, path: str) -> str:
         return name
     folded = [n for n in names if n.lower() == name.lower()]
     close = folded or difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
     shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
     raise DataError(
         f"no column named {name[:80]!r} for the target{hint}; available: {shown}",

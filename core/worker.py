@@ -30,6 +30,9 @@ class RunRequest:
     run_id: int
     config: RunConfig
     dataset: DatasetSpec
+    #: The data already loaded by the caller (``perceptune run`` parses a CSV once, in
+    #: the parent, and hands the arrays over); None: the worker loads ``dataset``.
+    data: Dataset | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -45,6 +48,9 @@ class RunOutcome(CurveSummary):
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     baseline: float | None = None  # the data's majority-class test accuracy
+    #: ``data`` (rows, dropped rows, inputs, columns) and, for a finished run, per-class
+    #: results (core.metrics.class_metrics); stored in the run's ``metrics`` column.
+    metrics: dict[str, Any] | None = None
 
 
 _DATASET_CACHE: dict[DatasetSpec, Dataset] = {}
@@ -90,7 +96,7 @@ def execute_run(
 
     try:
         if data is None:
-            data = cached_dataset(request.dataset)
+            data = request.data or cached_dataset(request.dataset)
         result: TrainResult = train(
             request.config, data, on_epoch=on_epoch, should_stop=should_stop
         )
@@ -115,6 +121,7 @@ def execute_run(
         duration_s=result.duration_s,
         notes=result.notes,
         baseline=data.baseline_accuracy,
+        metrics={"data": data.summary(), **(result.metrics or {})},
     )
 
 
