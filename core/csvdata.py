@@ -84,7 +84,7 @@ def read_csv_pair(spec: Any) -> CsvPair:
 
 
 def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair:
-    frame, lines, _, _ = read_frame(spec.test, target=table.target, **options)
+    frame, lines, _ = read_frame(spec.test, target=table.target, **options)
     _check_same_header(list(frame.columns), table.names, spec.test, spec.train)
     if frame.empty:
         raise DataError("no data rows after the header; add at least one row", path=spec.test)

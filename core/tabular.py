@@ -79,6 +79,7 @@ class Table:
     path: str
     sep: str
     decimal: str
+    read_options: dict[str, Any]  # the pandas.read_csv arguments (but dtype) used
     names: list[str]  # every column, in file order
     columns: list[ColumnInfo]  # same order
     target: str
@@ -124,10 +125,11 @@ def read_frame(
     na: str | None = None,
     header: bool = True,
     target: str | None = None,
-) -> tuple[Any, Any, str, str]:
-    """Read ``path`` with pandas: returns ``(frame, lines, sep, decimal)`` where
-    ``lines`` holds each row's 1-based line in the file. ``target`` (a name, or None for
-    the last column) is read as text so labels keep their spelling."""
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Read ``path`` with pandas: returns ``(frame, lines, options)`` where ``lines``
+    holds each row's 1-based line in the file and ``options`` the ``pandas.read_csv``
+    keyword arguments used (but ``dtype``: the target column, named by ``target`` or
+    the last column, is read as ``str`` so labels keep their spelling)."""
     check_file(path)
     sniffed = sniff(path, sep, decimal)
     names = [name or _UNNAMED.format(i) for i, name in enumerate(sniffed.names, start=1)]
@@ -138,22 +140,19 @@ def read_frame(
     import pandas as pd
 
     target_name = resolve_target(names, target, path)
+    options = {
+        "sep": r"\s+" if sniffed.sep == " " else sniffed.sep,
+        "decimal": sniffed.decimal,
+        "names": names,
+        "header": 0 if header else None,
+        "skiprows": sniffed.header_line - 1,
+        "skip_blank_lines": False,
+        "na_values": na_values(na),
+        "keep_default_na": False,
+        "encoding": "utf-8-sig",
+    }
     try:
-        frame = pd.read_csv(
-            path,
-            sep=r"\s+" if sniffed.sep == " " else sniffed.sep,
-            decimal=sniffed.decimal,
-            names=names,
-            header=0 if header else None,
-            skiprows=sniffed.header_line - 1,
-            skip_blank_lines=False,
-            na_values=na_values(na),
-            keep_default_na=False,
-            dtype={target_name: str},
-            encoding="utf-8-sig",
-            engine="c",
-            low_memory=False,
-        )
+        frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c", low_memory=False)
     except UnicodeDecodeError:
         raise utf8_error(path) from None
     except pd.errors.ParserError as error:
@@ -165,7 +164,7 @@ def read_frame(
     keep = frame.notna().any(axis=1).to_numpy()  # blank lines and rows of bare commas
     if not keep.all():
         frame, lines = frame[keep], lines[keep]
-    return frame, lines, sniffed.sep, sniffed.decimal
+    return frame, lines, options
 
 
 def _first_line(error: BaseException) -> str:
@@ -257,7 +256,7 @@ def read_table(
 ) -> Table:
     """Read ``path`` and plan every column; raises :class:`DataError` only when the
     file cannot be used at all."""
-    frame, lines, used_sep, used_decimal = read_frame(
+    frame, lines, options = read_frame(
         path, sep=sep, decimal=decimal, na=na, header=header, target=target
     )
     names = list(frame.columns)
@@ -283,7 +282,8 @@ def read_table(
     for name in (*dropped_names, *kept_names):
         if name not in names:
             raise DataError(
-                f"no column named {name[:80]!r} to drop or keep; available: {', '.join(names[:30])}",
+                f"no column named {name[:80]!r} to drop or keep; available: "
+                + ", ".join(names[:30]),
                 path=path,
             )
         if name == target_name:
@@ -307,7 +307,7 @@ def read_table(
             features[name] = values
             (numeric if info.kind == "numeric" else categorical).append(name)
         columns.append(info)
-        if info.kind in ("text", "id") and info.action.startswith("ignored"):
+        if info.kind == "text" and info.action.startswith("ignored"):
             notices.append(f"column {name!r} ignored: {info.action.removeprefix('ignored: ')}")
     if not features:
         raise DataError(
@@ -320,8 +320,9 @@ def read_table(
 
     table = Table(
         path=path,
-        sep=used_sep,
-        decimal=used_decimal,
+        sep=" " if options["sep"] == r"\s+" else options["sep"],
+        decimal=options["decimal"],
+        read_options=options,
         names=names,
         columns=columns,
         target=target_name,
@@ -378,6 +379,16 @@ def _check_target(table: Table, path: str, test_size: float) -> None:
                 path=path,
                 column=table.target,
             )
+    if len(counts) < 2:
+        table.warnings.append(
+            f"the target {table.target!r} has only one class ({str(counts.index[0])[:30]!r}); "
+            "training needs at least 2 (use --target COL)"
+        )
+    if table.dropped_rows > table.rows_read / 2:
+        table.warnings.append(
+            f"the target {table.target!r} is missing in {table.dropped_rows} of "
+            f"{table.rows_read} rows: is it the class column? (use --target COL)"
+        )
     rare = [str(label) for label, n in counts.items() if n * test_size < FEW_TEST_ROWS]
     if rare:
         shown = ", ".join(repr(r[:30]) for r in rare[:5]) + (", ..." if len(rare) > 5 else "")
@@ -405,11 +416,14 @@ def _type_column(
     if series.dtype.kind == "O":
         converted = pd.to_numeric(series, errors="coerce")
         failed = converted.isna() & series.notna()
-        if failed.any() and failed.sum() < present:
-            # Numbers with a few "None"/"-" cells: those cells are missing values.
-            if series[failed].str.strip().isin(SOFT_NA).all():
-                series = converted
-                missing = int(series.isna().sum())
+        # Numbers with a few "None"/"-" cells: those cells are missing values.
+        if (
+            failed.any()
+            and failed.sum() < present
+            and series[failed].str.strip().isin(SOFT_NA).all()
+        ):
+            series = converted
+            missing = int(series.isna().sum())
     if series.dtype == bool:
         series = series.astype(np.float64)
     if series.dtype.kind in "iuf":
