@@ -18,7 +18,14 @@ from typing import Any
 
 from core.errors import DataError
 from core.lazy import lazy_module
-from core.tabular import Table, features_of, make_transformer, read_frame, read_table
+from core.tabular import (
+    Table,
+    features_of,
+    make_transformer,
+    no_features_message,
+    read_frame,
+    read_table,
+)
 
 np = lazy_module("numpy")
 
@@ -76,6 +83,8 @@ def read_csv_pair(spec: Any) -> CsvPair:
             path=spec.train,
             column=table.target,
         )
+    if not table.numeric and not table.categorical:
+        raise DataError(no_features_message(table), path=spec.train)
     if table.dropped_rows:
         pair.notices.insert(
             0, f"{table.dropped_rows} row(s) with a missing target {table.target!r} dropped"
@@ -163,7 +172,8 @@ def describe_text(pair: CsvPair, spec: Any) -> str:
     where = f"{len(table.labels)} rows"
     if spec.test is not None:
         where += f" + {pair.test_rows} test rows in {os.path.basename(spec.test)}"
+    n_features = len(table.numeric) + len(table.categorical)
     return (
-        f"CSV {os.path.basename(spec.train)}: {where}, {len(table.numeric) + len(table.categorical)}"
-        f" features ({table.encoded_width()} inputs), target {table.target!r}"
+        f"CSV {os.path.basename(spec.train)}: {where}, {n_features} features "
+        f"({table.encoded_width()} inputs), target {table.target!r}"
     )

@@ -309,13 +309,6 @@ def read_table(
         columns.append(info)
         if info.kind == "text" and info.action.startswith("ignored"):
             notices.append(f"column {name!r} ignored: {info.action.removeprefix('ignored: ')}")
-    if not features:
-        raise DataError(
-            "no usable feature column (every column but the target is ignored: "
-            + "; ".join(f"{c.name!r} {c.action}" for c in columns if c.kind != "target")[:300]
-            + "); use --keep COL to use one",
-            path=path,
-        )
     import pandas as pd
 
     table = Table(
@@ -336,7 +329,18 @@ def read_table(
         notices=notices,
     )
     _check_target(table, path, test_size)
+    if not features:
+        table.warnings.append(no_features_message(table))
     return table
+
+
+def no_features_message(table: Table) -> str:
+    """Why no column can be a feature (every one but the target is ignored)."""
+    ignored = "; ".join(f"{c.name!r} {c.action}" for c in table.columns if c.kind != "target")
+    return (
+        f"no usable feature column (every column but the target is ignored: {ignored[:300]}); "
+        "use --keep COL to use one"
+    )
 
 
 def _check_labels(labels: Any, lines: Any, path: str, target: str) -> None:
