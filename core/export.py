@@ -123,7 +123,7 @@ TRAIN = {train!r}{test_line}
 TARGET = {target!r}
 NUMERIC = {numeric!r}
 CATEGORICAL = {categorical!r}
-READ = {read!r}
+READ = {read}
 
 
 def read(path):

@@ -49,7 +49,8 @@ FEW_TEST_ROWS = 10
 
 _ID_NAME = re.compile(r"(^|[^a-z])id$|^(index|rownames|row\.names|row_names)$", re.IGNORECASE)
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?")
-_UNNAMED = "column {}"
+_UNNAMED = "unnamed {}"  # an empty header cell
+_NUMBERED = "column {}"  # --no-header
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ def read_frame(
     sniffed = sniff(path, sep, decimal)
     names = [name or _UNNAMED.format(i) for i, name in enumerate(sniffed.names, start=1)]
     if not header:
-        names = [_UNNAMED.format(i) for i in range(1, len(names) + 1)]
+        names = [_NUMBERED.format(i) for i in range(1, len(names) + 1)]
     _check_header(names, sniffed.header_line, path, header)
     check_row_widths(path, sniffed)
     import pandas as pd
