@@ -23,6 +23,7 @@ from core.tabular import (
     features_of,
     make_transformer,
     no_features_message,
+    numeric_groups,
     read_frame,
     read_table,
 )
@@ -48,9 +49,13 @@ class CsvPair:
 def convert_labels(*label_lists: Sequence[str]) -> list[np.ndarray]:
     """Turn label texts into arrays: integers if every label of every list is a whole
     number that fits 64 bits (so train and test files agree), else strings."""
-    all_ints = all(_INT_LABEL.fullmatch(label) for labels in label_lists for label in labels)
-    if all_ints:
-        return [np.array([int(v) for v in labels], dtype=np.int64) for labels in label_lists]
+    distinct = set().union(*(set(labels) for labels in label_lists))  # few: check those
+    if all(_INT_LABEL.fullmatch(label) for label in distinct):
+        number = {label: int(label) for label in distinct}
+        return [
+            np.fromiter(map(number.__getitem__, labels), dtype=np.int64, count=len(labels))
+            for labels in label_lists
+        ]
     return [np.array(list(labels), dtype=str) for labels in label_lists]
 
 
@@ -154,7 +159,8 @@ def encode(
 
     Returns ``(X_train, X_test, feature_names, transformer)``: C-ordered float64 arrays,
     the encoded column names and the fitted ``ColumnTransformer``."""
-    transformer = make_transformer(table.numeric, table.categorical, scale)
+    complete, gaps = numeric_groups(table, train, test)
+    transformer = make_transformer(complete, gaps, table.categorical, scale)
     X_train = np.ascontiguousarray(transformer.fit_transform(train), dtype=np.float64)
     X_test = np.ascontiguousarray(transformer.transform(test), dtype=np.float64)
     if not np.isfinite(X_test).all():

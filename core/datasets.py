@@ -518,8 +518,11 @@ def _encoded_dataset(
     X_train, X_test, names, transformer = encode(table, X_train, X_test, spec.scale, spec.test)
     mean = scale = None
     if spec.scale and not table.categorical:
-        scaler = transformer.named_transformers_["numbers"].named_steps["scale"]
-        mean, scale = scaler.mean_.copy(), scaler.scale_.copy()
+        steps = transformer.named_transformers_
+        scalers = [steps["numbers"]] if "numbers" in steps else []
+        scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
+        mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
+        scale = np.concatenate([s.scale_ for s in scalers])
     info = replace(_info(raw), n_features=X_train.shape[1])  # the categories train saw
     return Dataset(
         spec=spec,

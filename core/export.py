@@ -121,7 +121,8 @@ from sklearn.preprocessing import OneHotEncoder
 # How perceptune read the file and what it made of each column.
 TRAIN = {train!r}{test_line}
 TARGET = {target!r}
-NUMERIC = {numeric!r}
+NUMBERS = {complete!r}  # numbers without missing cells
+GAPS = {gaps!r}  # numbers with missing cells: median-imputed
 CATEGORICAL = {categorical!r}
 READ = {read}
 
@@ -131,7 +132,7 @@ def read(path):
     data = pd.read_csv(path, dtype={{TARGET: str}}, **READ)
     data = data[data.notna().any(axis=1) & data[TARGET].notna()]  # no blank or unlabelled rows
     X = pd.DataFrame(index=data.index)
-    for name in NUMERIC:
+    for name in NUMBERS + GAPS:
         X[name] = pd.to_numeric(data[name], errors="coerce").astype(np.float64)
     for name in CATEGORICAL:
         X[name] = data[name].where(data[name].isna(), data[name].astype(str).str.strip())
@@ -184,14 +185,16 @@ _CSV_TEST_FILE = """    X_test, test_labels = read(TEST)
     y_train, y_test = as_classes(labels, test_labels)
     X_train = X"""
 
-_NUMBERS = """            (
-                "numbers",
+_COMPLETE = """            ("numbers", {scaler}, NUMBERS),"""
+
+_GAPS = """            (
+                "gaps",
                 Pipeline(
                     [
                         ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
 {scale}                    ]
                 ),
-                NUMERIC,
+                GAPS,
             ),"""
 
 _CATEGORIES = """            (
@@ -209,26 +212,22 @@ _CATEGORIES = """            (
 def _csv_script(spec: DatasetSpec, params: str) -> str:
     """The data part and main() of a script for a CSV run: pandas reads the raw file
     with the options perceptune used, and the same ColumnTransformer encodes it."""
-    from core.tabular import read_table
+    from core.csvdata import read_csv_pair
+    from core.tabular import numeric_groups
 
-    assert spec.train is not None
-    table = read_table(
-        spec.train,
-        target=spec.target,
-        sep=spec.sep,
-        decimal=spec.decimal,
-        na=spec.na_values,
-        header=spec.header,
-        drop=spec.drop,
-        keep=spec.keep,
-        test_size=spec.test_size,
-    )
+    pair = read_csv_pair(spec)
+    table = pair.table
+    complete, gaps = numeric_groups(table, table.features, pair.test_features)
     parts = []
     doc = []
-    if table.numeric:
+    if complete:
+        scaler = "StandardScaler()" if spec.scale else '"passthrough"'
+        parts.append(_COMPLETE.format(scaler=scaler))
+    if gaps:
         scale = '                        ("scale", StandardScaler()),\n' if spec.scale else ""
-        parts.append(_NUMBERS.format(scale=scale))
-        doc.append("numbers: median-imputed" + (", scaled" if spec.scale else ""))
+        parts.append(_GAPS.format(scale=scale))
+    if table.numeric:
+        doc.append("numbers: " + ("standardised; " if spec.scale else "") + "gaps: median")
     if table.categorical:
         parts.append(_CATEGORIES)
         doc.append("text: most frequent, one-hot")
@@ -240,7 +239,8 @@ def _csv_script(spec: DatasetSpec, params: str) -> str:
         train=spec.train,
         test_line="" if spec.test is None else f"\nTEST = {spec.test!r}",
         target=table.target,
-        numeric=table.numeric,
+        complete=complete,
+        gaps=gaps,
         categorical=table.categorical,
         read=pprint.pformat(table.read_options, width=88, sort_dicts=False),
         encoder_doc="; ".join(doc) + ".",

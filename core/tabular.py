@@ -137,7 +137,6 @@ def read_frame(
     if not header:
         names = [_NUMBERED.format(i) for i in range(1, len(names) + 1)]
     _check_header(names, sniffed.header_line, path, header)
-    check_row_widths(path, sniffed)
     import pandas as pd
 
     target_name = resolve_target(names, target, path)
@@ -160,6 +159,9 @@ def read_frame(
         raise _parser_error(error, path, sniffed.header_line, len(names)) from None
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
+    if len(frame) and frame.iloc[:, -1].isna().any():
+        # A short row gets missing cells at its end: only then count fields per line.
+        check_row_widths(path, sniffed)
     first = sniffed.header_line + (1 if header else 0)
     lines = np.arange(first, first + len(frame))
     keep = frame.notna().any(axis=1).to_numpy()  # blank lines and rows of bare commas
@@ -277,7 +279,7 @@ def read_table(
             path=path,
             column=target_name,
         )
-    labels = frame[target_name].str.strip().to_numpy(dtype=object)
+    labels = stripped(frame[target_name]).to_numpy(dtype=object)
     _check_labels(labels, lines, path, target_name)
     dropped_names, kept_names = parse_names(drop), parse_names(keep)
     for name in (*dropped_names, *kept_names):
@@ -345,18 +347,20 @@ def no_features_message(table: Table) -> str:
 
 
 def _check_labels(labels: Any, lines: Any, path: str, target: str) -> None:
-    lengths = np.fromiter((len(v) for v in labels), dtype=np.int64, count=len(labels))
-    if lengths.size and lengths.max() > MAX_LABEL_CHARS:
-        i = int(np.argmax(lengths))
+    distinct = set(labels.tolist())
+    longest = max(distinct, key=len, default="")
+    shortest = min(distinct, key=len, default="x")
+    if len(longest) > MAX_LABEL_CHARS:
+        i = int(np.flatnonzero(labels == longest)[0])
         raise DataError(
-            f"class label of {lengths[i]:,} characters ({labels[i][:20]!r}...); labels are at "
+            f"class label of {len(longest):,} characters ({labels[i][:20]!r}...); labels are at "
             f"most {MAX_LABEL_CHARS} characters (is {target!r} the class column? use --target)",
             path=path,
             row=int(lines[i]),
             column=target,
         )
-    if lengths.size and lengths.min() == 0:
-        i = int(np.argmin(lengths))
+    if not shortest:
+        i = int(np.flatnonzero(labels == "")[0])
         raise DataError(
             "missing class label (empty cell); every row needs one",
             path=path,
@@ -419,15 +423,16 @@ def _type_column(
     if position == 0 and name == _UNNAMED.format(1):
         return ColumnInfo(name, "index", missing, "ignored: row names (unnamed first column)"), None
     if series.dtype.kind == "O":
-        converted = pd.to_numeric(series, errors="coerce")
-        failed = converted.isna() & series.notna()
+        values = series.dropna().unique()  # few for categories: convert those only
+        failed_values = pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()
+        failed = series.isin(values[failed_values])
         # Numbers with a few "None"/"-" cells: those cells are missing values.
         if (
             failed.any()
             and failed.sum() < present
             and series[failed].str.strip().isin(SOFT_NA).all()
         ):
-            series = converted
+            series = pd.to_numeric(series, errors="coerce")
             missing = int(series.isna().sum())
     if series.dtype == bool:
         series = series.astype(np.float64)
@@ -476,7 +481,7 @@ def _type_numeric(
 
 
 def _type_text(series: Any, name: str, missing: int, present: int) -> tuple[ColumnInfo, Any]:
-    text = series.where(series.isna(), series.astype(str).str.strip())
+    text = stripped(series)
     distinct = int(text.nunique())
     if distinct == 1:
         return ColumnInfo(name, "constant", missing, "ignored: constant", 1), None
@@ -498,12 +503,21 @@ def _type_text(series: Any, name: str, missing: int, present: int) -> tuple[Colu
     return ColumnInfo(name, "categorical", missing, action, distinct), text
 
 
+def stripped(series: Any) -> Any:
+    """Text cells without surrounding spaces (as text; missing cells stay missing).
+    Only the distinct values are looked at: a column has few."""
+    values = series.dropna().unique()
+    if all(isinstance(v, str) and v == v.strip() for v in values):
+        return series
+    return series.where(series.isna(), series.astype(str).str.strip())
+
+
 def _forced(series: Any, info: ColumnInfo) -> tuple[ColumnInfo, Any]:
     """``--keep``: use a column the automatic rules ignored."""
     if series.dtype.kind in "iufb":
         values = series.to_numpy(dtype=np.float64)
         return ColumnInfo(info.name, "numeric", info.missing, "feature (--keep)"), values
-    text = series.where(series.isna(), series.astype(str).str.strip())
+    text = stripped(series)
     distinct = int(text.nunique())
     action = f"one-hot: {distinct} columns (--keep)"
     return ColumnInfo(info.name, "categorical", info.missing, action, distinct), text
@@ -539,10 +553,21 @@ def features_of(
     return pd.DataFrame(out, index=frame.index)[numeric + categorical]
 
 
-def make_transformer(numeric: list[str], categorical: list[str], scale: bool) -> Any:
-    """The ``ColumnTransformer`` that encodes a table: median-imputed (and, with
-    ``scale``, standardised) numbers; most-frequent-imputed one-hot categories (a
-    category unseen in training becomes all zeros)."""
+def numeric_groups(table: Table, *frames: Any) -> tuple[list[str], list[str]]:
+    """The number columns without and with missing cells in any of ``frames`` (only
+    those with gaps get an imputer: a median over 100k rows costs more than the read)."""
+    gaps = {name for frame in frames if frame is not None for name in table.numeric
+            if frame[name].isna().any()}  # fmt: skip
+    return [n for n in table.numeric if n not in gaps], [n for n in table.numeric if n in gaps]
+
+
+def make_transformer(
+    complete: list[str], gaps: list[str], categorical: list[str], scale: bool
+) -> Any:
+    """The ``ColumnTransformer`` that encodes a table: numbers standardised (with
+    ``scale``), those with missing cells median-imputed first; categories
+    most-frequent-imputed and one-hot encoded (a category unseen in training becomes
+    all zeros). Output columns: ``complete``, ``gaps``, then the one-hot columns."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
@@ -554,8 +579,10 @@ def make_transformer(numeric: list[str], categorical: list[str], scale: bool) ->
     if scale:
         number_steps.append(("scale", StandardScaler()))
     parts: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        parts.append(("numbers", Pipeline(number_steps), numeric))
+    if complete:
+        parts.append(("numbers", StandardScaler() if scale else "passthrough", complete))
+    if gaps:
+        parts.append(("gaps", Pipeline(number_steps), gaps))
     if categorical:
         category_steps = [
             ("impute", SimpleImputer(strategy="most_frequent")),
