@@ -93,7 +93,11 @@ def main() -> None:
     peak = statistics.median(r["peak_extra"] for r in ours)
     arrays = ours[0]["array_bytes"]
     ratio, memory = ours_s / pandas_s, peak / arrays
-    print(f"pandas.read_csv: {pandas_s:.3f} s (median of {args.reps})")
+    pandas_peak = statistics.median(r["peak_extra"] for r in results["pandas"])
+    print(
+        f"pandas.read_csv: {pandas_s:.3f} s (median of {args.reps}), peak extra memory "
+        f"{pandas_peak / 2**20:.0f} MiB"
+    )
     print(f"load_dataset: {ours_s:.3f} s = {ratio:.2f}x pandas (target <= {TIME_TARGET}x)")
     print(
         f"peak extra memory: {peak / 2**20:.0f} MiB for {arrays / 2**20:.1f} MiB of final arrays "

@@ -152,7 +152,7 @@ def read_frame(
         "encoding": "utf-8-sig",
     }
     try:
-        frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c", low_memory=False)
+        frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c")
     except UnicodeDecodeError:
         raise utf8_error(path) from None
     except pd.errors.ParserError as error:
@@ -324,7 +324,7 @@ def read_table(
         target=target_name,
         numeric=numeric,
         categorical=categorical,
-        features=pd.DataFrame(features, index=frame.index)[numeric + categorical],
+        features=pd.DataFrame(features, index=frame.index, copy=False)[numeric + categorical],
         labels=labels,
         lines=lines,
         rows_read=rows_read,

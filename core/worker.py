@@ -6,6 +6,7 @@ picklable :class:`RunOutcome` and never raises for a run's own failure.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,18 +54,30 @@ class RunOutcome(CurveSummary):
     metrics: dict[str, Any] | None = None
 
 
-_DATASET_CACHE: dict[DatasetSpec, Dataset] = {}
+_DATASET_CACHE: dict[tuple[Any, ...], Dataset] = {}
 _DATASET_CACHE_SIZE = 4
+
+
+def _file_stamp(path: str | None) -> tuple[int, int] | None:
+    """Size and modification time of a CSV: an edited file is loaded again."""
+    if path is None:
+        return None
+    try:
+        info = os.stat(os.path.expanduser(path))
+    except OSError:
+        return None  # load_dataset says what is wrong
+    return info.st_size, info.st_mtime_ns
 
 
 def cached_dataset(spec: DatasetSpec) -> Dataset:
     """Load ``spec`` once per process: a sweep reuses the same data for every run."""
-    data = _DATASET_CACHE.get(spec)
+    key = (spec, _file_stamp(spec.train), _file_stamp(spec.test))
+    data = _DATASET_CACHE.get(key)
     if data is None:
         data = load_dataset(spec)
         if len(_DATASET_CACHE) >= _DATASET_CACHE_SIZE:
             _DATASET_CACHE.pop(next(iter(_DATASET_CACHE)))
-        _DATASET_CACHE[spec] = data
+        _DATASET_CACHE[key] = data
     return data
 
 

@@ -280,3 +280,26 @@ def test_exported_script_of_a_mixed_csv_prints_the_stored_accuracies(
     assert result.stdout == (
         f"Train accuracy: {run['train_accuracy']:.3f}\nTest accuracy: {run['test_accuracy']:.3f}\n"
     )
+
+
+def test_a_file_too_big_for_memory_is_refused_before_reading(tmp_path: Path) -> None:
+    from core.csvfile import max_file_bytes
+
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(max_file_bytes() + 1)  # sparse: no disk space used
+    with pytest.raises(DataError, match=r"huge\.csv: file is .* too big to load") as caught:
+        describe(spec(str(path)))
+    assert "memory" in str(caught.value)
+
+
+def test_an_edited_file_is_loaded_again_by_the_worker_cache(tmp_path: Path) -> None:
+    from core.worker import cached_dataset
+
+    path = tmp_path / "d.csv"
+    path.write_text("a,label\n" + rows(20, lambda i: f"{i % 7},{'xy'[i % 2]}\n"))
+    first = cached_dataset(spec(str(path)))
+    assert cached_dataset(spec(str(path))) is first
+    path.write_text("a,label\n" + rows(40, lambda i: f"{i % 7},{'xy'[i % 2]}\n"))
+    os.utime(path, ns=(1, 1))  # a different modification time, whatever the clock says
+    assert cached_dataset(spec(str(path))).info.n_rows == 40
