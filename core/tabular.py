@@ -377,8 +377,10 @@ def _check_target(table: Table, path: str, test_size: float) -> None:
     if numbers.notna().all() and len(counts) > 20:
         whole = bool((numbers == numbers.round()).all())
         if not whole or len(counts) > 50:
-            few = [
-                c.name for c in table.columns if c.kind == "categorical" and 2 <= c.distinct <= 10
+            few = [  # counted only now: distinct numbers are not counted while typing
+                name
+                for name in table.numeric + table.categorical
+                if 2 <= table.features[name].nunique() <= 10
             ]
             hint = f"; columns with few values: {', '.join(few[:5])}" if few else ""
             raise DataError(
