@@ -173,7 +173,7 @@ def test_continuous_target_is_refused_with_candidates(tmp_path: Path) -> None:
         load_dataset(spec(write(tmp_path, "d.csv", text)))
     message = str(caught.value)
     assert "'price' looks continuous (80 distinct numbers)" in message
-    assert "columns with few values: kind" in message and "\n" not in message
+    assert "columns with few values: x, kind" in message and "\n" not in message
 
 
 def test_target_did_you_mean_is_case_insensitive(tmp_path: Path) -> None:
