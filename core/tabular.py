@@ -458,7 +458,7 @@ def _type_numeric(
     if not (np.isfinite(low) and np.isfinite(high)):
         bad = int(np.flatnonzero(np.isinf(values))[0])
         raise DataError(
-            f"{values[bad]!r} is not a finite number; features must not be inf",
+            f"{str(series.iloc[bad])[:40]!r} is not a finite number; features must not be inf",
             path=path,
             row=int(lines[bad]),
             column=name,
