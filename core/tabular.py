@@ -3,19 +3,14 @@
 :func:`read_table` reads a file once (pandas' C parser; separator, decimal mark and
 header sniffed by :mod:`core.csvfile`) and types every column from the whole file:
 
-========== ====================================================== ==================
-kind       when                                                   becomes
-========== ====================================================== ==================
-numeric    numbers (``None``/``-`` cells there count as missing)  imputed (median), scaled
-categorical text with few distinct values                         one-hot columns
-text       text unique or nearly unique per row (names, tickets)  ignored
-id         an integer column named like ``id`` with unique values ignored
-index      an unnamed first column, or the row numbers 1..N       ignored
-date       dates                                                  ignored
-constant   one value only                                         ignored
-empty      no value at all                                        ignored
-target     the class column                                       the labels
-========== ====================================================== ==================
+- numeric: numbers (``None``/``-`` cells there count as missing): median-imputed if it
+  has gaps, standardised;
+- categorical: text with few distinct values: one-hot columns;
+- text: text unique or nearly unique per row (names, tickets): ignored;
+- id: a column named like ``id`` with unique values: ignored;
+- index: an unnamed first column, or a first column of row numbers 1..N: ignored;
+- date, constant (one value), empty (no value): ignored;
+- target: the class column.
 
 :func:`make_transformer` is the scikit-learn ``ColumnTransformer`` that encodes the
 kept columns; it is fit on the train part only (``core.datasets``) and exported scripts
@@ -99,9 +94,6 @@ class Table:
         width = len(self.numeric)
         by_name = {c.name: c for c in self.columns}
         return width + sum(max(by_name[name].distinct, 1) for name in self.categorical)
-
-    def column(self, name: str) -> ColumnInfo:
-        return next(c for c in self.columns if c.name == name)
 
 
 def parse_names(text: str | None) -> list[str]:
@@ -324,7 +316,7 @@ def read_table(
         target=target_name,
         numeric=numeric,
         categorical=categorical,
-        features=pd.DataFrame(features, index=frame.index, copy=False)[numeric + categorical],
+        features=pd.DataFrame(features, index=frame.index)[numeric + categorical],
         labels=labels,
         lines=lines,
         rows_read=rows_read,
