@@ -482,7 +482,11 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     else:
         X_train, X_test, y_train, y_test = raw.X, raw.X_test, raw.y, raw.y_test
     if raw.pair is not None:
-        return _encoded_dataset(spec, raw, X_train, X_test, y_train, y_test)
+        info = _info(raw)
+        table = raw.pair.table
+        # The parts are copies: drop the whole feature frame before encoding (peak memory).
+        raw.X = raw.X_test = raw.pair = table.features = None
+        return _encoded_dataset(spec, table, info, X_train, X_test, y_train, y_test)
     X_train = np.array(X_train, dtype=np.float64, order="C")  # own copies, writeable
     X_test = np.array(X_test, dtype=np.float64, order="C")
     mean = scale = None
@@ -509,12 +513,18 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
 
 
 def _encoded_dataset(
-    spec: DatasetSpec, raw: _Raw, X_train: Any, X_test: Any, y_train: Any, y_test: Any
+    spec: DatasetSpec,
+    table: Any,
+    info: DatasetInfo,
+    X_train: Any,
+    X_test: Any,
+    y_train: Any,
+    y_test: Any,
 ) -> Dataset:
-    """A CSV's feature frames encoded by the pipeline fit on the train part only."""
+    """A CSV's feature frames encoded by the pipeline fit on the train part only
+    (``table``: the core.tabular.Table of the train file)."""
     from core.csvdata import encode
 
-    table = raw.pair.table
     X_train, X_test, names, transformer = encode(table, X_train, X_test, spec.scale, spec.test)
     mean = scale = None
     if spec.scale and not table.categorical:
@@ -523,7 +533,7 @@ def _encoded_dataset(
         scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
         mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
         scale = np.concatenate([s.scale_ for s in scalers])
-    info = replace(_info(raw), n_features=X_train.shape[1])  # the categories train saw
+    info = replace(info, n_features=X_train.shape[1])  # the categories train saw
     return Dataset(
         spec=spec,
         X_train=X_train,

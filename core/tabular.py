@@ -316,7 +316,7 @@ def read_table(
         target=target_name,
         numeric=numeric,
         categorical=categorical,
-        features=pd.DataFrame(features, index=frame.index)[numeric + categorical],
+        features=pd.DataFrame(features, index=frame.index, copy=False)[numeric + categorical],
         labels=labels,
         lines=lines,
         rows_read=rows_read,
