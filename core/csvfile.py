@@ -165,7 +165,7 @@ def sniff(path: str, sep: str | None = None, decimal: str | None = None) -> Snif
             "row per sample, separated by , ; tab or spaces)",
             path=path,
         )
-    lines = text.splitlines()
+    lines = re.split(r"\r\n|\r|\n", text)  # as pandas splits (not \x1c-\x1e, \x85...)
     if not complete and len(lines) > 1:
         lines = lines[:-1]  # the sample may end inside a line
     header_line = next(i for i, line in enumerate(lines, start=1) if line.strip())

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.cli import main
 from core.datasets import DatasetSpec, describe, load_dataset
@@ -253,6 +255,15 @@ def test_sample_files_train(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
         assert run["status"] == "done" and run["data"]["inputs"] > 0
         assert sum(c["support"] for c in run["per_class"]) > 0
         assert 0 <= run["balanced_accuracy"] <= 1
+    matrix = run["confusion_matrix"]  # survey_text: 4 classes
+    assert matrix["labels"] == ["Heavy", "Never", "Occas", "Regul"]
+    assert sum(map(sum, matrix["matrix"])) == sum(c["support"] for c in run["per_class"])
+    assert main(["show", str(run["id"]), "--store", store]) == 0
+    out = capsys.readouterr().out
+    assert "Balanced accuracy: " in out and "Confusion matrix (rows: true class" in out
+    assert "Data: 233 rows used, 4 dropped, 9 network inputs" in out
+    if any(c["precision"] is None for c in run["per_class"]):
+        assert "never predicted: " in out
 
 
 @pytest.mark.slow
@@ -303,3 +314,39 @@ def test_an_edited_file_is_loaded_again_by_the_worker_cache(tmp_path: Path) -> N
     path.write_text("a,label\n" + rows(40, lambda i: f"{i % 7},{'xy'[i % 2]}\n"))
     os.utime(path, ns=(1, 1))  # a different modification time, whatever the clock says
     assert cached_dataset(spec(str(path))).info.n_rows == 40
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(st.text(min_size=0, max_size=12), min_size=2, max_size=4))
+def test_any_header_is_read_or_refused_on_one_line(tmp_path: Path, names: list[str]) -> None:
+    header = ",".join('"' + name.replace('"', '""') + '"' for name in names)
+    body = rows(12, lambda i: ",".join([str(i % 3)] * (len(names) - 1) + ["ab"[i % 2]]) + "\n")
+    path = tmp_path / "h.csv"
+    path.write_bytes((header + "\n" + body).encode("utf-8", "surrogatepass"))
+    try:
+        report = inspect_csv(str(path))
+    except DataError as error:
+        assert "\n" not in str(error) and "\r" not in str(error).split(": ", 1)[0]
+    else:
+        assert len(report.columns) == len(names)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cells=st.lists(st.text(max_size=8), min_size=12, max_size=12))
+def test_any_feature_cells_load_or_are_refused_on_one_line(
+    tmp_path: Path, cells: list[str]
+) -> None:
+    quoted = ['"' + cell.replace('"', '""') + '"' for cell in cells]
+    body = "".join(f"{q},{i % 4},{'ab'[i % 2]}\n" for i, q in enumerate(quoted))
+    path = tmp_path / "c.csv"
+    path.write_bytes(("f,g,label\n" + body).encode("utf-8", "surrogatepass"))
+    try:
+        data = load_dataset(spec(str(path)))
+    except DataError as error:
+        assert "\n" not in str(error)
+    else:
+        assert np.isfinite(data.X_train).all() and np.isfinite(data.X_test).all()

@@ -180,6 +180,20 @@ def print_class_results(metrics: dict[str, Any] | None) -> None:
         )
 
 
+def print_confusion(metrics: dict[str, Any] | None, limit: int = 10) -> None:
+    """The confusion matrix (rows: true class, columns: predicted), up to ``limit``
+    classes."""
+    matrix = (metrics or {}).get("confusion_matrix")
+    if not matrix or len(matrix["labels"]) > limit:
+        return
+    labels = [str(label)[:12] for label in matrix["labels"]]
+    width = max(6, *(len(label) for label in labels))
+    print("Confusion matrix (rows: true class, columns: predicted):")
+    print(" " * (width + 2) + " ".join(f"{label:>{width}}" for label in labels))
+    for label, row in zip(labels, matrix["matrix"], strict=True):
+        print(f"  {label:<{width}}" + " ".join(f"{count:>{width}}" for count in row))
+
+
 def verdict_line(record, metrics: dict[str, Any] | None) -> str:
     """The verdict's summary, plus the classes the model never predicts."""
     from core.metrics import never_predicted
@@ -313,6 +327,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if record.verdict:
         print(f"Verdict: {verdict_line(record, metrics)}")
     print_class_results(metrics)
+    print_confusion(metrics)
     if metrics and metrics.get("data"):
         data = metrics["data"]
         print(
