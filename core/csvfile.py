@@ -91,6 +91,7 @@ class Sniffed:
     header_line: int  # 1-based line of the header (first non-blank line)
     names: tuple[str, ...]  # the header cells, stripped of spaces and quotes
     has_quotes: bool  # a quote character appears in the sample
+    quotechar: str = '"'  # "'" when the cells are wrapped in single quotes
 
 
 def _decode_sample(raw: bytes, path: str) -> str:
@@ -112,28 +113,29 @@ def not_utf8(raw: bytes, start: int, path: str) -> DataError:
     )
 
 
-def _split(line: str, sep: str) -> list[str]:
+def _split(line: str, sep: str, quote: str = '"') -> list[str]:
     if sep == " ":
         return line.split()
     try:
-        return next(csv.reader([line], delimiter=sep))
+        return next(csv.reader([line], delimiter=sep, quotechar=quote))
     except (csv.Error, StopIteration):
         return [line]
 
 
-def _guess_sep(lines: list[str]) -> str:
+def _guess_sep(lines: list[str], quote: str = '"') -> tuple[str, int]:
+    """The separator that splits every line into the same, largest number of fields."""
     best, best_width = ",", 1
     for sep in (*SEPARATORS, " "):
-        widths = {len(_split(line, sep)) for line in lines}
+        widths = {len(_split(line, sep, quote)) for line in lines}
         if len(widths) == 1 and (width := widths.pop()) > best_width:
             best, best_width = sep, width
-    return best
+    return best, best_width
 
 
 def _guess_decimal(lines: list[str], sep: str) -> str:
     if sep == ",":
         return "."
-    cells = [cell.strip().strip('"') for line in lines[1:] for cell in _split(line, sep)]
+    cells = [cell.strip().strip("'\"") for line in lines[1:] for cell in _split(line, sep)]
     if any(_DECIMAL_COMMA.fullmatch(c) for c in cells) and not any(
         _DECIMAL_POINT.fullmatch(c) for c in cells
     ):
@@ -170,10 +172,33 @@ def sniff(path: str, sep: str | None = None, decimal: str | None = None) -> Snif
         lines = lines[:-1]  # the sample may end inside a line
     header_line = next(i for i, line in enumerate(lines, start=1) if line.strip())
     sample = [line for line in lines[header_line - 1 :] if line.strip()][:50]
-    chosen = SEP_NAMES.get(sep.lower(), sep) if sep else _guess_sep(sample)
+    if sample[0].count('"') % 2:
+        raise DataError(
+            "a column name in the header holds a line break (inside quotes); names must "
+            "be on one line",
+            path=path,
+            row=header_line,
+        )
+    quote = '"'
+    if sep:
+        chosen = SEP_NAMES.get(sep.lower(), sep)
+    else:
+        chosen, width = _guess_sep(sample)
+        if '"' not in text and _guess_sep(sample, "'")[1] > width:
+            chosen, width = _guess_sep(sample, "'")  # a separator inside 'quoted' cells
+            quote = "'"
+    if '"' not in text and quote == '"':
+        quote = _guess_quote(sample[1:], chosen)
     mark = decimal or _guess_decimal(sample, chosen)
-    names = tuple(clean_name(cell) for cell in _split(sample[0], chosen))
-    return Sniffed(chosen, mark, header_line, names, '"' in text)
+    names = tuple(clean_name(cell) for cell in _split(sample[0], chosen, quote))
+    return Sniffed(chosen, mark, header_line, names, '"' in text or quote != '"', quote)
+
+
+def _guess_quote(lines: list[str], sep: str) -> str:
+    """``'`` when most data cells are wrapped in single quotes (``'Torgersen'``)."""
+    cells = [cell.strip() for line in lines for cell in _split(line, sep)]
+    wrapped = sum(len(c) >= 2 and c[0] == c[-1] == "'" for c in cells)
+    return "'" if cells and wrapped > len(cells) / 2 else '"'
 
 
 def looks_numeric(text: str) -> bool:

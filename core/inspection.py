@@ -120,7 +120,7 @@ def report_lines(report: TableReport) -> list[str]:
         + ", ".join(f"{str(k)[:30]} {v}" for k, v in list(report.classes.items())[:20])
         + (", ..." if len(report.classes) > 20 else ""),
     ]
-    width = min(30, max(len(c["name"]) for c in report.columns))
+    width = min(30, max(6, *(len(c["name"]) for c in report.columns)))
     lines.append(f"{'column':<{width}}  {'kind':<11} {'missing':>7}  action")
     for c in report.columns:
         name = c["name"] if len(c["name"]) <= width else c["name"][: width - 1] + "…"

@@ -135,6 +135,7 @@ def read_frame(
     options = {
         "sep": r"\s+" if sniffed.sep == " " else sniffed.sep,
         "decimal": sniffed.decimal,
+        "quotechar": sniffed.quotechar,
         "names": names,
         "header": 0 if header else None,
         "skiprows": sniffed.header_line - 1,

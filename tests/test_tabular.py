@@ -350,3 +350,10 @@ def test_any_feature_cells_load_or_are_refused_on_one_line(
         assert "\n" not in str(error)
     else:
         assert np.isfinite(data.X_train).all() and np.isfinite(data.X_test).all()
+
+
+def test_single_quoted_cells_are_sniffed(tmp_path: Path) -> None:
+    text = "'sex';'x';'label'\n" + rows(20, lambda i: f"'{'mf'[i % 2]} x';{i % 6};'a;{i % 2}'\n")
+    data = load_dataset(spec(write(tmp_path, "q.csv", text)))
+    assert data.classes == ["a;0", "a;1"]  # the separator inside quotes stays in the label
+    assert data.feature_names == ["x", "sex_f x", "sex_m x"]
