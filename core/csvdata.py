@@ -75,6 +75,8 @@ def read_csv_pair(spec: Any) -> CsvPair:
         test_size=spec.test_size,
         **options,
     )
+    if table.unusable:
+        raise DataError(table.unusable, path=spec.train, column=table.target)
     if spec.test is None:
         (y,) = convert_labels(table.labels)
         pair = CsvPair(table, y)

@@ -88,6 +88,9 @@ class Table:
     dropped_rows: int  # rows dropped because the target was missing
     notices: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Why training cannot use this target (a continuous one); ``inspect`` shows it
+    #: as a warning, a run refuses the file with it.
+    unusable: str = ""
 
     def encoded_width(self) -> int:
         """Inputs of the network: one per numeric column, one per category."""
@@ -324,7 +327,7 @@ def read_table(
         dropped_rows=dropped,
         notices=notices,
     )
-    _check_target(table, path, test_size)
+    _check_target(table, test_size)
     if not features:
         table.warnings.append(no_features_message(table))
     return table
@@ -362,7 +365,8 @@ def _check_labels(labels: Any, lines: Any, path: str, target: str) -> None:
         )
 
 
-def _check_target(table: Table, path: str, test_size: float) -> None:
+def _check_target(table: Table, test_size: float) -> None:
+    """Warnings about the target; `table.unusable` when no classifier can use it."""
     import pandas as pd
 
     counts = pd.Series(table.labels).value_counts()
@@ -376,13 +380,12 @@ def _check_target(table: Table, path: str, test_size: float) -> None:
                 if 2 <= table.features[name].nunique() <= 10
             ]
             hint = f"; columns with few values: {', '.join(few[:5])}" if few else ""
-            raise DataError(
+            table.unusable = (
                 f"the target {table.target!r} looks continuous ({len(counts)} distinct numbers); "
                 f"perceptune trains classifiers: pick a column with a few classes (--target "
-                f"COL){hint}",
-                path=path,
-                column=table.target,
+                f"COL){hint}"
             )
+            table.warnings.append(table.unusable)
     if len(counts) < 2:
         table.warnings.append(
             f"the target {table.target!r} has only one class ({str(counts.index[0])[:30]!r}); "

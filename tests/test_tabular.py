@@ -176,6 +176,9 @@ def test_continuous_target_is_refused_with_candidates(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "'price' looks continuous (80 distinct numbers)" in message
     assert "columns with few values: x, kind" in message and "\n" not in message
+    report = inspect_csv(str(tmp_path / "d.csv"))  # inspect shows the table all the same
+    assert any("looks continuous" in warning for warning in report.warnings)
+    assert [c["kind"] for c in report.columns] == ["categorical", "numeric", "target"]
 
 
 def test_target_did_you_mean_is_case_insensitive(tmp_path: Path) -> None:
