@@ -306,8 +306,10 @@ def read_table(
             features[name] = values
             (numeric if info.kind == "numeric" else categorical).append(name)
         columns.append(info)
-        if info.kind == "text" and info.action.startswith("ignored"):
-            notices.append(f"column {name!r} ignored: {info.action.removeprefix('ignored: ')}")
+        automatic = info.action.startswith("ignored") and info.action != "ignored: --drop"
+        if automatic and (info.kind == "text" or info.action.startswith("ignored: row numbers")):
+            why = info.action.removeprefix("ignored: ")
+            notices.append(f"column {name!r} ignored: {why} (--keep {name} uses it)")
     import pandas as pd
 
     table = Table(
