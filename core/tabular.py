@@ -160,9 +160,12 @@ def read_frame(
         check_row_widths(path, sniffed)
     first = sniffed.header_line + (1 if header else 0)
     lines = np.arange(first, first + len(frame))
-    keep = frame.notna().any(axis=1).to_numpy()  # blank lines and rows of bare commas
-    if not keep.all():
-        frame, lines = frame[keep], lines[keep]
+    # Blank lines and rows of bare commas (their target is missing too: look only there).
+    no_target = frame[target_name].isna().to_numpy()
+    if no_target.any():
+        blank = np.zeros(len(frame), dtype=bool)
+        blank[no_target] = frame[no_target].isna().all(axis=1).to_numpy()
+        frame, lines = frame[~blank], lines[~blank]
     return frame, lines, options
 
 
