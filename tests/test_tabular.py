@@ -270,12 +270,20 @@ def test_sample_files_train(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "data",
+    [
+        ["--train", str(DATA_DIR / "penguins_r.csv"), "--target", "species"],
+        ["--train", str(DATA_DIR / "cars_excel.csv"), "--no-scale", "--drop", "Type"],
+        ["--train", str(DATA_DIR / "survey_text.csv"), "--keep", "id"],
+    ],
+    ids=["r-export", "excel-no-scale", "survey-keep-id"],
+)
 def test_exported_script_of_a_mixed_csv_prints_the_stored_accuracies(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data: list[str]
 ) -> None:
     store = str(tmp_path / "s.db")
-    args = ["--train", str(DATA_DIR / "penguins_r.csv"), "--target", "species"]
-    args += ["--epochs", "40", "--layers", "8", "--executor", "inline", "-q", "--json"]
+    args = [*data, "--epochs", "30", "--layers", "8", "--executor", "inline", "-q", "--json"]
     assert main(["run", *args, "--store", store]) == 0
     run = json.loads(capsys.readouterr().out)
     script = tmp_path / "reproduce.py"
