@@ -38,6 +38,9 @@ class TableReport:
     columns: list[dict[str, Any]]  # core.tabular.ColumnInfo dicts, file order
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    #: The warnings that stop a run (one class, no usable feature, a continuous
+    #: target): empty when the file can train as it is.
+    problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (what ``inspect --json`` prints)."""
@@ -100,12 +103,24 @@ def inspect_csv(
         columns=[c.to_dict() for c in table.columns],
         warnings=list(table.warnings),
         notices=notices,
+        problems=_problems(table, counts),
     )
     if key is not None:
         if len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
         _cache[key] = report
     return report
+
+
+def _problems(table: Any, counts: Counter) -> list[str]:
+    from core.tabular import no_features_message
+
+    problems = [table.unusable] if table.unusable else []
+    if len(counts) < 2:
+        problems.append(next(w for w in table.warnings if "only one class" in w))
+    if not table.numeric and not table.categorical:
+        problems.append(no_features_message(table))
+    return problems
 
 
 def report_lines(report: TableReport) -> list[str]:

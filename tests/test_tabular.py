@@ -178,6 +178,7 @@ def test_continuous_target_is_refused_with_candidates(tmp_path: Path) -> None:
     assert "columns with few values: x, kind" in message and "\n" not in message
     report = inspect_csv(str(tmp_path / "d.csv"))  # inspect shows the table all the same
     assert any("looks continuous" in warning for warning in report.warnings)
+    assert len(report.problems) == 1 and "looks continuous" in report.problems[0]
     assert [c["kind"] for c in report.columns] == ["categorical", "numeric", "target"]
 
 
@@ -215,7 +216,7 @@ def test_inspect_prints_the_column_table_and_stores_nothing(
     report = json.loads(capsys.readouterr().out)
     assert report["target"] == "species" and report["rows"] == 240
     assert set(report["classes"]) == {"Adelie", "Chinstrap", "Gentoo"}
-    assert report["columns"][0]["kind"] == "index"
+    assert report["columns"][0]["kind"] == "index" and report["problems"] == []
     assert main(["inspect", path]) == 0  # the last column: mostly missing, one class
     out = capsys.readouterr().out
     assert "target: 'comments' (last column; 1 classes)" in out
