@@ -1,275 +1,187 @@
-"""Read a CSV of numeric features and a class column, refusing anything doubtful.
+"""A train CSV (and optional test CSV) as labels and typed feature frames, and their
+encoding into the float matrices a run trains on.
 
-Only the standard ``csv`` module and ``float()``/``int()`` touch the text: nothing in a
-file is ever evaluated. Every problem is a :class:`DataError` naming the file, the
-1-based line in the file (the header is row 1) and the column, so a user can find it.
+:func:`read_csv_pair` reads each file once (:func:`core.tabular.read_table`), checks
+that a test file matches its train file, and turns the label texts into classes.
+:func:`encode` fits the :func:`core.tabular.make_transformer` pipeline on the train
+part only and transforms both parts once: training and per-epoch scoring then work on
+plain float64 matrices. Nothing in a file is ever evaluated.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import DataError
 from core.lazy import lazy_module
+from core.tabular import (
+    Table,
+    features_of,
+    make_transformer,
+    no_features_message,
+    numeric_groups,
+    read_frame,
+    read_table,
+)
 
-np = lazy_module("numpy")  # numpy on first use: start-up stays light
+np = lazy_module("numpy")
 
-#: Cells people write for "no value"; named as missing rather than "not a number".
-_MISSING_MARKERS = frozenset({"na", "n/a", "null", "none", "?", "-", "missing"})
-_INT_LABEL = re.compile(r"[+-]?\d+")
-
-
-@dataclass(frozen=True, slots=True)
-class CsvTable:
-    """The validated content of one CSV file."""
-
-    path: str  # the path as the user gave it (used in messages)
-    header: tuple[str, ...]  # column names, stripped, in file order
-    target: str  # name of the class column
-    feature_names: list[str]  # every other column, in file order
-    X: np.ndarray  # float64, shape (n_rows, n_features), all finite
-    labels: list[str]  # the target cell of each row, stripped text
-    rows: list[int]  # the 1-based file line of each data row (for later messages)
+_INT_LABEL = re.compile(r"[+-]?\d{1,18}")  # fits int64: longer digit strings stay text
 
 
-def read_csv(
-    path: str,
-    target: str | None = None,
-    *,
-    expected_header: Sequence[str] | None = None,
-    expected_from: str | None = None,
-) -> CsvTable:
-    """Read and validate ``path``.
+@dataclass(slots=True)
+class CsvPair:
+    """What a train file (and a test file) hold, before any split."""
 
-    ``target`` names the class column (default: the last one). ``expected_header``, when
-    given, is the header the file must have (a test file must match its train file, whose
-    path ``expected_from`` is quoted in the message).
-    """
-    text = _read_text(path)
-    # strict: a stray quote is an error rather than silently becoming part of a value.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header, header_row = _read_header(reader, path)
-        if expected_header is not None:
-            _check_same_header(
-                header, tuple(expected_header), path, header_row, expected_from or ""
-            )
-        target_index = _target_index(header, target, path)
-        return _read_rows(reader, path, header, header_row, target_index)
-    except csv.Error as error:
-        # Malformed quoting, a NUL byte, an over-long field: the csv module's own words.
-        raise DataError(
-            f"not a readable CSV file ({error})", path=path, row=reader.line_num
-        ) from None
+    table: Table  # the train file, typed and planned
+    y: Any  # classes of the train file's kept rows (int64 or str array)
+    test_features: Any = None  # pandas DataFrame of the test file's feature columns
+    y_test: Any = None
+    test_rows: int = 0
+    test_dropped: int = 0
+    notices: list[str] = field(default_factory=list)
 
 
 def convert_labels(*label_lists: Sequence[str]) -> list[np.ndarray]:
     """Turn label texts into arrays: integers if every label of every list is a whole
-    number (so train and test files agree), else strings."""
-    all_ints = all(_INT_LABEL.fullmatch(label) for labels in label_lists for label in labels)
-    if all_ints:
-        try:
-            return [
-                np.array([int(label) for label in labels], dtype=np.int64) for labels in label_lists
-            ]
-        except OverflowError:
-            pass  # a "label" wider than 64 bits is an identifier: keep it as text
+    number that fits 64 bits (so train and test files agree), else strings."""
+    distinct = set().union(*(set(labels) for labels in label_lists))  # few: check those
+    if all(_INT_LABEL.fullmatch(label) for label in distinct):
+        number = {label: int(label) for label in distinct}
+        return [
+            np.fromiter(map(number.__getitem__, labels), dtype=np.int64, count=len(labels))
+            for labels in label_lists
+        ]
     return [np.array(list(labels), dtype=str) for labels in label_lists]
 
 
-def _read_text(path: str) -> str:
-    full = os.path.expanduser(path)
-    if os.path.isdir(full):
-        raise DataError("is a directory; expected a CSV file", path=path)
-    try:
-        with open(full, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise DataError("no such file", path=path) from None
-    except OSError as error:
-        raise DataError(f"cannot read the file ({error.strerror or error})", path=path) from None
-    try:
-        text = raw.decode("utf-8-sig")  # -sig: Excel puts a byte-order mark first
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
+def read_csv_pair(spec: Any) -> CsvPair:
+    """Read ``spec.train`` (and ``spec.test``) with the spec's CSV options."""
+    options = {
+        "sep": spec.sep,
+        "decimal": spec.decimal,
+        "na": spec.na_values,
+        "header": spec.header,
+    }
+    table = read_table(
+        spec.train,
+        target=spec.target,
+        drop=spec.drop,
+        keep=spec.keep,
+        test_size=spec.test_size,
+        **options,
+    )
+    if table.unusable:
+        raise DataError(table.unusable, path=spec.train, column=table.target)
+    if spec.test is None:
+        (y,) = convert_labels(table.labels)
+        pair = CsvPair(table, y)
+    else:
+        pair = _with_test_file(spec, table, options)
+    classes = np.unique(pair.y)
+    if classes.size < 2:
         raise DataError(
-            f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8 CSV",
-            path=path,
-            row=line,
-        ) from None
-    if not text.strip():
-        raise DataError("file is empty; expected a header row and data rows", path=path)
-    return text
+            f"the target has only one class ({classes[0].item()!r}); need at least 2 classes"
+            " (is the right column the target? use --target NAME)",
+            path=spec.train,
+            column=table.target,
+        )
+    if not table.numeric and not table.categorical:
+        raise DataError(no_features_message(table), path=spec.train)
+    if table.dropped_rows:
+        pair.notices.insert(
+            0, f"{table.dropped_rows} row(s) with a missing target {table.target!r} dropped"
+        )
+    return pair
 
 
-def _is_blank(row: list[str]) -> bool:
-    # Blank lines and rows of bare commas (spreadsheet leftovers) carry no data.
-    return all(not cell.strip() for cell in row)
-
-
-def _read_header(reader: Any, path: str) -> tuple[tuple[str, ...], int]:
-    for row in reader:
-        if _is_blank(row):
-            continue
-        header = tuple(cell.strip() for cell in row)
-        line = reader.line_num
-        if len(header) < 2:
-            hint = ""
-            if ";" in header[0] or "\t" in header[0]:
-                hint = "; fields must be separated by commas, not ';' or tabs"
-            raise DataError(
-                f"header has 1 column; need at least one feature column and a target column{hint}",
-                path=path,
-                row=line,
+def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair:
+    frame, lines, _ = read_frame(spec.test, target=table.target, **options)
+    _check_same_header(list(frame.columns), table.names, spec.test, spec.train)
+    if frame.empty:
+        raise DataError("no data rows after the header; add at least one row", path=spec.test)
+    has_label = frame[table.target].notna().to_numpy()
+    dropped = int((~has_label).sum())
+    frame, lines = frame[has_label], lines[has_label]
+    test_labels = frame[table.target].str.strip().to_numpy(dtype=object)
+    y, y_test = convert_labels(table.labels, test_labels)
+    unseen = ~np.isin(y_test, np.unique(y))
+    if unseen.any():
+        first = int(np.argmax(unseen))
+        shown = ", ".join(str(v) for v in np.unique(y).tolist()[:10])
+        raise DataError(
+            f"test file has class {y_test[first].item()!r} not in the train file "
+            f"{spec.train}; classes there: {shown}",
+            path=spec.test,
+            row=int(lines[first]),
+            column=table.target,
+        )
+    features = features_of(frame, table.numeric, table.categorical, lines, spec.test)
+    notices = [f"test file: {dropped} row(s) with a missing target dropped"] if dropped else []
+    for name in table.categorical:
+        known = set(table.features[name].dropna().tolist())
+        new = features[name].dropna()
+        new = new[~new.isin(known)]
+        if len(new):
+            notices.append(
+                f"test file: {len(new)} row(s) of column {name!r} have categories not in the "
+                f"train file (e.g. {str(new.iloc[0])[:30]!r}); encoded as all zeros"
             )
-        seen: dict[str, int] = {}
-        for position, name in enumerate(header, start=1):
-            if not name:
-                raise DataError(
-                    f"empty column name in the header (column {position}); "
-                    "every column needs a name",
-                    path=path,
-                    row=line,
-                )
-            if name in seen:
-                raise DataError(
-                    f"column {name!r} appears twice in the header (columns {seen[name]} and "
-                    f"{position}); column names must be unique",
-                    path=path,
-                    row=line,
-                    column=name,
-                )
-            seen[name] = position
-        return header, line
-    raise DataError("file is empty; expected a header row and data rows", path=path)
+    return CsvPair(table, y, features, y_test, len(frame), dropped, notices)
 
 
-def _check_same_header(
-    header: tuple[str, ...],
-    expected: tuple[str, ...],
-    path: str,
-    header_row: int,
-    expected_from: str,
-) -> None:
+def _check_same_header(header: list[str], expected: list[str], path: str, train: str) -> None:
     if header == expected:
         return
     if len(header) != len(expected):
         raise DataError(
-            f"header has {len(header)} columns but the train file {expected_from} has "
+            f"header has {len(header)} columns but the train file {train} has "
             f"{len(expected)}; both files need the same columns in the same order",
             path=path,
-            row=header_row,
+            row=1,
         )
     position = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
     raise DataError(
-        f"header differs from the train file {expected_from}: column {position + 1} is "
+        f"header differs from the train file {train}: column {position + 1} is "
         f"{header[position]!r} here but {expected[position]!r} there; both files need the "
         "same columns in the same order",
         path=path,
-        row=header_row,
+        row=1,
     )
 
 
-def _target_index(header: tuple[str, ...], target: str | None, path: str) -> int:
-    if target is None:
-        return len(header) - 1
-    name = target.strip()
-    if name in header:
-        return header.index(name)
-    raise DataError(
-        f"no column named {name!r} for the target; available: {', '.join(header)}",
-        path=path,
-        column=name,
+def encode(
+    table: Table, train: Any, test: Any, scale: bool, test_path: str | None = None
+) -> tuple[Any, Any, list[str], Any]:
+    """Fit the encoding pipeline on ``train`` (a feature frame) and transform both parts.
+
+    Returns ``(X_train, X_test, feature_names, transformer)``: C-ordered float64 arrays,
+    the encoded column names and the fitted ``ColumnTransformer``."""
+    complete, gaps = numeric_groups(table, train, test)
+    transformer = make_transformer(complete, gaps, table.categorical, scale)
+    X_train = np.ascontiguousarray(transformer.fit_transform(train), dtype=np.float64)
+    X_test = np.ascontiguousarray(transformer.transform(test), dtype=np.float64)
+    if not np.isfinite(X_test).all():
+        raise DataError(
+            "a feature is not a finite number (inf or a value too large); features must be finite",
+            path=test_path or table.path,
+        )
+    names = [str(name) for name in transformer.get_feature_names_out()]
+    return X_train, X_test, names, transformer
+
+
+def describe_text(pair: CsvPair, spec: Any) -> str:
+    """One line: rows, features (raw and encoded), target."""
+    table = pair.table
+    where = f"{len(table.labels)} rows"
+    if spec.test is not None:
+        where += f" + {pair.test_rows} test rows in {os.path.basename(spec.test)}"
+    n_features = len(table.numeric) + len(table.categorical)
+    return (
+        f"CSV {os.path.basename(spec.train)}: {where}, {n_features} features "
+        f"({table.encoded_width()} inputs), target {table.target!r}"
     )
-
-
-def _read_rows(
-    reader: Any,
-    path: str,
-    header: tuple[str, ...],
-    header_row: int,
-    target_index: int,
-) -> CsvTable:
-    width = len(header)
-    target = header[target_index]
-    names = [name for i, name in enumerate(header) if i != target_index]
-    values: list[list[float]] = []
-    labels: list[str] = []
-    rows: list[int] = []
-    for row in reader:
-        if _is_blank(row):
-            continue
-        line = reader.line_num
-        if len(row) != width:
-            raise DataError(
-                f"row has {len(row)} fields but the header has {width}", path=path, row=line
-            )
-        label = row.pop(target_index)
-        try:
-            # Fast path: float() takes surrounding spaces; anything odd goes the slow way.
-            numbers = list(map(float, row))
-            if not all(map(math.isfinite, numbers)):
-                raise ValueError
-        except ValueError:
-            numbers = [_number(row[i], path, line, names[i]) for i in range(len(row))]
-        values.append(numbers)
-        label = label.strip()
-        if not label:
-            raise DataError(
-                "missing class label (empty cell); every row needs one",
-                path=path,
-                row=line,
-                column=target,
-            )
-        labels.append(label)
-        rows.append(line)
-    if not rows:
-        raise DataError(
-            f"no data rows after the header (row {header_row}); add at least one row", path=path
-        )
-    X = np.array(values, dtype=np.float64).reshape(len(rows), len(names))
-    return CsvTable(
-        path=path,
-        header=header,
-        target=target,
-        feature_names=names,
-        X=X,
-        labels=labels,
-        rows=rows,
-    )
-
-
-def _number(cell: str, path: str, line: int, column: str) -> float:
-    text = cell.strip()
-    if not text or text.lower() in _MISSING_MARKERS:
-        shown = "empty cell" if not text else repr(text)
-        raise DataError(
-            f"missing value ({shown}); fill it in or drop the row",
-            path=path,
-            row=line,
-            column=column,
-        )
-    try:
-        number = float(text)
-    except ValueError:
-        raise DataError(
-            f"{text!r} is not a number; feature columns must be numeric",
-            path=path,
-            row=line,
-            column=column,
-        ) from None
-    if not math.isfinite(number):
-        raise DataError(
-            f"{text!r} is not a finite number; features must not be nan or inf",
-            path=path,
-            row=line,
-            column=column,
-        )
-    return number

@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Any
 
 from core import synthetic
-from core.csvdata import convert_labels, read_csv
 from core.errors import ConfigError, DataError
 from core.lazy import lazy_module
 from core.scaling import check_scalable
@@ -55,6 +54,13 @@ class DatasetSpec:
     scale: bool = True  # standardise features with a scaler fit on the train part only
     noise: float = 0.2  # synthetic sets only: how much the classes blur
     n_samples: int = 400  # synthetic sets only: number of rows
+    # CSV reading (None = sniffed from the file / the defaults of core.tabular):
+    sep: str | None = None  # field separator: "," ";" "\t" "|" or " " (runs of spaces)
+    decimal: str | None = None  # decimal mark: "." or ","
+    na_values: str | None = None  # comma-separated cells read as missing
+    header: bool = True  # False: the first row is data; columns are "column 1", ...
+    drop: str | None = None  # comma-separated columns never used as features
+    keep: str | None = None  # comma-separated columns used even if ignored by the rules
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict with every field."""
@@ -83,8 +89,9 @@ class DatasetSpec:
         if changes.get("train") is not None and "name" not in changes:
             changes["name"] = None
         if changes.get("name") is not None and "train" not in changes:
-            for stale in ("train", "test", "target"):
+            for stale in ("train", "test", "target", *_CSV_ONLY):
                 changes.setdefault(stale, None)
+            changes.setdefault("header", True)
         spec = replace(base, **changes)
         spec._check_consistency()
         return spec
@@ -113,6 +120,12 @@ class DatasetSpec:
             raise ConfigError(
                 "target", "only applies to CSV data; built-in datasets have their own target"
             )
+        if self.train is None:
+            for name in _CSV_ONLY:
+                if getattr(self, name) is not None:
+                    raise ConfigError(name, "only applies to CSV data")
+            if not self.header:
+                raise ConfigError("header", "only applies to CSV data")
 
     def label(self) -> str:
         """Short text for lists: ``digits``, ``moons(noise=0.2,n=400)``,
@@ -134,6 +147,7 @@ class DatasetSpec:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(DatasetSpec))
+_CSV_ONLY = ("sep", "decimal", "na_values", "drop", "keep")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +161,13 @@ class DatasetInfo:
     class_counts: dict[str, int]  # label text -> rows, over the whole data, sorted labels
     feature_names: list[str]
     description: str  # one line
+    # CSV files only: every column with its kind and action (core.tabular.ColumnInfo
+    # dicts), rows dropped for a missing target, the target's name, notes and warnings.
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    dropped_rows: int = 0
+    target: str | None = None
+    notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict with every field."""
@@ -167,6 +188,22 @@ class Dataset:
     info: DatasetInfo
     scaler_mean: np.ndarray | None = field(default=None)  # None when not scaled
     scaler_scale: np.ndarray | None = field(default=None)
+    encoded: bool = False  # True when some inputs are one-hot columns (no 2-D plot then)
+
+    def summary(self) -> dict[str, Any]:
+        """What ``run --json`` reports as ``data``: rows used, rows dropped, network
+        inputs and every column with its kind and action."""
+        columns = self.info.columns or [
+            {"name": name, "kind": "numeric", "action": "feature"} for name in self.feature_names
+        ]
+        return {
+            "rows": int(self.y_train.size + self.y_test.size),
+            "dropped_rows": self.info.dropped_rows,
+            "inputs": int(self.X_train.shape[1]),
+            "columns": [
+                {"name": c["name"], "kind": c["kind"], "action": c["action"]} for c in columns
+            ],
+        }
 
     @property
     def baseline_accuracy(self) -> float:
@@ -179,8 +216,8 @@ class Dataset:
 
     @property
     def is_2d(self) -> bool:
-        """Two features: decision regions can be drawn."""
-        return len(self.feature_names) == 2
+        """Two numeric features: decision regions can be drawn."""
+        return len(self.feature_names) == 2 and not self.encoded
 
     def to_model_space(self, points: np.ndarray) -> np.ndarray:
         """Map raw feature values (e.g. a plot grid) to what the model sees."""
@@ -212,6 +249,33 @@ def _as_text(name: str, value: Any, what: str) -> str | None:
     if not isinstance(value, str):
         raise ConfigError(name, f"expected {what}, got {shown(value)}")
     return value.strip()
+
+
+def _parse_csv_option(name: str, value: Any) -> str | None:
+    """``sep``, ``decimal``, ``na_values``, ``drop``, ``keep`` as stored in a spec."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(name, f"expected text, got {str(value)[:40]!r}")
+    if name == "sep":
+        from core.csvfile import SEP_NAMES
+
+        sep = SEP_NAMES.get(value.strip().lower(), value) if value.strip() else " "
+        if sep not in (",", ";", "\t", "|", " "):
+            raise ConfigError(name, f"must be , ; tab space or |, got {value[:20]!r}")
+        return sep
+    if name == "decimal":
+        if value.strip() not in (".", ","):
+            raise ConfigError(name, f"must be . or , got {value[:20]!r}")
+        return value.strip()
+    if any(ord(char) < 32 for char in value):
+        raise ConfigError(name, "must not contain control characters")
+    if name == "na_values":
+        return value
+    from core.tabular import parse_names
+
+    names = parse_names(value)
+    return ",".join(names) or None
 
 
 def parse_spec_field(name: str, value: Any) -> Any:
@@ -249,8 +313,10 @@ def parse_spec_field(name: str, value: Any) -> Any:
         if not 0 <= number <= 2**32 - 1:
             raise ConfigError(name, f"must be from 0 to 4294967295, got {number}")
         return number
-    if name == "scale":
+    if name in ("scale", "header"):
         return as_bool(name, value)
+    if name in _CSV_ONLY:
+        return _parse_csv_option(name, value)
     if name == "noise":
         number = as_float(name, value, f"a number from 0 to {MAX_NOISE:g} like 0.2")
         if not 0 <= number <= MAX_NOISE:
@@ -281,6 +347,7 @@ class _Raw:
     path: str | None = None  # the train CSV, for messages
     X_test: np.ndarray | None = None  # set when a separate test file was given
     y_test: np.ndarray | None = None
+    pair: Any = None  # CSV: the core.csvdata.CsvPair (X and X_test are feature frames)
 
 
 @lru_cache(maxsize=len(BUNDLED_NAMES))
@@ -318,53 +385,20 @@ def _load_raw(spec: DatasetSpec) -> _Raw:
 
 
 def _load_csv(spec: DatasetSpec) -> _Raw:
+    from core.csvdata import describe_text, read_csv_pair
+
     assert spec.train is not None  # guaranteed by validate()
-    train = read_csv(spec.train, spec.target)
-    test = None
-    if spec.test is not None:
-        test = read_csv(
-            spec.test, train.target, expected_header=train.header, expected_from=spec.train
-        )
-    if test is None:
-        (y,) = convert_labels(train.labels)
-        y_test = None
-    else:
-        y, y_test = convert_labels(train.labels, test.labels)
-    classes = np.unique(y)
-    if classes.size < 2:
-        raise DataError(
-            f"the target has only one class ({classes[0].item()!r}); need at least 2 classes"
-            " (is the right column the target? use --target NAME)",
-            path=spec.train,
-            column=train.target,
-        )
-    if test is not None and y_test is not None:
-        unseen = ~np.isin(y_test, classes)
-        if unseen.any():
-            first = int(np.argmax(unseen))
-            raise DataError(
-                f"test file has class {y_test[first].item()!r} not in the train file "
-                f"{spec.train}; classes there: {_join_labels(classes)}",
-                path=spec.test,
-                row=test.rows[first],
-                column=test.target,
-            )
-    where = f"{len(train.rows)} rows"
-    if test is not None and spec.test is not None:
-        where += f" + {len(test.rows)} test rows in {os.path.basename(spec.test)}"
-    description = (
-        f"CSV {os.path.basename(spec.train)}: {where}, {len(train.feature_names)} "
-        f"features, target {train.target!r}"
-    )
+    pair = read_csv_pair(spec)
     return _Raw(
         name=os.path.basename(spec.train),
-        X=train.X,
-        y=y,
-        feature_names=train.feature_names,
-        description=description,
+        X=pair.table.features,
+        y=pair.y,
+        feature_names=pair.table.numeric + pair.table.categorical,
+        description=describe_text(pair, spec),
         path=spec.train,
-        X_test=None if test is None else test.X,
-        y_test=y_test,
+        X_test=pair.test_features,
+        y_test=pair.y_test,
+        pair=pair,
     )
 
 
@@ -377,16 +411,27 @@ def _info(raw: _Raw) -> DatasetInfo:
     y_all = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
     labels, counts = np.unique(y_all, return_counts=True)
     n_rows = raw.X.shape[0] + (0 if raw.X_test is None else raw.X_test.shape[0])
+    extra: dict[str, Any] = {}
+    if raw.pair is not None:
+        table = raw.pair.table
+        extra = {
+            "columns": [c.to_dict() for c in table.columns],
+            "dropped_rows": table.dropped_rows + raw.pair.test_dropped,
+            "target": table.target,
+            "notices": list(raw.pair.notices) + list(table.notices),
+            "warnings": list(table.warnings),
+        }
     return DatasetInfo(
         name=raw.name,
         n_rows=n_rows,
-        n_features=raw.X.shape[1],
+        n_features=raw.pair.table.encoded_width() if raw.pair is not None else raw.X.shape[1],
         n_classes=int(labels.size),
         class_counts={
             str(k): int(c) for k, c in zip(labels.tolist(), counts.tolist(), strict=True)
         },
         feature_names=list(raw.feature_names),
         description=raw.description,
+        **extra,
     )
 
 
@@ -440,6 +485,12 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
         X_train, X_test, y_train, y_test = _split(raw, spec)
     else:
         X_train, X_test, y_train, y_test = raw.X, raw.X_test, raw.y, raw.y_test
+    if raw.pair is not None:
+        info = _info(raw)
+        table = raw.pair.table
+        # The parts are copies: drop the whole feature frame before encoding (peak memory).
+        raw.X = raw.X_test = raw.pair = table.features = None
+        return _encoded_dataset(spec, table, info, X_train, X_test, y_train, y_test)
     X_train = np.array(X_train, dtype=np.float64, order="C")  # own copies, writeable
     X_test = np.array(X_test, dtype=np.float64, order="C")
     mean = scale = None
@@ -464,6 +515,43 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
         info=_info(raw),
         scaler_mean=mean,
         scaler_scale=scale,
+    )
+
+
+def _encoded_dataset(
+    spec: DatasetSpec,
+    table: Any,
+    info: DatasetInfo,
+    X_train: Any,
+    X_test: Any,
+    y_train: Any,
+    y_test: Any,
+) -> Dataset:
+    """A CSV's feature frames encoded by the pipeline fit on the train part only
+    (``table``: the core.tabular.Table of the train file)."""
+    from core.csvdata import encode
+
+    X_train, X_test, names, transformer = encode(table, X_train, X_test, spec.scale, spec.test)
+    mean = scale = None
+    if spec.scale and not table.categorical:
+        steps = transformer.named_transformers_
+        scalers = [steps["numbers"]] if "numbers" in steps else []
+        scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
+        mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
+        scale = np.concatenate([s.scale_ for s in scalers])
+    info = replace(info, n_features=X_train.shape[1])  # the categories train saw
+    return Dataset(
+        spec=spec,
+        X_train=X_train,
+        X_test=X_test,
+        y_train=np.asarray(y_train).copy(),
+        y_test=np.asarray(y_test).copy(),
+        feature_names=names,
+        classes=np.unique(y_train).tolist(),
+        info=info,
+        scaler_mean=mean,
+        scaler_scale=scale,
+        encoded=bool(table.categorical),
     )
 
 

@@ -17,6 +17,7 @@ import inspect
 import io
 import json
 import os
+import pprint
 import secrets
 import stat
 from collections.abc import Callable
@@ -122,41 +123,146 @@ def load_data():
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64), None, None
 """
 
-_CSV = '''
-import csv
+_CSV = """
 import re
 
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
 
-def read_csv(path, target):
-    """Numeric features and a class column; the header row names the columns."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    header = [cell.strip() for cell in rows[0]]
-    index = len(header) - 1 if target is None else header.index(target)
-    X, labels = [], []
-    for row in rows[1:]:
-        labels.append(row.pop(index).strip())
-        X.append([float(cell) for cell in row])
-    return np.array(X, dtype=np.float64).reshape(len(X), len(header) - 1), labels
+# How perceptune read the file and what it made of each column.
+TRAIN = {train!r}{test_line}
+TARGET = {target!r}
+NUMBERS = {complete!r}  # numbers without missing cells
+GAPS = {gaps!r}  # numbers with missing cells: median-imputed
+CATEGORICAL = {categorical!r}
+READ = {read}
 
 
-def as_labels(*label_lists):
-    # Whole-number labels become ints (as perceptune reads them), others stay text.
-    if all(re.fullmatch(r"[+-]?\\d+", label) for labels in label_lists for label in labels):
+def read(path):
+    \"\"\"The feature columns and the class labels of a CSV, as perceptune reads them.\"\"\"
+    data = pd.read_csv(path, dtype={{TARGET: str}}, **READ)
+    data = data[data.notna().any(axis=1) & data[TARGET].notna()]  # no blank or unlabelled rows
+    X = pd.DataFrame(index=data.index)
+    for name in NUMBERS + GAPS:
+        X[name] = pd.to_numeric(data[name], errors="coerce").astype(np.float64)
+    for name in CATEGORICAL:
+        X[name] = data[name].where(data[name].isna(), data[name].astype(str).str.strip())
+    return X, data[TARGET].str.strip().tolist()
+
+
+def as_classes(*label_lists):
+    # Whole numbers that fit 64 bits become ints (as perceptune reads them), others stay text.
+    if all(re.fullmatch(r"[+-]?\\d{{1,18}}", v) for labels in label_lists for v in labels):
         return [np.array([int(v) for v in labels], dtype=np.int64) for labels in label_lists]
     return [np.array(labels, dtype=str) for labels in label_lists]
 
 
-def load_data():
-    X, labels = read_csv({train!r}, {target!r})
-    test = {test!r}
-    if test is None:
-        (y,) = as_labels(labels)
-        return X, y, None, None
-    X_test, test_labels = read_csv(test, {target!r})
-    y, y_test = as_labels(labels, test_labels)
-    return X, y, X_test, y_test
-'''
+def make_encoder():
+    \"\"\"{encoder_doc}\"\"\"
+    return ColumnTransformer(
+        [
+{encoder_parts}
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def main():
+    X, labels = read(TRAIN)
+{split}
+    encoder = make_encoder().fit(X_train)  # fit on the train part only
+    X_train, X_test = encoder.transform(X_train), encoder.transform(X_test)
+
+    model = MLPClassifier(
+{params}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+    print(f"Train accuracy: {{model.score(X_train, y_train):.3f}}")
+    print(f"Test accuracy: {{model.score(X_test, y_test):.3f}}")
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+_CSV_SPLIT = """    (y,) = as_classes(labels)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size={test_size!r}, random_state={split_seed!r}, stratify=y
+    )"""
+
+_CSV_TEST_FILE = """    X_test, test_labels = read(TEST)
+    y_train, y_test = as_classes(labels, test_labels)
+    X_train = X"""
+
+_COMPLETE = """            ("numbers", {scaler}, NUMBERS),"""
+
+_GAPS = """            (
+                "gaps",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+{scale}                    ]
+                ),
+                GAPS,
+            ),"""
+
+_CATEGORIES = """            (
+                "categories",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="most_frequent")),
+                        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                    ]
+                ),
+                CATEGORICAL,
+            ),"""
+
+
+def _csv_script(spec: DatasetSpec, params: str) -> str:
+    """The data part and main() of a script for a CSV run: pandas reads the raw file
+    with the options perceptune used, and the same ColumnTransformer encodes it."""
+    from core.csvdata import read_csv_pair
+    from core.tabular import numeric_groups
+
+    pair = read_csv_pair(spec)
+    table = pair.table
+    complete, gaps = numeric_groups(table, table.features, pair.test_features)
+    parts = []
+    doc = []
+    if complete:
+        scaler = "StandardScaler()" if spec.scale else '"passthrough"'
+        parts.append(_COMPLETE.format(scaler=scaler))
+    if gaps:
+        scale = '                        ("scale", StandardScaler()),\n' if spec.scale else ""
+        parts.append(_GAPS.format(scale=scale))
+    if table.numeric:
+        doc.append("numbers: " + ("standardised; " if spec.scale else "") + "gaps: median")
+    if table.categorical:
+        parts.append(_CATEGORIES)
+        doc.append("text: most frequent, one-hot")
+    if spec.test is None:
+        split = _CSV_SPLIT.format(test_size=spec.test_size, split_seed=spec.split_seed)
+    else:
+        split = _CSV_TEST_FILE
+    return _CSV.format(
+        train=spec.train,
+        test_line="" if spec.test is None else f"\nTEST = {spec.test!r}",
+        target=table.target,
+        complete=complete,
+        gaps=gaps,
+        categorical=table.categorical,
+        read=pprint.pformat(table.read_options, width=88, sort_dicts=False),
+        encoder_doc="; ".join(doc) + ".",
+        encoder_parts="\n".join(parts),
+        split=split,
+        params=params,
+    )
+
 
 _SYNTHETIC = """
 
@@ -214,9 +320,15 @@ def python_script(record: Any, script_name: str = "run.py") -> str:
             script_name=_docstring_text(script_name),
         )
     ]
+    params = "\n".join(
+        f"        {key}={value!r}," for key, value in config.to_sklearn_params().items()
+    )
+    if spec.name is None:
+        parts.append(_csv_script(spec, params))
+        return "".join(parts)
     if spec.name in BUNDLED_NAMES:
         parts.append(_BUNDLED.format(name=spec.name))
-    elif spec.name is not None:
+    else:
         parts.append(
             _SYNTHETIC.format(
                 source=_synthetic_module_code(),
@@ -226,11 +338,6 @@ def python_script(record: Any, script_name: str = "run.py") -> str:
                 seed=spec.split_seed,
             )
         )
-    else:
-        parts.append(_CSV.format(train=spec.train, test=spec.test, target=spec.target))
-    params = "\n".join(
-        f"        {key}={value!r}," for key, value in config.to_sklearn_params().items()
-    )
     parts.append(
         _MAIN.format(
             test_size=spec.test_size,

@@ -72,3 +72,4 @@ class TrainResult(CurveSummary):
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     model: Any = None  # the fitted estimator, only when asked for (never stored)
+    metrics: dict[str, Any] | None = None  # finished runs: core.metrics.class_metrics

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.config import RunConfig
-from core.datasets import DatasetSpec
+from core.datasets import Dataset, DatasetSpec
 from core.errors import StoreError
 from core.executors import SHUTDOWN_REASON
 from core.reference import request_reference, save_new_reference
@@ -88,8 +88,10 @@ class Runner:
         *,
         on_epoch: OnEpoch | None = None,
         on_finish: OnFinish | None = None,
+        data: Dataset | None = None,
     ) -> RunHandle:
-        """Start a stored run (queued, interrupted or finished: it starts over)."""
+        """Start a stored run (queued, interrupted or finished: it starts over).
+        ``data``: the run's data already loaded (else the worker loads it)."""
         record = self.store.get_run(run_id)
         config = RunConfig.from_mapping(record.params)
         dataset = DatasetSpec.from_mapping(record.dataset)
@@ -110,7 +112,7 @@ class Runner:
         with self._lock:
             self._unstored.pop(run_id, None)  # a run started again starts afresh
         reference = request_reference(self.store, dataset)  # None: the worker computes it
-        handle = self.executor.submit(RunRequest(run_id, config, dataset, reference), epoch)
+        handle = self.executor.submit(RunRequest(run_id, config, dataset, reference, data), epoch)
         with self._lock:
             self._handles[run_id] = handle
             failed = run_id in self._unstored  # its first epoch came before the handle
@@ -214,6 +216,8 @@ class Runner:
                 if stop_reason
                 else "; ".join(outcome.notes)
             )
+        if outcome.metrics:
+            self.store.set_metrics(outcome.run_id, outcome.metrics)
         self.store.finish_run(
             outcome.run_id,
             outcome.status,

@@ -469,6 +469,16 @@ class RunStore:
                 raise self._no_run(run_id)
             conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
 
+    def set_metrics(self, run_id: int, metrics: dict[str, Any]) -> None:
+        """Store a run's data summary and per-class results (JSON)."""
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET metrics = ? WHERE id = ?", (_dumps(metrics), run_id))
+
+    def metrics(self, run_id: int) -> dict[str, Any] | None:
+        """A run's data summary and per-class results, or None (not finished, or older)."""
+        rows = self._read("SELECT metrics FROM runs WHERE id = ?", (run_id,))
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
     def heartbeat(self, run_ids: Iterable[int]) -> None:
         """Say that these running runs are still alive (needed across hosts)."""
         now = time.time()

@@ -115,8 +115,20 @@ def add_data_references(conn: sqlite3.Connection) -> None:
     )
 
 
+def add_run_metrics(conn: sqlite3.Connection) -> None:
+    """Add ``runs.metrics``: JSON with the data summary and per-class results."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "metrics" not in columns:  # independent of the order of other migrations
+        conn.execute("ALTER TABLE runs ADD COLUMN metrics TEXT")
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
-MIGRATIONS: list[Migration] = [create_v1, add_sweep_owner, add_data_references]
+MIGRATIONS: list[Migration] = [
+    create_v1,
+    add_sweep_owner,
+    add_data_references,
+    add_run_metrics,
+]
 
 
 def latest_version() -> int:

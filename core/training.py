@@ -187,6 +187,11 @@ def train(
             _send_weights(on_weights, point.epoch, model)
         if on_epoch is not None:
             on_epoch(point)
+    if result.status == "done":
+        from core.metrics import class_metrics
+
+        # Per-class results of the final model (with early stopping: its best weights).
+        result.metrics = class_metrics(data.y_test, model.predict(data.X_test), data.classes)
     if keep_model and result.status != "diverged":
         result.model = model
     return result

@@ -10,6 +10,7 @@ picklable :class:`RunOutcome` and never raises for a run's own failure.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class RunRequest:
     config: RunConfig
     dataset: DatasetSpec
     reference: dict[str, Any] | None = None  # the split's cached reference, if known
+    #: The data already loaded by the caller (``perceptune run`` parses a CSV once, in
+    #: the parent, and hands the arrays over); None: the worker loads ``dataset``.
+    data: Dataset | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -53,20 +57,35 @@ class RunOutcome(CurveSummary):
     baseline: float | None = None  # the data's majority-class test accuracy
     facts: dict[str, Any] | None = None  # DataFacts.to_dict() the verdict was judged on
     new_reference: dict[str, Any] | None = None  # computed here: the caller caches it
+    #: ``data`` (rows, dropped rows, inputs, columns) and, for a finished run, per-class
+    #: results (core.metrics.class_metrics); stored in the run's ``metrics`` column.
+    metrics: dict[str, Any] | None = None
 
 
-_DATASET_CACHE: dict[DatasetSpec, Dataset] = {}
+_DATASET_CACHE: dict[tuple[Any, ...], Dataset] = {}
 _DATASET_CACHE_SIZE = 4
+
+
+def _file_stamp(path: str | None) -> tuple[int, int] | None:
+    """Size and modification time of a CSV: an edited file is loaded again."""
+    if path is None:
+        return None
+    try:
+        info = os.stat(os.path.expanduser(path))
+    except OSError:
+        return None  # load_dataset says what is wrong
+    return info.st_size, info.st_mtime_ns
 
 
 def cached_dataset(spec: DatasetSpec) -> Dataset:
     """Load ``spec`` once per process: a sweep reuses the same data for every run."""
-    data = _DATASET_CACHE.get(spec)
+    key = (spec, _file_stamp(spec.train), _file_stamp(spec.test))
+    data = _DATASET_CACHE.get(key)
     if data is None:
         data = load_dataset(spec)
         if len(_DATASET_CACHE) >= _DATASET_CACHE_SIZE:
             _DATASET_CACHE.pop(next(iter(_DATASET_CACHE)))
-        _DATASET_CACHE[spec] = data
+        _DATASET_CACHE[key] = data
     return data
 
 
@@ -98,7 +117,7 @@ def execute_run(
 
     try:
         if data is None:
-            data = cached_dataset(request.dataset)
+            data = request.data or cached_dataset(request.dataset)
         result: TrainResult = train(
             request.config, data, on_epoch=on_epoch, should_stop=should_stop
         )
@@ -128,6 +147,7 @@ def execute_run(
         baseline=data.baseline_accuracy,
         facts=facts,
         new_reference=new_reference,
+        metrics={"data": data.summary(), **(result.metrics or {})},
     )
 
 

@@ -343,8 +343,10 @@ GOOD_ROWS = "".join(f"{i},{i % 7},{'ab'[i % 2]}\n" for i in range(20))
         ("empty", "", [], ["file is empty"]),
         ("header_only", "a,b,label\n", [], ["no data rows"]),
         ("ragged", "a,b,label\n1,2,x\n3,y\n" + GOOD_ROWS, [], ["row 3", "2 fields"]),
-        ("text", "a,b,label\n1,2,x\n3,abc,y\n" + GOOD_ROWS, [], ["row 3", "'b'", "'abc'"]),
-        ("missing_value", "a,b,label\n1,,x\n" + GOOD_ROWS, [], ["row 2", "'b'", "missing"]),
+        ("json", '{"a": [1, 2], "label": ["x", "y"]}\n', [], ["looks like JSON"]),
+        ("number_header", "150,4,label\n" + GOOD_ROWS, [], ["row 1", "looks like data"]),
+        ("no_labels", "a,b,label\n1,2,\n3,4,\n", [], ["'label'", "target is missing"]),
+        ("dev_zero", "/dev/zero", [], ["not a regular file"]),
         ("nan", "a,b,label\n1,2,x\ninf,4,y\n" + GOOD_ROWS, [], ["row 3", "'a'", "finite"]),
         ("no_target", "a,b,label\n" + GOOD_ROWS, ["--target", "kind"], ["'kind'", "no column"]),
         ("dup_target", "a,label,label\n" + GOOD_ROWS, [], ["'label'", "twice"]),
@@ -363,6 +365,8 @@ def test_bad_csv_exits_2_naming_the_file_and_stores_nothing(
     path = tmp_path / f"{name}.csv"
     if text == "DIR":
         path.mkdir()
+    elif text == "/dev/zero":
+        path = Path(text)
     elif text is not None:
         write(path, text)
     with RunStore(cli.store):
@@ -384,9 +388,14 @@ def test_bad_separate_test_file_exits_2(cli: Cli, tmp_path: Path) -> None:
 def test_csv_is_never_executed(cli: Cli, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     payload = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    path = write(tmp_path / "evil.csv", f'a,b,label\n1,"{payload}",x\n' + GOOD_ROWS)
-    code, _, err = cli.run("--train", path)
-    assert_one_line_error(code, err, "is not a number")
+    path = write(tmp_path / "evil.csv", f'a,b,label\n1,"{payload}",a\n' + GOOD_ROWS)
+    data = cli.run_json("--train", path, "--epochs", "3")
+    # The payload is one more category of 'b' (one-hot encoded); nothing in it ever runs.
+    assert data["data"]["columns"][1] == {
+        "name": "b",
+        "kind": "categorical",
+        "action": "one-hot: 8 columns",
+    }
     assert not marker.exists()
 
 

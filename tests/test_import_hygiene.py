@@ -148,7 +148,12 @@ def test_cli_parser_and_help_do_not_import_sklearn() -> None:
                 core.cli.main(["run", "--help"])
             except SystemExit:
                 pass
-        heavy = sorted(m for m in ("sklearn", "scipy", "textual", "plotext") if m in sys.modules)
+            try:
+                core.cli.main(["inspect", "--help"])
+            except SystemExit:
+                pass
+        heavy = ("sklearn", "scipy", "textual", "plotext", "pandas")
+        heavy = sorted(m for m in heavy if m in sys.modules)
         print(json.dumps({"after_parser": after_parser, "heavy": heavy, "help": out.getvalue()}))
         """
     )

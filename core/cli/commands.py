@@ -27,9 +27,34 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     return RunConfig.from_mapping(values, base=base)
 
 
+#: Flags naming a file or column: an empty value or "none" would silently mean "not
+#: given" to DatasetSpec (as an empty form field does), so the CLI refuses them.
+_NAMED_FLAGS = {"train": "a CSV file path", "test": "a CSV file path", "target": "a column name"}
+_CSV_FLAGS = ("sep", "decimal", "na_values", "drop", "keep")
+
+
+def csv_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The CSV reading flags given (``--sep``, ``--no-header``, ...) as spec values."""
+    values = {flag: getattr(args, flag) for flag in _CSV_FLAGS if getattr(args, flag) is not None}
+    if args.no_header:
+        values["header"] = False
+    return values
+
+
+def check_named(flag: str, value: str | None) -> None:
+    """Refuse ``--train ''`` or ``--target none``: they would mean "not given"."""
+    if value is not None and value.strip().lower() in ("", "none"):
+        raise InputError(
+            f"--{flag}: {value!r} is not {_NAMED_FLAGS[flag]}; give {_NAMED_FLAGS[flag]}, or "
+            f"leave --{flag} out" + (" (a file named none: ./none)" if value.strip() else "")
+        )
+
+
 def dataset_from_args(args: argparse.Namespace, base: DatasetSpec | None = None):
     """The DatasetSpec the data flags describe (validated by core.datasets), over
-    ``base`` (default: the default dataset)."""
+    ``base`` (default: the default dataset), with the cheap checks of its files done
+    (exist, regular, readable, not too big)."""
+    from core.csvfile import check_file
     from core.datasets import DatasetSpec
 
     values: dict[str, Any] = {}
@@ -37,13 +62,19 @@ def dataset_from_args(args: argparse.Namespace, base: DatasetSpec | None = None)
         values["name"] = args.dataset
     for flag in ("train", "test", "target", "test_size", "split_seed", "noise"):
         if getattr(args, flag) is not None:
+            if flag in _NAMED_FLAGS:
+                check_named(flag, getattr(args, flag))
             values[flag] = getattr(args, flag)
     if args.samples is not None:
         values["n_samples"] = args.samples
     if args.no_scale:
         values["scale"] = False
-    spec = DatasetSpec.from_mapping(values, base=base)
-    return spec.validate()
+    values.update(csv_values(args))
+    spec = DatasetSpec.from_mapping(values, base=base).validate()
+    for path in (spec.train, spec.test):
+        if path is not None:
+            check_file(path)
+    return spec
 
 
 #: Widest built-in dataset (digits: 64 features, 10 classes): enough to size-check a
@@ -51,18 +82,35 @@ def dataset_from_args(args: argparse.Namespace, base: DatasetSpec | None = None)
 _BUILTIN_MAX_SHAPE = (64, 10)
 
 
-def check_before_storing(config: RunConfig, spec) -> None:
-    """Fail on bad data or a network too large for it before a run is stored."""
+def check_before_storing(config: RunConfig, spec):
+    """Fail on bad data or a network too large for it before a run is stored.
+
+    A CSV is loaded here (read, split, encoded: the network-size check needs the
+    encoded width); the loaded :class:`~core.datasets.Dataset` is returned so the run
+    does not parse the file again. Built-in sets return None (the worker loads them)."""
     if spec.train is not None:
-        from core.datasets import describe
+        from core.datasets import load_dataset
 
-        info = describe(spec, check_split=True)
-        check_network_size(config.layers, info.n_features, info.n_classes)
-    else:
-        from core.splits import check_builtin_split
+        data = load_dataset(spec)
+        check_network_size(config.layers, data.X_train.shape[1], len(data.classes))
+        return data
+    from core.splits import check_builtin_split
 
-        check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
-        check_builtin_split(spec, config)
+    check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
+    check_builtin_split(spec, config)
+    return None
+
+
+def data_notes(info, spec) -> list[str]:
+    """What a run says about a CSV before training: its target, dropped rows,
+    ignored columns and warnings (one line each)."""
+    if info.target is None:
+        return []
+    where = "" if spec.target is not None else "last column; "
+    lines = [f"target: {info.target!r} ({where}{info.n_classes} classes), {info.n_rows} rows"]
+    lines += [f"note: {note}" for note in info.notices]
+    lines += [f"warning: {warning}" for warning in info.warnings]
+    return lines
 
 
 def with_absolute_paths(spec):
@@ -108,8 +156,9 @@ def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def record_json(record, curve=None) -> dict[str, Any]:
-    """The JSON object scripts rely on for a run."""
+def record_json(record, curve=None, metrics=None) -> dict[str, Any]:
+    """The JSON object scripts rely on for a run; ``metrics`` (``RunStore.metrics``)
+    adds ``data``, ``per_class``, ``balanced_accuracy`` and ``confusion_matrix``."""
     data = {
         "id": record.id,
         "status": record.status,
@@ -127,7 +176,46 @@ def record_json(record, curve=None) -> dict[str, Any]:
     }
     if curve is not None:
         data["curve"] = [point.to_dict() for point in curve]
+    metrics = metrics or {}
+    for key in ("data", "per_class", "balanced_accuracy", "confusion_matrix"):
+        data[key] = metrics.get(key)
     return data
+
+
+def print_class_results(metrics: dict[str, Any] | None) -> None:
+    """Balanced accuracy and one line per class (recall, precision, test rows)."""
+    if not metrics or not metrics.get("per_class"):
+        return
+    print(f"Balanced accuracy: {fmt(metrics.get('balanced_accuracy'))}")
+    width = max(len(str(c["class"])[:30]) for c in metrics["per_class"])
+    for c in metrics["per_class"]:
+        print(
+            f"  {str(c['class'])[:30]:<{width}}  recall {fmt(c['recall'])}  precision "
+            f"{fmt(c['precision'])}  ({c['support']} test rows)"
+        )
+
+
+def print_confusion(metrics: dict[str, Any] | None, limit: int = 10) -> None:
+    """The confusion matrix (rows: true class, columns: predicted), up to ``limit``
+    classes."""
+    matrix = (metrics or {}).get("confusion_matrix")
+    if not matrix or len(matrix["labels"]) > limit:
+        return
+    labels = [str(label)[:12] for label in matrix["labels"]]
+    width = max(6, *(len(label) for label in labels))
+    print("Confusion matrix (rows: true class, columns: predicted):")
+    print(" " * (width + 2) + " ".join(f"{label:>{width}}" for label in labels))
+    for label, row in zip(labels, matrix["matrix"], strict=True):
+        print(f"  {label:<{width}}" + " ".join(f"{count:>{width}}" for count in row))
+
+
+def verdict_line(record, metrics: dict[str, Any] | None) -> str:
+    """The verdict's summary, plus the classes the model never predicts."""
+    from core.metrics import never_predicted
+
+    verdict = (record.verdict or {}).get("summary", record.status)
+    missed = never_predicted(metrics)
+    return f"{verdict}; {missed}" if missed else verdict
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -137,6 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from core.runner import StoreWriteError
 
     config = config_from_args(args)
+    spec = dataset_from_args(args)  # cheap checks (flags, file exists...) before any worker
     # The executor first: its worker imports scikit-learn (~1 s) while this process
     # checks the data, and an unreachable scheduler must not leave an empty store.
     tls = tls_files(args)
@@ -153,11 +242,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = None
     run_ids: list[int] = []  # the run once stored: Ctrl-C and store errors name it
     try:
-        spec = dataset_from_args(args)
-        check_before_storing(config, spec)
+        data = check_before_storing(config, spec)
+        if data is not None and not args.quiet:
+            for line in data_notes(data.info, spec):
+                print(f"perceptune: {printable(line)}", file=sys.stderr)
         spec = with_absolute_paths(spec)  # an export or resume works from any directory
         store = open_store(args.store)
-        outcome = _train_one(args, config, spec, store, executor, run_ids)
+        if args.executor == "dask":
+            data = None  # a Dask cluster gets the data scattered once, by its spec
+        outcome = _train_one(args, config, spec, store, executor, run_ids, data)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
         # Shutting the pool down stops the run after its epoch and records it
         # interrupted: say so only once that is true.
@@ -180,19 +273,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         executor.shutdown()
     record = store.get_run(outcome.run_id)
     curve = store.curve(outcome.run_id)
+    metrics = store.metrics(outcome.run_id)
     store.close()
     if outcome.status == "failed":
         if args.json:
-            print(json.dumps(record_json(record, curve)))
+            print(json.dumps(record_json(record, curve, metrics)))
         print(f"perceptune: run {record.id} failed: {outcome.error}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(record_json(record, curve)))
+        print(json.dumps(record_json(record, curve, metrics)))
         return 0
     print(f"Train accuracy: {fmt(record.train_accuracy)}")
     print(f"Test accuracy: {fmt(record.test_accuracy)}")
-    verdict = (record.verdict or {}).get("summary", record.status)
-    print(f"Verdict: {verdict}")
+    print(f"Verdict: {verdict_line(record, metrics)}")
     reason = f" ({record.stop_reason})" if record.stop_reason else ""
     print(
         f"Run {record.id}: {record.status}, {record.n_epochs} epochs{reason}; "
@@ -226,6 +319,7 @@ def _train_one(
     store,
     executor,
     run_ids: list[int],
+    data=None,
 ):
     """Store the run (its id appended to ``run_ids``), train it with a progress bar
     and return its outcome; StoreWriteError if the store refused its epochs."""
@@ -244,7 +338,7 @@ def _train_one(
 
     try:
         run_ids.append(runner.enqueue(config, spec))
-        handle = runner.start(run_ids[0], on_epoch=on_epoch)
+        handle = runner.start(run_ids[0], on_epoch=on_epoch, data=data)
         outcome = handle.result()
         handle.recorded.wait()
         runner.check_store(run_ids[0])
@@ -261,7 +355,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.limit is not None:
         records.reverse()
     if args.json:
-        print(json.dumps([record_json(r, store.curve(r.id)) for r in records]))
+        print(json.dumps([record_json(r, store.curve(r.id), store.metrics(r.id)) for r in records]))
         return 0
     if not records:
         print(f"no runs in {args.store}")
@@ -294,16 +388,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args.store, must_exist=True)
     record = store.get_run(run_id)
     curve = store.curve(run_id)
+    metrics = store.metrics(run_id)
     if args.json:
-        print(json.dumps(record_json(record, curve)))
+        print(json.dumps(record_json(record, curve, metrics)))
         return 0
     config = RunConfig.from_mapping(record.params)
     print(f"Run {record.id}: {record.status}  {printable(config.short_label())}")
     print(f"Train accuracy: {fmt(record.train_accuracy)}")
     print(f"Test accuracy: {fmt(record.test_accuracy)}")
     if record.verdict:
-        summary = record.verdict.get("summary", record.verdict.get("verdict"))
-        print(f"Verdict: {printable(summary)}")
+        print(f"Verdict: {printable(verdict_line(record, metrics))}")
+    print_class_results(metrics)
+    print_confusion(metrics)
+    if metrics and metrics.get("data"):
+        data = metrics["data"]
+        print(
+            f"Data: {data['rows']} rows used, {data['dropped_rows']} dropped, "
+            f"{data['inputs']} network inputs"
+        )
     if record.stop_reason:
         print(f"Stopped: {printable(record.stop_reason)}")
     if record.error:
@@ -336,6 +438,37 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """``perceptune inspect FILE``: the column table, classes and warnings; stores nothing."""
+    from core.datasets import DatasetSpec
+    from core.inspection import inspect_csv, report_lines
+
+    check_named("target", args.target)
+    values: dict[str, Any] = {"train": args.file, **csv_values(args)}
+    if args.target is not None:
+        values["target"] = args.target
+    if args.test_size is not None:
+        values["test_size"] = args.test_size
+    check_named("train", args.file)
+    spec = DatasetSpec.from_mapping(values).validate()
+    report = inspect_csv(
+        args.file,
+        target=spec.target,
+        sep=spec.sep,
+        decimal=spec.decimal,
+        na_values=spec.na_values,
+        header=spec.header,
+        drop=spec.drop,
+        keep=spec.keep,
+        test_size=spec.test_size,
+    )
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print("\n".join(report_lines(report)))
     return 0
 
 

@@ -91,6 +91,28 @@ def add_dataset_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-scale", action="store_true", help="do not standardise features")
     group.add_argument("--noise", metavar="X", help="synthetic sets: noise level (0.2)")
     group.add_argument("--samples", metavar="N", help="synthetic sets: number of rows (400)")
+    add_csv_flags(group)
+
+
+def add_csv_flags(group) -> None:
+    """How to read a CSV file (also for ``inspect``): every value is checked by
+    ``core.datasets.parse_spec_field``."""
+    group.add_argument(
+        "--sep", metavar="SEP", help="CSV field separator: , ; tab space | (default: sniffed)"
+    )
+    group.add_argument("--decimal", metavar="MARK", help="CSV decimal mark: . or , (sniffed)")
+    group.add_argument(
+        "--na-values",
+        metavar="A,B",
+        help="CSV cells read as missing (default: empty, NA, N/A, NaN, nan, ?, null)",
+    )
+    group.add_argument(
+        "--no-header", action="store_true", help="the CSV has no header row (columns 1..N)"
+    )
+    group.add_argument("--drop", metavar="COL,...", help="CSV columns never used as features")
+    group.add_argument(
+        "--keep", metavar="COL,...", help="CSV columns used even where the rules ignore them"
+    )
 
 
 def add_executor_flags(parser: argparse.ArgumentParser) -> None:
@@ -178,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_store(export)
     export.set_defaults(handler=commands.cmd_export)
+
+    inspect = sub.add_parser(
+        "inspect", help="a CSV file's columns, kinds and what training does with each"
+    )
+    inspect.add_argument("file", metavar="FILE")
+    inspect.add_argument("--target", metavar="COL", help="target column (default: the last)")
+    inspect.add_argument("--test-size", metavar="FRACTION", help="test share of the split (0.25)")
+    add_csv_flags(inspect)
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(handler=commands.cmd_inspect)
 
     datasets = sub.add_parser("datasets", help="built-in datasets with shapes and classes")
     datasets.add_argument("--json", action="store_true", help="print a JSON list")

@@ -1,0 +1,595 @@
+"""Real-world CSV tables: read with pandas, type every column, plan what each becomes.
+
+:func:`read_table` reads a file once (pandas' C parser; separator, decimal mark and
+header sniffed by :mod:`core.csvfile`) and types every column from the whole file:
+
+- numeric: numbers (``None``/``-`` cells there count as missing): median-imputed if it
+  has gaps, standardised;
+- categorical: text with few distinct values: one-hot columns;
+- text: text unique or nearly unique per row (names, tickets): ignored;
+- id: a column named like ``id`` with unique values: ignored;
+- index: an unnamed first column, or a first column of row numbers 1..N: ignored;
+- date, constant (one value), empty (no value): ignored;
+- target: the class column.
+
+:func:`make_transformer` is the scikit-learn ``ColumnTransformer`` that encodes the
+kept columns; it is fit on the train part only (``core.datasets``) and exported scripts
+build the very same one. pandas and scikit-learn are imported on first use.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.csvfile import check_file, check_row_widths, clean_name, looks_numeric, sniff, utf8_error
+from core.errors import DataError
+from core.lazy import lazy_module
+
+np = lazy_module("numpy")
+
+#: Cells read as missing in every column (``--na-values`` replaces them).
+NA_VALUES = ("", "NA", "N/A", "n/a", "NaN", "nan", "?", "null", "NULL")
+#: Cells that are missing in a number column but a category in a text column
+#: (Cars93 ``AirBags = None``, survey ``Exer = -``).
+SOFT_NA = frozenset({"None", "none", "-", "--", "missing"})
+#: A text column with more distinct values than this is not a category.
+MAX_CATEGORIES = 100
+#: A class label longer than this is refused (a wrong target column).
+MAX_LABEL_CHARS = 200
+#: A class with fewer expected test rows than this gets a warning.
+FEW_TEST_ROWS = 10
+
+_ID_NAME = re.compile(r"(^|[^a-z])id$|^(index|rownames|row\.names|row_names)$", re.IGNORECASE)
+_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?")
+_UNNAMED = "unnamed {}"  # an empty header cell
+_NUMBERED = "column {}"  # --no-header
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """One column of a table and what training does with it."""
+
+    name: str
+    kind: str  # numeric, categorical, text, id, index, date, constant, empty, target
+    missing: int  # missing cells among the rows used
+    action: str  # "feature", "imputed (median)", "one-hot: 3 columns", "ignored: ...", "target"
+    distinct: int = -1  # distinct non-missing values (-1: not counted, for numbers)
+
+    @property
+    def used(self) -> bool:
+        """True for a feature that goes into the network."""
+        return self.kind in ("numeric", "categorical") and not self.action.startswith("ignored")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict with every field."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Table:
+    """A read and typed CSV: the rows with a target, and the plan for every column."""
+
+    path: str
+    sep: str
+    decimal: str
+    read_options: dict[str, Any]  # the pandas.read_csv arguments (but dtype) used
+    names: list[str]  # every column, in file order
+    columns: list[ColumnInfo]  # same order
+    target: str
+    numeric: list[str]  # feature columns, file order
+    categorical: list[str]
+    features: Any  # pandas DataFrame: numeric as float64, categorical as str/NaN
+    labels: Any  # numpy array of label texts, one per kept row
+    lines: Any  # numpy int array: the 1-based file line of each kept row
+    rows_read: int  # data rows in the file (blank rows not counted)
+    dropped_rows: int  # rows dropped because the target was missing
+    notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: Why training cannot use this target (a continuous one); ``inspect`` shows it
+    #: as a warning, a run refuses the file with it.
+    unusable: str = ""
+
+    def encoded_width(self) -> int:
+        """Inputs of the network: one per numeric column, one per category."""
+        width = len(self.numeric)
+        by_name = {c.name: c for c in self.columns}
+        return width + sum(max(by_name[name].distinct, 1) for name in self.categorical)
+
+
+def parse_names(text: str | None) -> list[str]:
+    """Column names from ``a,b,c`` text (``--drop``/``--keep``)."""
+    if not text:
+        return []
+    return [clean_name(part) for part in text.split(",") if part.strip()]
+
+
+def na_values(text: str | None) -> list[str]:
+    """The missing-value markers: ``--na-values`` text (comma-separated) or the default."""
+    if text is None:
+        return list(NA_VALUES)
+    return [part.strip() for part in text.split(",")]
+
+
+def read_frame(
+    path: str,
+    *,
+    sep: str | None = None,
+    decimal: str | None = None,
+    na: str | None = None,
+    header: bool = True,
+    target: str | None = None,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Read ``path`` with pandas: returns ``(frame, lines, options)`` where ``lines``
+    holds each row's 1-based line in the file and ``options`` the ``pandas.read_csv``
+    keyword arguments used (but ``dtype``: the target column, named by ``target`` or
+    the last column, is read as ``str`` so labels keep their spelling)."""
+    check_file(path)
+    sniffed = sniff(path, sep, decimal)
+    names = [name or _UNNAMED.format(i) for i, name in enumerate(sniffed.names, start=1)]
+    if not header:
+        names = [_NUMBERED.format(i) for i in range(1, len(names) + 1)]
+    _check_header(names, sniffed.header_line, path, header)
+    import pandas as pd
+
+    target_name = resolve_target(names, target, path)
+    options = {
+        "sep": r"\s+" if sniffed.sep == " " else sniffed.sep,
+        "decimal": sniffed.decimal,
+        "quotechar": sniffed.quotechar,
+        "names": names,
+        "header": 0 if header else None,
+        "skiprows": sniffed.header_line - 1,
+        "skip_blank_lines": False,
+        "na_values": na_values(na),
+        "keep_default_na": False,
+        "encoding": "utf-8-sig",
+    }
+    try:
+        frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c")
+    except UnicodeDecodeError:
+        raise utf8_error(path) from None
+    except pd.errors.ParserError as error:
+        raise _parser_error(error, path, sniffed.header_line, len(names)) from None
+    except (ValueError, MemoryError, OverflowError) as error:
+        raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
+    if len(frame) and frame.iloc[:, -1].isna().any():
+        # A short row gets missing cells at its end: only then count fields per line.
+        check_row_widths(path, sniffed)
+    first = sniffed.header_line + (1 if header else 0)
+    lines = np.arange(first, first + len(frame))
+    # Blank lines and rows of bare commas (their target is missing too: look only there).
+    no_target = frame[target_name].isna().to_numpy()
+    if no_target.any():
+        blank = np.zeros(len(frame), dtype=bool)
+        blank[no_target] = frame[no_target].isna().all(axis=1).to_numpy()
+        frame, lines = frame[~blank], lines[~blank]
+    return frame, lines, options
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:200]
+
+
+def _parser_error(error: Exception, path: str, header_line: int, width: int) -> DataError:
+    text = _first_line(error)
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if match:
+        return DataError(
+            f"row has {match.group(3)} fields but the header has {width}",
+            path=path,
+            row=int(match.group(2)) + header_line - 1,
+        )
+    match = re.search(r"inside string starting at row (\d+)", text)
+    if match:
+        return DataError(
+            "not a readable CSV file (a quote is never closed)",
+            path=path,
+            row=int(match.group(1)) + header_line,
+        )
+    return DataError(
+        f"not a readable CSV file ({text.removeprefix('Error tokenizing data. ')})", path=path
+    )
+
+
+def _check_header(names: list[str], line: int, path: str, header: bool) -> None:
+    if len(names) < 2:
+        raise DataError(
+            "header has 1 column; need at least one feature column and a target column "
+            "(separate fields with , ; tab or spaces, or give --sep)",
+            path=path,
+            row=line,
+        )
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(
+                f"column {name!r} appears twice in the header (columns {seen[name]} and "
+                f"{position}); column names must be unique",
+                path=path,
+                row=line,
+                column=name,
+            )
+        seen[name] = position
+    numbers = [name for name in names if looks_numeric(name)]
+    if header and numbers:
+        shown = ", ".join(repr(n) for n in numbers[:3])
+        raise DataError(
+            f"the first row looks like data, not column names ({shown} "
+            f"{'is a number' if len(numbers) == 1 else 'are numbers'}); name every column "
+            "in a header row, or use --no-header if the file has none",
+            path=path,
+            row=line,
+        )
+
+
+def resolve_target(names: list[str], target: str | None, path: str) -> str:
+    """The target column's name: ``target``, or the last column."""
+    if target is None:
+        return names[-1]
+    name = clean_name(target)
+    if name in names:
+        return name
+    folded = [n for n in names if n.lower() == name.lower()]
+    close = folded or difflib.get_close_matches(name, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+    raise DataError(
+        f"no column named {name[:80]!r} for the target{hint}; available: {shown}",
+        path=path,
+        column=name[:80],
+    )
+
+
+def read_table(
+    path: str,
+    *,
+    target: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    na: str | None = None,
+    header: bool = True,
+    drop: str | None = None,
+    keep: str | None = None,
+    test_size: float = 0.25,
+) -> Table:
+    """Read ``path`` and plan every column; raises :class:`DataError` only when the
+    file cannot be used at all."""
+    frame, lines, options = read_frame(
+        path, sep=sep, decimal=decimal, na=na, header=header, target=target
+    )
+    names = list(frame.columns)
+    target_name = resolve_target(names, target, path)
+    if frame.empty:
+        raise DataError("no data rows after the header; add at least one row", path=path)
+    rows_read = len(frame)
+    raw_labels = frame[target_name]
+    has_label = raw_labels.notna().to_numpy()
+    dropped = int((~has_label).sum())
+    if not has_label.all():
+        frame, lines = frame[has_label], lines[has_label]
+    if frame.empty:
+        raise DataError(
+            f"every row's target is missing ({rows_read} rows); is {target_name!r} the class "
+            "column? use --target NAME",
+            path=path,
+            column=target_name,
+        )
+    labels = stripped(frame[target_name]).to_numpy(dtype=object)
+    _check_labels(labels, lines, path, target_name)
+    dropped_names, kept_names = parse_names(drop), parse_names(keep)
+    for name in (*dropped_names, *kept_names):
+        if name not in names:
+            raise DataError(
+                f"no column named {name[:80]!r} to drop or keep; available: "
+                + ", ".join(names[:30]),
+                path=path,
+            )
+        if name == target_name:
+            raise DataError(f"{name!r} is the target; it cannot be dropped or kept", path=path)
+    columns: list[ColumnInfo] = []
+    features: dict[str, Any] = {}
+    numeric: list[str] = []
+    categorical: list[str] = []
+    notices: list[str] = []
+    for position, name in enumerate(names):
+        if name == target_name:
+            n_classes = len(set(labels.tolist()))
+            columns.append(ColumnInfo(name, "target", 0, f"target ({n_classes} classes)"))
+            continue
+        info, values = _type_column(frame[name], name, position, len(frame), lines, path)
+        if name in dropped_names:
+            info = ColumnInfo(name, info.kind, info.missing, "ignored: --drop", info.distinct)
+        elif name in kept_names and not info.used and info.kind != "empty":
+            info, values = _forced(frame[name], info)
+        if info.used:
+            features[name] = values
+            (numeric if info.kind == "numeric" else categorical).append(name)
+        columns.append(info)
+        automatic = info.action.startswith("ignored") and info.action != "ignored: --drop"
+        if automatic and (info.kind == "text" or info.action.startswith("ignored: row numbers")):
+            why = info.action.removeprefix("ignored: ")
+            notices.append(f"column {name!r} ignored: {why} (--keep {name} uses it)")
+    import pandas as pd
+
+    table = Table(
+        path=path,
+        sep=" " if options["sep"] == r"\s+" else options["sep"],
+        decimal=options["decimal"],
+        read_options=options,
+        names=names,
+        columns=columns,
+        target=target_name,
+        numeric=numeric,
+        categorical=categorical,
+        features=pd.DataFrame(features, index=frame.index, copy=False)[numeric + categorical],
+        labels=labels,
+        lines=lines,
+        rows_read=rows_read,
+        dropped_rows=dropped,
+        notices=notices,
+    )
+    _check_target(table, test_size)
+    if not features:
+        table.warnings.append(no_features_message(table))
+    return table
+
+
+def no_features_message(table: Table) -> str:
+    """Why no column can be a feature (every one but the target is ignored)."""
+    ignored = "; ".join(f"{c.name!r} {c.action}" for c in table.columns if c.kind != "target")
+    return (
+        f"no usable feature column (every column but the target is ignored: {ignored[:300]}); "
+        "use --keep COL to use one"
+    )
+
+
+def _check_labels(labels: Any, lines: Any, path: str, target: str) -> None:
+    distinct = set(labels.tolist())
+    longest = max(distinct, key=len, default="")
+    shortest = min(distinct, key=len, default="x")
+    if len(longest) > MAX_LABEL_CHARS:
+        i = int(np.flatnonzero(labels == longest)[0])
+        raise DataError(
+            f"class label of {len(longest):,} characters ({labels[i][:20]!r}...); labels are at "
+            f"most {MAX_LABEL_CHARS} characters (is {target!r} the class column? use --target)",
+            path=path,
+            row=int(lines[i]),
+            column=target,
+        )
+    if not shortest:
+        i = int(np.flatnonzero(labels == "")[0])
+        raise DataError(
+            "missing class label (empty cell); every row needs one",
+            path=path,
+            row=int(lines[i]),
+            column=target,
+        )
+
+
+def _check_target(table: Table, test_size: float) -> None:
+    """Warnings about the target; `table.unusable` when no classifier can use it."""
+    import pandas as pd
+
+    counts = pd.Series(table.labels).value_counts()
+    numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
+    if numbers.notna().all() and len(counts) > 20:
+        whole = bool((numbers == numbers.round()).all())
+        if not whole or len(counts) > 50:
+            few = [  # counted only now: distinct numbers are not counted while typing
+                name
+                for name in table.numeric + table.categorical
+                if 2 <= table.features[name].nunique() <= 10
+            ]
+            hint = f"; columns with few values: {', '.join(few[:5])}" if few else ""
+            table.unusable = (
+                f"the target {table.target!r} looks continuous ({len(counts)} distinct numbers); "
+                f"perceptune trains classifiers: pick a column with a few classes (--target "
+                f"COL){hint}"
+            )
+            table.warnings.append(table.unusable)
+    if len(counts) < 2:
+        table.warnings.append(
+            f"the target {table.target!r} has only one class ({str(counts.index[0])[:30]!r}); "
+            "training needs at least 2 (use --target COL)"
+        )
+    if table.dropped_rows > table.rows_read / 2:
+        table.warnings.append(
+            f"the target {table.target!r} is missing in {table.dropped_rows} of "
+            f"{table.rows_read} rows: is it the class column? (use --target COL)"
+        )
+    rare = [str(label) for label, n in counts.items() if n * test_size < FEW_TEST_ROWS]
+    if rare:
+        shown = ", ".join(repr(r[:30]) for r in rare[:5]) + (", ..." if len(rare) > 5 else "")
+        table.warnings.append(
+            f"{len(rare)} class(es) will have fewer than {FEW_TEST_ROWS} test rows ({shown}): "
+            "their test scores are noisy"
+        )
+    for column in table.columns:
+        if column.kind == "id":
+            table.warnings.append(f"column {column.name!r} looks like an ID: ignored")
+
+
+def _type_column(
+    series: Any, name: str, position: int, n_rows: int, lines: Any, path: str
+) -> tuple[ColumnInfo, Any]:
+    """The kind of one feature column, and its values ready for the transformer."""
+    import pandas as pd
+
+    missing = int(series.isna().sum())
+    present = n_rows - missing
+    if present == 0:
+        return ColumnInfo(name, "empty", missing, "ignored: no values"), None
+    if position == 0 and name == _UNNAMED.format(1):
+        return ColumnInfo(name, "index", missing, "ignored: row names (unnamed first column)"), None
+    if series.dtype.kind == "O":
+        values = series.dropna().unique()  # few for categories: convert those only
+        failed_values = pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()
+        failed = series.isin(values[failed_values])
+        # Numbers with a few "None"/"-" cells: those cells are missing values.
+        if (
+            failed.any()
+            and failed.sum() < present
+            and series[failed].str.strip().isin(SOFT_NA).all()
+        ):
+            series = pd.to_numeric(series, errors="coerce")
+            missing = int(series.isna().sum())
+    if series.dtype == bool:
+        series = series.astype(np.float64)
+    if series.dtype.kind in "iuf":
+        return _type_numeric(series, name, position, missing, present, n_rows, lines, path)
+    return _type_text(series, name, missing, present)
+
+
+def _type_numeric(
+    series: Any,
+    name: str,
+    position: int,
+    missing: int,
+    present: int,
+    n_rows: int,
+    lines: Any,
+    path: str,
+) -> tuple[ColumnInfo, Any]:
+    values = series.to_numpy(dtype=np.float64)
+    low, high = np.nanmin(values), np.nanmax(values)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        bad = int(np.flatnonzero(np.isinf(values))[0])
+        raise DataError(
+            f"{str(series.iloc[bad])[:40]!r} is not a finite number; features must not be inf",
+            path=path,
+            row=int(lines[bad]),
+            column=name,
+        )
+    if low == high:
+        return ColumnInfo(name, "constant", missing, f"ignored: constant ({low:g})", 1), None
+    if missing == 0 and series.dtype.kind in "iu":
+        start = values[0]
+        # Row numbers 0..N-1 or 1..N in the first column: an index written with the data.
+        if (
+            position == 0
+            and n_rows >= 10
+            and start in (0, 1)
+            and high - low == n_rows - 1
+            and (np.diff(values) == 1).all()
+        ):
+            return ColumnInfo(name, "index", 0, f"ignored: row numbers {start:g}..{high:g}"), None
+        if _ID_NAME.search(name) and series.nunique() >= 0.9 * present:
+            return ColumnInfo(name, "id", 0, "ignored: ID-like (unique per row)"), None
+    action = f"imputed (median): {missing} missing" if missing else "feature"
+    return ColumnInfo(name, "numeric", missing, action), values
+
+
+def _type_text(series: Any, name: str, missing: int, present: int) -> tuple[ColumnInfo, Any]:
+    text = stripped(series)
+    distinct = int(text.nunique())
+    if distinct == 1:
+        return ColumnInfo(name, "constant", missing, "ignored: constant", 1), None
+    sample = text.dropna().iloc[:200]
+    if sample.map(lambda v: bool(_DATE.fullmatch(v))).mean() > 0.95:
+        return ColumnInfo(name, "date", missing, "ignored: dates", distinct), None
+    if _ID_NAME.search(name) and distinct >= 0.9 * present:
+        return ColumnInfo(name, "id", missing, "ignored: ID-like (unique per row)", distinct), None
+    if distinct > MAX_CATEGORIES or (distinct > 0.5 * present and distinct > 10):
+        why = (
+            "free text or ID (unique per row)"
+            if distinct >= 0.9 * present
+            else f"too many distinct values ({distinct}) for categories"
+        )
+        return ColumnInfo(name, "text", missing, f"ignored: {why}", distinct), None
+    action = f"one-hot: {distinct} columns" + (
+        f", imputed (most frequent): {missing} missing" if missing else ""
+    )
+    return ColumnInfo(name, "categorical", missing, action, distinct), text
+
+
+def stripped(series: Any) -> Any:
+    """Text cells without surrounding spaces (as text; missing cells stay missing).
+    Only the distinct values are looked at: a column has few."""
+    values = series.dropna().unique()
+    if all(isinstance(v, str) and v == v.strip() for v in values):
+        return series
+    return series.where(series.isna(), series.astype(str).str.strip())
+
+
+def _forced(series: Any, info: ColumnInfo) -> tuple[ColumnInfo, Any]:
+    """``--keep``: use a column the automatic rules ignored."""
+    if series.dtype.kind in "iufb":
+        values = series.to_numpy(dtype=np.float64)
+        return ColumnInfo(info.name, "numeric", info.missing, "feature (--keep)"), values
+    text = stripped(series)
+    distinct = int(text.nunique())
+    action = f"one-hot: {distinct} columns (--keep)"
+    return ColumnInfo(info.name, "categorical", info.missing, action, distinct), text
+
+
+def features_of(
+    frame: Any, numeric: list[str], categorical: list[str], lines: Any, path: str
+) -> Any:
+    """A test file's columns prepared as :func:`read_table` prepares the train file's;
+    text in a number column (other than a missing marker) is refused."""
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    for name in numeric:
+        series = frame[name]
+        converted = pd.to_numeric(series, errors="coerce")
+        if series.dtype.kind == "O":
+            failed = converted.isna() & series.notna()
+            failed &= ~series.astype(str).str.strip().isin(SOFT_NA)
+            if failed.any():
+                i = int(np.argmax(failed.to_numpy()))
+                raise DataError(
+                    f"{str(series.iloc[i])[:40]!r} is not a number, but {name!r} is a number "
+                    "column in the train file",
+                    path=path,
+                    row=int(lines[i]),
+                    column=name,
+                )
+        out[name] = converted.to_numpy(dtype=np.float64)
+    for name in categorical:
+        series = frame[name]
+        out[name] = series.where(series.isna(), series.astype(str).str.strip())
+    return pd.DataFrame(out, index=frame.index)[numeric + categorical]
+
+
+def numeric_groups(table: Table, *frames: Any) -> tuple[list[str], list[str]]:
+    """The number columns without and with missing cells in any of ``frames`` (only
+    those with gaps get an imputer: a median over 100k rows costs more than the read)."""
+    gaps = {name for frame in frames if frame is not None for name in table.numeric
+            if frame[name].isna().any()}  # fmt: skip
+    return [n for n in table.numeric if n not in gaps], [n for n in table.numeric if n in gaps]
+
+
+def make_transformer(
+    complete: list[str], gaps: list[str], categorical: list[str], scale: bool
+) -> Any:
+    """The ``ColumnTransformer`` that encodes a table: numbers standardised (with
+    ``scale``), those with missing cells median-imputed first; categories
+    most-frequent-imputed and one-hot encoded (a category unseen in training becomes
+    all zeros). Output columns: ``complete``, ``gaps``, then the one-hot columns."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    number_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median", keep_empty_features=True))
+    ]
+    if scale:
+        number_steps.append(("scale", StandardScaler()))
+    parts: list[tuple[str, Any, list[str]]] = []
+    if complete:
+        parts.append(("numbers", StandardScaler() if scale else "passthrough", complete))
+    if gaps:
+        parts.append(("gaps", Pipeline(number_steps), gaps))
+    if categorical:
+        category_steps = [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+        parts.append(("categories", Pipeline(category_steps), categorical))
+    return ColumnTransformer(parts, verbose_feature_names_out=False)
