@@ -52,6 +52,8 @@ _SPEC_DEFAULTS = DatasetSpec().to_dict()
 _SPEC_FIELDS = tuple(_SPEC_DEFAULTS)
 _INFO_FIELDS = ("name", "n_rows", "n_features", "n_classes", "class_counts")
 _INFO_FIELDS += ("feature_names", "description")
+#: A CSV's column report (core.datasets.DatasetInfo): checked as plain JSON.
+_INFO_CSV_FIELDS = ("columns", "dropped_rows", "target", "notices", "warnings")
 
 
 class WireError(PerceptuneError):
@@ -421,6 +423,7 @@ def dataset_to_wire(data: Dataset, token: str) -> dict[str, Any]:
         "info": _plain(data.info.to_dict()),
         "scaler_mean": _array_to_wire(data.scaler_mean),
         "scaler_scale": _array_to_wire(data.scaler_scale),
+        "encoded": bool(data.encoded),
     }
 
 
@@ -430,13 +433,14 @@ _DATASET_KEYS += ("classes", "info", "scaler_mean", "scaler_scale")
 
 def dataset_token(message: Any) -> str:
     """The token of a dataset message (to look up an already decoded copy)."""
-    return _text(_dict(message, "dataset", _DATASET_KEYS)["token"], "dataset.token")
+    data = _dict(message, "dataset", _DATASET_KEYS, optional=("encoded",))
+    return _text(data["token"], "dataset.token")
 
 
 def dataset_from_wire(message: Any) -> Dataset:
     """The :class:`Dataset` of ``message``: arrays of number or text types only, with
     shapes that agree."""
-    data = _dict(message, "dataset", _DATASET_KEYS)
+    data = _dict(message, "dataset", _DATASET_KEYS, optional=("encoded",))
     X_train = _array_from_wire(data["X_train"], "dataset.X_train", 2)
     X_test = _array_from_wire(data["X_test"], "dataset.X_test", 2)
     y_train = _array_from_wire(data["y_train"], "dataset.y_train", 1)
@@ -460,7 +464,8 @@ def dataset_from_wire(message: Any) -> Dataset:
         or any(s is not None and s.shape[0] != n_features for s in scaling)
     ):
         raise WireError("dataset: array shapes do not agree with each other")
-    info = _dict(data["info"], "dataset.info", _INFO_FIELDS)
+    info = _dict(data["info"], "dataset.info", _INFO_FIELDS, optional=_INFO_CSV_FIELDS)
+    target = info.get("target")
     counts = _mapping(info["class_counts"], "dataset.info.class_counts")
     return Dataset(
         spec=_spec(data["spec"], "dataset.spec"),
@@ -484,7 +489,22 @@ def dataset_from_wire(message: Any) -> Dataset:
                 for n in _list(info["feature_names"], "dataset.info.feature_names")
             ],
             description=_text(info["description"], "dataset.info.description"),
+            columns=[
+                _json(_mapping(c, "dataset.info.columns"), "dataset.info.columns")
+                for c in _list(info.get("columns", []), "dataset.info.columns")
+            ],
+            dropped_rows=_int(info.get("dropped_rows", 0), "dataset.info.dropped_rows"),
+            target=None if target is None else _text(target, "dataset.info.target"),
+            notices=[
+                _text(n, "dataset.info.notices")
+                for n in _list(info.get("notices", []), "dataset.info.notices")
+            ],
+            warnings=[
+                _text(n, "dataset.info.warnings")
+                for n in _list(info.get("warnings", []), "dataset.info.warnings")
+            ],
         ),
+        encoded=data.get("encoded", False) is True,
         scaler_mean=scaling[0],
         scaler_scale=scaling[1],
     )
