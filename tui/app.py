@@ -763,6 +763,8 @@ class PerceptuneApp(App[int]):
     @work(thread=True, group="sweep", exit_on_error=False, name="Resuming sweeps")
     def _resume_sweeps(self, sweep_ids: list[int]) -> None:
         self.sweeps.resume(sweep_ids)  # each sweep's progress and end come as SweepChanged
+        for reason in self.sweeps.last_skipped:  # a sweep that cannot run says why
+            self._notify_soon(f"Not resumed: {reason}", severity="warning", markup=False)
 
     # -- interrupted runs -----------------------------------------------------------------------
 

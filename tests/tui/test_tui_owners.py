@@ -50,29 +50,32 @@ async def test_a_sweep_live_elsewhere_is_not_offered(make_app, store_path: Path)
 
 
 def test_model_resume_shows_a_failed_sweep_as_stored(tmp_path: Path) -> None:
-    """A sweep that stops on an error (every network too large) is shown interrupted
-    with the reason, not done, and the next one still finishes."""
+    """A stored sweep that can no longer run (its network is too large) stays
+    interrupted, its reason is reported, and the next one still finishes."""
     from core.executors import InlineExecutor
     from core.search.sweepfile import parse_sweep
     from core.store import RunStore
     from tui.widgets.sweep.model import SweepModel
 
     data = "[dataset]\nname = 'moons'\nn_samples = 120\n"
+    # Stored as by a perceptune without the size check (parse_sweep refuses it now).
     bad = parse_sweep(
-        data + "[search]\nstrategy = 'tpe'\ntrials = 2\n[fixed]\nlayers = [5000, 5000]\n"
+        data + "[search]\nstrategy = 'tpe'\ntrials = 2\n[fixed]\nlayers = [2]\n"
         "[space]\nlr = [0.01, 0.1]\n"
-    )
-    good = parse_sweep(data + "[space]\nepochs = [3, 4]\n")
+    ).to_dict()
+    bad["fixed"]["layers"] = [5000, 5000]
+    good = parse_sweep(data + "[space]\nepochs = [3, 4]\n").to_dict()
     executor = InlineExecutor(1)
     try:
         with RunStore(tmp_path / "runs.db") as store:
             for spec in (bad, good):
-                store.set_sweep_status(store.create_sweep(spec.to_dict()), "interrupted")
+                store.set_sweep_status(store.create_sweep(spec), "interrupted")
             model = SweepModel(store, executor)
             assert model.resume([1, 2]) == [2]
-            first, second = model.items()
-            assert (first.status, second.status) == ("interrupted", "done")
-            assert first.error.startswith("layers: network too large for memory")
+            [only] = model.items()  # the bad one is left alone, with its reason
+            assert (only.sweep_id, only.status) == (2, "done")
+            [reason] = model.last_skipped
+            assert reason.startswith("sweep 1") and "network too large" in reason
             assert [s["status"] for s in store.list_sweeps()] == ["interrupted", "done"]
     finally:
         executor.shutdown()

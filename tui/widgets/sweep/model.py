@@ -86,6 +86,7 @@ class SweepModel:
         self._active: set[int] = set()
         self._idle = threading.Condition(self._lock)
         self._closing = False
+        self.last_skipped: list[str] = []  # why the last resume() left sweeps alone
 
     # -- reading ------------------------------------------------------------------------
 
@@ -159,6 +160,7 @@ class SweepModel:
         from core.search.engine import SweepStopped, resume
 
         remaining = set(sweep_ids) - set(self.active_ids())
+        self.last_skipped = []
         finished: list[int] = []
         stopped: set[int] = set()
         current: list[int] = []
@@ -194,6 +196,7 @@ class SweepModel:
                     stopped.add(stop.sweep_id)
                     remaining -= {*finished, *stopped}
                     continue
+                self.last_skipped.extend(report.skipped)
                 for sweep_id in report.sweeps:
                     if sweep_id not in finished:
                         finished.append(sweep_id)
