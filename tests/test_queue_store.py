@@ -131,7 +131,7 @@ def test_release_if_idle_keeps_the_lease_while_runs_wait(store_path: Path) -> No
     with RunStore(store_path) as store:
         queue = StoredQueue(store)
         assert queue.acquire_lease("process") is None
-        run_id, live = queue.add(config(), SPEC)
+        _, live = queue.add(config(), SPEC)
         assert live is not None  # this process holds the lease: the run has its runner
         assert not queue.release_if_idle()
         queue.set_workers(0)  # paused: nothing will start, the runner may go
