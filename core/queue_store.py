@@ -111,6 +111,12 @@ def _planned_epochs(params: str) -> int:
         return 0
 
 
+def stored_queue_ids(store: RunStore) -> set[int]:
+    """Ids of the runs in the stored queue: its runner trains (or resumes) them, so
+    ``perceptune resume`` and the TUI's resume offer leave them alone."""
+    return {row[0] for row in store._read("SELECT run_id FROM run_queue")}
+
+
 class StoredQueue:
     """The queue of one open :class:`~core.store.RunStore`."""
 

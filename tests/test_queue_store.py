@@ -180,3 +180,15 @@ def test_the_runner_queues_again_what_a_dead_runner_left(store_path: Path) -> No
         record = store.get_run(run_id)
         assert record.status == "done" and [p.epoch for p in store.curve(run_id)] == [1, 2, 3, 4]
         assert time.time() - record.finished_at < 60
+
+
+def test_resume_leaves_the_stored_queue_to_its_runner(store_path: Path) -> None:
+    from core.search.engine import pending_work
+
+    with RunStore(store_path) as store:
+        queue = StoredQueue(store)
+        run_id, _ = queue.add(config(), SPEC)
+        queue.claim(run_id)
+        store.finish_run(run_id, "interrupted")
+        other = store.create_run(config().to_dict(), SPEC.to_dict(), status="interrupted")
+        assert [r.id for r in pending_work(store)[1]] == [other]

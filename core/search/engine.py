@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import RunConfig, parse_field
 from core.diagnosis import DataFacts, diagnose
 from core.errors import ConfigError, InputError, PerceptuneError
+from core.queue_store import stored_queue_ids
 from core.results import EpochPoint
 from core.runner import Runner
 from core.search.epochs import Group, derive, group_points
@@ -669,7 +670,12 @@ def pending_work(store: RunStore) -> tuple[list[dict[str, Any]], list[RunRecord]
         for sweep in store.list_sweeps(UNFINISHED_SWEEPS)
         if store.live_owner(sweep["id"]) is None
     ]
-    runs = [r for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
+    queued = stored_queue_ids(store)  # the background runner resumes those
+    runs = [
+        r
+        for r in store.list_runs(statuses=["interrupted"])
+        if r.sweep_id is None and r.id not in queued
+    ]
     return sweeps, runs
 
 
@@ -772,8 +778,9 @@ def _rerun_interrupted(store: RunStore, executor: Executor, skipped: list[str]) 
     from core.datasets import DatasetSpec
 
     run_ids = []
+    queued = stored_queue_ids(store)  # the background runner resumes those
     for record in store.list_runs(statuses=["interrupted"]):
-        if record.sweep_id is not None:
+        if record.sweep_id is not None or record.id in queued:
             continue
         try:
             problem = data_problem(DatasetSpec.from_mapping(record.dataset))
