@@ -192,3 +192,37 @@ def test_resume_leaves_the_stored_queue_to_its_runner(store_path: Path) -> None:
         store.finish_run(run_id, "interrupted")
         other = store.create_run(config().to_dict(), SPEC.to_dict(), status="interrupted")
         assert [r.id for r in pending_work(store)[1]] == [other]
+
+
+def test_the_follower_reads_only_what_other_connections_changed(store_path: Path) -> None:
+    from core.results import EpochPoint
+    from core.store_follow import StoreFollower
+
+    def point(epoch: int) -> EpochPoint:
+        return EpochPoint(epoch, 0.5, 0.5, 1.0)
+
+    with RunStore(store_path) as writer:
+        old = writer.create_run(config().to_dict(), SPEC.to_dict(), status="done")
+        running = writer.create_run(config().to_dict(), SPEC.to_dict(), status="running")
+        writer.add_epochs(running, [point(1), point(2)])
+        with RunStore(store_path) as reader:
+            follower = StoreFollower(reader)
+            first = follower.poll()  # the active run, with its curve so far; not `old`
+            assert [(c.record.id, [p.epoch for p in c.epochs]) for c in first] == [
+                (running, [1, 2])
+            ]
+            assert follower.poll() == []  # nothing committed since
+            writer.add_epoch(running, point(3))
+            new = StoredQueue(writer).add(config(), SPEC)[0]
+            changes = {c.record.id: c for c in follower.poll()}
+            assert [p.epoch for p in changes[running].epochs] == [3]  # only the new one
+            assert changes[new].record.status == "queued" and old not in changes
+            writer.mark_running(running)  # started over: old epochs dropped
+            writer.add_epoch(running, point(1))
+            (again,) = [c for c in follower.poll() if c.record.id == running]
+            assert again.restarted and [p.epoch for p in again.epochs] == [1]
+            writer.finish_run(running, "done")
+            ended = {c.record.id: c.record.status for c in follower.poll()}
+            assert ended == {running: "done"}
+            writer.add_epoch(running, point(2))  # no longer watched once ended
+            assert follower.poll() == []
