@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -45,10 +47,40 @@ POLL_S = 0.1
 #: Seconds after which the queue is read again even if ``data_version`` says nothing
 #: changed (a change made through this process's own connection is not counted).
 REREAD_S = 1.0
+#: Niceness added to the runner's local workers: background work yields to interactive.
+RUNNER_NICE = 10
 #: Seconds between heartbeats of the lease.
 LEASE_BEAT_S = 2.0
 #: Seconds to wait for runs in flight to be recorded when the runner stops.
 STOP_WAIT_S = 30.0
+
+
+#: Environment variable: seconds of idleness after which a runner started by a
+#: command or the app exits (``perceptune runner --idle-exit`` for one by hand).
+IDLE_VARIABLE = "PERCEPTUNE_RUNNER_IDLE_S"
+#: The longest idle exit accepted (a day): a runner is not meant to wait forever.
+MAX_IDLE_S = 86400.0
+
+
+def idle_problem(text: str) -> str | None:
+    """What is wrong with ``text`` as an idle exit in seconds, or None."""
+    from core.values import shown
+
+    try:
+        value = float(text[:100])
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value) and 0 <= value <= MAX_IDLE_S:
+        return None
+    return f"expected seconds from 0 to {MAX_IDLE_S:.0f}, got {shown(text)}"
+
+
+def idle_exit_from_env() -> float:
+    """``$PERCEPTUNE_RUNNER_IDLE_S`` when it is a valid idle exit, else the default."""
+    text = os.environ.get(IDLE_VARIABLE)
+    if text is None or idle_problem(text) is not None:
+        return IDLE_EXIT_S
+    return float(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +118,8 @@ def make_pool(options: RunnerOptions) -> Any:
     if options.executor == "process":
         from core.executors import ProcessExecutor
 
-        return ProcessExecutor(max_workers()).start()
+        # Below interactive work (a TUI, a foreground run) when cores are short.
+        return ProcessExecutor(max_workers(), nice=RUNNER_NICE).start()
     workers = None if options.scheduler else default_workers()
     executor = make_executor(
         options.executor, workers, scheduler=options.scheduler, tls=options.tls

@@ -301,6 +301,48 @@ class StoredQueue:
                 )
             return True
 
+    def to_front(self, run_id: int) -> bool:
+        """Make a waiting run the next to start; False when it is not waiting."""
+        return self.move(run_id, -(2**31))
+
+    def enqueue_existing(self, run_ids: Iterable[int]) -> list[int]:
+        """Put stored runs that ended (interrupted, failed...) back at the end of the
+        queue under their own ids: the runner trains them again from epoch 0. Runs
+        queued or running already are left alone; returns the ids queued."""
+        added: list[int] = []
+        now = time.time()
+        with self.store._write() as conn:
+            for run_id in run_ids:
+                cursor = conn.execute(
+                    "UPDATE runs SET status = 'queued', owner_pid = NULL, owner_host = NULL,"
+                    " heartbeat_at = NULL, finished_at = NULL, duration = NULL"
+                    " WHERE id = ? AND status NOT IN ('queued', 'running')",
+                    (run_id,),
+                )
+                if cursor.rowcount:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO run_queue (run_id, position, added_at) VALUES"
+                        " (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM run_queue), ?)",
+                        (run_id, now),
+                    )
+                    added.append(run_id)
+        return added
+
+    def remove_waiting(self, run_id: int) -> bool:
+        """Delete a run that is still waiting (it never ran); False once it started."""
+        with self.store._write() as conn:
+            waiting = conn.execute(
+                "SELECT 1 FROM run_queue q JOIN runs r ON r.id = q.run_id"
+                " WHERE q.run_id = ? AND r.status = 'queued'",
+                (run_id,),
+            ).fetchone()
+            if not waiting:
+                return False
+            conn.execute("DELETE FROM run_queue WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            return True
+
     # -- the runner's side ---------------------------------------------------------------
 
     def acquire_lease(self, executor: str) -> RunnerInfo | None:

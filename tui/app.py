@@ -69,6 +69,7 @@ from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
+    from core.queue_runner import RunnerOptions
     from core.search.sweepfile import SweepSpec
 
 PaneT = TypeVar("PaneT", bound=Widget)
@@ -142,20 +143,35 @@ class PerceptuneApp(App[int]):
         config: RunConfig | None = None,
         dataset: DatasetSpec | None = None,
         snapshot_mode: bool = False,
+        background: RunnerOptions | None = None,
     ) -> None:
+        """``background``: train the queue in the store's background runner (started
+        with these options), which goes on after the app quits; None: in this app."""
         super().__init__()
         self.store = RunStore(store_path)
         self._own_executor = executor is None
         self.executor: Executor = executor or InlineExecutor(workers or 1)
         self.runner = Runner(self.store, self.executor)
         pool = max(1, self.executor.workers)
-        self.queue = QueueModel(
-            self.runner,
-            parallel=min(workers or pool, pool),
-            max_parallel=pool,
-            on_progress=self._on_progress,
-            on_finished=self._on_finished,
-        )
+        self.background = background is not None
+        if background is not None:
+            from tui.background_queue import BackgroundQueue
+
+            self.queue = BackgroundQueue(  # type: ignore[assignment]  # QueueModel's API
+                str(store_path),
+                background,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+                workers=workers,
+            )
+        else:
+            self.queue = QueueModel(
+                self.runner,
+                parallel=min(workers or pool, pool),
+                max_parallel=pool,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+            )
         self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
         self.initial_config = config or RunConfig()
         self.initial_dataset = dataset or DatasetSpec()
@@ -208,6 +224,8 @@ class PerceptuneApp(App[int]):
 
     def on_mount(self) -> None:
         self._catch_signals()
+        if self.background:
+            self.queue.start()  # type: ignore[attr-defined]  # follow the stored queue
         self.query_one("#form").border_title = "Hyperparameters"
         self.query_one("#dataset").border_title = "Dataset"
         if self.snapshot_mode:
@@ -893,6 +911,8 @@ class PerceptuneApp(App[int]):
         if self._quitting:
             return
         running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
+        if self.background:
+            running = waiting = 0  # the runner keeps training them after the app
         for item in self.sweeps.items():
             if not item.ended:
                 running += max(1, item.running)
@@ -962,7 +982,9 @@ class PerceptuneApp(App[int]):
         if self.sweeps.interrupt_all():
             self.sweeps.wait_idle(5.0)
         if self.queue.running_ids() or self.queue.pending_ids():
-            self.queue.interrupt_all(timeout=3.0)
+            self.queue.interrupt_all(timeout=3.0)  # a background queue stops nothing
+        if self.background:
+            self.queue.close()  # type: ignore[attr-defined]  # stop following the store
         self.runner.close()
         if self._own_executor:
             self.executor.shutdown(wait=False)

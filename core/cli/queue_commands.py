@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
@@ -21,11 +20,6 @@ from core.cli.commands import open_store, parse_id
 from core.cli.output import printable
 from core.errors import InputError
 
-#: Environment variable: seconds of idleness after which a runner started by a
-#: command (``queue add``, ``run --detach``) exits; ``perceptune runner --idle-exit``.
-IDLE_VARIABLE = "PERCEPTUNE_RUNNER_IDLE_S"
-#: The longest idle exit accepted (a day): a runner is not meant to wait forever.
-MAX_IDLE_S = 86400.0
 #: Seconds ``queue stop`` waits for the runner to record its runs and exit.
 STOP_WAIT_S = 40.0
 
@@ -92,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--idle-exit",
         metavar="SECONDS",
         default=None,
-        help=f"exit after this long with nothing to train (default 30; ${IDLE_VARIABLE})",
+        help="exit after this long with nothing to train (default 30; $PERCEPTUNE_RUNNER_IDLE_S)",
     )
     add_executor_flags(runner)
     runner.set_defaults(handler=cmd_runner)
@@ -113,8 +107,7 @@ def _add_leaf_flags(parser: argparse.ArgumentParser) -> None:
 def _idle_exit(args: argparse.Namespace) -> float:
     """Seconds of idleness before a runner exits: ``--idle-exit``, else the
     environment variable, else the default."""
-    from core.queue_runner import IDLE_EXIT_S
-    from core.values import shown
+    from core.queue_runner import IDLE_EXIT_S, IDLE_VARIABLE, idle_problem
 
     text = getattr(args, "idle_exit", None)
     what = "--idle-exit"
@@ -122,13 +115,10 @@ def _idle_exit(args: argparse.Namespace) -> float:
         text, what = os.environ.get(IDLE_VARIABLE), IDLE_VARIABLE
     if text is None:
         return IDLE_EXIT_S
-    try:
-        value = float(str(text)[:100])
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 <= value <= MAX_IDLE_S):
-        raise InputError(f"{what}: expected seconds from 0 to {MAX_IDLE_S:.0f}, got {shown(text)}")
-    return value
+    problem = idle_problem(str(text))
+    if problem is not None:
+        raise InputError(f"{what}: {problem}")
+    return float(text)
 
 
 def runner_options(args: argparse.Namespace) -> Any:

@@ -1,0 +1,93 @@
+"""The app over the store's background queue: ctrl+n queues in the store, a real
+detached runner trains, the app follows the store live; quitting leaves the runner
+training, and a new app on the store re-attaches to the run in flight and cancels it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+from conftest import FAST_DATASET
+from textual.widgets import Input
+from tui_helpers import wait_for
+
+from core.executors import InlineExecutor
+from core.queue_runner import RunnerOptions
+from core.queue_store import StoredQueue
+from core.store import RunStore, _pid_alive
+
+LONG = "100000"
+
+
+def set_field(app, name: str, value: str) -> None:
+    app.query_one(f"#f-{name}", Input).value = value
+
+
+def stored(store_path: Path, run_id: int):
+    with RunStore(store_path) as store:
+        return store.get_run(run_id)
+
+
+def runner_pid(store_path: Path) -> int | None:
+    with RunStore(store_path) as store:
+        runner = StoredQueue(store).runner()
+        return None if runner is None else runner.pid
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
+        time.sleep(0.05)
+
+
+async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_path: Path) -> None:
+    from tui.app import PerceptuneApp
+
+    options = RunnerOptions(idle_exit_s=1)
+    app = PerceptuneApp(store_path, InlineExecutor(1), 1, dataset=FAST_DATASET,
+                        snapshot_mode=True, background=options)  # fmt: skip
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            set_field(app, "epochs", "30")
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: app.queue.status(1) == "done", timeout=60)
+            assert len(app.queue.curve(1)) == 30  # the runner's epochs, read from the store
+            assert stored(store_path, 1).status == "done"
+            assert any(
+                line.endswith("run 1 started")
+                for line in Path(f"{store_path}.log").read_text().splitlines()
+            )
+
+            set_field(app, "epochs", LONG)
+            set_field(app, "n_iter_no_change", LONG)
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: len(app.queue.curve(2)) >= 2, timeout=60)
+            assert app.queue.status(2) == "running"
+            await pilot.press("ctrl+q")  # no dialog: the runner keeps training
+            await wait_for(pilot, lambda: app._exit, timeout=10)
+        after_quit = stored(store_path, 2).n_epochs
+        wait_until(lambda: stored(store_path, 2).n_epochs > after_quit + 5)
+        assert stored(store_path, 2).status == "running"
+
+        again = PerceptuneApp(store_path, InlineExecutor(1), 1, snapshot_mode=True,
+                              background=options)  # fmt: skip
+        async with again.run_test(size=(120, 40)) as pilot:
+            # Re-attached: the run in flight, its curve from where it is, still rising.
+            await wait_for(pilot, lambda: again.queue.status(2) == "running", timeout=20)
+            seen = len(again.queue.curve(2))
+            assert seen > after_quit
+            await wait_for(pilot, lambda: len(again.queue.curve(2)) > seen, timeout=20)
+            assert again.queue.cancel(2)  # written to the store; the runner obeys
+            await wait_for(pilot, lambda: again.queue.status(2) == "cancelled", timeout=30)
+            assert stored(store_path, 2).stop_reason.startswith("cancelled by the user")
+    finally:
+        pid = runner_pid(store_path) if store_path.exists() else None
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not _pid_alive(pid), timeout=20)
