@@ -912,6 +912,8 @@ class PerceptuneApp(App[int]):
             return
         running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
         if self.background:
+            if self._ask_keep_training(running, waiting):
+                return
             running = waiting = 0  # the runner keeps training them after the app
         for item in self.sweeps.items():
             if not item.ended:
@@ -928,6 +930,40 @@ class PerceptuneApp(App[int]):
             self._stop_and_exit()
         else:
             self.exit(0)
+
+    def _ask_keep_training(self, running: int, waiting: int) -> bool:
+        """Background queue with work: ask "keep training / stop all" (ctrl+q again
+        keeps). True when the dialog is up or answered here."""
+        from tui.screens.keep_training import KEEP, STOP, KeepTraining
+
+        if isinstance(self.screen, KeepTraining):
+            self.screen.dismiss(KEEP)
+            return True
+        if not (running or waiting):
+            return False
+
+        def answered(choice: str | None) -> None:
+            if choice == STOP:
+                self._stop_background()
+            elif choice == KEEP:
+                self._quit_keeping()
+
+        from core.daemon import log_path
+
+        self.push_screen(KeepTraining(running, waiting, str(log_path(self.store.path))), answered)
+        return True
+
+    def _quit_keeping(self) -> None:
+        """Quit; the runner trains on. In-app sweeps still stop (left interrupted)."""
+        if any(not item.ended for item in self.sweeps.items()):
+            self._stop_and_exit()
+        else:
+            self.exit(0)
+
+    @work(thread=True, group="quit", exit_on_error=False, name="Stopping the queue")
+    def _stop_background(self) -> None:
+        self.queue.stop_all()  # type: ignore[attr-defined]  # BackgroundQueue
+        self.call_from_thread(self._quit_keeping)
 
     def _stop_and_exit(self) -> None:
         self._quitting = True

@@ -1,6 +1,7 @@
 """The app over the store's background queue: ctrl+n queues in the store, a real
 detached runner trains, the app follows the store live; quitting leaves the runner
-training, and a new app on the store re-attaches to the run in flight and cancels it."""
+training ("keep training" in the quit dialog), and a new app on the store re-attaches
+to the run in flight and stops it all ("stop all")."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.executors import InlineExecutor
 from core.queue_runner import RunnerOptions
 from core.queue_store import StoredQueue
 from core.store import RunStore, _pid_alive
+from tui.screens.keep_training import KeepTraining
 
 LONG = "100000"
 
@@ -68,7 +70,9 @@ async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_pat
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: len(app.queue.curve(2)) >= 2, timeout=60)
             assert app.queue.status(2) == "running"
-            await pilot.press("ctrl+q")  # no dialog: the runner keeps training
+            await pilot.press("ctrl+q")
+            assert isinstance(app.screen, KeepTraining)
+            await pilot.press("k")  # keep training in the background
             await wait_for(pilot, lambda: app._exit, timeout=10)
         after_quit = stored(store_path, 2).n_epochs
         wait_until(lambda: stored(store_path, 2).n_epochs > after_quit + 5)
@@ -82,9 +86,12 @@ async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_pat
             seen = len(again.queue.curve(2))
             assert seen > after_quit
             await wait_for(pilot, lambda: len(again.queue.curve(2)) > seen, timeout=20)
-            assert again.queue.cancel(2)  # written to the store; the runner obeys
-            await wait_for(pilot, lambda: again.queue.status(2) == "cancelled", timeout=30)
-            assert stored(store_path, 2).stop_reason.startswith("cancelled by the user")
+            await pilot.press("ctrl+q")
+            assert isinstance(again.screen, KeepTraining)
+            await pilot.press("s")  # stop all: written to the store, the runner obeys
+            await wait_for(pilot, lambda: again._exit, timeout=30)
+        assert stored(store_path, 2).status == "cancelled"
+        assert stored(store_path, 2).stop_reason.startswith("cancelled")
     finally:
         pid = runner_pid(store_path) if store_path.exists() else None
         if pid is not None:
