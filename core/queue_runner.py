@@ -28,6 +28,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,18 +110,21 @@ class RunnerOptions:
         return args
 
 
-def make_pool(options: RunnerOptions) -> Any:
-    """The runner's executor. A local pool is sized for the most runs at once that
-    ``queue workers`` allows: its processes start only when that many run, so a larger
-    size costs nothing until used."""
-    from core.executors import default_workers, make_executor, max_workers
+def make_pool(options: RunnerOptions, size: int) -> Any:
+    """An executor for the runner: a local pool of ``size`` processes, or Dask.
+
+    A local pool is exactly as large as the runs wanted at once: a larger one would
+    start an extra process whenever a run is submitted in the instant between the
+    previous run's result and its worker counting as idle (concurrent.futures does
+    that in this order), and each extra process loads the data again."""
+    from core.executors import default_workers, make_executor
 
     if options.executor == "process":
         from core.executors import ProcessExecutor
 
         # Below interactive work (a TUI, a foreground run) when cores are short.
-        return ProcessExecutor(max_workers(), nice=RUNNER_NICE).start()
-    workers = None if options.scheduler else default_workers()
+        return ProcessExecutor(size, nice=RUNNER_NICE).start()
+    workers = None if options.scheduler else max(size, default_workers())
     executor = make_executor(
         options.executor, workers, scheduler=options.scheduler, tls=options.tls
     )
@@ -140,15 +144,25 @@ class QueueRunner:
         log: logging.Logger,
         idle_exit_s: float = IDLE_EXIT_S,
         max_parallel: int | None = None,
+        grow: Callable[[int], Runner] | None = None,
+        pool_size: int | None = None,
     ) -> None:
         """``runner`` joins the store and the executor; ``max_parallel`` caps the runs
-        at once (the executor's size; None: no cap beyond ``queue workers``)."""
+        at once (None: no cap beyond ``queue workers``); ``grow(n)`` returns a Runner
+        over a new pool of ``n`` more workers, for ``queue workers`` above the pools
+        so far (None: the first pool's size is the most at once); ``pool_size``: runs
+        ``runner``'s executor takes at once (None: its ``workers``)."""
         self.store = store
         self.queue = StoredQueue(store)
         self.runner = runner
         self.log = log
         self.idle_exit_s = idle_exit_s
         self.max_parallel = max_parallel
+        self._grow = grow
+        #: Each pool's Runner and how many runs it trains at once; pools only grow.
+        first = pool_size if pool_size is not None else runner.executor.workers
+        self._pools: list[tuple[Runner, int]] = [(runner, max(1, first))]
+        self._where: dict[int, Runner] = {}  # active run -> the Runner training it
         self._active: set[int] = set()
         self._stopping: set[int] = set()  # runs asked to stop (said once)
         self._lock = threading.Lock()
@@ -217,6 +231,13 @@ class QueueRunner:
         desired = default_workers() if workers is None else workers
         if self.max_parallel is not None:
             desired = min(desired, self.max_parallel)
+        capacity = sum(size for _, size in self._pools)
+        if desired > capacity:
+            if self._grow is not None:
+                self.log.info("workers: %d at once (%d more)", desired, desired - capacity)
+                self._pools.append((self._grow(desired - capacity), desired - capacity))
+            else:
+                desired = capacity
         waiting = [e.run_id for e in entries if e.status == "queued"]
         while waiting:
             with self._lock:
@@ -227,15 +248,27 @@ class QueueRunner:
                 self._start(run_id)
         return bool(desired) and bool(waiting)
 
+    def _free_runner(self) -> Runner:
+        """The Runner of a pool with a worker free (the caller checked there is one)."""
+        with self._lock:
+            busy = list(self._where.values())
+        for runner, size in self._pools:
+            if sum(1 for r in busy if r is runner) < size:
+                return runner
+        return self._pools[0][0]
+
     def _start(self, run_id: int) -> None:
+        runner = self._free_runner()
         with self._lock:
             self._active.add(run_id)
+            self._where[run_id] = runner
         self.trained.append(run_id)
         try:
-            self.runner.start(run_id, on_epoch=self._on_epoch, on_finish=self._on_finish)
+            runner.start(run_id, on_epoch=self._on_epoch, on_finish=self._on_finish)
         except Exception as error:  # a bad stored run must not stop the queue
             with self._lock:
                 self._active.discard(run_id)
+                self._where.pop(run_id, None)
             self.log.error("run %d could not start: %s", run_id, error)
             with contextlib.suppress(PerceptuneError):
                 self.store.finish_run(run_id, "failed", error=str(error))
@@ -253,6 +286,7 @@ class QueueRunner:
         with self._lock:
             self._active.discard(outcome.run_id)
             self._stopping.discard(outcome.run_id)
+            self._where.pop(outcome.run_id, None)
         if outcome.status != "interrupted":
             # Interrupted (this runner is stopping): it stays queued for the next one.
             with contextlib.suppress(PerceptuneError):
@@ -273,7 +307,9 @@ class QueueRunner:
                 return
             self._stopping.add(run_id)
         self.log.info("run %d: %s", run_id, reason)
-        self.runner.stop(run_id, status, reason)
+        with self._lock:
+            runner = self._where.get(run_id, self.runner)
+        runner.stop(run_id, status, reason)
 
     def _stop_all(self) -> None:
         """``queue stop``: cancel the runs in flight, wait until recorded, exit."""
@@ -285,14 +321,23 @@ class QueueRunner:
 
     def _wait_recorded(self) -> None:
         deadline = time.monotonic() + STOP_WAIT_S
-        for run_id in list(self._active):
-            self.runner.wait_recorded(run_id, timeout=max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            where = dict(self._where)
+        for run_id, runner in where.items():
+            runner.wait_recorded(run_id, timeout=max(0.0, deadline - time.monotonic()))
 
     def shutdown(self) -> None:
         """Stop the runs in flight after their epoch, left ``interrupted`` in the queue
         for the next runner (SIGTERM, a lost lease)."""
-        self.runner.executor.shutdown()
+        for runner, _ in self._pools:
+            runner.executor.shutdown()
         self._wait_recorded()
+
+    def close(self) -> None:
+        """Shut every pool down and stop the Runners' heartbeats."""
+        for runner, _ in self._pools:
+            runner.executor.shutdown()
+            runner.close()
 
 
 def serve(path: str, options: RunnerOptions, log: logging.Logger) -> int:
@@ -309,16 +354,27 @@ def serve(path: str, options: RunnerOptions, log: logging.Logger) -> int:
             log.info("%s already serves %s; this one exits", f"runner {holder}", path)
             return 0
         log.info("runner started (%s) for %s", options.describe(), path)
+        from core.executors import MAX_CLUSTER_WORKERS, default_workers, max_workers
+
+        cap = MAX_CLUSTER_WORKERS if options.scheduler else max_workers()
+        wanted = queue.control().workers
+        size = min(cap, max(1, default_workers() if wanted is None else wanted))
+        if options.scheduler:
+            size = cap  # the cluster queues what its workers cannot take yet
+
+        def grow(extra: int) -> Runner:
+            return Runner(store, make_pool(options, extra))
+
         try:
-            executor = make_pool(options)
+            runner = grow(size)
         except BaseException:
             queue.release_lease()
             raise
-        runner = Runner(store, executor)
-        from core.executors import MAX_CLUSTER_WORKERS, max_workers
-
-        cap = MAX_CLUSTER_WORKERS if options.scheduler else max_workers()
-        loop = QueueRunner(store, runner, log, options.idle_exit_s, max_parallel=cap)
+        growable = options.executor == "process"
+        loop = QueueRunner(
+            store, runner, log, options.idle_exit_s, max_parallel=cap,
+            grow=grow if growable else None, pool_size=size,
+        )  # fmt: skip
         try:
             loop.run()
         except KeyboardInterrupt:
@@ -326,8 +382,7 @@ def serve(path: str, options: RunnerOptions, log: logging.Logger) -> int:
             loop.shutdown()
             raise
         finally:
-            executor.shutdown()
-            runner.close()
+            loop.close()
             with contextlib.suppress(PerceptuneError):
                 queue.release_lease()
             log.info("runner exited")
