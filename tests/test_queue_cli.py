@@ -193,6 +193,8 @@ def test_a_hangup_of_the_session_that_queued_the_run_does_not_stop_the_runner(
         wait_for(lambda: runs(store_path)[1].n_epochs > 0)
         runner = _runner_pid(store_path)
         assert runner is not None and os.getsid(runner) != session.pid  # its own session
+        # It never holds the terminal: stdin, stdout and stderr are /dev/null.
+        assert {os.readlink(f"/proc/{runner}/fd/{fd}") for fd in (0, 1, 2)} == {"/dev/null"}
         os.killpg(session.pid, signal.SIGHUP)  # the SSH link drops
         assert session.wait(timeout=30) == -signal.SIGHUP
         wait_for(lambda: status(store_path, 1) == "done")

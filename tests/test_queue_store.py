@@ -226,3 +226,17 @@ def test_the_follower_reads_only_what_other_connections_changed(store_path: Path
             assert ended == {running: "done"}
             writer.add_epoch(running, point(2))  # no longer watched once ended
             assert follower.poll() == []
+
+
+def test_the_runner_log_rotates_and_stays_small(store_path: Path) -> None:
+    from core.daemon import LOG_BACKUPS, LOG_MAX_BYTES, log_path, runner_logger
+
+    log = runner_logger(store_path)
+    line = "run 1 done after 100 epochs, test accuracy 0.880 " + "x" * 100
+    for _ in range(3 * LOG_MAX_BYTES // len(line)):
+        log.info(line)
+    for handler in log.handlers:
+        handler.close()
+    files = sorted(store_path.parent.glob(f"{store_path.name}.log*"))
+    assert files == [log_path(store_path), Path(f"{log_path(store_path)}.1")][: 1 + LOG_BACKUPS]
+    assert all(path.stat().st_size <= LOG_MAX_BYTES for path in files)
