@@ -146,12 +146,15 @@ class QueueRunner:
         max_parallel: int | None = None,
         grow: Callable[[int], Runner] | None = None,
         pool_size: int | None = None,
+        sweep_pool: Callable[[int], Any] | None = None,
     ) -> None:
         """``runner`` joins the store and the executor; ``max_parallel`` caps the runs
         at once (None: no cap beyond ``queue workers``); ``grow(n)`` returns a Runner
         over a new pool of ``n`` more workers, for ``queue workers`` above the pools
         so far (None: the first pool's size is the most at once); ``pool_size``: runs
-        ``runner``'s executor takes at once (None: its ``workers``)."""
+        ``runner``'s executor takes at once (None: its ``workers``); ``sweep_pool(n)``
+        returns an executor of ``n`` workers for a queued sweep (None: sweeps are
+        not run here)."""
         self.store = store
         self.queue = StoredQueue(store)
         self.runner = runner
@@ -164,6 +167,9 @@ class QueueRunner:
         self._pools: list[tuple[Runner, int]] = [(runner, max(1, first))]
         self._where: dict[int, Runner] = {}  # active run -> the Runner training it
         self._active: set[int] = set()
+        self._sweep_pool = sweep_pool
+        self._sweep: threading.Thread | None = None  # the sweep being trained, if any
+        self._shutting_down = False
         self._stopping: set[int] = set()  # runs asked to stop (said once)
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -217,7 +223,10 @@ class QueueRunner:
 
     def _busy(self) -> bool:
         with self._lock:
-            return bool(self._active)
+            return bool(self._active) or self._sweeping()
+
+    def _sweeping(self) -> bool:
+        return self._sweep is not None and self._sweep.is_alive()
 
     def _step(self, workers: int | None) -> bool:
         """Obey cancels and start what may start; True while runs wait for a worker
@@ -238,7 +247,17 @@ class QueueRunner:
                 self._pools.append((self._grow(desired - capacity), desired - capacity))
             else:
                 desired = capacity
-        waiting = [e.run_id for e in entries if e.status == "queued"]
+        if self._sweeping():
+            return False  # a sweep has the workers; the runner is busy with it
+        sweeps = self.queue.sweeps() if self._sweep_pool is not None else []
+        # Runs queued before the first queued sweep go first; the sweep then waits
+        # for them to end and takes the workers; what was queued after it waits.
+        before = sweeps[0].position if sweeps else None
+        waiting = [
+            e.run_id
+            for e in entries
+            if e.status == "queued" and (before is None or e.position < before)
+        ]
         while waiting:
             with self._lock:
                 if len(self._active) >= desired:
@@ -246,7 +265,67 @@ class QueueRunner:
             run_id = waiting.pop(0)
             if self.queue.claim(run_id):
                 self._start(run_id)
-        return bool(desired) and bool(waiting)
+        if sweeps and not waiting and desired and not self._busy():
+            self._start_sweep(sweeps[0].sweep_id, desired)
+        return bool(desired) and (bool(waiting) or bool(sweeps))
+
+    # -- sweeps (``sweep FILE --detach``) ----------------------------------------------
+
+    def _start_sweep(self, sweep_id: int, workers: int) -> None:
+        self._sweep = threading.Thread(
+            target=self._run_sweep, args=(sweep_id, workers), name="perceptune-sweep"
+        )
+        self._sweep.start()
+
+    def _run_sweep(self, sweep_id: int, workers: int) -> None:
+        """Train a queued sweep to its end on a pool of its own (``workers`` at once);
+        on the runner's shutdown it is left ``interrupted`` in the queue for the next
+        runner, like a run."""
+        from core.search.engine import SweepStopped, run_sweep
+        from core.search.sweepfile import SweepSpec
+        from core.store import SweepBusy
+
+        assert self._sweep_pool is not None
+        keep = False
+        executor = None
+        try:
+            stored = self.store.get_sweep(sweep_id)
+            spec = SweepSpec.from_dict(stored["spec"], source=f"sweep {sweep_id}")
+            executor = self._sweep_pool(workers)
+            self.log.info("sweep %d started (%d at once)", sweep_id, workers)
+            run_sweep(
+                self.store,
+                spec,
+                executor,
+                sweep_id=sweep_id,
+                should_stop=lambda: self._sweep_stop(sweep_id),
+            )
+            self.log.info("sweep %d done", sweep_id)
+        except SweepBusy as busy:
+            self.log.info("%s; left to it", busy)
+        except SweepStopped as stopped:
+            keep = stopped.status == "interrupted"
+            self.log.info("sweep %d %s", sweep_id, stopped.status)
+        except Exception as error:  # one bad sweep never stops the queue
+            self.log.error("sweep %d stopped: %s", sweep_id, error)
+        finally:
+            if executor is not None:
+                executor.shutdown()
+            if not keep:
+                with contextlib.suppress(PerceptuneError):
+                    self.queue.remove_sweep(sweep_id)
+            self._wake.set()
+
+    def _sweep_stop(self, sweep_id: int) -> str | None:
+        """The sweep engine's stop poll: interrupted on shutdown, cancelled on
+        ``queue stop``."""
+        if self._shutting_down:
+            return "interrupted"
+        if self.queue.control().stop or any(
+            s.cancel for s in self.queue.sweeps() if s.sweep_id == sweep_id
+        ):
+            return "cancelled"
+        return None
 
     def _free_runner(self) -> Runner:
         """The Runner of a pool with a worker free (the caller checked there is one)."""
@@ -317,6 +396,8 @@ class QueueRunner:
         for run_id in list(self._active):
             self._stop(run_id, "cancelled", STOP_REASON)
         self._wait_recorded()
+        if self._sweep is not None:  # it reads the stop itself, within 0.2 s
+            self._sweep.join(STOP_WAIT_S)
         self.queue.clear_stop()
 
     def _wait_recorded(self) -> None:
@@ -329,9 +410,12 @@ class QueueRunner:
     def shutdown(self) -> None:
         """Stop the runs in flight after their epoch, left ``interrupted`` in the queue
         for the next runner (SIGTERM, a lost lease)."""
+        self._shutting_down = True
         for runner, _ in self._pools:
             runner.executor.shutdown()
         self._wait_recorded()
+        if self._sweep is not None:
+            self._sweep.join(STOP_WAIT_S)
 
     def close(self) -> None:
         """Shut every pool down and stop the Runners' heartbeats."""
@@ -374,6 +458,7 @@ def serve(path: str, options: RunnerOptions, log: logging.Logger) -> int:
         loop = QueueRunner(
             store, runner, log, options.idle_exit_s, max_parallel=cap,
             grow=grow if growable else None, pool_size=size,
+            sweep_pool=lambda workers: make_pool(options, workers),
         )  # fmt: skip
         try:
             loop.run()

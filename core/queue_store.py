@@ -98,6 +98,36 @@ class QueueControl:
     stop: bool
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedSweep:
+    """A sweep of the stored queue (``sweep FILE --detach``)."""
+
+    sweep_id: int
+    status: str  # interrupted while it waits, running while the runner trains it
+    name: str
+    position: float
+    cancel: bool
+    finished: int  # points finished
+    points: int  # points stored so far
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.sweep_id,
+            "status": "queued" if self.status == "interrupted" else self.status,
+            "name": self.name,
+            "points_finished": self.finished,
+            "points": self.points,
+        }
+
+
+#: Why a queued sweep waits (its status says interrupted, with no owner, until then).
+SWEEP_WAITING = "waiting for the background runner"
+#: The next position at the end of the queue, runs and sweeps alike (SQL).
+_NEXT = (
+    "(SELECT COALESCE(MAX(p), 0) + 1 FROM (SELECT position AS p FROM run_queue"
+    " UNION ALL SELECT position FROM sweep_queue))"
+)
+
 _ENTRY_SQL = (
     "SELECT q.run_id, r.status, r.n_epochs, r.params, r.label, q.position, q.cancel"
     " FROM run_queue q JOIN runs r ON r.id = q.run_id ORDER BY q.position, q.run_id"
@@ -115,6 +145,11 @@ def stored_queue_ids(store: RunStore) -> set[int]:
     """Ids of the runs in the stored queue: its runner trains (or resumes) them, so
     ``perceptune resume`` and the TUI's resume offer leave them alone."""
     return {row[0] for row in store._read("SELECT run_id FROM run_queue")}
+
+
+def stored_queue_sweep_ids(store: RunStore) -> set[int]:
+    """Ids of the sweeps in the stored queue (left to its runner, as runs are)."""
+    return {row[0] for row in store._read("SELECT sweep_id FROM sweep_queue")}
 
 
 class StoredQueue:
@@ -147,12 +182,46 @@ class StoredQueue:
             run_id = cursor.lastrowid
             assert run_id is not None
             conn.execute(
-                "INSERT INTO run_queue (run_id, position, added_at)"
-                " VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM run_queue), ?)",
+                f"INSERT INTO run_queue (run_id, position, added_at) VALUES (?, {_NEXT}, ?)",
                 (run_id, now),
             )
             runner = self._live_runner(conn)
         return run_id, runner
+
+    def add_sweep(self, sweep_id: int) -> RunnerInfo | None:
+        """Queue a stored sweep for the runner (after everything queued so far): it
+        waits ``interrupted`` with no owner until the runner claims it. Returns the
+        live runner, or None when one must be started."""
+        now = time.time()
+        with self.store._write() as conn:
+            conn.execute(
+                "UPDATE sweeps SET status = 'interrupted', reason = ?, owner_pid = NULL,"
+                " owner_host = NULL, heartbeat_at = NULL WHERE id = ?",
+                (SWEEP_WAITING, sweep_id),
+            )
+            conn.execute(
+                f"INSERT OR REPLACE INTO sweep_queue (sweep_id, position, added_at)"
+                f" VALUES (?, {_NEXT}, ?)",
+                (sweep_id, now),
+            )
+            return self._live_runner(conn)
+
+    def sweeps(self) -> list[QueuedSweep]:
+        """The queued sweeps in order, with their points done and stored."""
+        rows = self.store._read(
+            "SELECT q.sweep_id, s.status, s.name, q.position, q.cancel,"
+            " (SELECT count(*) FROM runs r WHERE r.sweep_id = q.sweep_id"
+            "  AND r.status IN ('done', 'pruned', 'diverged', 'failed')),"
+            " (SELECT count(*) FROM runs r WHERE r.sweep_id = q.sweep_id)"
+            " FROM sweep_queue q JOIN sweeps s ON s.id = q.sweep_id"
+            " ORDER BY q.position, q.sweep_id"
+        )
+        return [QueuedSweep(*row[:4], bool(row[4]), row[5], row[6]) for row in rows]
+
+    def remove_sweep(self, sweep_id: int) -> None:
+        """Take a sweep off the queue (it ended, or another process owns it)."""
+        with self.store._write() as conn:
+            conn.execute("DELETE FROM sweep_queue WHERE sweep_id = ?", (sweep_id,))
 
     def entries(self) -> list[QueueEntry]:
         """Every run of the queue in its order (running ones first, as they started)."""
@@ -199,7 +268,8 @@ class StoredQueue:
         """Whether a run waits for a runner (queued, or left interrupted by one)."""
         rows = self.store._read(
             "SELECT 1 FROM run_queue q JOIN runs r ON r.id = q.run_id"
-            " WHERE r.status IN ('queued', 'interrupted') LIMIT 1"
+            " WHERE r.status IN ('queued', 'interrupted')"
+            " UNION ALL SELECT 1 FROM sweep_queue LIMIT 1"
         )
         return bool(rows)
 
@@ -264,9 +334,23 @@ class StoredQueue:
                     conn.execute("UPDATE run_queue SET cancel = 1 WHERE run_id = ?", (run_id,))
                 else:
                     self._cancel_waiting(conn, run_id, STOP_REASON, now)
+            sweeps = conn.execute(
+                "SELECT q.sweep_id, s.status FROM sweep_queue q JOIN sweeps s ON s.id = q.sweep_id"
+            ).fetchall()
+            for sweep_id, status in sweeps:
+                if status == "running":  # the runner stops it
+                    conn.execute(
+                        "UPDATE sweep_queue SET cancel = 1 WHERE sweep_id = ?", (sweep_id,)
+                    )
+                else:
+                    conn.execute(
+                        "UPDATE sweeps SET status = 'cancelled', reason = ? WHERE id = ?",
+                        (STOP_REASON, sweep_id),
+                    )
+                    conn.execute("DELETE FROM sweep_queue WHERE sweep_id = ?", (sweep_id,))
             runner = self._live_runner(conn)
             conn.execute("UPDATE queue_control SET stop = ? WHERE id = 1", (runner is not None,))
-        return len(rows), runner
+        return len(rows) + len(sweeps), runner
 
     def set_workers(self, workers: int) -> RunnerInfo | None:
         """Set how many runs train at once (0 pauses the queue); returns the live
@@ -321,8 +405,8 @@ class StoredQueue:
                 )
                 if cursor.rowcount:
                     conn.execute(
-                        "INSERT OR REPLACE INTO run_queue (run_id, position, added_at) VALUES"
-                        " (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM run_queue), ?)",
+                        "INSERT OR REPLACE INTO run_queue (run_id, position, added_at)"
+                        f" VALUES (?, {_NEXT}, ?)",
                         (run_id, now),
                     )
                     added.append(run_id)
@@ -379,7 +463,8 @@ class StoredQueue:
             paused = workers is not None and workers[0] == 0
             waiting = conn.execute(
                 "SELECT 1 FROM run_queue q JOIN runs r ON r.id = q.run_id"
-                " WHERE r.status IN ('queued', 'interrupted') LIMIT 1"
+                " WHERE r.status IN ('queued', 'interrupted')"
+                " UNION ALL SELECT 1 FROM sweep_queue LIMIT 1"
             ).fetchone()
             if waiting and not paused:
                 return False
@@ -408,6 +493,10 @@ class StoredQueue:
         drop entries whose run ended (their runner died before removing them).
         Returns the ids queued again; they start over from epoch 0."""
         with self.store._write() as conn:
+            conn.execute(
+                "DELETE FROM sweep_queue WHERE sweep_id IN (SELECT id FROM sweeps"
+                " WHERE status IN ('done', 'cancelled'))"
+            )
             conn.execute(
                 "DELETE FROM run_queue WHERE run_id IN (SELECT q.run_id FROM run_queue q"
                 " JOIN runs r ON r.id = q.run_id"

@@ -123,11 +123,12 @@ def add_run_metrics(conn: sqlite3.Connection) -> None:
 
 
 def add_run_queue(conn: sqlite3.Connection) -> None:
-    """Add the stored queue (:mod:`core.queue_store`): the runs a background runner
-    trains, in order, and the one-row control table of that runner.
+    """Add the stored queue (:mod:`core.queue_store`): the runs and sweeps a
+    background runner trains, in order, and the one-row control table of that runner.
 
     ``run_queue``: one row per run waiting or training; ``position`` orders them and
-    ``cancel`` asks the runner to stop that run after its epoch. ``queue_control``
+    ``cancel`` asks the runner to stop that run after its epoch. ``sweep_queue``: the
+    same for whole sweeps. ``queue_control``
     (one row, id 1): ``workers`` the desired runs at once (NULL: one per core),
     ``stop`` asks the runner to cancel everything and exit, and the runner's lease:
     its pid, host and heartbeat, so one runner at most serves a store."""
@@ -142,6 +143,17 @@ def add_run_queue(conn: sqlite3.Connection) -> None:
         """
     )
     conn.execute("CREATE INDEX IF NOT EXISTS run_queue_position ON run_queue(position)")
+    # Sweeps queued for the runner (``sweep FILE --detach``), in the same order.
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS sweep_queue (
+            sweep_id  INTEGER PRIMARY KEY REFERENCES sweeps(id) ON DELETE CASCADE,
+            position  REAL NOT NULL,
+            cancel    INTEGER NOT NULL DEFAULT 0,
+            added_at  REAL NOT NULL
+        )
+        """
+    )
     conn.execute(
         """
         CREATE TABLE IF NOT EXISTS queue_control (

@@ -109,7 +109,7 @@ def test_queued_runs_train_in_order_in_the_background_and_the_runner_exits_idle(
     ]
     assert log_lines(store_path, "idle for") and log_lines(store_path, "runner exited")
     listing = cli("queue", "--json")
-    assert json.loads(listing.stdout) == {"runner": None, "workers": 1, "runs": []}
+    assert json.loads(listing.stdout) == {"runner": None, "workers": 1, "runs": [], "sweeps": []}
 
 
 def test_cancel_reaches_a_running_run_and_stop_empties_the_queue(cli, store_path: Path) -> None:
@@ -138,6 +138,43 @@ def test_cancel_reaches_a_running_run_and_stop_empties_the_queue(cli, store_path
     assert (status(store_path, 4), status(store_path, 5)) == ("cancelled", "cancelled")
     assert not _pid_alive(pid)
     assert json.loads(cli("queue", "--json").stdout)["runs"] == []
+
+
+SWEEP = """
+[dataset]
+name = "moons"
+n_samples = 120
+
+[search]
+strategy = "grid"
+
+[fixed]
+epochs = 5
+
+[space]
+lr = [0.01, 0.1]
+layers = [[4], [8]]
+"""
+
+
+def test_a_detached_sweep_trains_in_the_runner_after_the_runs_queued_before_it(
+    cli, store_path: Path, tmp_path: Path
+) -> None:
+    sweep_file = tmp_path / "grid.toml"
+    sweep_file.write_text(SWEEP)
+    assert cli("queue", "workers", "2").returncode == 0
+    assert cli("queue", "add", *SMALL, "--epochs", "5").returncode == 0
+    queued = cli("sweep", str(sweep_file), "--detach", "--json")
+    assert queued.returncode == 0, queued.stderr
+    assert json.loads(queued.stdout) == {"sweep_id": 1}
+    wait_for(lambda: json.loads(cli("sweeps", "--json").stdout)[0]["status"] == "done")
+    records = runs(store_path)
+    points = [r for r in records.values() if r.sweep_id == 1]
+    assert len(points) == 4 and {r.status for r in points} == {"done"}
+    assert min(r.started_at for r in points) >= records[1].finished_at  # the run went first
+    listing = json.loads(cli("queue", "--json").stdout)
+    assert (listing["runs"], listing["sweeps"]) == ([], [])
+    assert log_lines(store_path, "sweep 1 done")
 
 
 def test_kill_9_of_the_runner_leaves_runs_interrupted_and_the_next_runner_resumes_them(

@@ -155,6 +155,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     store = open_store(args.store, must_exist=True)
     queue = StoredQueue(store)
     entries = queue.entries()
+    sweeps = queue.sweeps()
     runner = queue.runner()
     control = queue.control()
     workers = default_workers() if control.workers is None else control.workers
@@ -165,13 +166,20 @@ def cmd_queue(args: argparse.Namespace) -> int:
                     "runner": None if runner is None else runner.to_dict(),
                     "workers": workers,
                     "runs": [entry.to_dict() for entry in entries],
+                    "sweeps": [sweep.to_dict() for sweep in sweeps],
                 }
             )
         )
         return 0
     paused = " (paused)" if workers == 0 else ""
     print(f"{_runner_line(runner, args.store)}; {workers} run(s) at once{paused}")
-    if not entries:
+    for sweep in sweeps:
+        item = sweep.to_dict()
+        print(
+            f"sweep {sweep.sweep_id}: {item['status']}, {sweep.finished}/{sweep.points} points"
+            f" finished  {printable(sweep.name)}"
+        )
+    if not entries and not sweeps:
         print(f"the queue of {args.store} is empty")
         return 0
     print(f"{'id':>5}  {'status':<11} {'epochs':>11}  label")
@@ -213,6 +221,30 @@ def cmd_queue_add(args: argparse.Namespace) -> int:
         return 0
     who = f"{runner} trains it" if runner is not None else "trained already"
     print(f"Run {run_id} queued; {who}. Log: {log_path(args.store)}")
+    return 0
+
+
+def queue_sweep(args: argparse.Namespace, spec: Any, kind: str, scheduler: str | None) -> int:
+    """``perceptune sweep FILE --detach``: store the sweep (checked already by the
+    caller) and queue it for the runner; its points train ``queue workers`` at once."""
+    from argparse import Namespace
+
+    from core.daemon import ensure_runner, log_path
+    from core.queue_store import StoredQueue
+
+    given = vars(args) | {"executor": kind, "scheduler": scheduler}
+    options = runner_options(Namespace(**given))
+    store = open_store(args.store)
+    queue = StoredQueue(store)
+    sweep_id = store.create_sweep(spec.to_dict(), name=spec.name)
+    live = queue.add_sweep(sweep_id)
+    runner = ensure_runner(queue, options, live)
+    store.close()
+    if args.json:
+        print(json.dumps({"sweep_id": sweep_id}))
+        return 0
+    who = f"{runner} trains it" if runner is not None else "trained already"
+    print(f"Sweep {sweep_id} queued ({spec.n_points()} points); {who}. Log: {log_path(args.store)}")
     return 0
 
 
