@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.lazy import Lazy
@@ -58,6 +58,7 @@ from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
+from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.pane import HistoryPane
@@ -193,7 +194,7 @@ class PerceptuneApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            with VerticalScroll(id="left"):
+            with LeftColumn(id="left"):
                 yield HyperparamForm(self.initial_config, id="form")
                 yield DatasetPane(self.initial_dataset, id="dataset")
             with Vertical(id="tabs"):
@@ -423,7 +424,8 @@ class PerceptuneApp(App[int]):
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify("Fix the fields marked in red first.", severity="warning", markup=False)
+            message = self.dataset_pane.refuse_run(config is None)
+            self.notify(message, severity="warning", markup=False)
             return
         self._add_run(config, spec, front=front)
 
@@ -668,12 +670,9 @@ class PerceptuneApp(App[int]):
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify(
-                "Fix the fields marked in red first: a sweep takes its fixed values and "
-                "data from them.",
-                severity="warning",
-                markup=False,
-            )
+            why = ": a sweep takes its fixed values and data from them"
+            message = self.dataset_pane.refuse_run(config is None, why)
+            self.notify(message, severity="warning", markup=False)
             return
         from tui.screens.sweep_builder import SweepBuilderScreen
 

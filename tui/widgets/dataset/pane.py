@@ -25,6 +25,7 @@ from core.datasets import BUILTIN_NAMES, DatasetSpec
 from core.errors import ConfigError, InputError
 from tui.messages import DatasetDescribed
 from tui.usertext import one_line
+from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.report import (
     column_line,
     summary_text,
@@ -60,6 +61,8 @@ CSV_OPTIONS = ("sep", "decimal", "na_values", "header", "drop", "keep")
 CSV_UNUSABLE = "the CSV can't be used: see the Dataset pane"
 DATA_UNUSABLE = "the dataset can't be used: see the Dataset pane"
 RED_FIELDS = "Fix the fields marked in red first"
+#: Under the problems: the CLI's --target/--keep in the pane's terms.
+FIX_KEYS = "→ in the column table below: t makes a column the target, x uses or ignores one"
 SYNTHETIC_ONLY = ("noise", "n_samples")
 #: Typing pauses this long before the dataset is checked again.
 DESCRIBE_DELAY_S = 0.3
@@ -143,10 +146,11 @@ class DatasetPane(FieldPane):
             children.append(widget)
         yield FieldGrid(*children, prefix="d", id="dataset-grid")
         yield Static("", id="d-error", classes="data-error", markup=False)
+        # What stops a run first: at 80x24 the pane is one screen.
+        yield Static("", id="d-problems", classes="-off", markup=False)
         yield Static("", id="d-info", markup=False)
         yield ColumnTable(id="d-columns", classes="-off")
         yield Static("", id="d-column", classes="-off", markup=False)
-        yield Static("", id="d-problems", classes="-off", markup=False)
         yield Static("", id="d-warnings", classes="-off", markup=False)
         yield Static("", id="d-notes", classes="-off", markup=False)
 
@@ -312,6 +316,8 @@ class DatasetPane(FieldPane):
         """Remember why the data cannot be used; ``shown``: on the error line (False
         when the report's problem list says it)."""
         self.data_error = message
+        if isinstance(self.parent, LeftColumn):
+            self.parent.refresh_hint()  # "the CSV can't be used" when the pane is below
         line = self.query_one("#d-error", Static)
         line.update(one_line(message) if shown else "")
         line.set_class(bool(message) and shown, "-shown")
@@ -429,7 +435,9 @@ class DatasetPane(FieldPane):
         line.update(column_line(current) if current else "")
         line.set_class(current is None, "-off")
         lists = {
-            "problems": [f"✗ {one_line(p)}" for p in report.problems] if report else [],
+            "problems": [f"✗ {one_line(p)}" for p in report.problems] + [FIX_KEYS]
+            if report and report.problems
+            else [],
             "warnings": [f"! {one_line(w)}" for w in report.warnings if w not in report.problems]
             if report
             else [],
