@@ -28,6 +28,7 @@ from tui.usertext import one_line
 from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.report import (
     column_line,
+    pane_note,
     summary_text,
     toggle_refusal,
     toggled,
@@ -441,7 +442,7 @@ class DatasetPane(FieldPane):
             "warnings": [f"! {one_line(w)}" for w in report.warnings if w not in report.problems]
             if report
             else [],
-            "notes": [f"· {one_line(n)}" for n in report.notices] if report else [],
+            "notes": [f"· {one_line(pane_note(n))}" for n in report.notices] if report else [],
         }
         for name, lines in lists.items():
             widget = self.query_one(f"#d-{name}", Static)

@@ -11,6 +11,7 @@ that show it, or here where a line is built.
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from core.tabular import parse_names
@@ -111,6 +112,15 @@ def toggle_refusal(name: str, column: dict[str, Any]) -> str:
     if "," in name or not name.isprintable() or name != name.strip():
         return f"column {one_line(name, 40)} cannot be named in --drop/--keep (commas, spaces)"
     return ""
+
+
+#: core's note about an ignored column ends with the CLI flag that uses it.
+_KEEP_HINT = re.compile(r"\(--keep .* uses it\)$")
+
+
+def pane_note(note: str) -> str:
+    """core's note in the pane's terms (the x key rather than --keep)."""
+    return _KEEP_HINT.sub("(x in the column table uses it)", note)
 
 
 def summary_text(report: TableReport, test_file: str | None = None) -> str:
