@@ -28,6 +28,8 @@ KEYS: tuple[tuple[str, str], ...] = (
      " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
     ("Charts", "d decision regions · e edit in form · p export .py"),
     ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"),
+    ("Dataset: CSV columns", "t make the column the target · x ignore the column, or use one"
+     " the rules ignored (as --target, --drop, --keep)"),
     ("Queue: sweeps", "enter results · c cancel the sweep (its runs stop after their epoch)"),
 )  # fmt: skip
 
