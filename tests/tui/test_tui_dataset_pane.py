@@ -297,3 +297,32 @@ def test_snapshot_pane_with_a_csv(snap_compare: Any, make_app: Any, size: Any) -
 
     app = make_app(dataset=DatasetSpec.from_mapping({"train": "cars_excel.csv"}))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_report_is_cached_on_the_file_and_its_settings(
+    make_app: Any, tmp_path: Path
+) -> None:
+    """Scale and the split seed do not read the file again; an edited file is read
+    again (its size and modification time are part of the key)."""
+    from core import inspection
+
+    path = tmp_path / "heart.csv"
+    shutil.copy(DATA / "heart_small.csv", path)
+    app = make_app(dataset=DatasetSpec.from_mapping({"train": str(path)}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        first = app.dataset_pane.report
+        assert first is not None and first.rows == 200
+        app.query_one("#d-scale").value = False
+        app.query_one("#d-split_seed").value = "7"
+        await settle(pilot)
+        assert app.dataset_pane.read_spec().split_seed == 7
+        assert app.dataset_pane.report is first  # the cached report: not parsed again
+        with open(path, "a") as handle:
+            handle.write("50,120,200,150,1.0,maybe\n")
+        app.query_one("#d-split_seed").value = "8"
+        await settle(pilot)
+        report = app.dataset_pane.report
+        assert report is not first and report.rows == 201 and "maybe" in report.classes
+        assert report is inspection.inspect_csv(str(path))  # core's cache holds it
+    assert app.return_code in (None, 0)
