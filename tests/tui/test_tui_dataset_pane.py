@@ -326,3 +326,24 @@ async def test_the_report_is_cached_on_the_file_and_its_settings(
         assert report is not first and report.rows == 201 and "maybe" in report.classes
         assert report is inspection.inspect_csv(str(path))  # core's cache holds it
     assert app.return_code in (None, 0)
+
+
+async def test_a_wide_file_scrolls_inside_the_table(make_app: Any, tmp_path: Path) -> None:
+    """30 columns at 80x24: the table keeps its height and scrolls to the cursor."""
+    path = tmp_path / "wide.csv"
+    names = [f"f{i}" for i in range(30)]
+    lines = [",".join([*names, "y"])]
+    for r in range(30):
+        lines.append(",".join([*(str((r * (i + 3)) % 11) for i in range(30)), str(r % 2)]))
+    path.write_text("\n".join(lines) + "\n")
+    app = make_app(dataset=DatasetSpec.from_mapping({"train": str(path)}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.query_one(ColumnTable)
+        assert table.row_count == 31 and table.size.height <= 12
+        table.focus()
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        assert table.scroll_y > 0 and table.current_column()["name"] == "y"
+        assert "y: the target" in flat(app.query_one("#d-column", Static))
+    assert app.return_code in (None, 0)

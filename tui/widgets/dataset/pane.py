@@ -310,8 +310,8 @@ class DatasetPane(FieldPane):
             if message or name in self.errors:
                 self.grid.set_error(name, message)
         report = self.report
-        listed = report is not None and data_error == "; ".join(report.problems)
-        self._set_data_error(data_error, shown=not (listed and report.problems))
+        listed = bool(report and report.problems and data_error == "; ".join(report.problems))
+        self._set_data_error(data_error, shown=not listed)
 
     def _set_data_error(self, message: str, shown: bool = True) -> None:
         """Remember why the data cannot be used; ``shown``: on the error line (False
