@@ -106,8 +106,11 @@ async def test_the_table_lists_kinds_actions_rows_and_classes(make_app: Any) -> 
         line = flat(app.query_one("#d-column", Static))
         assert "imputed (most frequent): 5 missing" in line and "x ignores it" in line
 
-        app.dataset_pane.load(csv_spec("cars_excel.csv"))
+        # A loaded spec's reading options (no field of their own) stay in the spec.
+        app.dataset_pane.load(csv_spec("cars_excel.csv", sep=";", decimal=","))
         await settle(pilot)
+        spec = app.dataset_pane.read_spec()
+        assert spec is not None and (spec.sep, spec.decimal) == (";", ",")
         table = rows(app)
         assert table["Model"] == ("text", "0", "ignored")
         assert table["Price"] == ("number", "4", "imputed")  # decimal commas, empty cells
