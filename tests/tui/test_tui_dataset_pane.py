@@ -202,6 +202,12 @@ async def test_red_fields_and_a_bad_file_say_both(make_app: Any) -> None:
         assert last_toast(app) == (
             "Fix the fields marked in red first; the CSV can't be used: see the Dataset pane."
         )
+        app.query_one("#f-epochs").value = "5"
+        await pilot.pause()
+        await pilot.press("f6")  # the sweep builder takes its data from the pane too
+        await pilot.pause()
+        assert last_toast(app) == "The CSV can't be used: see the Dataset pane."
+        app.query_one("#f-epochs").value = "x"
         app.dataset_pane.load(csv_spec("penguins_r.csv", target="species"))
         await settle(pilot)
         await pilot.press("ctrl+r")
