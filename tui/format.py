@@ -9,12 +9,14 @@ from typing import Any
 DASH = "—"
 
 #: A colour per verdict, among the 16 standard colours so it reads the same in every
-#: terminal: the lesson's three cases plus the two kinds of a too high learning rate.
+#: terminal. Textual draws them through its ANSI theme (Monokai by default), where
+#: red, magenta, bright_red and bright_magenta are one and the same pink: ``unstable``
+#: is bright_blue so that it differs from every other verdict there too.
 VERDICT_COLORS = {
     "good fit": "green",
     "overfitting": "yellow",
     "underfitting": "magenta",
-    "unstable": "bright_red",
+    "unstable": "bright_blue",
     "diverged": "red",
 }
 

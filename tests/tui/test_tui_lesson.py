@@ -155,7 +155,17 @@ async def test_the_lesson_ends_overlaid_with_each_verdict_as_labelled(make_app) 
 
 
 def test_unstable_has_a_colour_of_its_own() -> None:
-    colors = {name: verdict_color(name) for name in VERDICT_COLORS}
-    assert set(EXPECTED) <= set(colors)
-    assert len(set(colors.values())) == len(colors)  # every verdict reads differently
-    assert verdict_color("unstable") not in ("white", verdict_color("diverged"))
+    """Different from every other verdict's colour as terminals draw the 16 colours and
+    as Textual draws them (its dark and light ANSI themes)."""
+    from rich.color import Color
+    from textual._ansi_theme import ALABASTER, MONOKAI
+
+    assert set(EXPECTED) <= set(VERDICT_COLORS)
+    others = [name for name in VERDICT_COLORS if name != "unstable"]
+    unstable = Color.parse(verdict_color("unstable"))
+    assert unstable.number is not None and unstable.number < 16  # a standard colour
+    for theme in (None, MONOKAI, ALABASTER):
+        drawn = unstable.number if theme is None else unstable.get_truecolor(theme)
+        for name in others:
+            color = Color.parse(verdict_color(name))
+            assert drawn != (color.number if theme is None else color.get_truecolor(theme))

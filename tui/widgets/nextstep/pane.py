@@ -78,8 +78,7 @@ class NextStepPane(Vertical):
         )
         yield SuggestionList(id="suggestions")
         yield Static(
-            "1 2 3 or enter: put that variant in the queue · a: all · e: edit it in the form"
-            " · l: the lesson's runs",
+            "1 2 3 or enter: queue that variant · a: all · e: edit in form · l: the lesson",
             id="next-help",
             classes="help-line",
         )
