@@ -108,12 +108,16 @@ async def test_a_lesson_whose_runs_were_cancelled_or_removed_overlays_the_rest(
         await pilot.press("c")
         await settle(pilot)
         assert not app.overlay  # two still wait
-        app.queue.set_parallel(1)
-        app._schedule()
+        # The user types in the form while they train: the overlay shows, the keys
+        # stay in the field.
+        epochs = app.query_one("#f-epochs", Input)
+        epochs.focus()
+        await app.run_action("workers(1)")
         await settle(pilot)
         await wait_for(pilot, lambda: app.overlay)
         assert app.charts.overlay_ids == [small, good]
         assert app.active_tab == "charts"
+        assert app.focused is epochs
         assert app.next_step.lessons.pending() == []
         assert {big, fast} & set(app.charts.overlay_ids) == set()
 
