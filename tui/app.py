@@ -326,9 +326,16 @@ class PerceptuneApp(App[int]):
             self._load_run(outcome.run_id)
         self.reload_history()
         self._schedule()
+        self._check_lessons()
 
     def on_queue_changed(self, message: QueueChanged) -> None:
         self._queue_dirty = True
+        self._check_lessons()
+
+    def _check_lessons(self) -> None:
+        """A lesson queued on Next step (l) is overlaid once its runs have ended."""
+        for pane in self._mounted_panes(NextStepPane):
+            pane.check_lessons()
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
@@ -564,7 +571,10 @@ class PerceptuneApp(App[int]):
     def on_overlay_loaded(self, message: OverlayLoaded) -> None:
         self.overlay = True
         self.charts.show_overlay(message.records, message.curves)
-        self.action_show_tab("charts")
+        if isinstance(self.focused, Input):  # a lesson ended while the user types
+            self._switch_tab("charts")  # show it, but leave the keys to the field
+        else:
+            self.action_show_tab("charts")
 
     def action_edit_selected(self) -> None:
         run_id = self._selected_record_id()
@@ -607,6 +617,11 @@ class PerceptuneApp(App[int]):
         self.call_from_thread(self.reload_history)
 
     # -- next step ----------------------------------------------------------------------------
+
+    def action_lesson(self) -> None:
+        """The palette's "Lesson": the Next step tab owns the action (its key is l)."""
+        for pane in self.query(NextStepPane):
+            pane.action_lesson()
 
     def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
         pane = self.next_step
