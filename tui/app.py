@@ -164,6 +164,7 @@ class PerceptuneApp(App[int]):
                 on_progress=self._on_progress,
                 on_finished=self._on_finished,
                 workers=workers,
+                on_other_runs=self._history_changed,
             )
         else:
             self.queue = QueueModel(
@@ -321,6 +322,11 @@ class PerceptuneApp(App[int]):
 
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
+
+    def _history_changed(self) -> None:
+        """Another process stored or ended a run (a CLI ``run``, another app): the
+        redraw timer reloads History soon (from the follower's thread: one assignment)."""
+        self._history_dirty_at = self._history_dirty_at or time.monotonic()
 
     def on_epoch_progress(self, message: EpochProgress) -> None:
         self._queue_dirty = True

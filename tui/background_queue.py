@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -51,16 +51,19 @@ class BackgroundQueue:
         on_progress: OnProgress | None = None,
         on_finished: OnFinished | None = None,
         workers: int | None = None,
+        on_other_runs: Callable[[], None] | None = None,
     ) -> None:
         """``options``: how a runner this app starts trains (the app's executor
         flags); ``workers``: runs at once to ask of the runner (``--workers N``; None
-        leaves the store's setting); the callbacks run on this queue's thread, as
-        QueueModel's do on the executor's."""
+        leaves the store's setting); ``on_other_runs``: called when runs outside the
+        queue were stored or ended (a CLI ``run``, a sweep); the callbacks run on this
+        queue's thread, as QueueModel's do on the executor's."""
         from core.executors import max_workers
 
         self.options = options
         self.on_progress = on_progress
         self.on_finished = on_finished
+        self.on_other_runs = on_other_runs
         # A connection of its own: the follower's data_version then counts the app's
         # writes through its other connection too.
         self.store = RunStore(store_path)
@@ -108,13 +111,16 @@ class BackgroundQueue:
         self._parallel = self._stored_parallel()  # another process may have set it
         progress: list[tuple[int, tuple[EpochPoint, ...]]] = []
         finished: list[RunOutcome] = []
+        others = False  # runs outside the queue came or ended
         with self._lock:
             for change in changes:
                 record = change.record
                 item = self._items.get(record.id)
                 if item is None:
                     if record.id not in entries:
-                        continue  # not a queue run (a foreground `run`, a sweep point)
+                        # Not a queue run (a foreground `run`, a sweep point): History's.
+                        others = others or not (record.status == "running" and change.epochs)
+                        continue
                     item = self._items[record.id] = _item(record)
                 if change.restarted:
                     item.curve = []
@@ -158,6 +164,8 @@ class BackgroundQueue:
         for outcome in finished:
             if self.on_finished is not None:
                 self.on_finished(outcome)
+        if others and self.on_other_runs is not None:
+            self.on_other_runs()
 
     # -- reading (as QueueModel) ------------------------------------------------------------
 

@@ -86,6 +86,12 @@ async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_pat
             seen = len(again.queue.curve(2))
             assert seen > after_quit
             await wait_for(pilot, lambda: len(again.queue.curve(2)) > seen, timeout=20)
+            # A run another process stores (a CLI `run`) shows up in History by itself.
+            with RunStore(store_path) as other:
+                outside = other.create_run({"epochs": 3}, {"name": "moons"}, status="done")
+            await wait_for(
+                pilot, lambda: any(r.id == outside for r in again.history.records), timeout=20
+            )
             await pilot.press("ctrl+q")
             assert isinstance(again.screen, KeepTraining)
             await pilot.press("s")  # stop all: written to the store, the runner obeys
