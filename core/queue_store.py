@@ -218,6 +218,28 @@ class StoredQueue:
         )
         return [QueuedSweep(*row[:4], bool(row[4]), row[5], row[6]) for row in rows]
 
+    def cancel_sweep(self, sweep_id: int) -> str | None:
+        """Cancel a queued sweep: a waiting one at once (``cancelled``), the one the
+        runner trains after the epochs in flight (``stopping``); None when it is not
+        in the queue."""
+        with self.store._write() as conn:
+            row = conn.execute(
+                "SELECT s.status FROM sweep_queue q JOIN sweeps s ON s.id = q.sweep_id"
+                " WHERE q.sweep_id = ?",
+                (sweep_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            if row[0] == "running":
+                conn.execute("UPDATE sweep_queue SET cancel = 1 WHERE sweep_id = ?", (sweep_id,))
+                return "stopping"
+            conn.execute(
+                "UPDATE sweeps SET status = 'cancelled', reason = ? WHERE id = ?",
+                (CANCEL_REASON, sweep_id),
+            )
+            conn.execute("DELETE FROM sweep_queue WHERE sweep_id = ?", (sweep_id,))
+            return "cancelled"
+
     def remove_sweep(self, sweep_id: int) -> None:
         """Take a sweep off the queue (it ended, or another process owns it)."""
         with self.store._write() as conn:

@@ -174,7 +174,14 @@ class PerceptuneApp(App[int]):
                 on_progress=self._on_progress,
                 on_finished=self._on_finished,
             )
-        self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+        if background is not None:
+            from tui.background_sweeps import BackgroundSweeps
+
+            self.sweeps = BackgroundSweeps(  # type: ignore[assignment]  # SweepModel's API
+                str(store_path), background, self._on_sweep_change, pool=workers or pool
+            )
+        else:
+            self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
         self.initial_config = config or RunConfig()
         self.initial_dataset = dataset or DatasetSpec()
         #: Fixed text instead of durations, for deterministic screenshots.
@@ -932,9 +939,11 @@ class PerceptuneApp(App[int]):
             return
         running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
         if self.background:
-            if self._ask_keep_training(running, waiting):
+            sweeps = sum(1 for item in self.sweeps.items() if not item.ended)
+            if self._ask_keep_training(running + sweeps, waiting):
                 return
-            running = waiting = 0  # the runner keeps training them after the app
+            self.exit(0)  # nothing of the queue trains in the app
+            return
         for item in self.sweeps.items():
             if not item.ended:
                 running += max(1, item.running)
@@ -974,11 +983,8 @@ class PerceptuneApp(App[int]):
         return True
 
     def _quit_keeping(self) -> None:
-        """Quit; the runner trains on. In-app sweeps still stop (left interrupted)."""
-        if any(not item.ended for item in self.sweeps.items()):
-            self._stop_and_exit()
-        else:
-            self.exit(0)
+        """Quit; the runner trains on (the runs and the sweeps)."""
+        self.exit(0)
 
     @work(thread=True, group="quit", exit_on_error=False, name="Stopping the queue")
     def _stop_background(self) -> None:
@@ -1041,6 +1047,7 @@ class PerceptuneApp(App[int]):
             self.queue.interrupt_all(timeout=3.0)  # a background queue stops nothing
         if self.background:
             self.queue.close()  # type: ignore[attr-defined]  # stop following the store
+            self.sweeps.close()  # type: ignore[attr-defined]
         self.runner.close()
         if self._own_executor:
             self.executor.shutdown(wait=False)

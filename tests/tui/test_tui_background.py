@@ -104,3 +104,43 @@ async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_pat
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
             wait_until(lambda: not _pid_alive(pid), timeout=20)
+
+
+SWEEP = """
+[dataset]
+name = "moons"
+n_samples = 120
+
+[fixed]
+epochs = 5
+
+[space]
+lr = [0.01, 0.1]
+layers = [[4], [8]]
+"""
+
+
+async def test_a_sweep_launched_from_the_app_trains_in_the_background(store_path: Path) -> None:
+    from core.search.sweepfile import parse_sweep
+    from tui.app import PerceptuneApp
+
+    app = PerceptuneApp(store_path, InlineExecutor(1), 1, dataset=FAST_DATASET,
+                        snapshot_mode=True, background=RunnerOptions(idle_exit_s=1))  # fmt: skip
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            app._launch_sweep(parse_sweep(SWEEP))
+            await wait_for(pilot, lambda: app.sweeps.get(1) is not None, timeout=20)
+            await wait_for(pilot, lambda: app.sweeps.get(1).status == "done", timeout=60)
+            assert app.sweeps.get(1).done == 4 and app.sweeps.get(1).best is not None
+        with RunStore(store_path) as store:
+            assert store.get_sweep(1)["status"] == "done"
+            assert {r.status for r in store.list_runs(sweep_id=1)} == {"done"}
+        log = Path(f"{store_path}.log").read_text()
+        assert "sweep 1 done" in log  # trained by the runner, not by the app
+    finally:
+        pid = runner_pid(store_path) if store_path.exists() else None
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not _pid_alive(pid), timeout=20)
