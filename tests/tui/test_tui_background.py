@@ -20,6 +20,7 @@ from core.queue_runner import RunnerOptions
 from core.queue_store import StoredQueue
 from core.store import RunStore, _pid_alive
 from tui.screens.keep_training import KeepTraining
+from tui.widgets.history.pane import HistoryPane
 
 LONG = "100000"
 
@@ -89,14 +90,18 @@ async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_pat
             # A run another process stores (a CLI `run`) shows up in History by itself.
             with RunStore(store_path) as other:
                 outside = other.create_run({"epochs": 3}, {"name": "moons"}, status="done")
-            await wait_for(
-                pilot, lambda: any(r.id == outside for r in again.history.records), timeout=20
-            )
+
+            def in_history() -> bool:  # the tab mounts after the first frame (Lazy)
+                panes = again._mounted_panes(HistoryPane)
+                return bool(panes) and any(r.id == outside for r in panes[0].records)
+
+            await wait_for(pilot, in_history, timeout=20)
             await pilot.press("ctrl+q")
             assert isinstance(again.screen, KeepTraining)
             await pilot.press("s")  # stop all: written to the store, the runner obeys
             await wait_for(pilot, lambda: again._exit, timeout=30)
-        assert stored(store_path, 2).status == "cancelled"
+        # The runner obeys the stop on its own, after the app has gone.
+        wait_until(lambda: stored(store_path, 2).status == "cancelled")
         assert stored(store_path, 2).stop_reason.startswith("cancelled")
     finally:
         pid = runner_pid(store_path) if store_path.exists() else None
