@@ -177,45 +177,13 @@ def test_a_detached_sweep_trains_in_the_runner_after_the_runs_queued_before_it(
     assert log_lines(store_path, "sweep 1 done")
 
 
-def test_kill_9_of_the_runner_leaves_runs_interrupted_and_the_next_runner_resumes_them(
-    cli, store_path: Path
+def test_a_hangup_spares_the_runner_and_after_its_kill_9_the_next_runner_resumes(
+    cli, store_path: Path, queue_env: dict[str, str]
 ) -> None:
     assert cli("queue", "workers", "1").returncode == 0
-    assert cli("queue", "add", *LONG, "--epochs", "600").returncode == 0
-    assert cli("queue", "add", *SMALL, "--epochs", "5").returncode == 0
-    wait_for(lambda: runs(store_path)[1].n_epochs > 0)
-    first_runner = _runner_pid(store_path)
-    assert first_runner is not None
-    os.kill(first_runner, signal.SIGKILL)
-    wait_for(lambda: not _pid_alive(first_runner))
-
-    listing = json.loads(cli("queue", "--json").stdout)
-    assert listing["runner"] is None
-    assert [(r["id"], r["status"]) for r in listing["runs"]] == [(1, "interrupted"), (2, "queued")]
-
-    assert cli("queue", "add", *SMALL, "--epochs", "3").returncode == 0
-    second_runner = _runner_pid(store_path)
-    assert second_runner not in (None, first_runner)
-    wait_for(lambda: [r.status for r in runs(store_path).values()] == ["done"] * 3)
-    with RunStore(store_path) as store:
-        assert [p.epoch for p in store.curve(1)] == list(range(1, 601))  # whole again
-    # Each runner started run 1 once; runs 2 and 3 were trained once, by the second.
-    started = [line.split(": ", 1) for line in log_lines(store_path, " started")]
-    by_runner = [(head.split()[-1], text) for head, text in started if text.startswith("run ")]
-    assert by_runner == [
-        (str(first_runner), "run 1 started"),
-        (str(second_runner), "run 1 started"),
-        (str(second_runner), "run 2 started"),
-        (str(second_runner), "run 3 started"),
-    ]
-
-
-def test_a_hangup_of_the_session_that_queued_the_run_does_not_stop_the_runner(
-    store_path: Path, queue_env: dict[str, str], cli
-) -> None:
-    # A terminal session: a shell that queues a run, then waits as a user would.
+    # A terminal session: a shell that queues a long run, then waits as a user would.
     command = (
-        f"{sys.executable} -m core.cli queue add {' '.join(LONG)} --epochs 400 "
+        f"{sys.executable} -m core.cli queue add {' '.join(LONG)} --epochs 600 "
         f"--store {store_path} && sleep 60"
     )
     session = subprocess.Popen(
@@ -226,20 +194,55 @@ def test_a_hangup_of_the_session_that_queued_the_run_does_not_stop_the_runner(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: store_path.exists() and runs(store_path).get(1) is not None)
-        wait_for(lambda: runs(store_path)[1].n_epochs > 0)
-        runner = _runner_pid(store_path)
-        assert runner is not None and os.getsid(runner) != session.pid  # its own session
+        wait_for(lambda: runs(store_path).get(1) is not None and runs(store_path)[1].n_epochs > 0)
+        first_runner = _runner_pid(store_path)
+        assert first_runner is not None and os.getsid(first_runner) != session.pid
         # It never holds the terminal: stdin, stdout and stderr are /dev/null.
-        assert {os.readlink(f"/proc/{runner}/fd/{fd}") for fd in (0, 1, 2)} == {"/dev/null"}
+        fds = {os.readlink(f"/proc/{first_runner}/fd/{fd}") for fd in (0, 1, 2)}
+        assert fds == {"/dev/null"}
         os.killpg(session.pid, signal.SIGHUP)  # the SSH link drops
         assert session.wait(timeout=30) == -signal.SIGHUP
-        wait_for(lambda: status(store_path, 1) == "done")
-        assert runs(store_path)[1].n_epochs == 400
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(session.pid, signal.SIGKILL)
         session.wait()
+    # The run in flight trains on to its end after the hang-up.
+    wait_for(lambda: status(store_path, 1) == "done")
+    assert runs(store_path)[1].n_epochs == 600
+
+    # A run that trains until stopped: still in flight whenever the runner is killed.
+    assert cli("queue", "add", *LONG, "--epochs", "100000").returncode == 0
+    assert cli("queue", "add", *SMALL, "--epochs", "5").returncode == 0
+    wait_for(lambda: runs(store_path)[2].n_epochs > 0)
+    assert _runner_pid(store_path) == first_runner  # the same runner, never idle since
+    os.kill(first_runner, signal.SIGKILL)
+    wait_for(lambda: not _pid_alive(first_runner))
+    listing = json.loads(cli("queue", "--json").stdout)
+    assert listing["runner"] is None
+    assert [(r["id"], r["status"]) for r in listing["runs"]] == [(2, "interrupted"), (3, "queued")]
+
+    assert cli("queue", "add", *SMALL, "--epochs", "3").returncode == 0
+    second_runner = _runner_pid(store_path)
+    assert second_runner not in (None, first_runner)
+    # Resumed by the second runner (from epoch 1), then cancelled to let 3 and 4 run.
+    wait_for(lambda: status(store_path, 2) == "running" and runs(store_path)[2].n_epochs > 0)
+    assert cli("queue", "cancel", "2").returncode == 0
+    wait_for(
+        lambda: [r.status for r in runs(store_path).values()][1:] == ["cancelled", "done", "done"]
+    )
+    with RunStore(store_path) as store:
+        epochs = [p.epoch for p in store.curve(2)]
+        assert epochs == list(range(1, len(epochs) + 1))  # one curve, trained once from 1
+    # Each runner started run 2 once; runs 3 and 4 were trained once, by the second.
+    started = [line.split(": ", 1) for line in log_lines(store_path, " started")]
+    by_runner = [(head.split()[-1], text) for head, text in started if text.startswith("run ")]
+    assert by_runner == [
+        (str(first_runner), "run 1 started"),
+        (str(first_runner), "run 2 started"),
+        (str(second_runner), "run 2 started"),
+        (str(second_runner), "run 3 started"),
+        (str(second_runner), "run 4 started"),
+    ]
 
 
 @pytest.mark.parametrize(
