@@ -28,8 +28,9 @@ def fitted_ylim(values: Iterable[float], full: bool = False) -> tuple[float, flo
     if high - low < MIN_SPAN:
         middle = (low + high) / 2
         low, high = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
-    low = max(0.0, math.floor(low * 100) / 100)
-    high = min(1.0, math.ceil(high * 100) / 100)
+    # round() first: 0.97 * 100 is 97.00000000000001, whose ceiling is 98.
+    low = max(0.0, math.floor(round(low * 100, 6)) / 100)
+    high = min(1.0, math.ceil(round(high * 100, 6)) / 100)
     if high - low < MIN_SPAN:  # pushed against 0 or 1
         low, high = (max(0.0, high - MIN_SPAN), high) if high >= 1.0 else (low, low + MIN_SPAN)
     return (low, high)

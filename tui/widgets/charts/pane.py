@@ -195,12 +195,7 @@ class ChartsPane(Vertical):
         if action == "toggle_regions":
             return self.view is not None and not overlay
         if action == "toggle_loss":
-            return (
-                self.view is not None
-                and not overlay
-                and self.short
-                and not self.has_class("-regions-only")
-            )
+            return not overlay and self.short and not self.has_class("-regions-only")
         if action == "toggle_range":
             return self.view is not None or overlay
         return True
@@ -301,9 +296,10 @@ class ChartsPane(Vertical):
             xlabel=xlabel,
         )
         self.loss.draw(
-            [Series("", tuple(columns.loss_epochs), tuple(columns.losses), LOSS_COLOR)],
+            [Series("loss", tuple(columns.loss_epochs), tuple(columns.losses), LOSS_COLOR)],
             xlim=xlim,
             title="loss",
+            legend=False,  # one line: the title names it
             note="l: accuracy" if self.short else "",
             xlabel=xlabel,
         )
@@ -371,7 +367,7 @@ class ChartsPane(Vertical):
         sentence = stop_sentence(
             view.stop_reason, view.status, view.epochs_run, view.planned_epochs
         )
-        if sentence and f"stopped at epoch {view.epochs_run} " not in text.plain:
+        if sentence:
             text.append(f"\n{sentence}" if text else sentence)
         numbers = verdict_numbers(view.verdict)
         if numbers:
