@@ -209,9 +209,14 @@ class ChartsPane(Vertical):
         self._redraw()
 
     def action_toggle_regions(self) -> None:
-        if self.regions.busy:  # d while they are found: cancel
-            self.regions.cancel()
+        regions, view = self.regions, self.view
+        if regions.busy:  # d while they are found: cancel
+            regions.cancel()
             self._regions_swap = False
+        elif view is not None and regions.missing(view.run_id):  # d: train it again
+            self._regions_hidden = False
+            self._regions_swap = not self.has_class("-wide")  # shown once it is there
+            regions.retrain(view.run_id, view.params, view.dataset)
         elif self.has_class("-wide"):
             self._regions_hidden = not self._regions_hidden
         else:

@@ -36,6 +36,9 @@ POINT_GLYPHS = "ox+*#@%&"
 NOT_2D = ("iris", "wine", "breast_cancer", "digits")
 #: Run statuses that leave a model to draw.
 FINISHED = ("done", "pruned")
+#: Runs stored before grids were kept: training again is the user's choice (it takes
+#: as long as the run did, on one of the workers that train the queue).
+MISSING_NOTE = "decision regions: not stored with this run (an older version): d trains it again"
 #: Progress of a retraining is shown at most this often.
 PROGRESS_EVERY_S = 0.25
 
@@ -73,6 +76,8 @@ class RegionsView(Widget):
         self.run_id: int | None = None
         self._cache: dict[int, tuple[Any, str]] = {}
         self._pending: int | None = None  # the run whose grid is being found
+        #: Runs stored without a grid (older versions), with what to say about them.
+        self._missing: dict[int, str] = {}
         self._handle: RunHandle | None = None  # its retraining in a worker process
 
     # -- what is shown ----------------------------------------------------------------
@@ -81,6 +86,15 @@ class RegionsView(Widget):
     def busy(self) -> bool:
         """A grid is being read or computed."""
         return self._pending is not None
+
+    def missing(self, run_id: int) -> bool:
+        """The store has no grid for ``run_id``: :meth:`retrain` makes one."""
+        return run_id in self._missing and self._pending != run_id
+
+    @property
+    def retraining(self) -> RunHandle | None:
+        """The run being trained again for its grid, if any."""
+        return self._handle
 
     @property
     def ready(self) -> bool:
@@ -131,9 +145,21 @@ class RegionsView(Widget):
             return
         if self._pending == run_id:
             return
+        if run_id in self._missing:
+            self.show(run_id, None, self._missing[run_id])
+            return
         self._pending = run_id
         self.show(run_id, None, "decision regions: reading…")
         self._read(run_id, params, dataset)
+
+    def retrain(self, run_id: int, params: dict[str, Any], dataset: dict[str, Any]) -> None:
+        """Train run ``run_id`` again in one of the app's worker processes for its grid
+        (its progress shows here; :meth:`cancel` stops it)."""
+        if self._pending is not None:
+            self.cancel()
+        self._pending = run_id
+        self._missing.pop(run_id, None)
+        self.post_message(self.MissingGrid(run_id, params, dataset))
 
     def forget(self) -> None:
         """Nothing to show (an overlay): stop any work for the last run."""
@@ -147,7 +173,9 @@ class RegionsView(Widget):
             handle.cancel()
         if self._pending is not None:
             run_id, self._pending = self._pending, None
-            self.show(run_id, None, "decision regions: cancelled (d to try again)")
+            note = "decision regions: cancelled; d trains the run again"
+            self._missing[run_id] = note
+            self.show(run_id, None, note)
 
     @work(thread=True, exclusive=True, group="regions-read", exit_on_error=False)
     def _read(self, run_id: int, params: dict[str, Any], dataset: dict[str, Any]) -> None:
@@ -163,7 +191,7 @@ class RegionsView(Widget):
             else:
                 self.post_message(RegionsReady(run_id, regions, ""))
                 return
-        self.post_message(self.MissingGrid(run_id, params, dataset))
+        self.post_message(RegionsReady(run_id, None, MISSING_NOTE))
 
     def on_regions_view_missing_grid(self, message: MissingGrid) -> None:
         if self._pending != message.run_id:
@@ -229,7 +257,9 @@ class RegionsView(Widget):
             return  # cancelled meanwhile: the note says so
         self._pending = None
         self._handle = None
-        if regions is not None or "cancel" not in note:
+        if note == MISSING_NOTE:
+            self._missing[run_id] = note
+        elif regions is not None or "cancel" not in note:
             self._cache[run_id] = (regions, note)
         self.show(run_id, regions, note)
 
