@@ -88,60 +88,31 @@ async def test_one_run_reads_right(make_app, size: tuple[int, int]) -> None:
         await settle(pilot)
         assert plot.ylim == fitted_ylim(values)
 
-        # 7. Why it stopped, in full, readable on screen (the form hidden at 80x24).
-        if size == (80, 24):
-            await pilot.press("ctrl+b")
-            await settle(pilot)
-        sentence = (
-            f"stopped at epoch {n} of 500: loss did not improve by tol=0.0001 for 10 epochs"
-            " (patience)"
-        )
-        verdict = shown(app.query_one("#verdict"))
-        assert sentence in " ".join(line.strip() for line in verdict.splitlines())
-        assert "stopped: stopped" not in verdict
-
-
-@pytest.mark.parametrize("size", SIZES, ids=IDS)
-async def test_the_loss_chart_shows_at_every_size(make_app, size: tuple[int, int]) -> None:
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await run_form(pilot, epochs="30")
-        await pilot.press("f2")
-        await settle(pilot)
-        charts = app.charts
+        # 3. The loss chart, at every size; 5. l only where it does something.
         if size == (120, 40):
             # Both charts, each tall enough to read; l would do nothing: not offered.
             assert not charts.short
             assert charts.loss.display and charts.loss.size.height >= 7
             assert charts.accuracy.size.height >= 9
             assert " Loss" not in keys(app)
-            return
-        # 5. Short: one chart at a time, l swaps them and says so.
-        assert charts.short and not charts.loss.display
-        assert " Loss" in keys(app) and "l: loss" in shown(charts.accuracy).splitlines()[0]
-        await pilot.press("l")
-        await settle(pilot)
-        assert charts.loss.display and not charts.accuracy.display
-        # Made taller, both show; short again, accuracy comes back first: the swap
-        # never hides the accuracy chart later.
-        await pilot.resize_terminal(120, 40)
-        await settle(pilot)
-        assert charts.loss.display and charts.accuracy.display
-        await pilot.resize_terminal(80, 24)
-        await settle(pilot)
-        assert charts.accuracy.display and not charts.loss.display
+        else:
+            # 5. Short: one chart at a time, l swaps them and says so.
+            assert charts.short and not charts.loss.display
+            assert " Loss" in keys(app) and "l: loss" in shown(charts.accuracy).splitlines()[0]
+            await pilot.press("l")
+            await settle(pilot)
+            assert charts.loss.display and not charts.accuracy.display
+            # Made taller, both show; short again, accuracy comes back first: the swap
+            # never hides the accuracy chart later.
+            await pilot.resize_terminal(120, 40)
+            await settle(pilot)
+            assert charts.loss.display and charts.accuracy.display
+            await pilot.resize_terminal(80, 24)
+            await settle(pilot)
+            assert charts.accuracy.display and not charts.loss.display
 
-
-@pytest.mark.parametrize("size", SIZES, ids=IDS)
-async def test_decision_regions_come_from_the_store(make_app, size: tuple[int, int]) -> None:
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await run_form(pilot, epochs="30")
-        await pilot.press("f2")
-        await settle(pilot)
-        charts, regions = app.charts, app.charts.regions
+        # 6. Decision regions: read from the store, never trained again here.
+        regions = charts.regions
         if size == (80, 24):
             assert not regions.display  # narrow: d swaps them in for the curves
             assert " Regions" in keys(app)
@@ -158,6 +129,18 @@ async def test_decision_regions_come_from_the_store(make_app, size: tuple[int, i
         await pilot.press("d")  # back to the curves (narrow) or the curves alone (wide)
         await settle(pilot)
         assert charts.query_one("#curves").display and not regions.display
+
+        # 7. Why it stopped, in full, readable on screen (the form hidden at 80x24).
+        if size == (80, 24):
+            await pilot.press("ctrl+b")
+            await settle(pilot)
+        sentence = (
+            f"stopped at epoch {n} of 500: loss did not improve by tol=0.0001 for 10 epochs"
+            " (patience)"
+        )
+        verdict = shown(app.query_one("#verdict"))
+        assert sentence in " ".join(line.strip() for line in verdict.splitlines())
+        assert "stopped: stopped" not in verdict
 
 
 def make_stored_runs(path: Path) -> tuple[int, int]:
