@@ -212,7 +212,11 @@ class ChartsPane(Vertical):
         regions, view = self.regions, self.view
         if regions.busy:  # d while they are found: cancel
             regions.cancel()
-            self._regions_swap = False
+            if self._regions_swap:  # narrow: the curves show; say it on them
+                self._regions_swap = False
+                self.accuracy.set_note("regions cancelled")
+            self._update_regions()
+            return
         elif view is not None and regions.missing(view.run_id):  # d: train it again
             self._regions_hidden = False
             self._regions_swap = not self.has_class("-wide")  # shown once it is there
@@ -495,8 +499,8 @@ class ChartsPane(Vertical):
             self.set_class(only, "-regions-only")
             self.refresh_bindings()
         if not wide and self._regions_swap and regions.busy:
-            self.accuracy.set_note(one_line(regions.note, 120))
-        elif self.accuracy.note.startswith("decision regions"):
+            self.accuracy.set_note(f"regions: {regions.activity} (d cancels)")
+        elif self.accuracy.note.startswith("regions: "):
             self._plots_drawn = None
             if self.view is not None:
                 self.show_run(self.view)

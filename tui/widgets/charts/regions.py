@@ -76,6 +76,8 @@ class RegionsView(Widget):
         self.run_id: int | None = None
         self._cache: dict[int, tuple[Any, str]] = {}
         self._pending: int | None = None  # the run whose grid is being found
+        self.activity = ""  # what finding it is doing now, in a few words
+        self._drawn: tuple[tuple[int, int, int], Text] | None = None  # the last drawing
         #: Runs stored without a grid (older versions), with what to say about them.
         self._missing: dict[int, str] = {}
         self._handle: RunHandle | None = None  # its retraining in a worker process
@@ -113,7 +115,10 @@ class RegionsView(Widget):
         width, height = self.size
         if regions is None or width < 4 or height < 3:
             return Text(self.note, style="dim")
-        return render_regions(regions, width, height)
+        key = (id(regions), width, height)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = (key, render_regions(regions, width, height))
+        return self._drawn[1]
 
     # -- finding the grid ---------------------------------------------------------------
 
@@ -149,6 +154,7 @@ class RegionsView(Widget):
             self.show(run_id, None, self._missing[run_id])
             return
         self._pending = run_id
+        self.activity = "reading"
         self.show(run_id, None, "decision regions: reading…")
         self._read(run_id, params, dataset)
 
@@ -219,14 +225,15 @@ class RegionsView(Widget):
                 last[0] = now
                 self.post_message(self.Progress(run_id, f"epoch {point.epoch}"))
 
-        self.show(run_id, None, "decision regions: training the run again in a worker…")
+        self.activity = "training again in a worker"
+        self.show(run_id, None, f"decision regions: {self.activity}… (d cancels)")
         self._handle = self.app.executor.submit(request, progress)
         self._handle.future.add_done_callback(lambda future: self._trained(run_id, future))
 
     def on_regions_view_progress(self, message: Progress) -> None:
         if self._pending == message.run_id:
-            note = f"decision regions: training the run again in a worker, {message.text}"
-            self.show(message.run_id, None, f"{note} (d cancels)")
+            self.activity = f"training again, {message.text}"
+            self.show(message.run_id, None, f"decision regions: {self.activity} (d cancels)")
 
     def _trained(self, run_id: int, future: Future) -> None:
         """An executor thread: the retraining ended."""
@@ -301,25 +308,35 @@ def render_regions(regions: Any, width: int, height: int) -> Text:
         row = round((y1 - py) / (y1 - y0) * (height - 1))
         if 0 <= col < width and 0 <= row < height:
             points[(col, row)] = int(label)
+    # Styles made once, and runs of equal cells appended as one piece: a 60x25 pane
+    # is then ~100 appends instead of 1,500 (it is drawn on the UI thread).
+    blank = [Style(bgcolor=color) for color in REGION_COLORS]
     text = Text()
     for row, cells in enumerate(grid):
+        run_class, run_length = -1, 0
         for col, cls in enumerate(cells):
-            background = REGION_COLORS[cls % len(REGION_COLORS)]
             true_class = points.get((col, row))
+            if true_class is None and cls == run_class:
+                run_length += 1
+                continue
+            if run_length:
+                text.append(" " * run_length, blank[run_class % len(blank)])
+            run_class, run_length = cls, 0
             if true_class is None:
-                text.append(" ", Style(bgcolor=background))
-            else:
-                glyph = POINT_GLYPHS[true_class % len(POINT_GLYPHS)]
-                wrong = true_class != cls
-                text.append(
-                    glyph,
-                    Style(
-                        bgcolor=background,
-                        color="bright_white" if not wrong else "black",
-                        bold=True,
-                        reverse=False,
-                    ),
-                )
+                run_length = 1
+                continue
+            run_class = -1
+            glyph = POINT_GLYPHS[true_class % len(POINT_GLYPHS)]
+            text.append(
+                glyph,
+                Style(
+                    bgcolor=REGION_COLORS[cls % len(REGION_COLORS)],
+                    color="bright_white" if true_class == cls else "black",
+                    bold=True,
+                ),
+            )
+        if run_length:
+            text.append(" " * run_length, blank[run_class % len(blank)])
         text.append("\n")
     text.append(legend, style="dim")
     return text
