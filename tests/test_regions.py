@@ -105,3 +105,16 @@ def test_the_stop_reason_names_the_epochs_the_tolerance_and_the_patience() -> No
     assert result.stop_reason == (
         f"stopped at epoch {n} of 500: loss did not improve by tol=0.01 for 3 epochs (patience)"
     )
+
+
+def test_the_grid_crosses_the_dask_wire_checked() -> None:
+    from core import dask_wire as wire
+    from core.worker import RunRequest, execute_run
+
+    outcome = execute_run(RunRequest(3, RunConfig(epochs=5), MOONS))
+    sent = json.loads(json.dumps(wire.outcome_to_wire(outcome)))
+    back, _ = wire.outcome_from_wire(sent)
+    assert back.metrics == {"regions": outcome.metrics["regions"]}
+    sent["regions"]["labels"][0] = "7" * len(sent["regions"]["labels"][0])  # no class 7
+    with pytest.raises(wire.WireError, match=r"outcome\.regions"):
+        wire.outcome_from_wire(sent)

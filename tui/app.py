@@ -553,6 +553,12 @@ class PerceptuneApp(App[int]):
             return
         self._load_overlay(ids)
 
+    def overlay_runs(self, ids: list[int]) -> None:
+        """Show runs ``ids`` overlaid on Charts with the table of what differs and their
+        verdicts (e.g. the lesson's runs once they have finished)."""
+        if ids:
+            self._load_overlay(list(ids))
+
     @work(thread=True, exclusive=True, group="overlay", exit_on_error=False, name="Overlay")
     def _load_overlay(self, ids: list[int]) -> None:
         records = [self.store.get_run(run_id) for run_id in ids]

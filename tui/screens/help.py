@@ -26,7 +26,9 @@ KEYS: tuple[tuple[str, str], ...] = (
      " · +/- workers (0 pauses)"),
     ("History", "space mark · o overlay marked · enter chart · e edit in form · r rerun/resume"
      " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
-    ("Charts", "d decision regions · e edit in form · p export .py"),
+    ("Charts", "d decision regions (again: back; cancels one being computed) · l loss"
+     " (screens too short for both charts) · y accuracy axis 0 to 1 or fitted · e edit in"
+     " form · p export .py"),
     ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"),
     ("Queue: sweeps", "enter results · c cancel the sweep (its runs stop after their epoch)"),
 )  # fmt: skip
@@ -49,7 +51,14 @@ tells you why it is where it is.
 
 The verdict under the chart names the case and the numbers behind it: final train and
 test accuracy, the gap, the epoch where test peaked, and the baseline of always
-guessing the most common class.
+guessing the most common class; then why the run stopped.
+
+The x-axis spans the epochs the run actually trained: a run that scikit-learn stopped
+early (its loss no longer improved by `tol` for `patience` epochs) ends where it
+stopped, and the axis label says "stopped at 25 of 500". The accuracy axis is fitted
+to the curves, so small differences show (`y` switches to the full 0 to 1). The overlay
+(History: mark runs, `o`) draws each run in its own colour, test as a line and train
+as dots, with a table of what differs between the runs, their scores and verdicts.
 """
 
 

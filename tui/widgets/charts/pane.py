@@ -494,11 +494,15 @@ class ChartsPane(Vertical):
         wide = self.has_class("-wide")
         regions = self.regions
         self.set_class(wide and not self._regions_hidden, "-regions-beside")
-        only = not wide and self._regions_swap and not regions.busy
+        # A read from the store takes milliseconds: the regions' place shows at once;
+        # while a run is trained again for them, the curves stay.
+        only = not wide and self._regions_swap and regions.retraining is None
         if only != self.has_class("-regions-only"):
             self.set_class(only, "-regions-only")
             self.refresh_bindings()
-        if not wide and self._regions_swap and regions.busy:
+        if not wide and self._regions_swap and regions.retraining is not None:
+            # Only a retraining says so on the curves: a store read takes milliseconds,
+            # and changing the chart's header means building it again.
             self.accuracy.set_note(f"regions: {regions.activity} (d cancels)")
         elif self.accuracy.note.startswith("regions: "):
             self._plots_drawn = None
