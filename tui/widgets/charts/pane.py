@@ -376,6 +376,8 @@ class ChartsPane(Vertical):
         sentence = stop_sentence(
             view.stop_reason, view.status, view.epochs_run, view.planned_epochs
         )
+        if sentence.startswith("ran all"):
+            sentence = ""  # the title's "epoch 40/40" says it: the row goes to the chart
         if sentence:
             text.append(f"\n{sentence}" if text else sentence)
         numbers = verdict_numbers(view.verdict)
