@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
-from tui.format import acc, dataset_label, verdict_name
+from tui.format import acc, dataset_label, verdict_color, verdict_name
 from tui.usertext import one_line
 
 if TYPE_CHECKING:
@@ -107,8 +107,6 @@ def overlay_table(
     """Run (in its colour), the differing settings, train, test, gap and verdict; an
     early stop is noted next to the settings (``stopped 25/500``). ``narrow`` (under
     60 columns) shortens the verdicts so the settings keep room."""
-    from tui.widgets.charts.pane import verdict_color
-
     # Narrow: the run and its settings share a column, one space between columns.
     table = Table(
         box=None,

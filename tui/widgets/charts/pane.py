@@ -19,7 +19,7 @@ from textual.visual import visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.format import acc, verdict_name, verdict_numbers
+from tui.format import acc, verdict_color, verdict_name, verdict_numbers
 from tui.usertext import one_line
 from tui.widgets.charts.axes import (
     accuracy_ylim,
@@ -523,18 +523,7 @@ STATUS_COLORS = {
     "interrupted": "yellow",
     "pruned": "magenta",
 }
-VERDICT_COLORS = {
-    "good fit": "green",
-    "overfitting": "yellow",
-    "underfitting": "magenta",
-    "unstable": "bright_red",
-    "diverged": "red",
-}
 
 
 def status_color(status: str) -> str:
     return STATUS_COLORS.get(status, "white")
-
-
-def verdict_color(verdict: str) -> str:
-    return VERDICT_COLORS.get(verdict, "white")
