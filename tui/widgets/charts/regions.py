@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import work
 from textual.app import RenderResult
 from textual.message import Message
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from tui.messages import RegionsReady
@@ -77,7 +78,8 @@ class RegionsView(Widget):
         self._cache: dict[int, tuple[Any, str]] = {}
         self._pending: int | None = None  # the run whose grid is being found
         self.activity = ""  # what finding it is doing now, in a few words
-        self._drawn: tuple[tuple[int, int, int], Text] | None = None  # the last drawing
+        self._drawn: tuple[tuple[int, int, int], Any] | None = None  # the last drawing
+        self._style: Any = None
         #: Runs stored without a grid (older versions), with what to say about them.
         self._missing: dict[int, str] = {}
         self._handle: RunHandle | None = None  # its retraining in a worker process
@@ -154,6 +156,7 @@ class RegionsView(Widget):
             self.show(run_id, None, self._missing[run_id])
             return
         self._pending = run_id
+        self._style = self.visual_style  # for drawing on the reading thread
         self.activity = "reading"
         self.show(run_id, None, "decision regions: reading…")
         self._read(run_id, params, dataset)
@@ -195,9 +198,38 @@ class RegionsView(Widget):
             except ValueError:
                 pass  # a damaged grid: compute it again
             else:
+                self._prebuild(regions)
                 self.post_message(RegionsReady(run_id, regions, ""))
                 return
         self.post_message(RegionsReady(run_id, None, MISSING_NOTE))
+
+    def _prebuild(self, regions: Any) -> None:
+        """On the reading thread: draw ``regions`` for the widget's current size into
+        strips, so the UI thread only shows them (drawing a 60x25 pane costs it ~10 ms
+        otherwise, longer on a busy machine: event-loop lag)."""
+        from tui.widgets.charts.plots import _Prebuilt
+
+        width, height = self.size
+        if width < 4 or height < 3:
+            return  # not laid out yet: render() draws it
+        try:
+            text = render_regions(regions, width, height)
+            visual = visualize(self, text, markup=False)
+            strips = Visual.to_strips(self, visual, width, height, self._style)
+        except Exception:
+            return  # render() draws it, and shows any error
+        self.post_message(self.Drawn((id(regions), width, height), _Prebuilt(strips, width)))
+
+    class Drawn(Message, bubble=False):
+        """Regions drawn on a thread for one size."""
+
+        def __init__(self, key: tuple[int, int, int], visual: Any) -> None:
+            super().__init__()
+            self.key = key
+            self.visual = visual
+
+    def on_regions_view_drawn(self, message: Drawn) -> None:
+        self._drawn = (message.key, message.visual)
 
     def on_regions_view_missing_grid(self, message: MissingGrid) -> None:
         if self._pending != message.run_id:
