@@ -52,14 +52,19 @@ class Regions:
     points_label: list[int]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON: the grid's axes as (first, last, count), labels as one string
-        of class indices per row (compact: a 128x64 grid is 8 KB)."""
+        """Plain JSON, compact (a few KB: every finished 2-D run keeps one): the axes
+        as (first, last, count), each row of labels run-length encoded as
+        ``"0*40 1*88"`` (class index * cells), the points to 4 decimals."""
         return {
             "x": [self.x[0], self.x[-1], len(self.x)],
             "y": [self.y[0], self.y[-1], len(self.y)],
-            "labels": ["".join(_digit(v) for v in row) for row in self.labels],
+            "labels": [_encode_row(row) for row in self.labels],
             "classes": list(self.classes),
-            "points": [self.points_x, self.points_y, self.points_label],
+            "points": [
+                [round(v, 4) for v in self.points_x],
+                [round(v, 4) for v in self.points_y],
+                list(self.points_label),
+            ],
         }
 
     @classmethod
@@ -70,13 +75,16 @@ class Regions:
             x = _axis(data["x"])
             y = _axis(data["y"])
             classes = [str(c) for c in data["classes"]]
-            labels = [[_undigit(ch, len(classes)) for ch in row] for row in data["labels"]]
+            labels = [_decode_row(row, len(classes), len(x)) for row in data["labels"]]
             px, py, pl = data["points"]
             points_x = [float(v) for v in px]
             points_y = [float(v) for v in py]
             points_label = [int(v) for v in pl]
-        except (KeyError, TypeError, IndexError) as error:
-            raise ValueError(f"not a decision-region grid: {error!r}"[:200]) from None
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
+            text = str(error)
+            if not text.startswith("not a decision-region grid"):
+                text = f"not a decision-region grid: {error!r}"
+            raise ValueError(text[:200]) from None
         if len(labels) != len(y) or any(len(row) != len(x) for row in labels):
             raise ValueError("not a decision-region grid: labels do not match the axes")
         if not len(points_x) == len(points_y) == len(points_label):
@@ -84,18 +92,25 @@ class Regions:
         return cls(x, y, labels, classes, points_x, points_y, points_label)
 
 
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+def _encode_row(row: list[int]) -> str:
+    runs: list[list[int]] = []
+    for value in row:
+        if runs and runs[-1][0] == value:
+            runs[-1][1] += 1
+        else:
+            runs.append([int(value), 1])
+    return " ".join(f"{value}*{count}" for value, count in runs)
 
 
-def _digit(value: int) -> str:
-    return _DIGITS[value] if 0 <= value < len(_DIGITS) else "0"
-
-
-def _undigit(char: str, n_classes: int) -> int:
-    value = _DIGITS.find(char)
-    if not 0 <= value < max(n_classes, 1):
-        raise ValueError(f"not a decision-region grid: class {char!r}")
-    return value
+def _decode_row(text: str, n_classes: int, width: int) -> list[int]:
+    row: list[int] = []
+    for part in text.split():
+        value, _, count = part.partition("*")
+        cls, cells = int(value), int(count)
+        if not 0 <= cls < n_classes or not 0 < cells <= width - len(row):
+            raise ValueError(f"not a decision-region grid: bad run {part[:20]!r}")
+        row.extend([cls] * cells)
+    return row
 
 
 def _axis(spec: Any) -> list[float]:

@@ -39,6 +39,7 @@ def test_a_2d_run_stores_the_grid_its_model_predicts(tmp_path: Path) -> None:
             runner.close()
             executor.shutdown()
         stored = store.metrics(outcome.run_id)["regions"]
+    assert len(json.dumps(stored)) < 4000  # every 2-D run keeps one: kept small
     regions = Regions.from_dict(json.loads(json.dumps(stored)))
     assert (len(regions.x), len(regions.y)) == (MAX_COLUMNS, MAX_ROWS)  # a small network
     assert regions.classes == ["0", "1"]
@@ -78,13 +79,24 @@ def test_the_grid_stays_within_its_prediction_budget(weights: int, coarsest: boo
     "damage",
     [
         lambda d: d.pop("labels"),
-        lambda d: d["labels"].__setitem__(0, "2" * len(d["labels"][0])),  # no class 2
+        lambda d: d["labels"].__setitem__(0, "2*3"),  # no class 2
+        lambda d: d["labels"].__setitem__(0, "0*2 1*2"),  # 4 cells in a row of 3
+        lambda d: d["labels"].__setitem__(0, "0*x"),
         lambda d: d["labels"].pop(),
         lambda d: d.__setitem__("x", [0, "nan", 3]),
         lambda d: d["points"][0].pop(),
         lambda d: d.__setitem__("x", [0, 1, 10**9]),
     ],
-    ids=["no-labels", "bad-class", "rows", "nan-axis", "points", "huge-axis"],
+    ids=[
+        "no-labels",
+        "bad-class",
+        "too-long",
+        "bad-count",
+        "rows",
+        "nan-axis",
+        "points",
+        "huge-axis",
+    ],
 )
 def test_a_damaged_grid_is_refused(damage) -> None:
     regions = Regions(
@@ -115,6 +127,6 @@ def test_the_grid_crosses_the_dask_wire_checked() -> None:
     sent = json.loads(json.dumps(wire.outcome_to_wire(outcome)))
     back, _ = wire.outcome_from_wire(sent)
     assert back.metrics == {"regions": outcome.metrics["regions"]}
-    sent["regions"]["labels"][0] = "7" * len(sent["regions"]["labels"][0])  # no class 7
+    sent["regions"]["labels"][0] = "7*128"  # no class 7
     with pytest.raises(wire.WireError, match=r"outcome\.regions"):
         wire.outcome_from_wire(sent)
