@@ -22,6 +22,7 @@ from core.regions import Regions
 from core.runner import Runner
 from core.store import RunStore
 from tui.widgets.charts.axes import fitted_ylim
+from tui.widgets.charts.pane import ACCURACY_ROWS, LOSS_ROWS
 from tui.widgets.charts.plots import TEST_COLOR, TRAIN_COLOR
 from tui.widgets.keybar import KeyBar
 
@@ -92,8 +93,8 @@ async def test_one_run_reads_right(make_app, size: tuple[int, int]) -> None:
         if size == (120, 40):
             # Both charts, each tall enough to read; l would do nothing: not offered.
             assert not charts.short
-            assert charts.loss.display and charts.loss.size.height >= 7
-            assert charts.accuracy.size.height >= 9
+            assert charts.loss.display and charts.loss.size.height >= LOSS_ROWS
+            assert charts.accuracy.size.height >= ACCURACY_ROWS
             assert " Loss" not in keys(app)
         else:
             # 5. Short: one chart at a time, l swaps them and says so.

@@ -51,7 +51,7 @@ __all__ = ["ChartsPane", "RunView", "accuracy_ylim", "int_ticks", "status_color"
 WIDE_WIDTH = 70
 #: Below this height only one chart shows (l swaps accuracy and loss): the accuracy
 #: chart needs ACCURACY_ROWS and the loss chart LOSS_ROWS beside the title and verdict.
-ACCURACY_ROWS, LOSS_ROWS = 9, 7
+ACCURACY_ROWS, LOSS_ROWS = 12, 10  # 7 and 5 rows of curve inside the axes and labels
 SHORT_HEIGHT = 2 + ACCURACY_ROWS + LOSS_ROWS + 7  # title, the charts, the verdict
 #: Below this width the overlay's table shortens its verdicts.
 NARROW_TABLE = 60
