@@ -123,6 +123,7 @@ class PerceptuneApp(App[int]):
         Binding("f6", "sweep_builder", "Sweep", show=False, id="sweep"),
         Binding("f7", "sweep_results", "Sweeps", show=False, id="sweep-results"),
         Binding("ctrl+b", "toggle_form", "Form", tooltip="Show or hide the form", id="form"),
+        Binding("ctrl+g", "jump_field", "Field", tooltip="Go to a field by name", id="jump"),
         Binding(
             "ctrl+q",
             "quit",
@@ -442,7 +443,11 @@ class PerceptuneApp(App[int]):
         self._queue_dirty = True
         self.reload_history()
         if front:
-            self.select_run(run_id, show_charts=True)
+            # The charts show the new run, but focus stays where the user typed: the
+            # next change to the form is one key away, not `e` and a dozen Tabs.
+            self.select_run(run_id, show_charts=not self._focus_in_form())
+            if self._focus_in_form():
+                self._switch_tab("charts")
         else:
             self.notify(f"Run #{run_id} queued.", markup=False, timeout=3)
 
@@ -862,6 +867,32 @@ class PerceptuneApp(App[int]):
         # restyles every widget, which costs the first frame ~70 ms.
         self.query_one("#main").set_class(event.size.width < TINY_WIDTH, "-tiny")
         self._focus_what_shows()
+
+    def _focus_in_form(self) -> bool:
+        """True while a field of the left column (form or dataset) has focus."""
+        left = self.query_one("#left")
+        focused = self.focused
+        return focused is not None and (focused is left or left in focused.ancestors)
+
+    def action_jump_field(self) -> None:
+        """ctrl+g: pick a field by typing part of its name; focus lands in it."""
+        if self._modal_open() or self._quitting:
+            return
+        from tui.widgets.form.jump import FieldJump, field_choices
+
+        def jump(widget_id: str | None) -> None:
+            if widget_id:
+                self.focus_field(widget_id)
+
+        self.push_screen(FieldJump(field_choices(self.screen)), jump)
+
+    def focus_field(self, widget_id: str) -> None:
+        """Show the form column if hidden and focus the field widget ``widget_id``."""
+        main = self.query_one("#main")
+        main.set_class(main.has_class("-tiny"), "-form-toggled")  # the side with the form
+        widget = self.query_one(f"#{widget_id}")
+        widget.focus()
+        widget.scroll_visible(animate=False)
 
     def _focus_what_shows(self) -> None:
         """Keep focus on a side that shows: below TINY_WIDTH only the tabs or (ctrl+b)

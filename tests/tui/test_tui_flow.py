@@ -1,0 +1,80 @@
+"""Form and flow (issue 13, items 8-11): reach any field by name, stay in the form after
+ctrl+r, switches that say On/Off, the key line that keeps Help and Form, at 80x24 and
+120x40."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+from tui_helpers import settle, wait_for
+
+from tui.widgets.form.jump import FieldChoice, FieldJump, match_fields
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def choice(name: str, label: str) -> FieldChoice:
+    return FieldChoice(f"f-{name}", label, name, "form")
+
+
+def test_match_fields_ranks_names_labels_and_words() -> None:
+    choices = [choice("lr", "Learning rate"), choice("lr_schedule", "LR schedule"),
+               choice("n_iter_no_change", "Patience"), choice("alpha", "Alpha (L2)")]  # fmt: skip
+    assert [c.name for c in match_fields("lr", choices)] == ["lr", "lr_schedule"]
+    assert [c.name for c in match_fields("pat", choices)] == ["n_iter_no_change"]
+    assert [c.name for c in match_fields("sched", choices)] == ["lr_schedule"]
+    assert [c.name for c in match_fields("l2", choices)] == ["alpha"]
+    assert [c.name for c in match_fields("iter", choices)] == ["n_iter_no_change"]
+    assert match_fields("zzz", choices) == []
+    assert match_fields("  ", choices) == choices
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_jump_to_patience_then_run_keeps_focus_in_form(make_app, size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, FieldJump)
+        await pilot.press("p", "a", "t", "enter")
+        await pilot.pause()
+        field = app.query_one("#f-n_iter_no_change", Input)
+        assert app.focused is field
+        field.value = ""
+        await pilot.press("3")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        run = app.store.list_runs()[0]
+        assert run.params["n_iter_no_change"] == 3
+        # The charts show the run, the cursor is still in Patience for the next change.
+        assert app.active_tab == "charts"
+        assert app.selected_run == run.id
+        assert app.focused is field
+        # Another field, a few keys away.
+        await pilot.press("ctrl+g", "l", "r", "enter")
+        assert app.focused is app.query_one("#f-lr", Input)
+        await pilot.press("ctrl+g", "escape")
+        assert app.focused is app.query_one("#f-lr", Input)
+
+
+async def test_jump_shows_the_hidden_form(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+b")  # hide the form; focus goes to the tabs
+        await wait_for(pilot, lambda: not app.query_one("#left").display)
+        await pilot.press("ctrl+g", "s", "e", "e", "d", "enter")
+        await pilot.pause()
+        assert app.query_one("#left").display
+        assert app.focused is app.query_one("#f-seed", Input)
+
+
+async def test_jump_to_a_field_in_a_tiny_terminal(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(50, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await pilot.press("ctrl+g", "e", "p", "o", "enter")
+        await pilot.pause()
+        assert app.focused is app.query_one("#f-epochs", Input)
+        assert app.query_one("#left").display and not app.query_one("#tabs").display
