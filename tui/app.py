@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -63,6 +62,7 @@ from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.pane import HistoryPane
 from tui.widgets.keybar import KeyBar
 from tui.widgets.nextstep.pane import NextStepPane
+from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
 from tui.widgets.sweep.model import SweepItem, SweepModel
 from tui.widgets.sweep.strip import SweepStrip
@@ -104,7 +104,7 @@ QUIT_SIGNALS = tuple(
 )
 
 
-class PerceptuneApp(App[int]):
+class PerceptuneApp(QueueActions, App[int]):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
     TITLE = "perceptune"
@@ -455,86 +455,6 @@ class PerceptuneApp(App[int]):
     def _schedule(self) -> None:
         if self.queue.schedule():
             self.post_message(QueueChanged())
-
-    # -- queue actions ------------------------------------------------------------------------
-
-    def _queue_selection(self) -> int | None:
-        run_id = self.queue_pane.selected_id()
-        if run_id is None:
-            self.notify("The queue is empty.", severity="warning", markup=False, timeout=3)
-        return run_id
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Queue")
-    def _queue_op(self, operation: Callable[[], Any], refuse: str = "") -> None:
-        result = operation()
-        if result is False and refuse:
-            self._notify_soon(refuse, severity="warning", markup=False, timeout=4)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self.call_from_thread(self.reload_history)
-
-    def action_queue_cancel(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is not None:
-            self._queue_op(lambda: self.queue.cancel(run_id), f"Run #{run_id} has already ended.")
-
-    def action_queue_remove(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is not None:
-            self._queue_op(
-                lambda: self.queue.remove(run_id),
-                f"Run #{run_id} is training: cancel it first (c).",
-            )
-
-    def action_queue_retry(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is not None:
-            self._queue_op(
-                lambda: self.queue.retry(run_id) is not None,
-                f"Run #{run_id} has not ended yet.",
-            )
-
-    def action_queue_move(self, delta: int) -> None:
-        run_id = self._queue_selection()
-        if run_id is None:
-            return
-        if self.queue.move(run_id, delta):
-            self._queue_dirty = True
-            self._redraw()
-            ids = self.queue.ids()
-            self.queue_pane.table.move_cursor(row=ids.index(run_id), animate=False)
-
-    def action_queue_run_now(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is None:
-            return
-        if self.queue.to_front(run_id):
-            self._queue_dirty = True
-            self._schedule()
-        self.select_run(run_id)
-
-    def action_queue_clear(self) -> None:
-        self.queue.clear_finished()
-        self._queue_dirty = True
-
-    def action_workers(self, delta: int) -> None:
-        before = self.queue.parallel
-        after = self.queue.set_parallel(before + delta)
-        if after == before and delta > 0:
-            from core.executors import max_workers, workers_range
-
-            more = (
-                "(start perceptune with --workers N for more)"
-                if self.queue.max_parallel < max_workers()
-                else f"(perceptune allows {workers_range()})"
-            )
-            self.notify(
-                f"At most {self.queue.max_parallel} workers: the pool size {more}.",
-                markup=False,
-                timeout=4,
-            )
-        self._queue_dirty = True
-        self._schedule()
 
     # -- history actions ------------------------------------------------------------------------
 
