@@ -89,6 +89,13 @@ class QueueActions:
         if self.queue.to_front(run_id):
             self._queue_dirty = True
             self._schedule()
+            if self.queue.parallel == 0:  # nothing starts: say why, and what starts it
+                self.notify(
+                    f"Run #{run_id} is next, but workers are 0 (paused): press + to start.",
+                    severity="warning",
+                    markup=False,
+                    timeout=4,
+                )
         self.select_run(run_id)
 
     def action_queue_clear(self) -> None:
