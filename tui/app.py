@@ -40,7 +40,7 @@ from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
 from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
 from tui.errors import show_error
-from tui.format import acc, dataset_label
+from tui.format import dataset_label
 from tui.messages import (
     EpochProgress,
     InterruptedFound,
@@ -48,7 +48,6 @@ from tui.messages import (
     QueueChanged,
     RunFinished,
     RunLoaded,
-    SweepChanged,
 )
 from tui.queue_model import QueueModel
 from tui.screens.confirm_quit import ConfirmQuit
@@ -65,12 +64,13 @@ from tui.widgets.keybar import KeyBar
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
-from tui.widgets.sweep.model import SweepItem, SweepModel
+from tui.widgets.sweep.actions import SweepActions
+from tui.widgets.sweep.model import SweepModel
 from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
-    from core.search.sweepfile import SweepSpec
+    pass
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
@@ -105,7 +105,7 @@ QUIT_SIGNALS = tuple(
 )
 
 
-class PerceptuneApp(QueueActions, HistoryActions, App[int]):
+class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
     TITLE = "perceptune"
@@ -484,112 +484,6 @@ class PerceptuneApp(QueueActions, HistoryActions, App[int]):
         self.post_message(QueueChanged())
         self._notify_soon(f"Queued run #{run_id}: {label}", markup=False, timeout=3)
         self.call_from_thread(self.reload_history)
-
-    # -- sweeps ---------------------------------------------------------------------------------
-
-    def action_sweep_builder(self) -> None:
-        if self._modal_open() or self._quitting:
-            return
-        config = self.form.read_config()
-        spec = self.dataset_pane.read_spec()
-        if config is None or spec is None:
-            self.notify(
-                "Fix the fields marked in red first: a sweep takes its fixed values and "
-                "data from them.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        from tui.screens.sweep_builder import SweepBuilderScreen
-
-        def launch(sweep: SweepSpec | None) -> None:
-            if sweep is not None:
-                self._launch_sweep(sweep)
-
-        self.push_screen(SweepBuilderScreen(config, spec, self.sweeps.pool), launch)
-
-    def load_sweep_settings(self, config: RunConfig, spec: DatasetSpec) -> None:
-        """A loaded sweep file's fixed values and data, into the form and dataset pane."""
-        self.form.load(config)
-        self.dataset_pane.load(spec)
-
-    @work(thread=True, group="sweep", exit_on_error=False, name="Sweep")
-    def _launch_sweep(self, spec: SweepSpec) -> None:
-        sweep_id = self.sweeps.create(spec)
-        try:
-            self.call_from_thread(self._sweep_started, sweep_id)
-        finally:  # progress and the end come as SweepChanged
-            self.sweeps.run(sweep_id, spec)
-
-    def _show_sweeps(self) -> None:
-        """The Queue tab with its sweeps focused (the panes may still be mounting)."""
-        self._switch_tab("queue")
-        self._sweeps_dirty = True
-        self._redraw()
-        for table in self.query("#sweep-table"):
-            table.focus()
-
-    def _sweep_started(self, sweep_id: int) -> None:
-        self._show_sweeps()
-        item = self.sweeps.get(sweep_id)
-        points = f": {item.total} points" if item is not None else ""
-        self.notify(f"Sweep #{sweep_id} started{points}.", markup=False, timeout=3)
-
-    def _on_sweep_change(self, sweep_id: int) -> None:
-        self.post_message(SweepChanged(sweep_id))
-
-    def on_sweep_changed(self, message: SweepChanged) -> None:
-        self._sweeps_dirty = True
-        item = self.sweeps.get(message.sweep_id)
-        if item is None:
-            return
-        seen = self._sweep_seen.get(item.sweep_id)
-        self._sweep_seen[item.sweep_id] = (item.done, item.status)
-        if seen is None or seen[0] != item.done:
-            self._history_dirty_at = self._history_dirty_at or time.monotonic()
-        if item.ended and (seen is None or seen[1] != item.status):
-            self._sweep_ended(item)
-
-    def _sweep_ended(self, item: SweepItem) -> None:
-        from tui.screens.sweep_results import SweepResultsScreen
-
-        self._history_dirty_at = None
-        self.reload_history()
-        for screen in self.screen_stack:
-            if isinstance(screen, SweepResultsScreen):
-                screen.action_reload()
-        if self._quitting:
-            return
-        what = f"Sweep #{item.sweep_id} {item.status}: {item.done}/{item.total} points"
-        if item.best is not None:
-            what += f", best test {acc(item.best)} (run #{item.best_run})"
-        severity = "error" if item.status == "failed" else "information"
-        self.notify(f"{what}. F7 shows the leaderboard.", severity=severity, markup=False)
-
-    def action_sweep_results(self, sweep_id: int | None = None) -> None:
-        if self._modal_open():
-            return
-        from tui.screens.sweep_results import SweepResultsScreen
-
-        self.push_screen(SweepResultsScreen(sweep_id))
-
-    def action_sweep_results_selected(self) -> None:
-        self.action_sweep_results(self.query_one(SweepStrip).selected_id())
-
-    def action_sweep_cancel(self) -> None:
-        sweep_id = self.query_one(SweepStrip).selected_id() if self.query(SweepStrip) else None
-        if sweep_id is None:
-            self.notify("No sweep to cancel.", severity="warning", markup=False, timeout=3)
-        elif self.sweeps.cancel(sweep_id):
-            self.notify(f"Cancelling sweep #{sweep_id}…", markup=False, timeout=3)
-        else:
-            self.notify(f"Sweep #{sweep_id} has already ended.", markup=False, timeout=3)
-
-    @work(thread=True, group="sweep", exit_on_error=False, name="Resuming sweeps")
-    def _resume_sweeps(self, sweep_ids: list[int]) -> None:
-        self.sweeps.resume(sweep_ids)  # each sweep's progress and end come as SweepChanged
-        for reason in self.sweeps.last_skipped:  # a sweep that cannot run says why
-            self._notify_soon(f"Not resumed: {reason}", severity="warning", markup=False)
 
     # -- interrupted runs -----------------------------------------------------------------------
 
