@@ -159,6 +159,8 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
             on_finished=self._on_finished,
         )
         self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+        #: The sweep builder's settings between openings (F6 shows them as left).
+        self.sweep_builder_memory: dict[str, Any] = {}
         self.initial_config = config or RunConfig()
         self.initial_dataset = dataset or DatasetSpec()
         #: Fixed text instead of durations, for deterministic screenshots.

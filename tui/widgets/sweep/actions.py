@@ -35,6 +35,7 @@ class SweepActions:
 
     if TYPE_CHECKING:  # provided by the app
         sweeps: SweepModel
+        sweep_builder_memory: dict[str, Any]
         form: HyperparamForm
         dataset_pane: DatasetPane
         screen_stack: list[Screen[Any]]
@@ -74,7 +75,11 @@ class SweepActions:
             if sweep is not None:
                 self._launch_sweep(sweep)
 
-        self.push_screen(SweepBuilderScreen(config, spec, self.sweeps.pool), launch)
+        # The builder's settings live as long as the app: F6 again shows them as left.
+        self.push_screen(
+            SweepBuilderScreen(config, spec, self.sweeps.pool, memory=self.sweep_builder_memory),
+            launch,
+        )
 
     def load_sweep_settings(self, config: RunConfig, spec: DatasetSpec) -> None:
         """A loaded sweep file's fixed values and data, into the form and dataset pane."""
