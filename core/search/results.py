@@ -218,12 +218,12 @@ def leaderboard_csv(rows: list[LeaderboardRow]) -> str:
 
 def best_script(store: RunStore, sweep_id: int) -> str:
     """A standalone Python script that reproduces the sweep's best run."""
-    from core.export import python_script
+    from core.export import export_name, python_script
 
     record = best_run(store, sweep_id)
     if record is None:
         raise NotFoundError(f"sweep {sweep_id} has no finished point yet")
-    return python_script(record, script_name=f"sweep{sweep_id}_best.py")
+    return python_script(record, script_name=export_name("sweep_best", sweep_id))
 
 
 #: Finished runs looked at by :func:`seconds_per_epoch` (newest first).

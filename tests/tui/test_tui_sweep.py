@@ -103,7 +103,7 @@ async def test_grid_sweep_from_builder_to_leaderboard(make_app) -> None:
         await settle(pilot)
         csv = Path(f"perceptune_sweep_{sweep['id']}.csv").read_text().splitlines()
         assert len(csv) == 5 and csv[0].startswith("rank,run_id")
-        assert Path(f"sweep{sweep['id']}_best.py").exists()
+        assert Path(f"perceptune_sweep_{sweep['id']}_best.py").exists()
 
         await pilot.press("b")  # the best configuration into the form
         await settle(pilot)

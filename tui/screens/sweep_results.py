@@ -287,12 +287,13 @@ class SweepResultsScreen(ModalScreen[None]):
 
     @work(thread=True, group="export", exit_on_error=False, name="Export")
     def _export_csv(self, sweep_id: int) -> None:
-        from core.export import write_new_file
+        from core.export import export_name, write_new_file
         from core.search.results import leaderboard, leaderboard_csv
 
         rows = leaderboard(self.store, sweep_id)
         # Never over an existing file: _2, _3... instead.
-        path = write_new_file(Path.cwd(), f"perceptune_sweep_{sweep_id}.csv", leaderboard_csv(rows))
+        name = export_name("sweep_csv", sweep_id)
+        path = write_new_file(Path.cwd(), name, leaderboard_csv(rows))
         self.app.call_from_thread(
             self.app.notify, f"Wrote {path}", title="Exported leaderboard", markup=False
         )
@@ -303,11 +304,11 @@ class SweepResultsScreen(ModalScreen[None]):
 
     @work(thread=True, group="export", exit_on_error=False, name="Export")
     def _export_script(self, sweep_id: int) -> None:
-        from core.export import write_new_file
+        from core.export import export_name, write_new_file
         from core.search.results import best_script
 
         text = best_script(self.store, sweep_id)  # NotFoundError: no point finished
-        path = write_new_file(Path.cwd(), f"sweep{sweep_id}_best.py", text)
+        path = write_new_file(Path.cwd(), export_name("sweep_best", sweep_id), text)
         self.app.call_from_thread(
             self.app.notify, f"Wrote {path}", title="Exported best run", markup=False
         )

@@ -124,11 +124,11 @@ class HistoryActions:
 
     @work(thread=True, group="export", exit_on_error=False, name="Export")
     def _export_script(self, run_id: int) -> None:
-        from core.export import python_script, write_new_file
+        from core.export import export_name, python_script, write_new_file
 
         record = self.store.get_run(run_id)
         path = write_new_file(  # never over an existing file: _2, _3... instead
-            Path.cwd(), f"perceptune_run_{run_id}.py", lambda name: python_script(record, name)
+            Path.cwd(), export_name("run", run_id), lambda name: python_script(record, name)
         )
         self._notify_soon(f"Wrote {path}", title="Exported run", markup=False)
 
@@ -140,10 +140,10 @@ class HistoryActions:
     def _export_csv(
         self, statuses: tuple[str, ...] | None, order_by: str, descending: bool
     ) -> None:
-        from core.export import runs_csv, write_new_file
+        from core.export import export_name, runs_csv, write_new_file
 
         records = self.store.list_runs(statuses=statuses, order_by=order_by, descending=descending)
-        path = write_new_file(Path.cwd(), "perceptune_runs.csv", runs_csv(records))
+        path = write_new_file(Path.cwd(), export_name("runs_csv"), runs_csv(records))
         self._notify_soon(
             f"Wrote {len(records)} runs to {path}", title="Exported history", markup=False
         )
