@@ -122,12 +122,27 @@ def add_run_metrics(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN metrics TEXT")
 
 
+def add_ui_settings(conn: sqlite3.Connection) -> None:
+    """Add ``ui_settings``: what the workbench remembers per store between launches
+    (the form, the dataset, the tab), one JSON object per key."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS ui_settings (
+            key         TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            updated_at  REAL NOT NULL
+        )
+        """
+    )
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
 MIGRATIONS: list[Migration] = [
     create_v1,
     add_sweep_owner,
     add_data_references,
     add_run_metrics,
+    add_ui_settings,
 ]
 
 

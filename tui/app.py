@@ -54,6 +54,7 @@ from tui.screens.confirm_quit import ConfirmQuit
 from tui.screens.main_screen import MainScreen
 from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
+from tui.session import Session, load_session, save_session
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.pane import DatasetPane
@@ -161,8 +162,11 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
         self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
         #: The sweep builder's settings between openings (F6 shows them as left).
         self.sweep_builder_memory: dict[str, Any] = {}
-        self.initial_config = config or RunConfig()
-        self.initial_dataset = dataset or DatasetSpec()
+        # Not given (a plain launch): the form, data and tab as this store last had them.
+        session = load_session(self.store, TABS) if config is None or dataset is None else None
+        self.initial_config = config or (session and session.config) or RunConfig()
+        self.initial_dataset = dataset or (session and session.dataset) or DatasetSpec()
+        self._initial_tab = session.tab if session is not None else None
         #: Fixed text instead of durations, for deterministic screenshots.
         self.snapshot_mode = snapshot_mode
         self.selected_run: int | None = None
@@ -218,6 +222,8 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
             for field in self.query(Input):
                 field.cursor_blink = False
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        if self._initial_tab is not None:
+            self._switch_tab(self._initial_tab)  # shown; focus stays in the form
         # After AUTO_FOCUS has put focus in the form, which a tiny terminal hides.
         self.call_after_refresh(self._focus_what_shows)
         # After the first frame: reading the store (and importing the search engine)
@@ -435,6 +441,7 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
     def _add_run(self, config: RunConfig, spec: DatasetSpec, *, front: bool) -> None:
         run_id = self.queue.add(config, spec, front=front)
         self.call_from_thread(self._added, run_id, front)
+        save_session(self.store, Session(config, spec))  # what was run: the next launch's
         self.queue.schedule()
         self.post_message(QueueChanged())
 
@@ -639,6 +646,7 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
             return
         if self._quitting:
             return
+        self.remember_session()
         running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
         for item in self.sweeps.items():
             if not item.ended:
@@ -700,7 +708,19 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
         if self._quitting or self._exit:
             return  # already on the way out
         self._exit_status = 128 + signum
+        self.remember_session()
         self._stop_and_exit()
+
+    def remember_session(self) -> None:
+        """Save the form, the dataset and the tab for this store's next launch (the parts
+        that are valid now; an invalid form keeps the last saved one)."""
+        try:
+            config = self.form.read_config()
+            spec = self.dataset_pane.read_spec()
+            tab = self.active_tab
+        except NoMatches:  # the main screen is already gone
+            return
+        save_session(self.store, Session(config, spec, tab))
 
     def on_unmount(self) -> None:
         self._release_signals()

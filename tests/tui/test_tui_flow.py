@@ -78,3 +78,57 @@ async def test_jump_to_a_field_in_a_tiny_terminal(make_app) -> None:
         await pilot.pause()
         assert app.focused is app.query_one("#f-epochs", Input)
         assert app.query_one("#left").display and not app.query_one("#tabs").display
+
+
+def plain_app(path):
+    """The app as ``perceptune --store PATH`` opens it: no config or data given."""
+    from core.executors import InlineExecutor
+    from tui.app import PerceptuneApp
+
+    return PerceptuneApp(path, InlineExecutor(1), 1, snapshot_mode=True)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_form_dataset_and_tab_remembered_per_store(store_path, tmp_path, size) -> None:
+    from core.datasets import DatasetSpec
+
+    app = plain_app(store_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.query_one("#f-epochs", Input).value = "33"
+        app.query_one("#f-n_iter_no_change", Input).value = "4"
+        app.dataset_pane.load(DatasetSpec(name="circles", n_samples=150, noise=0.3))
+        await settle(pilot)
+        await pilot.press("f4")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app._exit)
+    again = plain_app(store_path)
+    async with again.run_test(size=size) as pilot:
+        await settle(pilot)
+        config = again.form.read_config()
+        assert (config.epochs, config.n_iter_no_change) == (33, 4)
+        assert again.dataset_pane.read_spec() == DatasetSpec(
+            name="circles", n_samples=150, noise=0.3
+        )
+        assert again.active_tab == "history"
+        assert again.query_one("#history-pane").display
+        assert again.focused is again.query_one("#f-layers")  # typing goes to the form
+    # Another store starts from the defaults: settings are per store.
+    other = plain_app(tmp_path / "other.db")
+    async with other.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert other.form.read_config().epochs == 100
+        assert other.active_tab == "charts"
+
+
+async def test_a_damaged_saved_session_opens_on_the_defaults(store_path) -> None:
+    from core.store import RunStore
+    from tui.session import SESSION_KEY
+
+    with RunStore(store_path) as store:
+        store.put_setting(SESSION_KEY, {"config": {"epochs": "-3"}, "dataset": 7, "tab": "nope"})
+    app = plain_app(store_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.form.read_config().epochs == 100
+        assert app.active_tab == "charts"
