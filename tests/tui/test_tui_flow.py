@@ -132,3 +132,60 @@ async def test_a_damaged_saved_session_opens_on_the_defaults(store_path) -> None
         await settle(pilot)
         assert app.form.read_config().epochs == 100
         assert app.active_tab == "charts"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_switches_say_on_or_off(make_app, size) -> None:
+    from core.config import RunConfig
+
+    app = make_app(config=RunConfig(early_stopping=True))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        nesterov = app.query_one("#f-nesterov")
+        early = app.query_one("#f-early_stopping")
+        assert str(nesterov.render()) == "[x] On" and str(early.render()) == "[x] On"
+        await pilot.press("ctrl+g", *"nest", "enter", "space")
+        assert app.focused is nesterov
+        assert str(nesterov.render()) == "[ ] Off"
+        assert app.form.read_config().nesterov is False
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_dropdown_has_a_border_and_leaves_the_key_line(make_app, size) -> None:
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    from tui.widgets.keybar import KeyBar
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+g", *"data", "enter")
+        source = app.query_one("#d-source", Select)
+        assert app.focused is source
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: source.expanded)
+        await pilot.pause()
+        overlay = source.query_one(SelectOverlay)
+        keybar = app.query_one(KeyBar)
+        assert overlay.region.bottom <= keybar.region.y  # the keys stay readable
+        assert overlay.styles.border_top[0] == "round"
+        await pilot.press("escape")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_toasts_stay_off_the_charts(make_app, size) -> None:
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        app.notify("Wrote /a/rather/long/path/to/perceptune_run_1.py, and more words", timeout=30)
+        await pilot.pause(0.3)
+        toasts = list(app.screen.query(Toast))
+        assert toasts
+        tabs = app.query_one("#tabs").region
+        for toast in toasts:
+            assert toast.region.width > 0
+            assert toast.region.right <= tabs.x  # never over the chart header or verdict
