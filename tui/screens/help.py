@@ -25,8 +25,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "command palette: every action by name"),
     ("Queue", "enter run next · c cancel · r retry · x remove · u/d move · f clear finished"
      " · +/- workers (0 pauses)"),
-    ("History", "space mark or unmark (the cursor stays) · o overlay marked · enter chart · e edit in form · r rerun/resume"
-     " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
+    ("History", "space mark or unmark (the cursor stays) · o overlay marked · enter chart"
+     " · e edit in form · r rerun/resume · s sort · i invert · f filter · [ ] pages"
+     " · p export .py · v export CSV"),
     ("Charts", "d decision regions · e edit in form · p export .py"),
     ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"),
     ("Queue: sweeps", "enter results · c cancel the sweep (its runs stop after their epoch)"),
