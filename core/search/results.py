@@ -76,7 +76,15 @@ def searched_names(store: RunStore, sweep_id: int, records: list[RunRecord]) -> 
     return varying
 
 
-def _sort_key(record: RunRecord) -> tuple:
+def sweep_title(sweep_id: int, name: str | None = "") -> str:
+    """The one way a sweep is named on every screen and in every command:
+    ``sweep 3 "moons grid"``, or ``sweep 3`` when it has no name."""
+    return f'sweep {sweep_id} "{name}"' if name else f"sweep {sweep_id}"
+
+
+def rank_key(record: RunRecord) -> tuple:
+    """How a sweep's points rank, smallest first: the leaderboard's order and the one
+    best run every screen and command names (ties broken the same way everywhere)."""
     test = record.test_accuracy
     # Best test first; then a finished point before a pruned one, a smaller gap, the
     # earlier run.
@@ -95,7 +103,7 @@ def leaderboard(store: RunStore, sweep_id: int, limit: int | None = None) -> lis
     if not records:
         store.get_sweep(sweep_id)  # NotFoundError for an unknown sweep
     names = searched_names(store, sweep_id, records)
-    ranked = sorted(records, key=_sort_key)
+    ranked = sorted(records, key=rank_key)
     if limit is not None:
         ranked = ranked[:limit]
     return [
@@ -124,7 +132,7 @@ def best_run(store: RunStore, sweep_id: int) -> RunRecord | None:
         for r in store.list_runs(sweep_id=sweep_id, statuses=["done"])
         if r.test_accuracy is not None
     ]
-    return min(done, key=_sort_key) if done else None
+    return min(done, key=rank_key) if done else None
 
 
 def param_series(rows: list[LeaderboardRow], name: str, log: bool | None = None) -> ParamSeries:

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from core.errors import PerceptuneError
+from core.search.results import sweep_title
 from tui.errors import show_error
 from tui.format import acc, verdict_name
 from tui.usertext import one_line
@@ -79,6 +80,7 @@ class SweepResultsScreen(ModalScreen[None]):
         self.sweep_id = sweep_id
         self.rows: list[LeaderboardRow] = []
         self.best: RunRecord | None = None
+        self.names: dict[int, str] = {}  # sweep id -> its name, once listed
         self.series: list[ParamSeries] = []
         self.chart_index = 0
         self.loaded = 0  # results shown so far (tests wait on it)
@@ -118,6 +120,7 @@ class SweepResultsScreen(ModalScreen[None]):
         self.post_message(SweepsListed(sweeps, counts))
 
     def on_sweeps_listed(self, message: SweepsListed) -> None:
+        self.names = {sweep["id"]: sweep["name"] or "" for sweep in message.sweeps}
         table = self.query_one("#sweep-list", DataTable)
         table.clear()
         for sweep in message.sweeps:
@@ -177,8 +180,9 @@ class SweepResultsScreen(ModalScreen[None]):
         if selected in ids:
             table.move_cursor(row=ids.index(selected), animate=False)
         done = sum(1 for row in message.rows if row.status == "done")
+        title = sweep_title(message.sweep_id, self.names.get(message.sweep_id, ""))
         self.query_one("#results-title", Static).update(
-            f"Sweep #{message.sweep_id}: {len(message.rows)} points, {done} done · "
+            f"{title[0].upper()}{title[1:]}: {len(message.rows)} points, {done} done · "
             "best test accuracy first"
         )
         self.query_one("#sweep-best", Static).update(self._best_text(message))

@@ -16,6 +16,7 @@ from textual import work
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
+from core.search.results import sweep_title
 from tui.format import acc
 from tui.messages import SweepChanged
 from tui.widgets.sweep.model import SweepItem, SweepModel
@@ -106,7 +107,8 @@ class SweepActions:
         self._show_sweeps()
         item = self.sweeps.get(sweep_id)
         points = f": {item.total} points" if item is not None else ""
-        self.notify(f"Sweep #{sweep_id} started{points}.", markup=False, timeout=3)
+        title = item.label if item is not None else sweep_title(sweep_id)
+        self.notify(f"Started {title}{points}.", markup=False, timeout=3)
 
     def _on_sweep_change(self, sweep_id: int) -> None:
         self.post_message(SweepChanged(sweep_id))
@@ -133,7 +135,8 @@ class SweepActions:
                 screen.action_reload()
         if self._quitting:
             return
-        what = f"Sweep #{item.sweep_id} {item.status}: {item.done}/{item.total} points"
+        what = f"{item.label} {item.status}: {item.done}/{item.total} points"
+        what = what[0].upper() + what[1:]
         if item.best is not None:
             what += f", best test {acc(item.best)} (run #{item.best_run})"
         severity = "error" if item.status == "failed" else "information"
@@ -154,9 +157,9 @@ class SweepActions:
         if sweep_id is None:
             self.notify("No sweep to cancel.", severity="warning", markup=False, timeout=3)
         elif self.sweeps.cancel(sweep_id):
-            self.notify(f"Cancelling sweep #{sweep_id}…", markup=False, timeout=3)
+            self.notify(f"Cancelling {sweep_title(sweep_id)}…", markup=False, timeout=3)
         else:
-            self.notify(f"Sweep #{sweep_id} has already ended.", markup=False, timeout=3)
+            self.notify(f"{sweep_title(sweep_id)} has already ended.", markup=False, timeout=3)
 
     @work(thread=True, group="sweep", exit_on_error=False, name="Resuming sweeps")
     def _resume_sweeps(self, sweep_ids: list[int]) -> None:
