@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import FIELD_INFO
 from core.errors import InputError, NotFoundError
 from core.results import EpochPoint
-from core.search.space import RealRange, value_label
+from core.search.space import RealRange, Values, value_label
 
 if TYPE_CHECKING:
     from core.store import RunRecord, RunStore
@@ -58,6 +58,11 @@ class ParamSeries:
     y: list[float]
     log_axis: bool
     categorical: bool
+    #: The values as searched, in the sweep's order (labels when categorical, numbers
+    #: otherwise); empty for a range. The chart's ticks sit at these values.
+    order: list[Any] = field(default_factory=list)
+    #: The run of each point, to identify the highlighted one.
+    run_ids: list[int] = field(default_factory=list)
 
 
 def searched_names(store: RunStore, sweep_id: int, records: list[RunRecord]) -> list[str]:
@@ -135,10 +140,16 @@ def best_run(store: RunStore, sweep_id: int) -> RunRecord | None:
     return min(done, key=rank_key) if done else None
 
 
-def param_series(rows: list[LeaderboardRow], name: str, log: bool | None = None) -> ParamSeries:
+def param_series(
+    rows: list[LeaderboardRow],
+    name: str,
+    log: bool | None = None,
+    searched: list[Any] | None = None,
+) -> ParamSeries:
     """Test accuracy of the ``done`` points against ``name``.
 
-    ``log`` forces the axis; by default lr and alpha get a log axis.
+    ``log`` forces the axis; by default lr and alpha get a log axis. ``searched``: the
+    values the sweep's list gave ``name``, in its order (None for a range).
     """
     done = [row for row in rows if row.status == "done" and row.test_accuracy is not None]
     kind = FIELD_INFO[name].kind if name in FIELD_INFO else "choice"
@@ -154,12 +165,20 @@ def param_series(rows: list[LeaderboardRow], name: str, log: bool | None = None)
     if any(isinstance(v, str) for v in x):
         categorical = True
         x = [v if isinstance(v, str) else _text(name, v) for v in x]
+    order: list[Any] = []
+    for value in searched or []:
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        item = float(value) if numeric and not categorical else _text(name, value)
+        if item not in order:
+            order.append(item)
     return ParamSeries(
         name=name,
         x=x,
         y=[float(row.test_accuracy or 0.0) for row in done],
         log_axis=log_axis and not categorical,
         categorical=categorical,
+        order=order,
+        run_ids=[row.run_id for row in done],
     )
 
 
@@ -170,13 +189,18 @@ def all_param_series(store: RunStore, sweep_id: int) -> list[ParamSeries]:
 
     rows = leaderboard(store, sweep_id)
     log_names: set[str] = set(LOG_AXIS_FIELDS)
+    searched: dict[str, list[Any]] = {}
     try:
         spec = SweepSpec.from_dict(store.get_sweep(sweep_id)["spec"])
         log_names |= {n for n, d in spec.space.items() if isinstance(d, RealRange) and d.log}
+        searched = {n: list(d.values) for n, d in spec.space.items() if isinstance(d, Values)}
     except InputError:
         pass
     names = list(rows[0].point) if rows else []
-    return [param_series(rows, name, log=name in log_names) for name in names]
+    return [
+        param_series(rows, name, log=name in log_names, searched=searched.get(name))
+        for name in names
+    ]
 
 
 def top_curves(

@@ -92,3 +92,64 @@ async def test_layers_list_by_keys_semicolons_and_memory(make_app, size) -> None
         assert screen.builder.value_input("layers").value == "1; 6,6; 128,128"
         assert screen.query_one("#sw-strategy", Select).value == "random"
         assert screen.error == ""
+
+
+def test_param_series_keeps_the_searched_order() -> None:
+    from core.search.results import LeaderboardRow, param_series
+
+    def row(run_id: int, layers: list[int], lr: float, test: float) -> LeaderboardRow:
+        params = {"layers": layers, "lr": lr}
+        return LeaderboardRow(
+            rank=run_id, run_id=run_id, status="done", train_accuracy=test, test_accuracy=test,
+            gap=0.0, verdict="good fit", n_epochs=5, point=params, params=params,
+        )  # fmt: skip
+
+    rows = [row(7, [128, 128], 0.1, 0.9), row(5, [1], 0.01, 0.8), row(6, [6, 6], 0.001, 0.7)]
+    layers = param_series(rows, "layers", searched=[(1,), (6, 6), (128, 128)])
+    assert layers.categorical and layers.order == ["1", "6,6", "128,128"]
+    assert layers.run_ids == [7, 5, 6]
+    lr = param_series(rows, "lr", searched=[0.1, 0.01, 0.001])
+    assert not lr.categorical and lr.order == [0.1, 0.01, 0.001]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_sweep_chart_in_searched_order_with_the_point_named(make_app, size) -> None:
+    from textual.widgets import Input
+
+    from tui.screens.sweep_results import SweepResultsScreen
+    from tui.widgets.sweep.results import ParamPlot
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.query_one("#f-epochs", Input).value = "4"
+        screen = await open_builder(pilot)
+        screen.query_one("#sv-layers").focus()
+        await pilot.press("enter", "down", "enter", "tab", *"128,128; 1; 6,6")
+        await checked(pilot, screen)
+        assert screen.points == 3
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepResultsScreen))
+        results = app.screen
+        await wait_for(pilot, lambda: results.loaded > 0)
+        if results.has_class("-short"):
+            await pilot.press("g")  # the charts take the leaderboard's place
+        plot = results.query_one(ParamPlot)
+        assert plot.data is not None and plot.data.name == "layers"
+        assert plot.data.order == ["128,128", "1", "6,6"]
+        await pilot.pause()
+        # Tick labels under the chart, left to right in the order searched.
+        ticks = next(
+            line for line in plot.render().plain.splitlines() if "128,128" in line and "6,6" in line
+        )
+        assert ticks.index("128,128") < ticks.index(" 1 ") < ticks.index("6,6")
+        # The highlighted leaderboard point is named on the chart, and follows the cursor.
+        first = results.leaderboard.selected_id()
+        assert plot.highlight == first and f"◆ #{first}" in plot.render().plain
+        results.leaderboard.move_cursor(row=2)
+        await pilot.pause()
+        other = results.leaderboard.selected_id()
+        assert other != first and plot.highlight == other
+        assert f"◆ #{other}" in plot.render().plain

@@ -217,7 +217,14 @@ class SweepResultsScreen(ModalScreen[None]):
         note = ""
         if len(self.series) > 1:
             note = f"  {self.chart_index + 1}/{len(self.series)} (n)"
-        plot.draw(series, note)
+        # The leaderboard's highlighted point, marked and named on the chart.
+        plot.draw(series, note, highlight=self.leaderboard.selected_id())
+
+    @on(DataTable.RowHighlighted, "#leaderboard")
+    def _point_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        plot = self.query_one(ParamPlot)
+        if event.row_key.value is not None and plot.highlight != int(event.row_key.value):
+            self._draw_param_chart()
 
     def _draw_curves(self, curves: list[tuple[LeaderboardRow, list[EpochPoint]]]) -> None:
         series: list[Series] = []
