@@ -75,31 +75,3 @@ async def test_narrow_bar_leaves_keys_out_whole(make_app) -> None:
             if key:  # each drawn key is a whole "key description"
                 assert key.split(" ", 1)[1] in descriptions
         assert "Clear finished" not in text
-
-
-async def test_help_and_form_keys_stay_on_a_narrow_line(make_app) -> None:
-    """At 80 and 120 columns, in every tab and in the form, F1 Help and ctrl+b Form are
-    on the line, whole and clickable; the area's own keys come first, others go first."""
-    from tui.screens.help import HelpScreen
-
-    for size in ((80, 24), (120, 40)):
-        app = make_app()
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            for key, first in (("f2", "Regions"), ("f3", "Run next"), ("f4", "Chart"),
-                               ("f5", None), ("ctrl+g", "Quit")):  # fmt: skip
-                if key == "ctrl+g":  # back in the form
-                    await pilot.press("ctrl+g", "e", "p", "o", "enter")
-                else:
-                    await pilot.press(key)
-                await pilot.pause()
-                text = bar_text(app)
-                assert " f1 Help " in text and " ^b Form " in text, (size, key, text)
-                assert len(text) <= size[0]
-                if first is not None:
-                    assert text.split("  ")[0].strip().endswith(first), text
-            await pilot.press("f4")
-            await pilot.pause()
-            await pilot.click("KeyBar", offset=(bar_text(app).index("Help"), 0))
-            await pilot.pause()
-            assert isinstance(app.screen, HelpScreen)

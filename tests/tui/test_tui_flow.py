@@ -1,11 +1,15 @@
-"""Form and flow (issue 13, items 8-11): reach any field by name, stay in the form after
-ctrl+r, switches that say On/Off, the key line that keeps Help and Form, at 80x24 and
-120x40."""
+"""Form and flow (issue 13, items 8-11 and the key line of 20), at 80x24 and 120x40:
+reach any field by name, stay in the form after ctrl+r, switches that say On/Off,
+dropdowns that leave the key line, toasts off the charts, F1 Help and ctrl+b Form
+always on the key line, the form, data and tab remembered per store.
+
+One app session per size does several checks: starting the app is most of the cost.
+"""
 
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Select
 from tui_helpers import settle, wait_for
 
 from tui.widgets.form.jump import FieldChoice, FieldJump, match_fields
@@ -29,52 +33,97 @@ def test_match_fields_ranks_names_labels_and_words() -> None:
     assert match_fields("  ", choices) == choices
 
 
+def bar_text(app) -> str:
+    return app.query_one("KeyBar").render().plain
+
+
 @pytest.mark.parametrize("size", SIZES)
-async def test_jump_to_patience_then_run_keeps_focus_in_form(make_app, size) -> None:
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
+async def test_form_flow(make_app, size) -> None:
+    from textual.widgets._select import SelectOverlay
+    from textual.widgets._toast import Toast
+
+    from core.config import RunConfig
+    from tui.widgets.keybar import KeyBar
+
+    app = make_app(config=RunConfig(epochs=20, early_stopping=True))
+    async with app.run_test(size=size, notifications=True) as pilot:
         await settle(pilot)
+        # Item 8: ctrl+g, a few letters, Enter: in Patience without 13 Tabs.
         await pilot.press("ctrl+g")
         assert isinstance(app.screen, FieldJump)
         await pilot.press("p", "a", "t", "enter")
-        await pilot.pause()
         field = app.query_one("#f-n_iter_no_change", Input)
         assert app.focused is field
         field.value = ""
-        await pilot.press("3")
-        await pilot.press("ctrl+r")
+        await pilot.press("3", "ctrl+r")
         await settle(pilot)
         run = app.store.list_runs()[0]
         assert run.params["n_iter_no_change"] == 3
-        # The charts show the run, the cursor is still in Patience for the next change.
-        assert app.active_tab == "charts"
-        assert app.selected_run == run.id
+        # The charts show the run; the cursor is still in Patience for the next change.
+        assert app.active_tab == "charts" and app.selected_run == run.id
         assert app.focused is field
-        # Another field, a few keys away.
         await pilot.press("ctrl+g", "l", "r", "enter")
         assert app.focused is app.query_one("#f-lr", Input)
         await pilot.press("ctrl+g", "escape")
         assert app.focused is app.query_one("#f-lr", Input)
 
+        # Item 11: toasts are short and stay left of the tabs (header, verdict).
+        app.notify("Wrote /a/rather/long/path/to/perceptune_run_1.py, and more words", timeout=30)
+        await pilot.pause(0.3)
+        tabs = app.query_one("#tabs").region
+        toasts = list(app.screen.query(Toast))
+        assert toasts and all(t.region.width > 0 and t.region.right <= tabs.x for t in toasts)
+        app.clear_notifications()
 
-async def test_jump_shows_the_hidden_form(make_app) -> None:
+        # Item 10: switches say On / Off, and change by keys.
+        nesterov = app.query_one("#f-nesterov")
+        assert str(nesterov.render()) == "[x] On"
+        assert str(app.query_one("#f-early_stopping").render()) == "[x] On"
+        await pilot.press("ctrl+g", *"nest", "enter", "space")
+        assert app.focused is nesterov and str(nesterov.render()) == "[ ] Off"
+        assert app.form.read_config().nesterov is False
+
+        # Item 10: a dropdown has a border and stops above the key line.
+        await pilot.press("ctrl+g", *"data", "enter")
+        source = app.query_one("#d-source", Select)
+        assert app.focused is source
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: source.expanded)
+        await pilot.pause()
+        overlay = source.query_one(SelectOverlay)
+        assert overlay.region.bottom <= app.query_one(KeyBar).region.y
+        assert overlay.styles.border_top[0] == "round"
+        await pilot.press("escape")
+
+        # Item 20: F1 Help and ctrl+b Form stay on the key line in every area; the
+        # area's own first key still leads.
+        for key, first in (("f2", "Regions"), ("f3", "Run next"), ("f4", "Chart"), ("f5", None)):
+            await pilot.press(key)
+            await pilot.pause()
+            text = bar_text(app)
+            assert " f1 Help " in text and " ^b Form " in text, (size, key, text)
+            assert len(text) <= size[0]
+            if first is not None:
+                assert text.split("  ")[0].strip().endswith(first), text
+
+
+async def test_jump_shows_a_hidden_form_at_any_width(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+b")  # hide the form; focus goes to the tabs
         await wait_for(pilot, lambda: not app.query_one("#left").display)
-        await pilot.press("ctrl+g", "s", "e", "e", "d", "enter")
+        await pilot.press("ctrl+g", *"seed", "enter")
         await pilot.pause()
         assert app.query_one("#left").display
         assert app.focused is app.query_one("#f-seed", Input)
-
-
-async def test_jump_to_a_field_in_a_tiny_terminal(make_app) -> None:
-    app = make_app()
-    async with app.run_test(size=(50, 20)) as pilot:
-        await settle(pilot)
+        # Too narrow for both sides: the jump swaps the form in.
+        await pilot.resize_terminal(50, 20)
+        await pilot.pause()
         await pilot.press("f4")
-        await pilot.press("ctrl+g", "e", "p", "o", "enter")
+        await pilot.pause()
+        assert not app.query_one("#left").display
+        await pilot.press("ctrl+g", *"epo", "enter")
         await pilot.pause()
         assert app.focused is app.query_one("#f-epochs", Input)
         assert app.query_one("#left").display and not app.query_one("#tabs").display
@@ -88,12 +137,15 @@ def plain_app(path):
     return PerceptuneApp(path, InlineExecutor(1), 1, snapshot_mode=True)
 
 
-@pytest.mark.parametrize("size", SIZES)
-async def test_form_dataset_and_tab_remembered_per_store(store_path, tmp_path, size) -> None:
+async def test_form_dataset_and_tab_remembered_per_store(store_path, tmp_path) -> None:
+    """Item 9: left at 80x24, reopened at 120x40 as it was; another store (with a
+    damaged saved session) opens on the defaults."""
     from core.datasets import DatasetSpec
+    from core.store import RunStore
+    from tui.session import SESSION_KEY
 
     app = plain_app(store_path)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.query_one("#f-epochs", Input).value = "33"
         app.query_one("#f-n_iter_no_change", Input).value = "4"
@@ -103,89 +155,20 @@ async def test_form_dataset_and_tab_remembered_per_store(store_path, tmp_path, s
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app._exit)
     again = plain_app(store_path)
-    async with again.run_test(size=size) as pilot:
+    async with again.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         config = again.form.read_config()
         assert (config.epochs, config.n_iter_no_change) == (33, 4)
         assert again.dataset_pane.read_spec() == DatasetSpec(
             name="circles", n_samples=150, noise=0.3
         )
-        assert again.active_tab == "history"
-        assert again.query_one("#history-pane").display
+        assert again.active_tab == "history" and again.query_one("#history-pane").display
         assert again.focused is again.query_one("#f-layers")  # typing goes to the form
-    # Another store starts from the defaults: settings are per store.
-    other = plain_app(tmp_path / "other.db")
-    async with other.run_test(size=size) as pilot:
+    other_path = tmp_path / "other.db"
+    with RunStore(other_path) as store:
+        store.put_setting(SESSION_KEY, {"config": {"epochs": "-3"}, "dataset": 7, "tab": "nope"})
+    other = plain_app(other_path)
+    async with other.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert other.form.read_config().epochs == 100
         assert other.active_tab == "charts"
-
-
-async def test_a_damaged_saved_session_opens_on_the_defaults(store_path) -> None:
-    from core.store import RunStore
-    from tui.session import SESSION_KEY
-
-    with RunStore(store_path) as store:
-        store.put_setting(SESSION_KEY, {"config": {"epochs": "-3"}, "dataset": 7, "tab": "nope"})
-    app = plain_app(store_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert app.form.read_config().epochs == 100
-        assert app.active_tab == "charts"
-
-
-@pytest.mark.parametrize("size", SIZES)
-async def test_switches_say_on_or_off(make_app, size) -> None:
-    from core.config import RunConfig
-
-    app = make_app(config=RunConfig(early_stopping=True))
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        nesterov = app.query_one("#f-nesterov")
-        early = app.query_one("#f-early_stopping")
-        assert str(nesterov.render()) == "[x] On" and str(early.render()) == "[x] On"
-        await pilot.press("ctrl+g", *"nest", "enter", "space")
-        assert app.focused is nesterov
-        assert str(nesterov.render()) == "[ ] Off"
-        assert app.form.read_config().nesterov is False
-
-
-@pytest.mark.parametrize("size", SIZES)
-async def test_dropdown_has_a_border_and_leaves_the_key_line(make_app, size) -> None:
-    from textual.widgets import Select
-    from textual.widgets._select import SelectOverlay
-
-    from tui.widgets.keybar import KeyBar
-
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+g", *"data", "enter")
-        source = app.query_one("#d-source", Select)
-        assert app.focused is source
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: source.expanded)
-        await pilot.pause()
-        overlay = source.query_one(SelectOverlay)
-        keybar = app.query_one(KeyBar)
-        assert overlay.region.bottom <= keybar.region.y  # the keys stay readable
-        assert overlay.styles.border_top[0] == "round"
-        await pilot.press("escape")
-
-
-@pytest.mark.parametrize("size", SIZES)
-async def test_toasts_stay_off_the_charts(make_app, size) -> None:
-    from textual.widgets._toast import Toast
-
-    app = make_app()
-    async with app.run_test(size=size, notifications=True) as pilot:
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        app.notify("Wrote /a/rather/long/path/to/perceptune_run_1.py, and more words", timeout=30)
-        await pilot.pause(0.3)
-        toasts = list(app.screen.query(Toast))
-        assert toasts
-        tabs = app.query_one("#tabs").region
-        for toast in toasts:
-            assert toast.region.width > 0
-            assert toast.region.right <= tabs.x  # never over the chart header or verdict

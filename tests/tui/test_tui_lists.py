@@ -25,12 +25,8 @@ def test_settings_text_names_every_changed_setting() -> None:
     assert settings_text({"layers": "garbage"}) == "—"  # a damaged row, not an error
     assert data_text({"name": "moons", "n_samples": 200, "noise": 0.3}) == "moons noise=0.3 n=200"
     assert data_text({"name": "iris", "test_size": 0.5}) == "iris test=0.5"
-    assert [short_verdict(v) for v in ("underfitting", "good fit", "overfitting", "unstable")] == [
-        "under",
-        "good",
-        "over",
-        "unstable",
-    ]
+    verdicts = ("underfitting", "good fit", "overfitting", "unstable")
+    assert [short_verdict(v) for v in verdicts] == ["under", "good", "over", "unstable"]
 
 
 def screen_text(app) -> str:
@@ -40,22 +36,21 @@ def screen_text(app) -> str:
     )
 
 
-async def two_runs_differing_in_patience(pilot) -> None:
-    app = pilot.app
-    await settle(pilot)
-    app.query_one("#f-epochs", Input).value = "20"
-    await pilot.press("ctrl+n")
-    await settle(pilot)
-    app.query_one("#f-n_iter_no_change", Input).value = "3"
+async def enqueue_with_patience(pilot, patience: str) -> None:
+    pilot.app.query_one("#f-n_iter_no_change", Input).value = patience
     await pilot.press("ctrl+n")
     await settle(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_history_tells_runs_apart_and_fits(make_app, size) -> None:
-    app = make_app()
+async def test_history_and_queue(make_app, size) -> None:
+    # tol=0.5: scikit-learn stops after n_iter_no_change epochs without such a gain,
+    # long before the 200 planned.
+    app = make_app(config=RunConfig(epochs=200, tol=0.5, n_iter_no_change=2))
     async with app.run_test(size=size) as pilot:
-        await two_runs_differing_in_patience(pilot)
+        await settle(pilot)
+        await enqueue_with_patience(pilot, "2")
+        await enqueue_with_patience(pilot, "3")
         await pilot.press("f4")
         await wait_for(pilot, lambda: app.history.table.row_count == 2)
         await pilot.pause()
@@ -63,75 +58,51 @@ async def test_history_tells_runs_apart_and_fits(make_app, size) -> None:
         labels = [str(column.label) for column in table.columns.values()]
         assert labels[:7] == ["✓", "#", "train", "test", "gap", "verdict", "settings"]
         rows = [table.get_row_at(i) for i in range(2)]
-        assert [str(row[6]) for row in rows] == ["6,6 ep=20 pat=3", "6,6 ep=20"]
+        # Two runs that differ only in patience never read the same.
+        assert [str(row[6]) for row in rows] == [
+            "6,6 ep=200 tol=0.5 pat=3",
+            "6,6 ep=200 tol=0.5 pat=2",
+        ]
         assert [str(row[7]) for row in rows] == ["moons n=200"] * 2
         # The cursor opens on the newest run, and that is the run the keys act on.
         assert table.cursor_row == 0 and app.history.selected_id() == 2
         assert app.selected_run == 2
-        # The verdict column fits whole on screen, even at 80 columns.
+        # The verdict fits whole on screen, even at 80 columns.
         verdict = str(rows[0][5])
         assert verdict in ("under", "good", "over", "unstable")
-        assert verdict in screen_text(app)
+        assert f" {verdict} " in screen_text(app)
         # Space marks the run under the cursor and leaves the cursor there.
         await pilot.press("space")
         assert app.history.marked == {2} and table.cursor_row == 0
         await pilot.press("space")
         assert app.history.marked == set() and table.cursor_row == 0
-
-
-async def test_history_cursor_follows_a_new_run_only_from_the_top(make_app) -> None:
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await two_runs_differing_in_patience(pilot)
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: app.history.table.row_count == 2)
-        await pilot.press("down")  # on run 1: a new run must not move the cursor away
+        # Moved down, the cursor stays on its run when a new one arrives.
+        await pilot.press("down")
         before = app.history.loaded
-        app.query_one("#f-n_iter_no_change", Input).value = "4"
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        await wait_for(
-            pilot, lambda: app.history.loaded > before and app.history.table.row_count == 3
-        )
+        await enqueue_with_patience(pilot, "4")
+        await wait_for(pilot, lambda: app.history.loaded > before and table.row_count == 3)
         assert app.history.selected_id() == 1
-        await pilot.press("up", "up")  # back to the top: from there it follows the newest
-        app.query_one("#f-n_iter_no_change", Input).value = "5"
-        before = app.history.loaded
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        await wait_for(
-            pilot, lambda: app.history.loaded > before and app.history.table.row_count == 4
-        )
-        assert app.history.selected_id() == 4
 
-
-@pytest.mark.parametrize("size", SIZES)
-async def test_queue_early_stop_full_bar_and_paused_enter(make_app, size) -> None:
-    # tol=0.5: scikit-learn stops after n_iter_no_change epochs without such a gain.
-    app = make_app(config=RunConfig(epochs=200, tol=0.5, n_iter_no_change=2))
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+n")
-        await settle(pilot)
+        # Queue: train before test as in History; an early stop is a full bar.
         await pilot.press("f3")
         await pilot.pause()
-        table = app.queue_pane.table
-        labels = [str(column.label) for column in table.columns.values()]
+        queue = app.queue_pane.table
+        labels = [str(column.label) for column in queue.columns.values()]
         assert labels.index("train") < labels.index("test")
-        item = app.queue.items()[0]
+        item = next(i for i in app.queue.items() if i.run_id == 1)
         assert item.status == "done" and 0 < item.epoch < 200
-        progress = str(table.get_row_at(0)[4])
-        assert progress == f"████████ {item.epoch}/200 early stop"
+        row = [i.run_id for i in app.queue.items()].index(1)
+        assert str(queue.get_row_at(row)[4]) == f"████████ {item.epoch}/200 early stop"
         # 0 workers: Enter on a waiting run says why it does not start.
         await pilot.press("minus")
         await settle(pilot)
         assert app.queue.parallel == 0
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: len(app.queue.items()) == 2)
+        await wait_for(pilot, lambda: len(app.queue.items()) == 4)
         await pilot.pause(0.2)
-        table.move_cursor(row=[i.run_id for i in app.queue.items()].index(2))
+        queue.move_cursor(row=[i.run_id for i in app.queue.items()].index(4))
         await pilot.press("enter")
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert any("workers are 0 (paused): press + to start" in m for m in messages)
-        assert app.queue.status(2) == "queued"
+        assert app.queue.status(4) == "queued"

@@ -5,7 +5,7 @@ messages without TOML tables, the settings kept when the builder is reopened."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Select, Static
+from textual.widgets import Static
 from tui_helpers import settle, wait_for
 
 from tui.widgets.sweep.builder import layers_list_problem
@@ -55,45 +55,6 @@ def shown(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
-@pytest.mark.parametrize("size", SIZES)
-async def test_layers_list_by_keys_semicolons_and_memory(make_app, size) -> None:
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        screen = await open_builder(pilot)
-        # Nothing searched: what to do, in the screen's words.
-        assert shown(screen, "#sweep-error") == NOTHING_SEARCHED
-        # Hidden layers: fixed -> list, by keys. The value empties so the example shows.
-        screen.query_one("#sv-layers").focus()
-        await pilot.press("enter", "down", "enter")
-        assert screen.builder.modes["layers"] == "list"
-        values = screen.builder.value_input("layers")
-        assert values.value == "" and ";" in values.placeholder
-        assert "; (semicolon)" in shown(screen, "#sweep-help")
-        # The comma trap: one 5-layer network nobody means is refused, saying why.
-        await pilot.press("tab", *"1, 6,6, 128,128")
-        await checked(pilot, screen)
-        assert screen.spec is None
-        assert "separate networks with ;" in shown(screen, "#sweep-error")
-        await pilot.press("ctrl+l")
-        await checked(pilot, screen)
-        assert app.screen is screen and app.store.list_sweeps() == []
-        # With ; it is three networks.
-        values.value = "1; 6,6; 128,128"
-        await checked(pilot, screen)
-        assert screen.error == "" and screen.points == 3
-        screen.query_one("#sw-strategy", Select).value = "random"
-        await checked(pilot, screen)
-        # Closed and opened again: as it was left.
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not screen)
-        screen = await open_builder(pilot)
-        assert screen.builder.modes["layers"] == "list"
-        assert screen.builder.value_input("layers").value == "1; 6,6; 128,128"
-        assert screen.query_one("#sw-strategy", Select).value == "random"
-        assert screen.error == ""
-
-
 def test_param_series_keeps_the_searched_order() -> None:
     from core.search.results import LeaderboardRow, param_series
 
@@ -113,7 +74,10 @@ def test_param_series_keeps_the_searched_order() -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_sweep_chart_in_searched_order_with_the_point_named(make_app, size) -> None:
+async def test_sweep_builder_and_chart(make_app, size) -> None:
+    """Items 16, 17, 19 in one session: a Hidden layers list by keys with ';', the comma
+    trap refused, plain messages, the builder as left when reopened, and the results
+    chart in the order searched with the highlighted point named."""
     from textual.widgets import Input
 
     from tui.screens.sweep_results import SweepResultsScreen
@@ -124,10 +88,37 @@ async def test_sweep_chart_in_searched_order_with_the_point_named(make_app, size
         await settle(pilot)
         app.query_one("#f-epochs", Input).value = "4"
         screen = await open_builder(pilot)
+        # Nothing searched: what to do, in the screen's words.
+        assert shown(screen, "#sweep-error") == NOTHING_SEARCHED
+        # Hidden layers: fixed -> list, by keys. The value empties so the example shows.
         screen.query_one("#sv-layers").focus()
-        await pilot.press("enter", "down", "enter", "tab", *"128,128; 1; 6,6")
+        await pilot.press("enter", "down", "enter")
+        assert screen.builder.modes["layers"] == "list"
+        values = screen.builder.value_input("layers")
+        assert values.value == "" and ";" in values.placeholder
+        assert "; (semicolon)" in shown(screen, "#sweep-help")
+        # The comma trap: one 5-layer network nobody means is refused, saying why.
+        await pilot.press("tab", *"1, 6,6")
         await checked(pilot, screen)
-        assert screen.points == 3
+        assert screen.spec is None
+        assert "separate networks with ;" in shown(screen, "#sweep-error")
+        await pilot.press("ctrl+l")
+        await checked(pilot, screen)
+        assert app.screen is screen and app.store.list_sweeps() == []
+        # With ; it is three networks (searched in this order).
+        values.value = "128,128; 1; 6,6"
+        screen.query_one("#sw-seed", Input).value = "5"
+        await checked(pilot, screen)
+        assert screen.error == "" and screen.points == 3
+        # Closed and opened again: as it was left.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not screen)
+        screen = await open_builder(pilot)
+        assert screen.builder.modes["layers"] == "list"
+        assert screen.builder.value_input("layers").value == "128,128; 1; 6,6"
+        assert screen.query_one("#sw-seed", Input).value == "5"
+        assert screen.error == "" and screen.points == 3
+
         await pilot.press("ctrl+l")
         await settle(pilot)
         await pilot.press("f7")
