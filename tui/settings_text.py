@@ -101,3 +101,16 @@ def data_text(dataset: Mapping[str, Any]) -> str:
     if not spec.scale:
         parts.append("unscaled")
     return " ".join(parts)
+
+
+def run_text(params: Mapping[str, Any], label: str = "") -> str:
+    """:func:`settings_text`, then the run's stored label when it is a name of its own
+    (not the automatic ``6,6 lr=0.01 ...`` text): ``6,6 ep=50 · my try``."""
+    text = settings_text(params)
+    try:
+        automatic = RunConfig.from_mapping(params).short_label()
+    except PerceptuneError:
+        automatic = ""
+    if label and label != automatic:
+        text += f" · {label}"
+    return text

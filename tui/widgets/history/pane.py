@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from tui.format import acc, duration, verdict_name
 from tui.messages import HistoryLoaded
-from tui.settings_text import data_text, settings_text, short_verdict
+from tui.settings_text import data_text, run_text, short_verdict
 from tui.widgets.charts.pane import status_color, verdict_color
 from tui.widgets.tables import AppTable
 
@@ -201,7 +201,7 @@ class HistoryPane(Vertical):
             acc(record.test_accuracy),
             acc(record.gap),
             result,
-            settings_text(record.params),
+            run_text(record.params, record.label),
             data_text(record.dataset),
             Text(record.status, style=status_color(record.status)),
             str(record.n_epochs),
