@@ -58,6 +58,7 @@ from tui.session import Session, load_session, save_session
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.pane import DatasetPane
+from tui.widgets.form.actions import FormActions
 from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.actions import HistoryActions
 from tui.widgets.history.pane import HistoryPane
@@ -106,7 +107,7 @@ QUIT_SIGNALS = tuple(
 )
 
 
-class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
+class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App[int]):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
     TITLE = "perceptune"
@@ -421,45 +422,9 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
     def _modal_open(self) -> bool:
         return isinstance(self.screen, ModalScreen)
 
-    def action_run_now(self) -> None:
-        self._submit_form(front=True)
-
-    def action_enqueue(self) -> None:
-        self._submit_form(front=False)
-
-    def _submit_form(self, *, front: bool) -> None:
-        if self._modal_open() or self._quitting:
-            return
-        config = self.form.read_config()
-        spec = self.dataset_pane.read_spec()
-        if config is None or spec is None:
-            self.notify("Fix the fields marked in red first.", severity="warning", markup=False)
-            return
-        self._add_run(config, spec, front=front)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Queueing run")
-    def _add_run(self, config: RunConfig, spec: DatasetSpec, *, front: bool) -> None:
-        run_id = self.queue.add(config, spec, front=front)
-        self.call_from_thread(self._added, run_id, front)
-        save_session(self.store, Session(config, spec))  # what was run: the next launch's
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-
     def reload_history(self) -> None:
         for pane in self._mounted_panes(HistoryPane):
             pane.reload()
-
-    def _added(self, run_id: int, front: bool) -> None:
-        self._queue_dirty = True
-        self.reload_history()
-        if front:
-            # The charts show the new run, but focus stays where the user typed: the
-            # next change to the form is one key away, not `e` and a dozen Tabs.
-            self.select_run(run_id, show_charts=not self._focus_in_form())
-            if self._focus_in_form():
-                self._switch_tab("charts")
-        else:
-            self.notify(f"Run #{run_id} queued.", markup=False, timeout=3)
 
     @work(thread=True, group="queue", exit_on_error=False, name="Starting runs")
     def _schedule(self) -> None:
@@ -590,32 +555,6 @@ class PerceptuneApp(QueueActions, HistoryActions, SweepActions, App[int]):
         # restyles every widget, which costs the first frame ~70 ms.
         self.query_one("#main").set_class(event.size.width < TINY_WIDTH, "-tiny")
         self._focus_what_shows()
-
-    def _focus_in_form(self) -> bool:
-        """True while a field of the left column (form or dataset) has focus."""
-        left = self.query_one("#left")
-        focused = self.focused
-        return focused is not None and (focused is left or left in focused.ancestors)
-
-    def action_jump_field(self) -> None:
-        """ctrl+g: pick a field by typing part of its name; focus lands in it."""
-        if self._modal_open() or self._quitting:
-            return
-        from tui.widgets.form.jump import FieldJump, field_choices
-
-        def jump(widget_id: str | None) -> None:
-            if widget_id:
-                self.focus_field(widget_id)
-
-        self.push_screen(FieldJump(field_choices(self.screen)), jump)
-
-    def focus_field(self, widget_id: str) -> None:
-        """Show the form column if hidden and focus the field widget ``widget_id``."""
-        main = self.query_one("#main")
-        main.set_class(main.has_class("-tiny"), "-form-toggled")  # the side with the form
-        widget = self.query_one(f"#{widget_id}")
-        widget.focus()
-        widget.scroll_visible(animate=False)
 
     def _focus_what_shows(self) -> None:
         """Keep focus on a side that shows: below TINY_WIDTH only the tabs or (ctrl+b)
