@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.lazy import Lazy
@@ -57,6 +57,7 @@ from tui.screens.sweep_resume import ResumeWork
 from tui.session import Session, load_session, save_session
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
+from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.actions import FormActions
 from tui.widgets.form.form import HyperparamForm
@@ -202,7 +203,7 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            with VerticalScroll(id="left"):
+            with LeftColumn(id="left"):
                 yield HyperparamForm(self.initial_config, id="form")
                 yield DatasetPane(self.initial_dataset, id="dataset")
             with Vertical(id="tabs"):
@@ -336,9 +337,16 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
             self._load_run(outcome.run_id)
         self.reload_history()
         self._schedule()
+        self._check_lessons()
 
     def on_queue_changed(self, message: QueueChanged) -> None:
         self._queue_dirty = True
+        self._check_lessons()
+
+    def _check_lessons(self) -> None:
+        """A lesson queued on Next step (l) is overlaid once its runs have ended."""
+        for pane in self._mounted_panes(NextStepPane):
+            pane.check_lessons()
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
@@ -434,9 +442,17 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
     def on_overlay_loaded(self, message: OverlayLoaded) -> None:
         self.overlay = True
         self.charts.show_overlay(message.records, message.curves)
-        self.action_show_tab("charts")
+        if isinstance(self.focused, Input):  # a lesson ended while the user types
+            self._switch_tab("charts")  # show it, but leave the keys to the field
+        else:
+            self.action_show_tab("charts")
 
     # -- next step ----------------------------------------------------------------------------
+
+    def action_lesson(self) -> None:
+        """The palette's "Lesson": the Next step tab owns the action (its key is l)."""
+        for pane in self.query(NextStepPane):
+            pane.action_lesson()
 
     def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
         pane = self.next_step

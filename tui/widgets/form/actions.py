@@ -62,7 +62,8 @@ class FormActions:
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify("Fix the fields marked in red first.", severity="warning", markup=False)
+            message = self.dataset_pane.refuse_run(config is None)
+            self.notify(message, severity="warning", markup=False)
             return
         self._add_run(config, spec, front=front)
 

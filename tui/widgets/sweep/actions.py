@@ -63,12 +63,9 @@ class SweepActions:
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify(
-                "Fix the fields marked in red first: a sweep takes its fixed values and "
-                "data from them.",
-                severity="warning",
-                markup=False,
-            )
+            why = ": a sweep takes its fixed values and data from them"
+            message = self.dataset_pane.refuse_run(config is None, why)
+            self.notify(message, severity="warning", markup=False)
             return
         from tui.screens.sweep_builder import SweepBuilderScreen
 
