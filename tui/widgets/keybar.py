@@ -106,6 +106,7 @@ class KeyBar(Widget, can_focus=False):
         # What does not fit is left out whole, never cut in half.
         reserved = sum(piece.cell_len for item, piece in pieces if item.pinned)
         used = 0
+        full = False  # once a key is left out, the later ones are too: order is priority
         shown: list[tuple[KeyItem, Text]] = []
         for item, piece in pieces:
             if item.pinned:
@@ -113,9 +114,11 @@ class KeyBar(Widget, can_focus=False):
                     shown.append((item, piece))
                     used += piece.cell_len
                 reserved -= piece.cell_len
-            elif used + piece.cell_len + reserved <= room:
+            elif not full and used + piece.cell_len + reserved <= room:
                 shown.append((item, piece))
                 used += piece.cell_len
+            else:
+                full = True
         for item, piece in shown:
             spans.append((line.cell_len, line.cell_len + piece.cell_len, item))
             line.append_text(piece)
