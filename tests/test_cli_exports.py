@@ -40,7 +40,10 @@ def test_show_draws_train_test_and_loss_without_colour(run_cli, store: Path) -> 
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "\x1b[" not in out  # piped: no colour, so the markers must tell the curves apart
-    assert "train (o)" in out and "test (x)" in out and "loss (*)" in out
+    assert "o train accuracy   x test accuracy" in out and "* training loss" in out
+    # The legend is under the charts, not drawn over the first epochs' points.
+    frames = [line for line in out.splitlines() if "┤" in line or "│" in line]
+    assert not any("train" in line or "test" in line or "loss" in line for line in frames)
     assert "training loss per epoch" in out
     # The epoch axis: the tick row under each chart holds whole numbers only, 1 to 12.
     tick_rows = [

@@ -52,9 +52,10 @@ def curve_chart(
     curve: list[EpochPoint], title: str = "", width: int | None = None, color: bool = True
 ) -> str:
     """The accuracy chart (train ``o``, test ``x``) and, when the loss is known, the
-    loss chart under it, as text. ``width``: columns (default the terminal's, at most
-    120); ``color``: keep the escape codes (False when piped). An empty curve gives an
-    empty string (plotext would crash on a labelled series with no points)."""
+    loss chart under it, as text; each legend on a line below, off the data.
+    ``width``: columns (default the terminal's, at most 120); ``color``: keep the
+    escape codes (False when piped). An empty curve gives an empty string (plotext
+    would crash on a labelled series with no points)."""
     if not curve:
         return ""
     import plotext as plt
@@ -67,10 +68,9 @@ def curve_chart(
     wide = width or min(columns, 120)
     plt.clear_figure()
     plt.plotsize(wide, height)
-    plt.plot(epochs, [p.train_accuracy for p in curve], label="train (o)",
-             color=TRAIN_COLOR, marker=TRAIN_MARKER)  # fmt: skip
-    plt.plot(epochs, [p.test_accuracy for p in curve], label="test (x)",
-             color=TEST_COLOR, marker=TEST_MARKER)  # fmt: skip
+    # No plotext legend: it is drawn over the first epochs' points. One line under it.
+    plt.plot(epochs, [p.train_accuracy for p in curve], color=TRAIN_COLOR, marker=TRAIN_MARKER)
+    plt.plot(epochs, [p.test_accuracy for p in curve], color=TEST_COLOR, marker=TEST_MARKER)
     low = min(min(p.train_accuracy, p.test_accuracy) for p in curve)
     plt.ylim(max(0.0, low - 0.05), 1.0)
     plt.xticks(ticks, [str(tick) for tick in ticks])
@@ -78,16 +78,16 @@ def curve_chart(
     plt.ylabel("accuracy")
     if title:
         plt.title(title)
-    charts = [plt.build()]
+    charts = [plt.build(), f"  {TRAIN_MARKER} train accuracy   {TEST_MARKER} test accuracy\n"]
     if losses:  # a chart of its own: the loss has another scale than the accuracies
         plt.clear_figure()
         plt.plotsize(wide, LOSS_HEIGHT)
-        plt.plot([e for e, _ in losses], [v for _, v in losses], label="loss (*)",
-                 color=LOSS_COLOR, marker=LOSS_MARKER)  # fmt: skip
+        plt.plot([e for e, _ in losses], [v for _, v in losses], color=LOSS_COLOR,
+                 marker=LOSS_MARKER)  # fmt: skip
         plt.xticks(ticks, [str(tick) for tick in ticks])
         plt.xlabel("epoch")
         plt.ylabel("loss")
         plt.title("training loss per epoch")
-        charts.append(plt.build())
+        charts += [plt.build(), f"  {LOSS_MARKER} training loss\n"]
     text = "\n".join(charts)
     return text if color else plt.uncolorize(text)  # piped to a file: no escape codes
