@@ -67,6 +67,9 @@ async def test_history_and_queue(make_app, size) -> None:
         # The cursor opens on the newest run, and that is the run the keys act on.
         assert table.cursor_row == 0 and app.history.selected_id() == 2
         assert app.selected_run == 2
+        summary = str(app.query_one("#history-summary").render())
+        assert summary == "2 runs · sort newest ↓ · filter all"  # one line at 80 columns
+        assert app.query_one("#history-summary").size.height == 1
         # The verdict fits whole on screen, even at 80 columns.
         verdict = str(rows[0][5])
         assert verdict in ("under", "good", "over", "unstable")

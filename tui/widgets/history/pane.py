@@ -213,8 +213,10 @@ class HistoryPane(Vertical):
         label, _ = FILTERS[self.filter_index]
         arrow = "↓" if self.descending else "↑"
         marked = f" · {len(self.marked)} marked" if self.marked else ""
+        # One line at 80x24 (44 columns): the page only when there are pages.
+        paging = f" · page {self.page + 1}/{pages}" if pages > 1 else ""
         self.query_one("#history-summary", Static).update(
-            f"{self.total} run{'' if self.total == 1 else 's'} · page {self.page + 1}/{pages}"
+            f"{self.total} run{'' if self.total == 1 else 's'}{paging}"
             f" · sort {SORTS[self.sort_index][1]} {arrow} · filter {label}{marked}"
         )
 
