@@ -54,20 +54,6 @@ class Keyboard:
         self.count += len(text)
 
 
-def fit_terminal(session: str, size: tuple[int, int]) -> None:
-    """Make sure the app draws at ``size``: on a tmux server shared with other tests
-    a new session now and then starts at tmux's default 80×24 and is resized before
-    the app listens for the change, so it would stay at 80×24. A resize to one row
-    less and back tells the app its size; then its tab line names the F-keys (100
-    columns have room for them)."""
-    width, height = size
-    for rows in (height - 1, height):
-        tmux("resize-window", "-t", session, "-x", str(width), "-y", str(rows))
-    wait_for_screen(session, re.compile(r"F5 Next step"), timeout=30)
-    lines = screen(session).splitlines()
-    assert len(lines) == height and max(map(len, lines)) <= width, "\n".join(lines)
-
-
 def overlay_table(session: str, runs: int, timeout: float) -> str:
     """The screen once Charts shows an overlay of ``runs`` runs with its table; the
     table's part of it (its header and the lines below)."""
@@ -87,7 +73,7 @@ def test_under_good_over_compared_by_keys_in_at_most_30_keystrokes(tmp_path: Pat
     keyboard = Keyboard(session)
     try:
         wait_for_screen(session, re.compile(r"Hidden layers: "), timeout=60)  # has focus
-        fit_terminal(session, (100, 30))
+        wait_for_screen(session, re.compile(r"F5 Next step"), timeout=30)  # 100 columns
         started = time.monotonic()
         keyboard.press("F5")
         wait_for_screen(session, re.compile(r"l: the lesson"), timeout=30)
