@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from test_tmux_signals import stop_runner
-from tmux_helpers import screen, start_app, tmux, wait_for_screen
+from tmux_helpers import start_app, tmux, wait_for_screen
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
