@@ -37,6 +37,7 @@ from tui.widgets.dataset.report import (
 from tui.widgets.dataset.table import ColumnTable
 from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid, FieldPane
+from tui.widgets.onoff import OnOffSwitch
 
 if TYPE_CHECKING:
     from core.datasets import DatasetInfo
@@ -134,7 +135,7 @@ class DatasetPane(FieldPane):
             hidden = " -off" if name in off else ""
             children.append(Label(label, classes="field-label" + hidden, id=f"dlbl-{name}"))
             if name == "scale":
-                widget: Widget = Switch(value=spec.scale, id="d-scale")
+                widget: Widget = OnOffSwitch(value=spec.scale, animate=False, id="d-scale")
             else:
                 widget = FieldInput(
                     texts[name],
