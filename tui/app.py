@@ -517,10 +517,12 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
             if newest:
                 self.call_from_thread(self._show_newest, newest[0].id)
         from core.search.engine import POINT_FINISHED, pending_work, running_elsewhere
+        from core.search.results import sweep_title
 
         sweeps, records = pending_work(self.store)  # runs outside sweeps
         for sweep_id, owner in running_elsewhere(self.store):  # not offered: say why
-            self._notify_soon(f"Sweep #{sweep_id} is running in {owner}.", markup=False, timeout=5)
+            title = sweep_title(sweep_id, self.store.get_sweep(sweep_id)["name"])
+            self._notify_soon(f"{title} is running in {owner}.", markup=False, timeout=5)
         active = set(self.sweeps.active_ids())
         sweeps = [sweep for sweep in sweeps if sweep["id"] not in active]
         counts: dict[int, str] = {}

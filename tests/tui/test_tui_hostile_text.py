@@ -133,7 +133,7 @@ async def test_hostile_names_show_literally_everywhere(
         await wait_for(pilot, lambda: len(app.screen.query(Static)) > 3)
         await pilot.pause()
         dialog = "\n".join(shown(static) for static in app.screen.query(Static))
-        assert_literal(dialog, f"sweep #1 {SHOWN}", f"#2  {SHOWN}  epoch 0/5")
+        assert_literal(dialog, f'sweep 1 "{SHOWN}"', f"#2  {SHOWN}  epoch 0/5")
         await pilot.press("r")  # resume both: the queue and the sweeps strip show them
         await settle(pilot)
         await pilot.press("f3")
