@@ -31,6 +31,7 @@ from core.store import RunStore
 from core.store_follow import StoreFollower
 from core.worker import RunOutcome
 from tui.queue_model import ENDED, OnFinished, OnProgress, QueueItem, _dataset_label
+from tui.settings_text import data_text, run_text
 
 if TYPE_CHECKING:
     from core.queue_runner import RunnerOptions
@@ -353,4 +354,6 @@ def _item(record: RunRecord) -> QueueItem:
         int(record.params.get("epochs", 0) or 0),
         dataset=_dataset_label(record.dataset),
         status=record.status,
+        settings=run_text(record.params, record.label),
+        data=data_text(record.dataset),
     )

@@ -23,6 +23,7 @@ from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import PerceptuneError
 from core.results import EpochPoint
+from tui.settings_text import data_text, run_text
 
 if TYPE_CHECKING:
     from core.runner import Runner
@@ -51,6 +52,10 @@ class QueueItem:
     stopping: bool = False
     error: str = ""
     curve: list[EpochPoint] = field(default_factory=list, repr=False)
+    #: The Queue table's config and data cells, as History shows them (what differs
+    #: from the defaults: ``6,6 ep=50 pat=3``, ``moons n=200``); empty: label, dataset.
+    settings: str = ""
+    data: str = ""
 
     @property
     def ended(self) -> bool:
@@ -147,6 +152,8 @@ class QueueModel:
             label or config.short_label(),
             config.epochs,
             dataset=dataset.label(),
+            settings=run_text(config.to_dict(), label),
+            data=data_text(dataset.to_dict()),
         )
         with self._lock:
             closing = self._closing
@@ -180,6 +187,8 @@ class QueueModel:
                     record.label or str(record.params.get("layers", "")),
                     epochs,
                     dataset=_dataset_label(record.dataset),
+                    settings=run_text(record.params, record.label),
+                    data=data_text(record.dataset),
                 )
                 added.append(record.id)
             if front:
