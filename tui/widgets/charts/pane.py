@@ -53,6 +53,9 @@ WIDE_WIDTH = 70
 #: chart needs ACCURACY_ROWS and the loss chart LOSS_ROWS beside the title and verdict.
 ACCURACY_ROWS, LOSS_ROWS = 12, 10  # 7 and 5 rows of curve inside the axes and labels
 SHORT_HEIGHT = 2 + ACCURACY_ROWS + LOSS_ROWS + 7  # title, the charts, the verdict
+#: Rows of text under the charts for the verdict (tcss #verdict max-height, less its
+#: border), and in a pane narrower than WIDE_WIDTH (ChartsPane.-narrow #verdict).
+VERDICT_ROWS, NARROW_VERDICT_ROWS = 6, 9
 #: Below this width the overlay's table shortens its verdicts.
 NARROW_TABLE = 60
 #: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
@@ -260,8 +263,8 @@ class ChartsPane(Vertical):
         columns.extend(curve)
         if self._plots_due(view):
             self._draw_plots(view, columns)
-        self._set_text("#chart-title", self._title(view))
-        self._set_text("#verdict", self._verdict_text(view))
+        self._set_text("#chart-title", self._title(view, self._title_width()))
+        self._set_text("#verdict", self._fitted_verdict(view))
         self._update_regions()
 
     def _plots_due(self, view: RunView) -> bool:
@@ -334,25 +337,77 @@ class ChartsPane(Vertical):
             layout = new_height != static.visual.get_height(rules, width)
         static.update(text, layout=layout)
 
+    def _refit(self) -> None:
+        """The title and the verdict again, for a new width."""
+        if self.view is not None and not self.overlay_ids:
+            self._set_text("#chart-title", self._title(self.view, self._title_width()))
+            self._set_text("#verdict", self._fitted_verdict(self.view))
+
+    def _title_width(self) -> int:
+        """The title's width in cells (0 before the first layout)."""
+        return self.query_one("#chart-title", Static).content_region.width
+
     @staticmethod
-    def _title(view: RunView) -> Text:
+    def _title(view: RunView, width: int = 0) -> Text:
+        """The run's name, data, status, epochs and last scores on one line; in a pane
+        narrower than that (``width`` cells), on two, each cut to the width: the status
+        and the scores whole on the second, the name and data cut with "…" on the first
+        (a title wrapped by Textual lost its scores at 80x24)."""
+        name = f"{one_line(view.label)} · {one_line(view.dataset_label)}"
+        one = ChartsPane._title_parts(view, f"#{view.run_id} ", f"{name} · ", "epoch ")
+        if width <= 0 or one.cell_len <= width:
+            return one
+        head = f"#{view.run_id} "
+        rest = one_line(name, max(1, width - len(head)))
+        # The second line: the words "epoch" and " · " go first when it is too long.
+        for sep, epoch in ((" · ", "epoch "), (" · ", ""), (" ", "")):
+            two = ChartsPane._title_parts(view, head, f"{rest}\n", epoch, sep)
+            if max(Text(line).cell_len for line in two.plain.split("\n")) <= width:
+                break
+        return two
+
+    @staticmethod
+    def _title_parts(view: RunView, head: str, name: str, epoch: str, sep: str = " · ") -> Text:
         text = Text()
-        text.append(f"#{view.run_id} ", style="bold")
-        text.append(f"{one_line(view.label)} · {one_line(view.dataset_label)} · ")
+        text.append(head, style="bold")
+        text.append(name)
         text.append(view.status, style=f"bold {status_color(view.status)}")
-        text.append(f" · epoch {view.epochs_run}/{view.planned_epochs}")
+        text.append(f"{sep}{epoch}{view.epochs_run}/{view.planned_epochs}")
         if view.curve:
             last = view.curve[-1]
             # The words in their curves' colours: the title line is the legend too.
-            text.append(" · ")
+            text.append(sep)
             text.append("train", style=f"bold {rich_color(TRAIN_COLOR)}")
             text.append(f" {acc(last.train_accuracy)} ")
             text.append("test", style=f"bold {rich_color(TEST_COLOR)}")
             text.append(f" {acc(last.test_accuracy)}")
         return text
 
+    def _fitted_verdict(self, view: RunView) -> Text:
+        """The verdict text for the pane's width: the numbers line (train, test and gap
+        are in the summary too) is left out when all would not fit in VERDICT_ROWS, so
+        the verdict and why it stopped are never the lines cut; a narrow pane gives the
+        verdict up to NARROW_VERDICT_ROWS rows."""
+        text = self._verdict_text(view)
+        static = self.query_one("#verdict", Static)
+        width = static.content_region.width
+        if width <= 0:
+            return text
+        narrow = self.size.width < WIDE_WIDTH
+        self.set_class(narrow, "-narrow")
+        rows = NARROW_VERDICT_ROWS if narrow else VERDICT_ROWS
+
+        def height(candidate: Text) -> int:
+            return visualize(static, candidate, markup=False).get_height(static.styles, width)
+
+        if height(text) > rows:
+            short = self._verdict_text(view, numbers=False)
+            if height(short) < height(text):
+                return short
+        return text
+
     @staticmethod
-    def _verdict_text(view: RunView) -> Text:
+    def _verdict_text(view: RunView, numbers: bool = True) -> Text:
         text = Text()
         if view.error:
             text.append("failed: ", style="bold red")
@@ -380,9 +435,9 @@ class ChartsPane(Vertical):
             sentence = ""  # the title's "epoch 40/40" says it: the row goes to the chart
         if sentence:
             text.append(f"\n{sentence}" if text else sentence)
-        numbers = verdict_numbers(view.verdict)
-        if numbers:
-            text.append(f"\n{numbers}", style="dim")
+        line = verdict_numbers(view.verdict) if numbers else ""
+        if line:
+            text.append(f"\n{line}", style="dim")
         return text
 
     # -- overlay ---------------------------------------------------------------------------
@@ -408,7 +463,7 @@ class ChartsPane(Vertical):
             curve = curves.get(record.id, [])
             every.extend(curve)
             color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
-            colors.append(rich_color(color))
+            colors.append(rich_color(color, self.accuracy.dark))
             planned[record.id] = int(record.params.get("epochs") or 0)
             epochs = tuple(float(p.epoch) for p in curve)
             if not epochs:
@@ -460,6 +515,8 @@ class ChartsPane(Vertical):
         width, height = event.size
         self.set_class(width >= WIDE_WIDTH, "-wide")
         self._show_table()
+        if self.view is not None:  # one line or two, cut to the new width once laid out
+            self.call_after_refresh(self._refit)
         short = height < SHORT_HEIGHT
         if short != self.short:
             self.set_class(short, "-short")
