@@ -106,6 +106,7 @@ def train(
     should_stop: StopCheck | None = None,
     keep_model: bool = False,
     on_weights: WeightsCallback | None = None,
+    metrics: bool = True,
 ) -> TrainResult:
     """Fit ``config`` on ``data`` and record train/test accuracy and loss per epoch.
 
@@ -115,6 +116,8 @@ def train(
     Divergence (a non-finite loss or weights) ends the run as ``diverged``.
     With ``keep_model`` the fitted estimator is returned in ``result.model``.
     ``on_weights`` (tests, debugging) gets copies of each epoch's weights.
+    ``metrics``: per-class results of the final model (a fold of a cross-validation
+    does without them).
     """
     classes = np.unique(data.y_train)
     check_network_size(config.layers, data.X_train.shape[1], len(classes))
@@ -187,7 +190,7 @@ def train(
             _send_weights(on_weights, point.epoch, model)
         if on_epoch is not None:
             on_epoch(point)
-    if result.status == "done":
+    if result.status == "done" and metrics:
         from core.metrics import class_metrics
 
         # Per-class results of the final model (with early stopping: its best weights).
