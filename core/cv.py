@@ -463,3 +463,25 @@ class CvLaunch:
         judged = cv_facts(facts, fold_facts, summary.cv_std, self.dataset.cv)
         verdict = diagnose(summary.curve, judged, self.config, summary.status).to_dict()
         return verdict, judged.to_dict()
+
+
+def cv_json(store: Any, record: Any) -> dict[str, Any]:
+    """What ``run --json`` adds for a cross-validated run: ``cv``, ``refit``,
+    ``cv_accuracy``, ``cv_std``, ``fold_accuracies``, ``cv_curve`` (per epoch: the folds'
+    mean and std of train and validation accuracy) and ``refit_curve``; empty for any
+    other run."""
+    from core import fold_store
+
+    if not is_cv(record.dataset):
+        return {}
+    curves = fold_store.fold_curves(store, record.id)
+    ends = fold_store.folds(store, record.id)
+    ended = {fold: end.status == "done" for fold, end in ends.items()}
+    epochs = int(record.params.get("epochs", 0)) or None
+    return {
+        "cv": int(record.dataset["cv"]),
+        "refit": bool(record.dataset.get("refit", True)),
+        **record.cv_dict(),
+        "cv_curve": [b.to_dict() for b in band(curves, ended, epochs)],
+        "refit_curve": [p.to_dict() for p in curves.get(REFIT, [])],
+    }
