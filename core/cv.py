@@ -275,6 +275,7 @@ class CvLaunch:
         kept: Mapping[int, Any],
         reference: dict[str, Any] | None,
         data: Any = None,
+        on_task: Callable[[], None] | None = None,
     ) -> None:
         from core import fold_store
 
@@ -285,6 +286,7 @@ class CvLaunch:
         self.record_epoch = record_epoch
         self.reference = reference
         self.data = data
+        self.on_task = on_task
         self.future: Future = Future()
         self._lock = threading.Lock()
         self._handles: list[RunHandle] = []
@@ -296,6 +298,8 @@ class CvLaunch:
         }
         self.fold_facts: list[dict[str, Any]] = []
         self.refit_outcome: RunOutcome | None = None
+        #: The split's reference, computed by a task of this run (to be cached).
+        self.new_reference: dict[str, Any] | None = None
         self.todo = [f for f in range(dataset.cv) if f not in kept]
         if dataset.refit and REFIT not in kept:
             self.todo.append(REFIT)
@@ -327,6 +331,11 @@ class CvLaunch:
             if stopped is not None:
                 handle.stop(*stopped)
             handle.future.add_done_callback(lambda done, f=fold: self._fold_done(f, done))
+
+    def tasks_left(self) -> int:
+        """Fold tasks (and the refit) not ended yet."""
+        with self._lock:
+            return self._left
 
     def stop(self, _run_id: int, status: str, reason: str) -> None:
         """Stop every fold after its current epoch (a :class:`RunHandle`'s stopper)."""
@@ -410,6 +419,8 @@ class CvLaunch:
                 self.refit_outcome = outcome
             elif outcome.facts is not None:
                 self.fold_facts.append(outcome.facts)
+            if outcome.new_reference is not None and self.reference is None:
+                self.reference = self.new_reference = outcome.new_reference
             self._left -= 1
             last = self._left == 0
             points = [] if last else self._new_mean_points()
@@ -417,6 +428,8 @@ class CvLaunch:
             self.record_epoch(mean)
         if last:
             self._finish()
+        elif self.on_task is not None:
+            self.on_task()
 
     def _finish(self) -> None:
         """Every fold has ended: the run's outcome, with its verdict."""
@@ -442,9 +455,10 @@ class CvLaunch:
             duration_s=0.0,
         )
         outcome.cv = summary.scores()
+        outcome.new_reference = self.new_reference
         if refit is not None:
             outcome.metrics = refit.metrics
-            outcome.new_reference = refit.new_reference
+            outcome.new_reference = refit.new_reference or self.new_reference
             outcome.baseline = refit.baseline
             outcome.notes = list(refit.notes)
         if summary.status in ("done", "diverged"):

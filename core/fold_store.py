@@ -111,6 +111,13 @@ def keep_finished(store: RunStore, run_id: int) -> dict[int, FoldRecord]:
     return folds(store, run_id)
 
 
+def clear(store: RunStore, run_id: int) -> None:
+    """Drop every fold of ``run_id`` (a point read off another run is rewritten whole)."""
+    with store._write() as conn:
+        conn.execute("DELETE FROM folds WHERE run_id = ?", (run_id,))
+        conn.execute("DELETE FROM fold_epochs WHERE run_id = ?", (run_id,))
+
+
 def fold_curves(store: RunStore, run_id: int) -> dict[int, list[EpochPoint]]:
     """Every stored fold curve of ``run_id`` (-1: the refit), by fold number."""
     rows = store._read(

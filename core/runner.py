@@ -89,9 +89,12 @@ class Runner:
         on_epoch: OnEpoch | None = None,
         on_finish: OnFinish | None = None,
         data: Dataset | None = None,
+        on_task: Callable[[], None] | None = None,
     ) -> RunHandle:
         """Start a stored run (queued, interrupted or finished: it starts over).
-        ``data``: the run's data already loaded (else the worker loads it)."""
+        ``data``: the run's data already loaded (else the worker loads it).
+        A cross-validated run trains a task per fold (:mod:`core.cv`): ``on_task`` is
+        called as each ends, and the handle's ``tasks_left()`` says how many are left."""
         record = self.store.get_run(run_id)
         config = RunConfig.from_mapping(record.params)
         dataset = DatasetSpec.from_mapping(record.dataset)
@@ -113,7 +116,7 @@ class Runner:
             self._unstored.pop(run_id, None)  # a run started again starts afresh
         reference = request_reference(self.store, dataset.base())  # None: the worker computes it
         if dataset.cv:
-            handle = self._submit_cv(run_id, config, dataset, reference, data, epoch)
+            handle = self._submit_cv(run_id, config, dataset, reference, data, epoch, on_task)
         else:
             request = RunRequest(run_id, config, dataset, reference, data)
             handle = self.executor.submit(request, epoch)
@@ -133,6 +136,7 @@ class Runner:
         reference: dict | None,
         data: Dataset | None,
         epoch: OnEpoch,
+        on_task: Callable[[], None] | None = None,
     ) -> RunHandle:
         """Start the folds (and refit) of a cross-validated run (:mod:`core.cv`); the
         folds that ended in an earlier attempt are kept, not trained again."""
@@ -150,8 +154,10 @@ class Runner:
             kept,
             reference,
             data,
+            on_task,
         )
         handle = RunHandle(run_id, launch.future, launch.stop)
+        handle.tasks_left = launch.tasks_left  # type: ignore[attr-defined]
         launch.start()
         return handle
 

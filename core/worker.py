@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config import RunConfig
@@ -137,8 +137,15 @@ def execute_run(
     verdict = facts = new_reference = None
     if fold:
         # One fold of a cross-validated run: its run is judged on all folds together
-        # (core.cv); the fold only tells what its validation rows are.
+        # (core.cv); the fold only tells what its validation rows are. Fold 0 also
+        # brings the split's reference when the store has none yet.
         facts = data_facts(data, None).to_dict()
+        if request.dataset.fold == 0 and request.reference is None and status == "done":
+            base = request.dataset.base()
+            try:
+                _, new_reference = _reference(replace(request, dataset=base), cached_dataset(base))
+            except PerceptuneError:
+                new_reference = None
     elif status in ("done", "diverged", "pruned"):
         reference, new_reference = _reference(request, data)
         judged = data_facts(data, reference)
