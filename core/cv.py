@@ -4,7 +4,7 @@ A run whose dataset spec has ``cv = K`` (:mod:`core.folds`) is trained as K task
 one per fold, plus a refit on the whole train part when ``refit`` is set. Each task is
 an ordinary run for the executor (a faithful per-epoch curve from
 :mod:`core.training`) under its own task id (:func:`task_id`), so the folds spread
-over the workers like any runs. Their epochs are stored as they come
+over the workers like any runs. Each fold's curve is stored when it ends
 (:mod:`core.fold_store`); the run's own curve is the mean over the folds, epoch by
 epoch, written live as soon as every fold has passed an epoch.
 
@@ -17,6 +17,7 @@ noise level.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -71,12 +72,13 @@ def point_at(curve: Sequence[EpochPoint], ended: bool, epoch: int) -> EpochPoint
     there on its own (tol, early stopping: a longer fit stops at the same epoch)."""
     if not curve or (curve[-1].epoch < epoch and not ended):
         return None
-    found = None
-    for point in curve:
-        if point.epoch > epoch:
-            break
-        found = point
-    return found
+    # Curves are in epoch order: bisect (a live chart asks for every epoch).
+    index = bisect.bisect_right(curve, epoch, key=_epoch_of)
+    return curve[index - 1] if index else None
+
+
+def _epoch_of(point: EpochPoint) -> int:
+    return point.epoch
 
 
 def mean_point(points: Sequence[EpochPoint], epoch: int) -> tuple[EpochPoint, float, float]:
@@ -116,15 +118,18 @@ class BandPoint:
 
 
 def band(
-    curves: Mapping[int, Sequence[EpochPoint]], ended: Mapping[int, bool], last: int | None = None
+    curves: Mapping[int, Sequence[EpochPoint]],
+    ended: Mapping[int, bool],
+    last: int | None = None,
+    after: int = 0,
 ) -> list[BandPoint]:
     """Mean and spread per epoch over the folds' ``curves`` (fold number -> curve;
-    ``ended``: the fold stopped on its own), at every epoch where each fold has a value,
-    up to ``last``. What a chart draws as the cross-validated run's band."""
+    ``ended``: the fold stopped on its own), at every epoch after ``after`` where each
+    fold has a value, up to ``last``. What a chart draws as the run's band."""
     folds = [fold for fold in curves if fold != REFIT]
     if not folds:
         return []
-    epochs = sorted({p.epoch for fold in folds for p in curves[fold]})
+    epochs = sorted({p.epoch for fold in folds for p in curves[fold] if p.epoch > after})
     result = []
     for epoch in epochs:
         if last is not None and epoch > last:
@@ -186,9 +191,7 @@ def summarize(
     folds = range(cv)
     ended = {fold: statuses.get(fold) == "done" for fold in folds}
     mean_curve = band({fold: curves.get(fold, []) for fold in folds}, ended, epochs)
-    curve = [
-        EpochPoint(b.epoch, b.train_accuracy, b.cv_accuracy, b.loss) for b in mean_curve
-    ]
+    curve = [EpochPoint(b.epoch, b.train_accuracy, b.cv_accuracy, b.loss) for b in mean_curve]
     summary = CvSummary(status, curve, stop_reason=first_bad[1], error=first_bad[2])
     if status == "done":
         finals = [point_at(curves.get(fold, []), True, epochs) for fold in folds]
@@ -222,8 +225,10 @@ def _fold_stops(
     lasts = [curves[fold][-1].epoch for fold in range(cv) if curves.get(fold)]
     if lasts and min(lasts) >= epochs:
         return f"{cv} folds reached the maximum of {epochs} epochs"
-    spread = f"{min(lasts)} to {max(lasts)}" if lasts and min(lasts) != max(lasts) else str(
-        max(lasts, default=0)
+    spread = (
+        f"{min(lasts)} to {max(lasts)}"
+        if lasts and min(lasts) != max(lasts)
+        else str(max(lasts, default=0))
     )
     return f"{cv} folds stopped at epochs {spread} (scikit-learn's tol or early stopping)"
 
@@ -346,19 +351,13 @@ class CvLaunch:
             handle.stop(status, reason)
 
     def _on_epoch(self, task: int, point: EpochPoint) -> str | None:
-        from core import fold_store
-
         found = task_of(task)
         if found is None:
             return None
         _, fold = found
-        from core.errors import StoreError
-
-        try:
-            fold_store.add_fold_epochs(self.runner.store, self.run_id, fold, [point])
-        except StoreError as error:
-            self.runner._store_failed(self.run_id, error)
-            return None
+        # A fold's own epochs are stored with its end (fold_store.finish_fold): one that
+        # does not end is trained again from its start anyway. The mean curve, written
+        # as every fold passes an epoch, is what a live chart shows meanwhile.
         with self._lock:
             self.curves.setdefault(fold, []).append(point)
             points = self._new_mean_points()
@@ -379,8 +378,7 @@ class CvLaunch:
         top = min(top, self.config.epochs)
         if top <= self._emitted:
             return []
-        bands = band({f: self.curves.get(f, []) for f in folds}, ended, top)
-        new = [b for b in bands if b.epoch > self._emitted]
+        new = band({f: self.curves.get(f, []) for f in folds}, ended, top, self._emitted)
         if new:
             self._emitted = new[-1].epoch
         return [EpochPoint(b.epoch, b.train_accuracy, b.cv_accuracy, b.loss) for b in new]
@@ -435,7 +433,7 @@ class CvLaunch:
         """Every fold has ended: the run's outcome, with its verdict."""
         try:
             self.future.set_result(self.outcome())
-        except Exception as error:  # noqa: BLE001 - never leave the run hanging
+        except Exception as error:  # never leave the run hanging
             from core.worker import RunOutcome
 
             self.future.set_result(RunOutcome(self.run_id, "failed", error=f"cv: {error!r}"))

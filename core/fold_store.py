@@ -1,8 +1,8 @@
 """The folds of cross-validated runs in the run store (tables of
 :func:`core.store_schema.add_cross_validation`).
 
-Every fold's curve is written epoch by epoch as it trains (``fold_epochs``), and a
-``folds`` row when it ends: a resumed run keeps the folds that ended ``done`` or
+Every fold's curve (``fold_epochs``) and a ``folds`` row are written when it ends, in
+one transaction: a resumed run keeps the folds that ended ``done`` or
 ``diverged`` (training them again would give the same curve) and trains only the
 others, so every fold is trained to its end exactly once. These functions use the
 store's own transactions; its writer rules (one writing process) hold for them too.
@@ -42,24 +42,6 @@ def _loss(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def add_fold_epochs(store: RunStore, run_id: int, fold: int, points: Sequence[EpochPoint]) -> None:
-    """Record epochs of one fold (replacing equal epoch numbers) and a sign of life."""
-    if not points:
-        return
-    rows = [
-        (run_id, fold, p.epoch, p.train_accuracy, p.test_accuracy, _loss(p.loss)) for p in points
-    ]
-    with store._write() as conn:
-        cursor = conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
-        if cursor.rowcount == 0:
-            raise store._no_run(run_id)
-        conn.executemany(
-            "INSERT OR REPLACE INTO fold_epochs (run_id, fold, epoch, train_accuracy,"
-            " test_accuracy, loss) VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-
-
 def finish_fold(
     store: RunStore,
     run_id: int,
@@ -73,7 +55,9 @@ def finish_fold(
 ) -> None:
     """End one fold: its whole curve (an epoch still on its way is never missing) and
     its ``folds`` row, in one transaction."""
-    rows = [(run_id, fold, p.epoch, p.train_accuracy, p.test_accuracy, _loss(p.loss)) for p in curve]
+    rows = [
+        (run_id, fold, p.epoch, p.train_accuracy, p.test_accuracy, _loss(p.loss)) for p in curve
+    ]
     with store._write() as conn:
         conn.executemany(
             "INSERT OR REPLACE INTO fold_epochs (run_id, fold, epoch, train_accuracy,"
@@ -144,7 +128,9 @@ def set_cv(
 ) -> None:
     """Store a cross-validated run's scores: the folds' mean and spread, and the train
     and test accuracy of the refit (None without a refit)."""
-    gap = None if train_accuracy is None or test_accuracy is None else train_accuracy - test_accuracy
+    gap = None
+    if train_accuracy is not None and test_accuracy is not None:
+        gap = train_accuracy - test_accuracy
     with store._write() as conn:
         conn.execute(
             "UPDATE runs SET cv_accuracy = ?, cv_std = ?, fold_accuracies = ?,"

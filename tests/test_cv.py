@@ -144,7 +144,7 @@ def test_bad_cv_values_are_one_line_exit_2_and_store_nothing(run_cli, store_path
         ('cv = "5"', "[search].cv: expected a whole number"),
         ("refit = true", "[search].refit: only applies with cv = K"),
         ("cv = 3\nrefit = 1", "[search].refit: expected true or false"),
-        ('cv = 3\nprune = "median"', '[search].prune: \'median\' pruning reads one test curve'),
+        ('cv = 3\nprune = "median"', "[search].prune: 'median' pruning reads one test curve"),
         ("cv = 45", "[search].cv: 45 folds need at least 45 train rows"),
     ],
 )
@@ -181,7 +181,7 @@ def test_fold_tasks_and_cv_fields_cross_the_dask_wire_as_plain_json():
     outcome = RunOutcome(7, "done", curve=[EpochPoint(1, 0.5, 0.5, 1.0)], cv=scores)
     sent = json.loads(json.dumps(wire.outcome_to_wire(outcome), allow_nan=False))
     assert wire.outcome_from_wire(sent)[0].cv == scores
-    with pytest.raises(wire.WireError, match="outcome.cv"):
+    with pytest.raises(wire.WireError, match=r"outcome\.cv"):
         wire.outcome_from_wire({**sent, "cv": {**scores, "cv_accuracy": "high"}})
 
 
@@ -210,10 +210,10 @@ cv = 3
 refit = true
 [fixed]
 tol = 0
-epochs = 300
+epochs = 150
 lr = 0.01
 [space]
-layers = [[8], [16], [24]]
+layers = [[8], [16]]
 seed = [1, 2]
 """
 
@@ -276,18 +276,18 @@ def test_a_cv_sweep_killed_9_resumes_with_every_fold_trained_exactly_once(
             proc.communicate()
     kill_all(wait_until_gone(below, timeout=10))
     before = _done_folds(store_path)
-    assert 3 <= len(before) < 6 * 4, "the kill came after the sweep ended"
+    assert 3 <= len(before) < 4 * 4, "the kill came after the sweep ended"
 
     resumed = run_cli("resume", "--store", str(store_path), timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     after = _done_folds(store_path)
-    assert set(after) == {(run, fold) for run in range(1, 7) for fold in (REFIT, 0, 1, 2)}
+    assert set(after) == {(run, fold) for run in range(1, 5) for fold in (REFIT, 0, 1, 2)}
     # A fold that ended before the kill was not trained again: it ended when it did.
     assert {key: after[key] for key in before} == before
     with RunStore(store_path) as store:
         for record in store.list_runs(sweep_id=1):
             assert record.status == "done" and len(record.fold_accuracies) == 3
             curves = fold_store.fold_curves(store, record.id)
-            assert all([p.epoch for p in curves[f]] == list(range(1, 301)) for f in curves)
+            assert all([p.epoch for p in curves[f]] == list(range(1, 151)) for f in curves)
             assert record.cv_accuracy == float(np.mean(record.fold_accuracies))
             assert record.test_accuracy == curves[REFIT][-1].test_accuracy

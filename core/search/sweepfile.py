@@ -334,14 +334,16 @@ def _cv(spec: SweepSpec, table: Mapping[str, Any]) -> None:
         spec.cv = value
     if "refit" in table:
         if not isinstance(table["refit"], bool):
-            raise SpecError("[search].refit", f"expected true or false, got {shown(table['refit'])}")
+            raise SpecError(
+                "[search].refit", f"expected true or false, got {shown(table['refit'])}"
+            )
         if not spec.cv:
             raise SpecError("[search].refit", "only applies with cv = K (cross-validation)")
         spec.refit = table["refit"]
     if spec.cv and spec.prune != "none":
         raise SpecError(
             "[search].prune",
-            f"{spec.prune!r} pruning reads one test curve; with cv use prune = \"none\"",
+            f'{spec.prune!r} pruning reads one test curve; with cv use prune = "none"',
         )
 
 
