@@ -27,7 +27,7 @@ import numpy as np
 
 from core.config import RunConfig, check_network_size
 from core.results import EpochPoint, TrainResult
-from core.scoring import AccuracyScorer
+from core.scoring import SplitScorer
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -123,17 +123,13 @@ def train(
     check_network_size(config.layers, data.X_train.shape[1], len(classes))
     model = make_classifier(config)
     widest = max(config.layers)
-    train_scorer = AccuracyScorer(data.X_train, data.y_train, classes, widest)
-    test_scorer = AccuracyScorer(data.X_test, data.y_test, classes, widest)
+    scorer = SplitScorer(data.X_train, data.y_train, data.X_test, data.y_test, classes, widest)
     result = TrainResult(status="done")
     curve = result.curve
 
     def score(weights_owner: Any) -> tuple[float, float]:
         coefs, intercepts = _final_weights(weights_owner)
-        return (
-            train_scorer.accuracy(weights_owner, coefs, intercepts),
-            test_scorer.accuracy(weights_owner, coefs, intercepts),
-        )
+        return scorer.accuracies(weights_owner, coefs, intercepts)
 
     last_best: list[Any] = [None, None]  # early stopping: best weights seen, their scores
 
