@@ -64,28 +64,30 @@ grid = [
     for prefix in ["mlp__" if cv else ""] for p in points
 ]
 if cv:
-    model = Pipeline([("scale", StandardScaler()), ("mlp", MLPClassifier(random_state=%d))])
+    model = Pipeline([("scale", StandardScaler()), ("mlp", MLPClassifier(random_state=SEED))])
     search = GridSearchCV(model, grid, cv=StratifiedKFold(cv), n_jobs=2, refit=False)
     data = (X_train, y_train)
 else:
     scaler = StandardScaler().fit(X_train)
     Xs = np.vstack([scaler.transform(X_train), scaler.transform(X_test)])
     fold = np.r_[np.full(len(y_train), -1), np.zeros(len(y_test))]
-    search = GridSearchCV(MLPClassifier(random_state=%d), grid, cv=PredefinedSplit(fold),
+    search = GridSearchCV(MLPClassifier(random_state=SEED), grid, cv=PredefinedSplit(fold),
                           n_jobs=2, refit=False)
     data = (Xs, np.concatenate([y_train, y_test]))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     search.fit(*data)
 print(json.dumps([float(s) for s in search.cv_results_["mean_test_score"]]))
-""" % (SEED, SEED)
+""".replace("SEED", str(SEED))
 
 PERCEPTUNE = "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))"
 
 SCENARIOS = {
     "cv12": {
         "cv": 5,
-        "space": 'layers = [[32], [64, 64]]\nlr = [0.001, 0.01, 0.1]\nactivation = ["relu", "tanh"]',
+        "space": (
+            'layers = [[32], [64, 64]]\nlr = [0.001, 0.01, 0.1]\nactivation = ["relu", "tanh"]'
+        ),
         "fixed": "epochs = 60",
         "target": 0.9,
     },
@@ -183,9 +185,11 @@ def main() -> None:
                         elapsed, runs = run_sweep(tmp, name, toml)
                         ours_t.append(elapsed)
                     else:
-                        points = [r["params"] for r in sorted(runs, key=lambda r: r["id"])] if (
-                            ours_t
-                        ) else None
+                        points = (
+                            [r["params"] for r in sorted(runs, key=lambda r: r["id"])]
+                            if (ours_t)
+                            else None
+                        )
                         if points is None:  # sklearn first: the points are the grid's
                             elapsed, runs = run_sweep(tmp, name, toml)
                             points = [r["params"] for r in sorted(runs, key=lambda r: r["id"])]

@@ -158,6 +158,16 @@ def test_bad_cv_in_a_sweep_file_is_one_line_exit_2(run_cli, tmp_path, search, me
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "s.db").exists()
 
 
+def test_cv_in_a_sweeps_dataset_table_is_refused_in_one_line():
+    from core.errors import InputError
+    from core.search.sweepfile import parse_sweep
+
+    with pytest.raises(InputError, match=r"\[dataset\]\.cv: cross-validation is set in"):
+        parse_sweep('[dataset]\nname = "iris"\ncv = 3\n[space]\nlr = [0.1]\n', "s.toml")
+    spec = parse_sweep('[dataset]\nname = "iris"\n[search]\ncv = 3\n[space]\nlr = [0.1]\n')
+    assert spec.total_epochs() == 3 * 100  # every fold trains
+
+
 def test_fold_tasks_and_cv_fields_cross_the_dask_wire_as_plain_json():
     assert task_of(task_id(41, 2)) == (41, 2) and task_of(task_id(41, REFIT)) == (41, REFIT)
     assert task_of(41) is None

@@ -266,6 +266,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     spec = dataset_from_args(args)  # cheap checks (flags, file exists...) before any worker
+    if spec.train is None:
+        check_cv(spec)  # built-in data: its class counts are known without loading it
     # The executor first: its worker imports scikit-learn (~1 s) while this process
     # checks the data, and an unreachable scheduler must not leave an empty store.
     tls = tls_files(args)

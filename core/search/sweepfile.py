@@ -171,12 +171,14 @@ class SweepSpec:
     def total_epochs(self) -> float:
         """Epochs the sweep trains (points that share a curve count once; TPE and
         ranges of epochs: the expected number)."""
+        # A cross-validated point trains each fold, and the refit when asked for.
+        tasks = self.cv + int(self.refit) if self.cv else 1
         if self.strategy in ("grid", "random"):
             configs = [self.config(point) for point in self.points()]
-            return float(sum(configs[g.trained].epochs for g in group_points(configs)))
+            return tasks * float(sum(configs[g.trained].epochs for g in group_points(configs)))
         epochs = self.space.get("epochs")
         mean = epochs.expected() if epochs is not None else self.base_config().epochs
-        return self.trials * mean
+        return tasks * self.trials * mean
 
     def max_epochs(self) -> int:
         """The most epochs any point trains (for the pruners' rungs)."""
@@ -371,6 +373,11 @@ def _int(value: Any, where: str, minimum: int) -> int:
 
 
 def _dataset(table: Mapping[str, Any]) -> DatasetSpec:
+    from core.datasets import CV_FIELDS
+
+    for key in table:
+        if str(key).replace("-", "_") in CV_FIELDS:
+            raise SpecError(f"[dataset].{key}", "cross-validation is set in [search]: cv = K")
     try:
         spec = DatasetSpec.from_mapping(table).validate()
         check_builtin_split(spec)
