@@ -759,17 +759,21 @@ class RunStore:
         """Mark as ``interrupted`` what a process that is gone left behind; return the
         ids of the runs marked.
 
-        That is: its ``running`` runs, its ``queued`` runs outside sweeps (a sweep's
-        queued points are its own: resuming the sweep trains them) and its ``running``
-        sweeps. Same host: the owner pid no longer exists. Other host: no heartbeat for
+        That is: its ``running`` runs, its ``queued`` runs outside sweeps and the
+        stored queue (a sweep's queued points are its own: resuming the sweep trains
+        them; the stored queue's wait for its runner) and its ``running`` sweeps.
+        Same host: the owner pid no longer exists. Other host: no heartbeat for
         ``HEARTBEAT_STALE_S``. Never touches what this process owns.
         """
         running = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs WHERE status = 'running'"
         )
+        # A run in the stored queue (core.queue_store) waits for whichever runner
+        # serves the store, not for the process that queued it: never an orphan.
         queued = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs"
             " WHERE status = 'queued' AND sweep_id IS NULL"
+            " AND id NOT IN (SELECT run_id FROM run_queue)"
         )
         sweeps = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM sweeps WHERE status = 'running'"

@@ -116,8 +116,8 @@ def train(
     Divergence (a non-finite loss or weights) ends the run as ``diverged``.
     With ``keep_model`` the fitted estimator is returned in ``result.model``.
     ``on_weights`` (tests, debugging) gets copies of each epoch's weights.
-    ``metrics``: per-class results of the final model (a fold of a cross-validation
-    does without them).
+    ``metrics``: per-class results and decision regions of the final model (a fold of
+    a cross-validation does without them).
     """
     classes = np.unique(data.y_train)
     check_network_size(config.layers, data.X_train.shape[1], len(classes))
@@ -191,6 +191,11 @@ def train(
 
         # Per-class results of the final model (with early stopping: its best weights).
         result.metrics = class_metrics(data.y_test, model.predict(data.X_test), data.classes)
+    if metrics and data.is_2d and result.status in ("done", "pruned"):
+        from core.regions import regions_of
+
+        # Predicted here, where the model is: showing them later is a store read.
+        result.regions = regions_of(model, data).to_dict()
     if keep_model and result.status != "diverged":
         result.model = model
     return result
@@ -228,8 +233,8 @@ def _stop_reason(model: Any, config: RunConfig) -> str:
         return f"lbfgs finished after {model.n_iter_} iterations"
     if model.n_iter_ >= config.epochs:
         return f"reached the maximum of {config.epochs} epochs"
-    watched = "validation score" if config.early_stopping else "training loss"
+    watched = "validation score" if config.early_stopping else "loss"
     return (
-        f"stopped at epoch {model.n_iter_}: {watched} did not improve by tol={config.tol:g} "
-        f"for {config.n_iter_no_change} epochs"
+        f"stopped at epoch {model.n_iter_} of {config.epochs}: {watched} did not improve by "
+        f"tol={config.tol:g} for {config.n_iter_no_change} epochs (patience)"
     )

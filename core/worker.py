@@ -162,7 +162,13 @@ def execute_run(
         baseline=data.baseline_accuracy,
         facts=facts,
         new_reference=new_reference,
-        metrics=None if fold else {"data": data.summary(), **(result.metrics or {})},
+        metrics=None
+        if fold
+        else {
+            "data": data.summary(),
+            **(result.metrics or {}),
+            **({"regions": result.regions} if result.regions else {}),
+        },
     )
 
 

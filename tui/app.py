@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.lazy import Lazy
@@ -58,6 +58,7 @@ from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
+from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.pane import HistoryPane
@@ -69,6 +70,7 @@ from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
+    from core.queue_runner import RunnerOptions
     from core.search.sweepfile import SweepSpec
 
 PaneT = TypeVar("PaneT", bound=Widget)
@@ -142,21 +144,44 @@ class PerceptuneApp(App[int]):
         config: RunConfig | None = None,
         dataset: DatasetSpec | None = None,
         snapshot_mode: bool = False,
+        background: RunnerOptions | None = None,
     ) -> None:
+        """``background``: train the queue in the store's background runner (started
+        with these options), which goes on after the app quits; None: in this app."""
         super().__init__()
         self.store = RunStore(store_path)
         self._own_executor = executor is None
         self.executor: Executor = executor or InlineExecutor(workers or 1)
         self.runner = Runner(self.store, self.executor)
         pool = max(1, self.executor.workers)
-        self.queue = QueueModel(
-            self.runner,
-            parallel=min(workers or pool, pool),
-            max_parallel=pool,
-            on_progress=self._on_progress,
-            on_finished=self._on_finished,
-        )
-        self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+        self.background = background is not None
+        if background is not None:
+            from tui.background_queue import BackgroundQueue
+
+            self.queue = BackgroundQueue(  # type: ignore[assignment]  # QueueModel's API
+                str(store_path),
+                background,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+                workers=workers,
+                on_other_runs=self._history_changed,
+            )
+        else:
+            self.queue = QueueModel(
+                self.runner,
+                parallel=min(workers or pool, pool),
+                max_parallel=pool,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+            )
+        if background is not None:
+            from tui.background_sweeps import BackgroundSweeps
+
+            self.sweeps = BackgroundSweeps(  # type: ignore[assignment]  # SweepModel's API
+                str(store_path), background, self._on_sweep_change, pool=workers or pool
+            )
+        else:
+            self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
         self.initial_config = config or RunConfig()
         self.initial_dataset = dataset or DatasetSpec()
         #: Fixed text instead of durations, for deterministic screenshots.
@@ -193,7 +218,7 @@ class PerceptuneApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            with VerticalScroll(id="left"):
+            with LeftColumn(id="left"):
                 yield HyperparamForm(self.initial_config, id="form")
                 yield DatasetPane(self.initial_dataset, id="dataset")
             with Vertical(id="tabs"):
@@ -208,6 +233,8 @@ class PerceptuneApp(App[int]):
 
     def on_mount(self) -> None:
         self._catch_signals()
+        if self.background:
+            self.queue.start()  # type: ignore[attr-defined]  # follow the stored queue
         self.query_one("#form").border_title = "Hyperparameters"
         self.query_one("#dataset").border_title = "Dataset"
         if self.snapshot_mode:
@@ -303,6 +330,11 @@ class PerceptuneApp(App[int]):
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
 
+    def _history_changed(self) -> None:
+        """Another process stored or ended a run (a CLI ``run``, another app): the
+        redraw timer reloads History soon (from the follower's thread: one assignment)."""
+        self._history_dirty_at = self._history_dirty_at or time.monotonic()
+
     def on_epoch_progress(self, message: EpochProgress) -> None:
         self._queue_dirty = True
         if self.queue.status(message.run_id) != "running":
@@ -325,9 +357,16 @@ class PerceptuneApp(App[int]):
             self._load_run(outcome.run_id)
         self.reload_history()
         self._schedule()
+        self._check_lessons()
 
     def on_queue_changed(self, message: QueueChanged) -> None:
         self._queue_dirty = True
+        self._check_lessons()
+
+    def _check_lessons(self) -> None:
+        """A lesson queued on Next step (l) is overlaid once its runs have ended."""
+        for pane in self._mounted_panes(NextStepPane):
+            pane.check_lessons()
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
@@ -423,7 +462,8 @@ class PerceptuneApp(App[int]):
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify("Fix the fields marked in red first.", severity="warning", markup=False)
+            message = self.dataset_pane.refuse_run(config is None)
+            self.notify(message, severity="warning", markup=False)
             return
         self._add_run(config, spec, front=front)
 
@@ -562,7 +602,10 @@ class PerceptuneApp(App[int]):
     def on_overlay_loaded(self, message: OverlayLoaded) -> None:
         self.overlay = True
         self.charts.show_overlay(message.records, message.curves)
-        self.action_show_tab("charts")
+        if isinstance(self.focused, Input):  # a lesson ended while the user types
+            self._switch_tab("charts")  # show it, but leave the keys to the field
+        else:
+            self.action_show_tab("charts")
 
     def action_edit_selected(self) -> None:
         run_id = self._selected_record_id()
@@ -605,6 +648,11 @@ class PerceptuneApp(App[int]):
         self.call_from_thread(self.reload_history)
 
     # -- next step ----------------------------------------------------------------------------
+
+    def action_lesson(self) -> None:
+        """The palette's "Lesson": the Next step tab owns the action (its key is l)."""
+        for pane in self.query(NextStepPane):
+            pane.action_lesson()
 
     def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
         pane = self.next_step
@@ -668,12 +716,9 @@ class PerceptuneApp(App[int]):
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify(
-                "Fix the fields marked in red first: a sweep takes its fixed values and "
-                "data from them.",
-                severity="warning",
-                markup=False,
-            )
+            why = ": a sweep takes its fixed values and data from them"
+            message = self.dataset_pane.refuse_run(config is None, why)
+            self.notify(message, severity="warning", markup=False)
             return
         from tui.screens.sweep_builder import SweepBuilderScreen
 
@@ -893,6 +938,12 @@ class PerceptuneApp(App[int]):
         if self._quitting:
             return
         running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
+        if self.background:
+            sweeps = sum(1 for item in self.sweeps.items() if not item.ended)
+            if self._ask_keep_training(running + sweeps, waiting):
+                return
+            self.exit(0)  # nothing of the queue trains in the app
+            return
         for item in self.sweeps.items():
             if not item.ended:
                 running += max(1, item.running)
@@ -908,6 +959,37 @@ class PerceptuneApp(App[int]):
             self._stop_and_exit()
         else:
             self.exit(0)
+
+    def _ask_keep_training(self, running: int, waiting: int) -> bool:
+        """Background queue with work: ask "keep training / stop all" (ctrl+q again
+        keeps). True when the dialog is up or answered here."""
+        from tui.screens.keep_training import KEEP, STOP, KeepTraining
+
+        if isinstance(self.screen, KeepTraining):
+            self.screen.dismiss(KEEP)
+            return True
+        if not (running or waiting):
+            return False
+
+        def answered(choice: str | None) -> None:
+            if choice == STOP:
+                self._stop_background()
+            elif choice == KEEP:
+                self._quit_keeping()
+
+        from core.daemon import log_path
+
+        self.push_screen(KeepTraining(running, waiting, str(log_path(self.store.path))), answered)
+        return True
+
+    def _quit_keeping(self) -> None:
+        """Quit; the runner trains on (the runs and the sweeps)."""
+        self.exit(0)
+
+    @work(thread=True, group="quit", exit_on_error=False, name="Stopping the queue")
+    def _stop_background(self) -> None:
+        self.queue.stop_all()  # type: ignore[attr-defined]  # BackgroundQueue
+        self.call_from_thread(self._quit_keeping)
 
     def _stop_and_exit(self) -> None:
         self._quitting = True
@@ -962,7 +1044,10 @@ class PerceptuneApp(App[int]):
         if self.sweeps.interrupt_all():
             self.sweeps.wait_idle(5.0)
         if self.queue.running_ids() or self.queue.pending_ids():
-            self.queue.interrupt_all(timeout=3.0)
+            self.queue.interrupt_all(timeout=3.0)  # a background queue stops nothing
+        if self.background:
+            self.queue.close()  # type: ignore[attr-defined]  # stop following the store
+            self.sweeps.close()  # type: ignore[attr-defined]
         self.runner.close()
         if self._own_executor:
             self.executor.shutdown(wait=False)

@@ -264,6 +264,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from core.executors import make_executor
     from core.runner import StoreWriteError
 
+    if args.detach:  # the background runner trains it: `queue add`
+        from core.cli.queue_commands import cmd_queue_add
+
+        return cmd_queue_add(args)
     config = config_from_args(args)
     spec = dataset_from_args(args)  # cheap checks (flags, file exists...) before any worker
     if spec.train is None:

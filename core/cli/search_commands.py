@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sweep.set_defaults(executor=None)  # None: the file's [search] executor
     sweep.add_argument("--json", action="store_true", help="print one JSON object per point")
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--detach",
+        action="store_true",
+        help="train it in the background runner instead (see `perceptune queue`)",
+    )
     sweep.set_defaults(handler=cmd_sweep)
 
     resume = sub.add_parser(
@@ -99,6 +104,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     scheduler = getattr(args, "scheduler", None) or spec.scheduler
     _check_workers(args.workers, kind, scheduler)  # before the store is even created
     _check_data(spec, args.file)
+    if args.detach:
+        from core.cli.queue_commands import queue_sweep
+
+        return queue_sweep(args, spec, kind, scheduler)
     store = open_store(args.store)
     executor = _executor(kind, args.workers or spec.workers, scheduler, tls_files(args))
     bar = _SweepBar(spec.n_points(), quiet=args.quiet)

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import RunConfig, parse_field
 from core.diagnosis import DataFacts, diagnose
 from core.errors import ConfigError, InputError, PerceptuneError
+from core.queue_store import stored_queue_ids, stored_queue_sweep_ids
 from core.results import EpochPoint
 from core.runner import Runner
 from core.search.epochs import Group, derive, group_points
@@ -756,12 +757,18 @@ def pending_work(store: RunStore) -> tuple[list[dict[str, Any]], list[RunRecord]
     ``interrupted``: their running runs, queued runs and sweeps). For the TUI to offer
     a resume on start; :func:`running_elsewhere` lists the sweeps left out."""
     store.reconcile_interrupted()
+    detached = stored_queue_sweep_ids(store)  # the background runner's to run
     sweeps = [
         sweep
         for sweep in store.list_sweeps(UNFINISHED_SWEEPS)
-        if store.live_owner(sweep["id"]) is None
+        if store.live_owner(sweep["id"]) is None and sweep["id"] not in detached
     ]
-    runs = [r for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
+    queued = stored_queue_ids(store)  # the background runner resumes those
+    runs = [
+        r
+        for r in store.list_runs(statuses=["interrupted"])
+        if r.sweep_id is None and r.id not in queued
+    ]
     return sweeps, runs
 
 
@@ -796,9 +803,13 @@ def resume(
     """
     store.reconcile_interrupted()
     report = ResumeReport()
+    detached = stored_queue_sweep_ids(store)
     for sweep in store.list_sweeps(UNFINISHED_SWEEPS):
         sweep_id = sweep["id"]
         if sweep_ids is not None and sweep_id not in sweep_ids:
+            continue
+        if sweep_id in detached:
+            report.skipped.append(f"sweep {sweep_id} is queued for the background runner")
             continue
         reason = _not_resumable(store, sweep)
         if reason is not None:
@@ -864,8 +875,9 @@ def _rerun_interrupted(store: RunStore, executor: Executor, skipped: list[str]) 
     from core.datasets import DatasetSpec
 
     run_ids = []
+    queued = stored_queue_ids(store)  # the background runner resumes those
     for record in store.list_runs(statuses=["interrupted"]):
-        if record.sweep_id is not None:
+        if record.sweep_id is not None or record.id in queued:
             continue
         try:
             problem = data_problem(DatasetSpec.from_mapping(record.dataset))

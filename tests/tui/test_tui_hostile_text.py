@@ -151,7 +151,7 @@ async def test_hostile_names_show_literally_everywhere(
         await pilot.pause(0.3)
         title = shown(app.query_one("#chart-title", Static))
         assert_literal(title, f"#1 {SHOWN} · red]\\x1f.csv[target={TARGET_SHOWN}] · done")
-        legend = shown(app.charts.regions).splitlines()[-1]
+        legend = "\n".join(shown(app.charts.regions).splitlines()[-3:])  # may wrap
         assert_literal(legend, "=[/b]", "=[red]x[/red]\\nz")
 
         await pilot.press("f5")
