@@ -129,7 +129,14 @@ def band(
     folds = [fold for fold in curves if fold != REFIT]
     if not folds:
         return []
-    epochs = sorted({p.epoch for fold in folds for p in curves[fold] if p.epoch > after})
+    # Only the epochs after ``after`` (bisect: a live chart asks after every epoch).
+    epochs = sorted(
+        {
+            p.epoch
+            for fold in folds
+            for p in curves[fold][bisect.bisect_right(curves[fold], after, key=_epoch_of) :]
+        }
+    )
     result = []
     for epoch in epochs:
         if last is not None and epoch > last:

@@ -66,7 +66,9 @@ class RunOutcome(CurveSummary):
 
 
 _DATASET_CACHE: dict[tuple[Any, ...], Dataset] = {}
-_DATASET_CACHE_SIZE = 4
+#: A 5-fold set, its whole split and one more dataset: a cross-validated sweep cycles
+#: through its folds in every worker, and a smaller cache would load each fold again.
+_DATASET_CACHE_SIZE = 8
 
 
 def file_stamp(path: str | None) -> tuple[int, int] | None:
