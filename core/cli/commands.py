@@ -219,7 +219,7 @@ def print_cv_line(record) -> None:
     spread = f" ± {fmt(record.cv_std)}" if record.cv_std is not None else ""
     print(f"CV accuracy: {fmt(record.cv_accuracy)}{spread} ({cv} folds: {folds or '-'})")
     if not record.dataset.get("refit", True):
-        print("No refit: train accuracy is the folds' mean, nothing was scored on the test part")
+        print("No refit: nothing trained on the whole train part or scored on the test part")
 
 
 def print_class_results(metrics: dict[str, Any] | None) -> None:
