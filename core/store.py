@@ -1016,6 +1016,28 @@ class RunStore:
                 (key, fingerprint, _dumps(reference), time.time()),
             )
 
+    # -- what the workbench remembers (tui.session) -----------------------------------
+
+    def get_setting(self, key: str) -> dict[str, Any] | None:
+        """The object stored under ``key`` by :meth:`put_setting`, or None (never set,
+        or damaged: a setting is a convenience, never a reason to fail)."""
+        rows = self._read("SELECT value FROM ui_settings WHERE key = ?", (key,))
+        if not rows:
+            return None
+        try:
+            value = json.loads(rows[0][0])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put_setting(self, key: str, value: dict[str, Any]) -> None:
+        """Store the JSON object ``value`` under ``key`` (replacing the last one)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO ui_settings (key, value, updated_at) VALUES (?, ?, ?)",
+                (key, _dumps(value), time.time()),
+            )
+
     # -- maintenance -------------------------------------------------------------------
 
     def integrity_check(self) -> str:

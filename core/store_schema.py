@@ -171,6 +171,20 @@ def add_run_queue(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT OR IGNORE INTO queue_control (id) VALUES (1)")
 
 
+def add_ui_settings(conn: sqlite3.Connection) -> None:
+    """Add ``ui_settings``: what the workbench remembers per store between launches
+    (the form, the dataset, the tab), one JSON object per key."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS ui_settings (
+            key         TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            updated_at  REAL NOT NULL
+        )
+        """
+    )
+
+
 def add_cross_validation(conn: sqlite3.Connection) -> None:
     """Cross-validated runs (:mod:`core.folds`): ``runs.cv_accuracy``, ``cv_std`` and
     ``fold_accuracies`` (JSON list) for ranking in SQL; ``folds``, one row per finished
@@ -219,6 +233,7 @@ MIGRATIONS: list[Migration] = [
     add_data_references,
     add_run_metrics,
     add_run_queue,
+    add_ui_settings,
     add_cross_validation,
 ]
 

@@ -210,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="FILE",
-        help="write to FILE (default stdout); never the store, an existing FILE only with --force",
+        help="write to FILE, '-' for stdout (default: --python writes perceptune_run_<id>.py, "
+        "--csv/--json print); never the store, an existing FILE only with --force",
     )
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_store(export)

@@ -48,6 +48,7 @@ from core.results import EpochPoint
 from core.runner import Runner
 from core.search.epochs import Group, derive, group_points
 from core.search.pruning import make_pruner
+from core.search.results import rank_key
 from core.search.sweepfile import SweepSpec
 from core.store import SweepBusy
 from core.worker import RunOutcome
@@ -198,6 +199,7 @@ class SweepEngine:
         self._total = 0
         self._done = 0
         self._best: tuple[float, int] | None = None
+        self._best_key: tuple | None = None  # rank_key of the best run so far
         self._epochs_left = 0  # epochs still to train in the jobs not finished
         self._epochs_done = 0  # epochs trained by this process
         self._epochs_at: dict[int, int] = {}  # run in flight -> its last epoch
@@ -630,19 +632,21 @@ class SweepEngine:
 
     def _point_done(self, record: RunRecord) -> None:
         self._done += 1
-        score = point_score(record)
-        if record.status == "done" and score is not None:
-            self._note_best(score, record.id)
+        if record.status == "done" and point_score(record) is not None:
+            self._note_best(record)
 
-    def _note_best(self, accuracy: float, run_id: int) -> None:
-        if self._best is None or accuracy > self._best[0]:
-            self._best = (accuracy, run_id)
+    def _note_best(self, record: RunRecord) -> None:
+        # The same ranking as the leaderboard (test, then gap, then the earlier run), so
+        # the best shown live is the best shown once the sweep has ended.
+        key = rank_key(record)
+        if self._best_key is None or key < self._best_key:
+            self._best_key = key
+            self._best = (float(point_score(record) or 0.0), record.id)
 
     def _note_best_stored(self) -> None:
         for record in self.store.sweep_runs(self.sweep_id).values():
-            score = point_score(record)
-            if record.status == "done" and score is not None:
-                self._note_best(score, record.id)
+            if record.status == "done" and point_score(record) is not None:
+                self._note_best(record)
 
     def _report(self, force: bool = False) -> None:
         if self.on_progress is None:

@@ -212,7 +212,7 @@ async def test_the_overlay_compares_runs(make_app, size: tuple[int, int]) -> Non
         await wait_for(pilot, lambda: app.history.total == 3)
         app.history.table.focus()
         app.history.table.move_cursor(row=0)
-        await pilot.press("space", "space", "space", "o")
+        await pilot.press("space", "down", "space", "down", "space", "o")  # space stays
         await settle(pilot)
         charts = app.charts
         assert charts.overlay_ids == [1, 2, 3]

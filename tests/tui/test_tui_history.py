@@ -62,7 +62,7 @@ async def test_sort_filter_overlay_and_reopen(make_app) -> None:
 
         # Mark two runs and overlay their test curves.
         history.table.move_cursor(row=0)
-        await pilot.press("space", "space")
+        await pilot.press("space", "down", "space")  # space marks without moving
         marked = sorted(table_ids(app)[:2])
         assert history.marked == set(marked)
         await pilot.press("o")

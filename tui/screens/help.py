@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("F1 or ?", "this help (? only when no text field has focus)"),
     ("F2 F3 F4 F5", "Charts, Queue, History, Next step (no F-keys? ctrl+p, then 'show')"),
     ("ctrl+b", "show or hide the form column"),
+    ("ctrl+g", "go to a field: type part of its name (pat for Patience), Enter"),
     ("F6", "sweep builder: ctrl+l launch · ctrl+s save TOML · ctrl+o load TOML · Escape close"),
     ("F7", "sweep results: b best into the form · e point into the form · n next chart · g charts"
      " · c export CSV · p export best .py · r refresh"),
@@ -26,8 +27,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "command palette: every action by name"),
     ("Queue", "enter run next · c cancel · r retry · x remove · u/d move · f clear finished"
      " · +/- workers (0 pauses)"),
-    ("History", "space mark · o overlay marked · enter chart · e edit in form · r rerun/resume"
-     " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
+    ("History", "space mark or unmark (the cursor stays) · o overlay marked · enter chart"
+     " · e edit in form · r rerun/resume · s sort · i invert · f filter · [ ] pages"
+     " · p export .py · v export CSV"),
     ("Charts", "d decision regions (again: back; cancels one being computed) · l loss"
      " (screens too short for both charts) · y accuracy axis 0 to 1 or fitted · e edit in"
      " form · p export .py"),
