@@ -30,6 +30,11 @@ DEFAULT_DATASET = "moons"
 MIN_SAMPLES = 10
 MAX_SAMPLES = 1_000_000
 MAX_NOISE = 10.0
+#: Most folds of a cross-validation (``cv``); 0 means no cross-validation.
+MAX_CV = 50
+#: Fields stored only for a cross-validated spec (``cv`` > 0): a spec without
+#: cross-validation keeps the JSON it always had.
+CV_FIELDS = ("cv", "refit", "fold")
 
 _BUNDLED_DESCRIPTIONS = {
     "iris": "iris flowers: 4 measurements in cm, 3 species (0=setosa, 1=versicolor, 2=virginica)",
@@ -61,10 +66,34 @@ class DatasetSpec:
     header: bool = True  # False: the first row is data; columns are "column 1", ...
     drop: str | None = None  # comma-separated columns never used as features
     keep: str | None = None  # comma-separated columns used even if ignored by the rules
+    # Cross-validation (core.folds): ``cv`` stratified folds of the train part (0: none);
+    # ``refit``: also train on the whole train part and score on the test part;
+    # ``fold``: this spec is fold ``fold`` (0-based) only: its train part is the fold's
+    # train rows and its test part the fold's validation rows, scaled on the former.
+    cv: int = 0
+    refit: bool = True
+    fold: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict with every field."""
-        return asdict(self)
+        """JSON-friendly dict with every field (the cross-validation ones only when
+        ``cv`` is set, ``fold`` only when set)."""
+        data = asdict(self)
+        if not self.cv:
+            for name in CV_FIELDS:
+                data.pop(name)
+        elif self.fold is None:
+            data.pop("fold")
+        return data
+
+    def base(self) -> DatasetSpec:
+        """The same data without cross-validation: its whole train/test split."""
+        if not self.cv and self.fold is None:
+            return self
+        return replace(self, cv=0, refit=True, fold=None)
+
+    def fold_spec(self, fold: int) -> DatasetSpec:
+        """Fold ``fold`` (0-based) of this cross-validated spec."""
+        return replace(self, fold=fold)
 
     @classmethod
     def from_mapping(
@@ -120,6 +149,8 @@ class DatasetSpec:
             raise ConfigError(
                 "target", "only applies to CSV data; built-in datasets have their own target"
             )
+        if self.fold is not None and not 0 <= self.fold < max(self.cv, 1):
+            raise ConfigError("fold", f"must be from 0 to {self.cv - 1} with cv={self.cv}")
         if self.train is None:
             for name in _CSV_ONLY:
                 if getattr(self, name) is not None:
@@ -317,6 +348,21 @@ def parse_spec_field(name: str, value: Any) -> Any:
         return as_bool(name, value)
     if name in _CSV_ONLY:
         return _parse_csv_option(name, value)
+    if name == "cv":
+        allowed = f"0 (no cross-validation) or a number of folds from 2 to {MAX_CV}"
+        number = as_int(name, value, allowed)
+        if number != 0 and not 2 <= number <= MAX_CV:
+            raise ConfigError(name, f"must be {allowed}, got {shown(number)}")
+        return number
+    if name == "refit":
+        return as_bool(name, value)
+    if name == "fold":
+        if value is None:
+            return None
+        number = as_int(name, value, "a fold number from 0")
+        if number < 0:
+            raise ConfigError(name, f"must be a fold number from 0, got {shown(number)}")
+        return number
     if name == "noise":
         number = as_float(name, value, f"a number from 0 to {MAX_NOISE:g} like 0.2")
         if not 0 <= number <= MAX_NOISE:
@@ -478,18 +524,47 @@ def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
 
 def load_dataset(spec: DatasetSpec) -> Dataset:
     """Load, split and scale the data ``spec`` names; raises :class:`DataError` (or
-    :class:`ConfigError` for an invalid spec field)."""
+    :class:`ConfigError` for an invalid spec field). A spec with a ``fold`` gives that
+    fold of its cross-validation (:mod:`core.folds`); one with ``cv`` and no fold
+    gives the whole split, as without ``cv``."""
     spec = spec.validate()
+    if spec.fold is not None:
+        from core.folds import load_fold
+
+        return load_fold(spec)
+    raw, parts = split_parts(spec)
+    return prepared(spec, raw, *parts)
+
+
+def split_parts(spec: DatasetSpec) -> tuple[_Raw, tuple[Any, Any, Any, Any]]:
+    """The unscaled data of a validated ``spec`` and its ``(X_train, X_test, y_train,
+    y_test)`` split (feature frames for a CSV)."""
     raw = _load_raw(spec)
     if raw.X_test is None or raw.y_test is None:
         X_train, X_test, y_train, y_test = _split(raw, spec)
     else:
         X_train, X_test, y_train, y_test = raw.X, raw.X_test, raw.y, raw.y_test
+    return raw, (X_train, X_test, y_train, y_test)
+
+
+def prepared(
+    spec: DatasetSpec,
+    raw: _Raw,
+    X_train: Any,
+    X_test: Any,
+    y_train: Any,
+    y_test: Any,
+    release: bool = True,
+) -> Dataset:
+    """The :class:`Dataset` of unscaled parts: scaled (or, for a CSV, encoded) with a
+    pipeline fit on ``X_train`` only. ``release`` lets a CSV's whole feature frame go
+    before encoding (peak memory); cross-validation keeps it for the next fold."""
     if raw.pair is not None:
         info = _info(raw)
         table = raw.pair.table
-        # The parts are copies: drop the whole feature frame before encoding (peak memory).
-        raw.X = raw.X_test = raw.pair = table.features = None
+        if release:
+            # The parts are copies: drop the whole feature frame before encoding.
+            raw.X = raw.X_test = raw.pair = table.features = None
         return _encoded_dataset(spec, table, info, X_train, X_test, y_train, y_test)
     X_train = np.array(X_train, dtype=np.float64, order="C")  # own copies, writeable
     X_test = np.array(X_test, dtype=np.float64, order="C")
