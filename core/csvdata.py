@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.encoding import Encoded
 from core.errors import DataError
 from core.lazy import lazy_module
 from core.tabular import (
@@ -100,6 +101,8 @@ def read_csv_pair(spec: Any) -> CsvPair:
 
 
 def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair:
+    import pandas as pd
+
     frame, lines, _ = read_frame(spec.test, target=table.target, **options)
     _check_same_header(list(frame.columns), table.names, spec.test, spec.train)
     if frame.empty:
@@ -120,11 +123,11 @@ def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair
             row=int(lines[first]),
             column=table.target,
         )
-    features = features_of(frame, table.numeric, table.categorical, lines, spec.test)
+    features = features_of(frame, table, lines, spec.test)
     notices = [f"test file: {dropped} row(s) with a missing target dropped"] if dropped else []
     for name in table.categorical:
-        known = set(table.features[name].dropna().tolist())
-        new = features[name].dropna()
+        known = set(table.texts[name].uniques.tolist())
+        new = pd.Series(features[name]).dropna()
         new = new[~new.isin(known)]
         if len(new):
             notices.append(
@@ -155,12 +158,45 @@ def _check_same_header(header: list[str], expected: list[str], path: str, train:
 
 
 def encode(
-    table: Table, train: Any, test: Any, scale: bool, test_path: str | None = None
-) -> tuple[Any, Any, list[str], Any]:
-    """Fit the encoding pipeline on ``train`` (a feature frame) and transform both parts.
+    table: Table,
+    train: Any,
+    train_rows: Any,
+    test: Any,
+    test_rows: Any,
+    scale: bool,
+    test_path: str | None = None,
+) -> Encoded:
+    """Fit the encoding pipeline on the train rows only and transform both parts.
 
-    Returns ``(X_train, X_test, feature_names, transformer)``: C-ordered float64 arrays,
-    the encoded column names and the fitted ``ColumnTransformer``."""
+    ``train``/``test``: mappings from column name to values (the table's features, or
+    a separate test file's); ``train_rows``/``test_rows``: the rows of each to use, in
+    order (None: all). Returns C-ordered float64 arrays and the encoded column names,
+    equal to what the :func:`core.tabular.make_transformer` pipeline gives."""
+    from core.encoding import NeedsTransformer, encode_direct
+
+    _, gaps = numeric_groups(table, train, test if test is not train else None)
+    try:
+        return encode_direct(table, train, train_rows, test, test_rows, set(gaps), scale, test_path)
+    except NeedsTransformer:
+        return encode_with_transformer(
+            table, _frame(table, train, train_rows), _frame(table, test, test_rows), scale,
+            test_path,
+        )  # fmt: skip
+
+
+def _frame(table: Table, columns: Any, rows: Any) -> Any:
+    """The feature columns of ``columns`` (a mapping) as a DataFrame of ``rows``."""
+    import pandas as pd
+
+    frame = pd.DataFrame({name: columns[name] for name in table.numeric + table.categorical})
+    return frame if rows is None else frame.take(rows)
+
+
+def encode_with_transformer(
+    table: Table, train: Any, test: Any, scale: bool, test_path: str | None = None
+) -> Encoded:
+    """:func:`encode` through the fitted ``ColumnTransformer`` itself (feature frames of
+    the train and test rows): the reference the direct encoder is checked against."""
     complete, gaps = numeric_groups(table, train, test)
     if scale:  # a value past ~1e154 squares to inf: say which column, not "not finite"
         from core.scaling import check_scalable
@@ -179,7 +215,14 @@ def encode(
             path=test_path or table.path,
         )
     names = [str(name) for name in transformer.get_feature_names_out()]
-    return X_train, X_test, names, transformer
+    mean = spread = None
+    if scale and (complete or gaps):
+        steps = transformer.named_transformers_
+        scalers = [steps["numbers"]] if "numbers" in steps else []
+        scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
+        mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
+        spread = np.concatenate([s.scale_ for s in scalers])
+    return Encoded(X_train, X_test, names, mean, spread)
 
 
 def describe_text(pair: CsvPair, spec: Any) -> str:

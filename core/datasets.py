@@ -410,7 +410,7 @@ def _join_labels(labels: np.ndarray, limit: int = 10) -> str:
 def _info(raw: _Raw) -> DatasetInfo:
     y_all = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
     labels, counts = np.unique(y_all, return_counts=True)
-    n_rows = raw.X.shape[0] + (0 if raw.X_test is None else raw.X_test.shape[0])
+    n_rows = len(raw.y) + (0 if raw.y_test is None else len(raw.y_test))
     extra: dict[str, Any] = {}
     if raw.pair is not None:
         table = raw.pair.table
@@ -459,14 +459,21 @@ def _check_split(raw: _Raw, spec: DatasetSpec) -> None:
         )
 
 
-def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
+def _split(raw: _Raw, spec: DatasetSpec, X: Any = None) -> tuple[np.ndarray, ...]:
+    """Stratified split of ``X`` (default: ``raw.X``) and ``raw.y``; a CSV splits its
+    row numbers, so only the labels are copied (the same rows, in the same order, as
+    splitting the feature frame itself)."""
     _check_split(raw, spec)
     n_rows, n_classes = int(raw.y.size), int(np.unique(raw.y).size)
     from sklearn.model_selection import train_test_split
 
     try:
         parts = train_test_split(
-            raw.X, raw.y, test_size=spec.test_size, random_state=spec.split_seed, stratify=raw.y
+            raw.X if X is None else X,
+            raw.y,
+            test_size=spec.test_size,
+            random_state=spec.split_seed,
+            stratify=raw.y,
         )
     except ValueError as error:
         raise DataError(
@@ -481,16 +488,12 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     :class:`ConfigError` for an invalid spec field)."""
     spec = spec.validate()
     raw = _load_raw(spec)
+    if raw.pair is not None:
+        return _encoded_dataset(spec, raw)
     if raw.X_test is None or raw.y_test is None:
         X_train, X_test, y_train, y_test = _split(raw, spec)
     else:
         X_train, X_test, y_train, y_test = raw.X, raw.X_test, raw.y, raw.y_test
-    if raw.pair is not None:
-        info = _info(raw)
-        table = raw.pair.table
-        # The parts are copies: drop the whole feature frame before encoding (peak memory).
-        raw.X = raw.X_test = raw.pair = table.features = None
-        return _encoded_dataset(spec, table, info, X_train, X_test, y_train, y_test)
     X_train = np.array(X_train, dtype=np.float64, order="C")  # own copies, writeable
     X_test = np.array(X_test, dtype=np.float64, order="C")
     mean = scale = None
@@ -518,40 +521,38 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     )
 
 
-def _encoded_dataset(
-    spec: DatasetSpec,
-    table: Any,
-    info: DatasetInfo,
-    X_train: Any,
-    X_test: Any,
-    y_train: Any,
-    y_test: Any,
-) -> Dataset:
-    """A CSV's feature frames encoded by the pipeline fit on the train part only
-    (``table``: the core.tabular.Table of the train file)."""
+def _encoded_dataset(spec: DatasetSpec, raw: _Raw) -> Dataset:
+    """A CSV's features split (row numbers only) and encoded straight into the final
+    arrays by the pipeline fit on the train rows only."""
     from core.csvdata import encode
 
-    X_train, X_test, names, transformer = encode(table, X_train, X_test, spec.scale, spec.test)
-    mean = scale = None
-    if spec.scale and not table.categorical:
-        steps = transformer.named_transformers_
-        scalers = [steps["numbers"]] if "numbers" in steps else []
-        scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
-        mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
-        scale = np.concatenate([s.scale_ for s in scalers])
-    info = replace(info, n_features=X_train.shape[1])  # the categories train saw
+    pair = raw.pair
+    table = pair.table
+    info = _info(raw)
+    if pair.test_features is None:
+        rows = np.arange(raw.y.size)
+        train_rows, test_rows, y_train, y_test = _split(raw, spec, rows)
+        test = table.features
+    else:
+        train_rows = test_rows = None
+        y_train, y_test, test = raw.y, raw.y_test, pair.test_features
+    encoded = encode(table, table.features, train_rows, test, test_rows, spec.scale, spec.test)
+    # Only the arrays are kept: the frames go now (a worker caches the Dataset).
+    raw.X = raw.X_test = raw.pair = pair.test_features = table.features = None
+    plain = not table.categorical
+    info = replace(info, n_features=encoded.X_train.shape[1])  # the categories train saw
     return Dataset(
         spec=spec,
-        X_train=X_train,
-        X_test=X_test,
+        X_train=encoded.X_train,
+        X_test=encoded.X_test,
         y_train=np.asarray(y_train).copy(),
         y_test=np.asarray(y_test).copy(),
-        feature_names=names,
+        feature_names=encoded.names,
         classes=np.unique(y_train).tolist(),
         info=info,
-        scaler_mean=mean,
-        scaler_scale=scale,
-        encoded=bool(table.categorical),
+        scaler_mean=encoded.mean if plain else None,
+        scaler_scale=encoded.scale if plain else None,
+        encoded=not plain,
     )
 
 

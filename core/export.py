@@ -138,14 +138,14 @@ TARGET = {target!r}
 NUMBERS = {complete!r}  # numbers without missing cells
 GAPS = {gaps!r}  # numbers with missing cells: median-imputed
 CATEGORICAL = {categorical!r}
-READ = {read}
+{dates_line}READ = {read}
 
 
 def read(path):
     \"\"\"The feature columns and the class labels of a CSV, as perceptune reads them.\"\"\"
     data = pd.read_csv(path, dtype={{TARGET: str}}, **READ)
     data = data[data.notna().any(axis=1) & data[TARGET].notna()]  # no blank or unlabelled rows
-    X = pd.DataFrame(index=data.index)
+{dates_code}    X = pd.DataFrame(index=data.index)
     for name in NUMBERS + GAPS:
         X[name] = pd.to_numeric(data[name], errors="coerce").astype(np.float64)
     for name in CATEGORICAL:
@@ -223,6 +223,20 @@ _CATEGORIES = """            (
             ),"""
 
 
+_DATES_CODE = """    for name, (year, month, weekday) in DATES.items():
+        when = pd.to_datetime(data[name].str.strip(), format="ISO8601", errors="coerce")
+        data[year], data[month], data[weekday] = when.dt.year, when.dt.month, when.dt.day_of_week
+"""
+
+
+def _dates_line(dates: dict[str, list[str]]) -> str:
+    """``DATES = {...}``: each ISO date column and the names of its year, month and
+    weekday (Monday 0) features; nothing when the file has none."""
+    if not dates:
+        return ""
+    return f"DATES = {dates!r}  # ISO dates: year, month, weekday (Monday 0)\n"
+
+
 def _csv_script(spec: DatasetSpec, params: str) -> str:
     """The data part and main() of a script for a CSV run: pandas reads the raw file
     with the options perceptune used, and the same ColumnTransformer encodes it."""
@@ -256,6 +270,8 @@ def _csv_script(spec: DatasetSpec, params: str) -> str:
         complete=complete,
         gaps=gaps,
         categorical=table.categorical,
+        dates_line=_dates_line(table.dates),
+        dates_code=_DATES_CODE if table.dates else "",
         read=pprint.pformat(table.read_options, width=88, sort_dicts=False),
         encoder_doc="; ".join(doc) + ".",
         encoder_parts="\n".join(parts),

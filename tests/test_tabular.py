@@ -107,17 +107,18 @@ def test_every_ignored_kind_is_named(tmp_path: Path) -> None:
     def row(i: int) -> str:
         return (
             f'"{i + 1}",{i},{1000 + 13 * i},person {i},2024-01-{i % 28 + 1:02d},7,,'
-            f"{i % 4},{'abc'[i % 3]},{'xy'[i % 2]}\n"
+            f"{i % 4},{'abc'[i % 3]},{i % 28 + 1:02d}/01/2024,{'xy'[i % 2]}\n"
         )
 
-    header = '"","seq","ID","name","when","const","empty","n","cat","label"\n'
+    header = '"","seq","ID","name","when","const","empty","n","cat","dmy","label"\n'
     path = write(tmp_path, "kinds.csv", header + rows(40, row))
     got = kinds(path)
     assert got["unnamed 1"] == ("index", "ignored: row names (unnamed first column)")
     assert got["seq"][0] == "numeric"  # 0..N-1 but not the first column: a feature
     assert got["ID"] == ("id", "ignored: ID-like (unique per row)")
     assert got["name"] == ("text", "ignored: free text or ID (unique per row)")
-    assert got["when"] == ("date", "ignored: dates")
+    assert got["when"] == ("date", "expanded: year, month, weekday")  # clean ISO dates
+    assert got["dmy"] == ("date", "ignored: dates, not all ISO YYYY-MM-DD (so not expanded)")
     assert got["const"][0] == "constant" and got["empty"][0] == "empty"
     assert got["n"] == ("numeric", "feature")
     assert got["cat"] == ("categorical", "one-hot: 3 columns")
@@ -265,7 +266,10 @@ def test_sample_files_train(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert main(["show", str(run["id"]), "--store", store]) == 0
     out = capsys.readouterr().out
     assert "Balanced accuracy: " in out and "Confusion matrix (rows: true class" in out
-    assert "Data: 233 rows used, 4 dropped, 9 network inputs" in out
+    # survey_text's ISO dates are expanded: 9 inputs + year, month and weekday.
+    assert "Data: 233 rows used, 4 dropped, 12 network inputs" in out
+    date = next(c for c in run["data"]["columns"] if c["name"] == "date")
+    assert date == {"name": "date", "kind": "date", "action": "expanded: year, month, weekday"}
     if any(c["precision"] is None for c in run["per_class"]):
         assert "never predicted: " in out
 
