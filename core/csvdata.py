@@ -165,18 +165,23 @@ def encode(
     test_rows: Any,
     scale: bool,
     test_path: str | None = None,
+    consume: bool = False,
 ) -> Encoded:
     """Fit the encoding pipeline on the train rows only and transform both parts.
 
     ``train``/``test``: mappings from column name to values (the table's features, or
     a separate test file's); ``train_rows``/``test_rows``: the rows of each to use, in
     order (None: all). Returns C-ordered float64 arrays and the encoded column names,
-    equal to what the :func:`core.tabular.make_transformer` pipeline gives."""
+    equal to what the :func:`core.tabular.make_transformer` pipeline gives.
+    ``consume``: the mappings (dicts) may be emptied as soon as their values are
+    copied (the caller is done with them: peak memory)."""
     from core.encoding import NeedsTransformer, encode_direct
 
     _, gaps = numeric_groups(table, train, test if test is not train else None)
     try:
-        return encode_direct(table, train, train_rows, test, test_rows, set(gaps), scale, test_path)
+        return encode_direct(
+            table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
+        )
     except NeedsTransformer:
         return encode_with_transformer(
             table, _frame(table, train, train_rows), _frame(table, test, test_rows), scale,

@@ -536,9 +536,10 @@ def _encoded_dataset(spec: DatasetSpec, raw: _Raw) -> Dataset:
     else:
         train_rows = test_rows = None
         y_train, y_test, test = raw.y, raw.y_test, pair.test_features
-    encoded = encode(table, table.features, train_rows, test, test_rows, spec.scale, spec.test)
-    # Only the arrays are kept: the frames go now (a worker caches the Dataset).
+    features = table.features
+    # Only the arrays are kept: the columns go as soon as they are copied (peak memory).
     raw.X = raw.X_test = raw.pair = pair.test_features = table.features = None
+    encoded = encode(table, features, train_rows, test, test_rows, spec.scale, spec.test, True)
     plain = not table.categorical
     info = replace(info, n_features=encoded.X_train.shape[1])  # the categories train saw
     return Dataset(

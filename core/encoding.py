@@ -41,18 +41,18 @@ class NeedsTransformer(Exception):
     without a single value in the train rows: the transformer drops it)."""
 
 
-def _rows(values: Any, rows: Any) -> Any:
-    """The values of ``rows`` (all of them, in order, when ``rows`` is None) as a
-    contiguous float64 array of our own."""
-    array = np.asarray(values, dtype=np.float64)
-    return array[rows] if rows is not None else array.copy()
+#: Source rows copied at a time: a block of every number column, made row-major in
+#: the CPU cache, then its rows go to their places in the train and test arrays.
+BLOCK_ROWS = 2048
+#: Number columns read back at a time for the statistics (few: the copies are small).
+STAT_COLUMNS = 4
 
 
 def _check_scalable(values: Any, name: str, path: str | None) -> None:
-    """As :func:`core.scaling.check_scalable`, for one column without missing cells."""
+    """As :func:`core.scaling.check_scalable`, for one column (missing cells skipped)."""
     if values.size == 0:
         return
-    largest = float(np.abs(values).max())
+    largest = float(np.fmax.reduce(np.abs(values)))  # fmax: NaN only if all are NaN
     if largest > MAX_SCALED_VALUE:
         raise DataError(
             f"values up to {largest:g} are too large to standardise (at most "
@@ -71,6 +71,7 @@ def encode_direct(
     gaps: set[str],
     scale: bool,
     test_path: str | None = None,
+    consume: bool = False,
 ) -> Encoded:
     """Encode the train rows ``train_rows`` of ``train`` and the test rows
     ``test_rows`` of ``test`` (mappings from column name to values: the table's
@@ -78,60 +79,127 @@ def encode_direct(
 
     ``gaps``: the number columns that get a median imputer (those with a missing cell
     in either part, as :func:`core.tabular.numeric_groups` says). Raises
-    :class:`NeedsTransformer` for the rare shapes it does not handle."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import StandardScaler
-
+    :class:`NeedsTransformer` for the rare shapes it does not handle. ``consume``:
+    empty ``train`` and ``test`` (dicts) once their values are copied, so their memory
+    is free again before the statistics are computed."""
     complete = [name for name in table.numeric if name not in gaps]
     numbers = complete + [name for name in table.numeric if name in gaps]
     first = (table.numeric + table.categorical)[0]
     n_train = len(train_rows) if train_rows is not None else len(train[first])
     n_test = len(test_rows) if test_rows is not None else len(test[first])
-    categories = [_categories(table.texts[name], train_rows) for name in table.categorical]
-    width = len(numbers) + sum(len(c.names) for c in categories)
-    X_train = np.empty((n_train, width), dtype=np.float64)
-    X_test = np.empty((n_test, width), dtype=np.float64)
-    means, scales = [], []
-    train_path = table.path
-    part_path = test_path or table.path
-    for j, name in enumerate(numbers):
-        tr, te = _rows(train[name], train_rows), _rows(test[name], test_rows)
-        if name in gaps:
-            imputer = SimpleImputer(strategy="median", keep_empty_features=True)
-            fill = imputer.fit(tr[:, None]).statistics_[0]
-            np.copyto(tr, fill, where=np.isnan(tr))
-            np.copyto(te, fill, where=np.isnan(te))
-        if scale:
-            _check_scalable(tr, name, train_path)
-            _check_scalable(te, name, part_path)
-            scaler = StandardScaler().fit(tr[:, None])
-            mean, spread = scaler.mean_[0], scaler.scale_[0]
-            means.append(mean)
-            scales.append(spread)
-            # What StandardScaler.transform does (x -= mean; x /= scale), in place.
-            for values, out in ((tr, X_train[:, j]), (te, X_test[:, j])):
-                np.subtract(values, mean, out=out)
-                np.divide(out, spread, out=out)
-        else:
-            X_train[:, j] = tr
-            X_test[:, j] = te
-        if not np.isfinite(te).all():
-            raise DataError(
-                "a feature is not a finite number (inf or a value too large); features "
-                "must be finite",
-                path=part_path,
-            )
-    start = len(numbers)
+    plans = [_categories(table.texts[name], train_rows) for name in table.categorical]
+    width = len(numbers) + sum(len(plan.names) for plan in plans)
+    # zeros: fresh pages from the OS, already zero where no one-hot bit is set.
+    X_train = np.zeros((n_train, width), dtype=np.float64)
+    X_test = np.zeros((n_test, width), dtype=np.float64)
+    parts = [(X_train, train, train_rows), (X_test, test, test_rows)]
+    if test is train:  # one source split in two: each source row is read once
+        _fill_numbers(train, numbers, parts)
+    else:
+        for part in parts:
+            _fill_numbers(part[1], numbers, [part])
+    for out, source, rows in parts:
+        start = len(numbers)
+        for name, plan in zip(table.categorical, plans, strict=True):
+            plan.write(source[name], rows, out, start, same_source=source is train)
+            start += len(plan.names)
+    if consume:
+        train.clear()
+        test.clear()
+    mean, spread = _impute_and_scale(
+        X_train, X_test, numbers, gaps, scale, (table.path, test_path or table.path)
+    )
     names = list(numbers)
-    for name, plan in zip(table.categorical, categories, strict=True):
-        stop = start + len(plan.names)
-        plan.write(train[name], train_rows, X_train[:, start:stop], same_source=True)
-        plan.write(test[name], test_rows, X_test[:, start:stop], same_source=test is train)
+    for name, plan in zip(table.categorical, plans, strict=True):
         names += [f"{name}_{category}" for category in plan.names]
-        start = stop
-    mean = np.array(means) if scale and numbers else None
-    spread = np.array(scales) if scale and numbers else None
     return Encoded(X_train, X_test, names, mean, spread)
+
+
+def _fill_numbers(source: Any, numbers: list[str], parts: list[tuple[Any, Any, Any]]) -> None:
+    """Copy the number columns of ``source`` into the first columns of each part's
+    array: ``parts`` holds ``(out, source, rows)`` with the source rows of each output
+    row (None: all, in order). The source is read in order, a block at a time (each
+    column is contiguous there, each row is contiguous in ``out``)."""
+    k = len(numbers)
+    if not k:
+        return
+    columns = [np.asarray(source[name], dtype=np.float64) for name in numbers]
+    n = len(columns[0])
+    part_of = np.full(n, -1, dtype=np.int8)
+    position = np.zeros(n, dtype=np.int64)
+    for i, (out, _, rows) in enumerate(parts):
+        chosen = slice(None) if rows is None else rows
+        part_of[chosen] = i
+        position[chosen] = np.arange(len(out))
+    if int((part_of >= 0).sum()) != sum(len(out) for out, _, _ in parts):
+        # A row used twice (overlapping parts: not a split): gather each part instead.
+        for out, _, rows in parts:
+            chosen = slice(None) if rows is None else rows
+            out[:, :k] = np.column_stack([column[chosen] for column in columns])
+        return
+    block = np.empty((BLOCK_ROWS, k), dtype=np.float64)
+    for begin in range(0, n, BLOCK_ROWS):
+        end = min(begin + BLOCK_ROWS, n)
+        rows = block[: end - begin]
+        for j, column in enumerate(columns):
+            rows[:, j] = column[begin:end]
+        where = part_of[begin:end]
+        for i, (out, _, _) in enumerate(parts):
+            mine = where == i
+            out[position[begin:end][mine], :k] = rows[mine]
+
+
+def _impute_and_scale(
+    X_train: Any,
+    X_test: Any,
+    numbers: list[str],
+    gaps: set[str],
+    scale: bool,
+    paths: tuple[str | None, str | None],
+) -> tuple[Any, Any]:
+    """Fit the median imputers and the scaler on each number column's train values
+    (a contiguous copy in train-row order, as the ColumnTransformer sees them) and
+    apply them to both parts, which hold the raw values, in place; returns the
+    scaler's means and scales (None when not scaled)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    k = len(numbers)
+    fills: dict[int, float] = {}
+    means, scales = np.zeros(k), np.ones(k)
+    for first in range(0, k, STAT_COLUMNS):
+        group = slice(first, min(first + STAT_COLUMNS, k))
+        train_columns = np.ascontiguousarray(X_train[:, group].T)  # a few at a time
+        test_columns = np.ascontiguousarray(X_test[:, group].T) if scale else None
+        for i, values in enumerate(train_columns):
+            j, name = first + i, numbers[first + i]
+            if name in gaps:
+                imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+                fills[j] = imputer.fit(values[:, None]).statistics_[0]
+                np.copyto(values, fills[j], where=np.isnan(values))
+            if scale:
+                _check_scalable(values, name, paths[0])
+                _check_scalable(test_columns[i], name, paths[1])
+        if scale:
+            # .T: column-major, as pandas hands the ColumnTransformer's scaler its
+            # columns; each column's statistics are its own.
+            scaler = StandardScaler().fit(train_columns.T)
+            means[group], scales[group] = scaler.mean_, scaler.scale_
+    for out in (X_train, X_test):
+        for begin in range(0, len(out), BLOCK_ROWS):
+            block = out[begin : begin + BLOCK_ROWS, :k]
+            for j, fill in fills.items():
+                column = block[:, j]
+                np.copyto(column, fill, where=np.isnan(column))
+            if scale:  # what StandardScaler.transform does: x -= mean; x /= scale
+                block -= means
+                block /= scales
+    if k and not np.isfinite(X_test[:, :k]).all():
+        raise DataError(
+            "a feature is not a finite number (inf or a value too large); features must be finite",
+            path=paths[1],
+        )
+    return (means, scales) if scale and k else (None, None)
 
 
 @dataclass(slots=True)
@@ -144,9 +212,10 @@ class _CategoryPlan:
     fill: int  # output column of the most frequent train value (missing cells get it)
     names: list[str]  # the categories, sorted as OneHotEncoder sorts them
 
-    def write(self, values: Any, rows: Any, out: Any, same_source: bool) -> None:
-        """One-hot the ``rows`` of ``values`` into ``out``; ``same_source``: ``values``
-        is the column the plan was fit on (its codes are known)."""
+    def write(self, values: Any, rows: Any, out: Any, start: int, same_source: bool) -> None:
+        """Set the one-hot bits of the ``rows`` of ``values`` in ``out`` (zeros), from
+        its column ``start``; ``same_source``: ``values`` is the column the plan was fit
+        on (its codes are known)."""
         import pandas as pd
 
         if same_source:
@@ -159,9 +228,9 @@ class _CategoryPlan:
             missing = pd.isna(cells)
         column = self.position[codes]  # codes -1 (missing or unknown) -> -1
         column[missing] = self.fill  # a missing cell is imputed; an unseen one stays zeros
-        out[...] = 0.0
         seen = np.flatnonzero(column >= 0)
-        out[seen, column[seen]] = 1.0
+        # Flat positions rise with the row: one pass over the array, in order.
+        out.reshape(-1)[seen * out.shape[1] + start + column[seen]] = 1.0
 
 
 def _categories(text: Any, rows: Any) -> _CategoryPlan:

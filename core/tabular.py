@@ -161,6 +161,7 @@ def read_frame(
         raise _parser_error(error, path, sniffed.header_line, len(names)) from None
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
+    release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
     if len(frame) and frame.iloc[:, -1].isna().any():
         # A short row gets missing cells at its end: only then count fields per line.
         check_row_widths(path, sniffed)
@@ -173,6 +174,38 @@ def read_frame(
         blank[no_target] = frame[no_target].isna().all(axis=1).to_numpy()
         frame, lines = frame[~blank], lines[~blank]
     return frame, lines, options
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by the CSV parser's threads back to the system.
+
+    pandas parses a big file in threads; glibc keeps what they freed in per-thread
+    arenas, so the process would hold ~25 MiB per 100k x 30 file that it no longer
+    uses while it encodes: the peak of a run would be the parse plus the arrays
+    instead of the parse alone. ``malloc_trim`` (glibc only; a no-op elsewhere)
+    returns it; it costs about a millisecond."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        _malloc_trim = _find_malloc_trim()
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Any:
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return getattr(libc, "malloc_trim", False)
+    except OSError:
+        return False
+
+
+_malloc_trim: Any = None
 
 
 def _first_line(error: BaseException) -> str:
