@@ -104,7 +104,7 @@ def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair
     import pandas as pd
 
     frame, lines, _ = read_frame(spec.test, target=table.target, **options)
-    _check_same_header(list(frame.columns), table.names, spec.test, spec.train)
+    _check_test_columns(list(frame.columns), table, spec.test, spec.train)
     if frame.empty:
         raise DataError("no data rows after the header; add at least one row", path=spec.test)
     has_label = frame[table.target].notna().to_numpy()
@@ -137,24 +137,28 @@ def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair
     return CsvPair(table, y, features, y_test, len(frame), dropped, notices)
 
 
-def _check_same_header(header: list[str], expected: list[str], path: str, train: str) -> None:
-    if header == expected:
-        return
-    if len(header) != len(expected):
+def needed_columns(table: Table) -> list[str]:
+    """The train file's columns a test file must have: the target and every column
+    training uses (a date column, not its parts), in train-file order."""
+    parts = {part for names in table.dates.values() for part in names}
+    used = set(table.categorical) | set(table.dates) | (set(table.numeric) - parts)
+    return [name for name in table.names if name in used or name == table.target]
+
+
+def _check_test_columns(header: list[str], table: Table, path: str, train: str) -> None:
+    """A separate test file is matched to its train file by column name: it needs
+    every column training uses (in any order; others are not read)."""
+    present = set(header)
+    missing = [name for name in needed_columns(table) if name not in present]
+    if missing:
+        shown = ", ".join(repr(name[:40]) for name in missing[:5])
+        shown += ", ..." if len(missing) > 5 else ""
         raise DataError(
-            f"header has {len(header)} columns but the train file {train} has "
-            f"{len(expected)}; both files need the same columns in the same order",
+            f"no column {shown} here, but the train file {train} uses "
+            f"{'it' if len(missing) == 1 else 'them'}; the test file needs the same "
+            f"column names (it has: {', '.join(header[:20])[:200]})",
             path=path,
-            row=1,
         )
-    position = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
-    raise DataError(
-        f"header differs from the train file {train}: column {position + 1} is "
-        f"{header[position]!r} here but {expected[position]!r} there; both files need the "
-        "same columns in the same order",
-        path=path,
-        row=1,
-    )
 
 
 def encode(

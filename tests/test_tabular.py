@@ -161,6 +161,30 @@ def test_imputation_and_encoding_are_fit_on_the_train_part_only(tmp_path: Path) 
     assert not scaled.is_2d and scaled.scaler_mean is None
 
 
+def test_a_test_file_is_sniffed_by_itself_and_matched_by_name(tmp_path: Path, run_cli) -> None:
+    train = "x,colour,when,id,label\n" + rows(
+        40, lambda i: f"{i % 7}.5,{'rgb'[i % 3]},2024-0{i % 9 + 1}-1{i % 9},{i},{'ab'[i % 2]}\n"
+    )
+    # An Excel export: BOM, CRLF, ';' and decimal commas; columns reordered, the
+    # ignored 'id' absent, an extra column.
+    test = "\ufefflabel;extra;colour;x;when\r\n" + rows(
+        8, lambda i: f"{'ab'[i % 2]};zz;{'rgb'[i % 3]};{i % 7},5;2024-0{i % 9 + 1}-1{i % 9}\r\n"
+    )
+    train_path, test_path = write(tmp_path, "tr.csv", train), write(tmp_path, "te.csv", test)
+    data = load_dataset(spec(train_path, test=test_path, scale=False))
+    assert data.feature_names[:4] == ["x", "when_year", "when_month", "when_weekday"]
+    assert sorted(data.X_test[:, 0].tolist()) == sorted(i % 7 + 0.5 for i in range(8))
+    assert data.X_test[0, 1:4].tolist() == [2024.0, 1.0, 2.0]  # 2024-01-10: a Wednesday
+    # --sep/--decimal apply to both files: the test file is then read with them.
+    with pytest.raises(DataError, match=r"te\.csv"):
+        load_dataset(spec(train_path, test=test_path, sep=","))
+    broken = write(tmp_path, "broken.csv", "label,x,when\na,1,2024-01-01\n")
+    result = run_cli("run", "--train", train_path, "--test", broken, "--epochs", "2")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "broken.csv" in result.stderr
+    assert "no column 'colour' here, but the train file" in result.stderr
+
+
 def test_rows_without_a_target_are_dropped_and_counted(tmp_path: Path) -> None:
     text = "a,b,label\n" + rows(
         24, lambda i: f"{i},{i % 3},{'NA' if i % 8 == 0 else 'xy'[i % 2]}\n"
