@@ -43,6 +43,7 @@ MAX_LABEL_CHARS = 200
 FEW_TEST_ROWS = 10
 
 _ID_NAME = re.compile(r"(^|[^a-z])id$|^(index|rownames|row\.names|row_names)$", re.IGNORECASE)
+_CAMEL_ID = re.compile(r"[a-z0-9](Id|ID)$")  # PassengerId, customerID (not "paid")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?")
 _UNNAMED = "unnamed {}"  # an empty header cell
 _NUMBERED = "column {}"  # --no-header
@@ -485,7 +486,8 @@ def _type_column(
         if position == 0 and name == _UNNAMED.format(1):
             return ColumnInfo(name, "index", missing, _ROW_NAMES), None
         whole = series.dtype.kind in "iu"
-        return _type_numeric(values, whole, name, position, missing, n_rows, lines, path)
+        rownum = series.index.to_numpy() if whole and position == 0 else None
+        return _type_numeric(values, whole, name, position, missing, n_rows, lines, path, rownum)
     text = Text.of(series)
     missing = text.missing
     if missing == n_rows:
@@ -570,7 +572,10 @@ def _type_numeric(
     n_rows: int,
     lines: Any,
     path: str,
+    rownum: Any = None,
 ) -> tuple[ColumnInfo, Any]:
+    """``rownum``: each row's 0-based position among the file's data rows (None: not
+    an integer first column, so not checked for row numbers)."""
     present = n_rows - missing
     if missing == n_rows:
         return ColumnInfo(name, "empty", missing, "ignored: no values"), None
@@ -586,17 +591,15 @@ def _type_numeric(
     if low == high:
         return ColumnInfo(name, "constant", missing, f"ignored: constant ({low:g})", 1), None
     if missing == 0 and whole:
-        start = values[0]
-        # Row numbers 0..N-1 or 1..N in the first column: an index written with the data.
-        if (
-            position == 0
-            and n_rows >= 10
-            and start in (0, 1)
-            and high - low == n_rows - 1
-            and (np.diff(values) == 1).all()
-        ):
-            return ColumnInfo(name, "index", 0, f"ignored: row numbers {start:g}..{high:g}"), None
-        if _ID_NAME.search(name) and len(np.unique(values)) >= 0.9 * present:
+        # Row numbers 0..N-1 or 1..N in the first column (counted over every data row
+        # of the file, also those dropped for a missing target): an index, not data.
+        if position == 0 and n_rows >= 10 and rownum is not None:
+            for offset in (0, 1):
+                if values[0] == rownum[0] + offset and np.array_equal(values, rownum + offset):
+                    return ColumnInfo(
+                        name, "index", 0, f"ignored: row numbers {values[0]:g}..{high:g}"
+                    ), None
+        if looks_like_id(name) and len(np.unique(values)) >= 0.9 * present:
             return ColumnInfo(name, "id", 0, "ignored: ID-like (unique per row)"), None
     action = f"imputed (median): {missing} missing" if missing else "feature"
     return ColumnInfo(name, "numeric", missing, action), values
@@ -610,6 +613,11 @@ DATE_PARTS = ("year", "month", "weekday")
 _DATE_FIELDS = {"year": "year", "month": "month", "weekday": "day_of_week"}  # pandas names
 
 
+def looks_like_id(name: str) -> bool:
+    """A column name like ``id``, ``ID``, ``patient_id``, ``PassengerId``, ``rownames``."""
+    return bool(_ID_NAME.search(name) or _CAMEL_ID.search(name))
+
+
 def _type_text(text: Text, name: str, present: int) -> tuple[ColumnInfo, Any]:
     missing = len(text) - present
     distinct = len(text.uniques)
@@ -618,7 +626,7 @@ def _type_text(text: Text, name: str, present: int) -> tuple[ColumnInfo, Any]:
     sample = text.sample()
     if sum(bool(_DATE.fullmatch(v)) for v in sample) > 0.95 * len(sample):
         return _type_date(text, name, missing, distinct)
-    if _ID_NAME.search(name) and distinct >= 0.9 * present:
+    if looks_like_id(name) and distinct >= 0.9 * present:
         return ColumnInfo(name, "id", missing, "ignored: ID-like (unique per row)", distinct), None
     if distinct > MAX_CATEGORIES or (distinct > 0.5 * present and distinct > 10):
         why = (

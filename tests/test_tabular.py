@@ -129,6 +129,22 @@ def test_every_ignored_kind_is_named(tmp_path: Path) -> None:
     assert kinds(named)["rownum"] == ("index", "ignored: row numbers 1..30")
 
 
+def test_row_numbers_with_unlabelled_rows_and_camel_case_ids_are_ignored(
+    tmp_path: Path,
+) -> None:
+    # Titanic's shape: PassengerId 1..N first, a target with gaps (rows dropped), and a
+    # customerID column; "paid" is not an ID.
+    def row(i: int) -> str:
+        label = "NA" if i % 6 == 0 else "ab"[i % 2]
+        return f"{i + 1},{(i * 7919) % 100003},{i % 3},{label}\n"
+
+    path = write(tmp_path, "t.csv", "PassengerId,customerID,paid,label\n" + rows(60, row))
+    got = kinds(path)
+    assert got["PassengerId"] == ("index", "ignored: row numbers 2..60")
+    assert got["customerID"] == ("id", "ignored: ID-like (unique per row)")
+    assert got["paid"] == ("numeric", "feature")
+
+
 def test_drop_and_keep_override_the_rules(tmp_path: Path) -> None:
     header = "ID,a,b,label\n"
     path = write(tmp_path, "d.csv", header + rows(30, lambda i: f"{i},{i % 5},{i % 3},{i % 2}\n"))
