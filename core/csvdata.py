@@ -60,6 +60,16 @@ def convert_labels(*label_lists: Sequence[str]) -> list[np.ndarray]:
     return [np.array(list(labels), dtype=str) for labels in label_lists]
 
 
+def coded_labels(table: Table) -> Any:
+    """:func:`convert_labels` of the table's labels, from their few distinct values."""
+    uniques = table.label_uniques.tolist()
+    if all(_INT_LABEL.fullmatch(label) for label in uniques):
+        values = np.array([int(label) for label in uniques], dtype=np.int64)
+    else:
+        values = np.array(uniques, dtype=str)
+    return values[table.label_codes]
+
+
 def read_csv_pair(spec: Any) -> CsvPair:
     """Read ``spec.train`` (and ``spec.test``) with the spec's CSV options."""
     options = {
@@ -79,8 +89,7 @@ def read_csv_pair(spec: Any) -> CsvPair:
     if table.unusable:
         raise DataError(table.unusable, path=spec.train, column=table.target)
     if spec.test is None:
-        (y,) = convert_labels(table.labels)
-        pair = CsvPair(table, y)
+        pair = CsvPair(table, coded_labels(table))
     else:
         pair = _with_test_file(spec, table, options)
     classes = np.unique(pair.y)

@@ -86,6 +86,8 @@ class Table:
     #: NaN), object arrays of str/NaN for ``categorical``.
     features: Any
     labels: Any  # numpy array of label texts, one per kept row
+    label_codes: Any  # each kept row's label as a position in label_uniques
+    label_uniques: Any  # object array: the distinct labels, in order of appearance
     lines: Any  # numpy int array: the 1-based file line of each kept row
     rows_read: int  # data rows in the file (blank rows not counted)
     dropped_rows: int  # rows dropped because the target was missing
@@ -163,17 +165,19 @@ def read_frame(
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
     release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
-    if len(frame) and frame.iloc[:, -1].isna().any():
+    no_target = frame[target_name].isna().to_numpy()
+    last_missing = no_target if target_name == names[-1] else frame.iloc[:, -1].isna()
+    if len(frame) and last_missing.any():
         # A short row gets missing cells at its end: only then count fields per line.
         check_row_widths(path, sniffed)
     first = sniffed.header_line + (1 if header else 0)
     lines = np.arange(first, first + len(frame))
     # Blank lines and rows of bare commas (their target is missing too: look only there).
-    no_target = frame[target_name].isna().to_numpy()
     if no_target.any():
         blank = np.zeros(len(frame), dtype=bool)
         blank[no_target] = frame[no_target].isna().all(axis=1).to_numpy()
-        frame, lines = frame[~blank], lines[~blank]
+        if blank.any():
+            frame, lines = frame[~blank], lines[~blank]
     return frame, lines, options
 
 
@@ -306,20 +310,24 @@ def read_table(
     if frame.empty:
         raise DataError("no data rows after the header; add at least one row", path=path)
     rows_read = len(frame)
-    raw_labels = frame[target_name]
-    has_label = raw_labels.notna().to_numpy()
+    target_text = Text.of(frame[target_name])  # labels factorised once, stripped
+    has_label = target_text.codes >= 0
     dropped = int((~has_label).sum())
-    if not has_label.all():
-        frame, lines = frame[has_label], lines[has_label]
-    if frame.empty:
+    # Rows without a label are left out column by column (no copy of the whole frame).
+    keep_rows = None if dropped == 0 else has_label
+    if keep_rows is not None:
+        lines = lines[keep_rows]
+    if dropped == rows_read:
         raise DataError(
             f"every row's target is missing ({rows_read} rows); is {target_name!r} the class "
             "column? use --target NAME",
             path=path,
             column=target_name,
         )
-    labels = stripped(frame[target_name]).to_numpy(dtype=object)
-    _check_labels(labels, lines, path, target_name)
+    label_codes = target_text.codes if keep_rows is None else target_text.codes[keep_rows]
+    label_uniques = target_text.uniques
+    _check_labels(label_uniques, label_codes, lines, path, target_name)
+    labels = label_uniques[label_codes]
     dropped_names, kept_names = parse_names(drop), parse_names(keep)
     for name in (*dropped_names, *kept_names):
         if name not in names:
@@ -339,14 +347,15 @@ def read_table(
     dates: dict[str, list[str]] = {}
     for position, name in enumerate(names):
         if name == target_name:
-            n_classes = len(set(labels.tolist()))
+            n_classes = len(label_uniques)
             columns.append(ColumnInfo(name, "target", 0, f"target ({n_classes} classes)"))
             continue
-        info, values = _type_column(frame[name], name, position, len(frame), lines, path)
+        series = frame[name] if keep_rows is None else frame[name][keep_rows]
+        info, values = _type_column(series, name, position, len(series), lines, path)
         if name in dropped_names:
             info = ColumnInfo(name, info.kind, info.missing, "ignored: --drop", info.distinct)
         elif name in kept_names and not info.used and info.kind != "empty":
-            info, values = _forced(frame[name], info)
+            info, values = _forced(series, info)
         if isinstance(values, dict) and any(part in names for part in values):
             info = ColumnInfo(
                 name,
@@ -384,6 +393,8 @@ def read_table(
         categorical=categorical,
         features=features,
         labels=labels,
+        label_codes=label_codes,
+        label_uniques=label_uniques,
         lines=lines,
         rows_read=rows_read,
         dropped_rows=dropped,
@@ -406,25 +417,25 @@ def no_features_message(table: Table) -> str:
     )
 
 
-def _check_labels(labels: Any, lines: Any, path: str, target: str) -> None:
-    distinct = set(labels.tolist())
-    longest = max(distinct, key=len, default="")
-    shortest = min(distinct, key=len, default="x")
-    if len(longest) > MAX_LABEL_CHARS:
-        i = int(np.flatnonzero(labels == longest)[0])
+def _check_labels(uniques: Any, codes: Any, lines: Any, path: str, target: str) -> None:
+    """Refuse an empty or overlong label (``uniques``: the distinct labels, ``codes``:
+    each row's)."""
+    longest = max(range(len(uniques)), key=lambda i: len(uniques[i]), default=None)
+    shortest = min(range(len(uniques)), key=lambda i: len(uniques[i]), default=None)
+    if longest is not None and len(uniques[longest]) > MAX_LABEL_CHARS:
+        label = uniques[longest]
         raise DataError(
-            f"class label of {len(longest):,} characters ({labels[i][:20]!r}...); labels are at "
+            f"class label of {len(label):,} characters ({label[:20]!r}...); labels are at "
             f"most {MAX_LABEL_CHARS} characters (is {target!r} the class column? use --target)",
             path=path,
-            row=int(lines[i]),
+            row=int(lines[int(np.argmax(codes == longest))]),
             column=target,
         )
-    if not shortest:
-        i = int(np.flatnonzero(labels == "")[0])
+    if shortest is not None and not uniques[shortest]:
         raise DataError(
             "missing class label (empty cell); every row needs one",
             path=path,
-            row=int(lines[i]),
+            row=int(lines[int(np.argmax(codes == shortest))]),
             column=target,
         )
 
@@ -433,7 +444,10 @@ def _check_target(table: Table, test_size: float) -> None:
     """Warnings about the target; `table.unusable` when no classifier can use it."""
     import pandas as pd
 
-    counts = pd.Series(table.labels).value_counts()
+    counts = pd.Series(
+        np.bincount(table.label_codes, minlength=len(table.label_uniques)),
+        index=pd.Index(table.label_uniques, dtype=object),
+    ).sort_values(ascending=False, kind="stable")  # as value_counts(), ties in file order
     numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
     if numbers.notna().all() and len(counts) > 20:
         whole = bool((numbers == numbers.round()).all())
