@@ -157,6 +157,7 @@ def read_frame(
         "encoding": "utf-8-sig",
     }
     try:
+        one_malloc_arena()
         frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c")
     except UnicodeDecodeError:
         raise utf8_error(path) from None
@@ -181,36 +182,48 @@ def read_frame(
     return frame, lines, options
 
 
+def one_malloc_arena() -> None:
+    """Before the first parse: let every thread allocate from glibc's main arena.
+
+    pandas parses a big file in threads, and glibc gives each thread its own arena;
+    what those threads free stays stranded there (~14 MiB per 100k x 30 file, which
+    the main thread can never reuse), so a run's peak would be the parse plus that
+    plus the arrays. With one arena, :func:`release_free_memory` returns it all. Only
+    the first call in a process can set it (glibc fixes the arena limit when a thread
+    first needs one); glibc only, a no-op elsewhere."""
+    libc = _libc()
+    if libc is not None and not _state.get("arenas"):
+        _state["arenas"] = True
+        libc.mallopt(-8, 1)  # M_ARENA_MAX = 1
+
+
 def release_free_memory() -> None:
-    """Hand memory freed by the CSV parser's threads back to the system.
-
-    pandas parses a big file in threads; glibc keeps what they freed in per-thread
-    arenas, so the process would hold ~25 MiB per 100k x 30 file that it no longer
-    uses while it encodes: the peak of a run would be the parse plus the arrays
-    instead of the parse alone. ``malloc_trim`` (glibc only; a no-op elsewhere)
-    returns it; it costs about a millisecond."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        _malloc_trim = _find_malloc_trim()
-    if _malloc_trim:
-        _malloc_trim(0)
+    """Hand memory freed by the CSV parser back to the system (``malloc_trim``, about a
+    millisecond), so what follows the parse does not add to the parse's own peak."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
-def _find_malloc_trim() -> Any:
-    import ctypes
-    import ctypes.util
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return getattr(libc, "malloc_trim", False)
-    except OSError:
-        return False
+_state: dict[str, Any] = {}
 
 
-_malloc_trim: Any = None
+def _libc() -> Any:
+    """glibc through ctypes (None when not on Linux/glibc)."""
+    if "libc" not in _state:
+        import ctypes
+        import sys
+
+        libc = None
+        if sys.platform.startswith("linux"):
+            try:
+                found = ctypes.CDLL("libc.so.6")
+                if hasattr(found, "malloc_trim") and hasattr(found, "mallopt"):
+                    libc = found
+            except OSError:
+                libc = None
+        _state["libc"] = libc
+    return _state["libc"]
 
 
 def _first_line(error: BaseException) -> str:
