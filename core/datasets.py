@@ -483,6 +483,22 @@ def _split(raw: _Raw, spec: DatasetSpec, X: Any = None) -> tuple[np.ndarray, ...
     return tuple(parts)
 
 
+def _csv_split(raw: _Raw, spec: DatasetSpec, codes: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The train and test row numbers of a CSV's stratified split: the rows
+    ``train_test_split`` picks, from the labels' codes (core/stratify.py)."""
+    from core.stratify import label_ranks, stratified_rows
+
+    _check_split(raw, spec)
+    ranks, n_classes = label_ranks(codes, raw.y)
+    try:
+        return stratified_rows(ranks, n_classes, spec.test_size, spec.split_seed)
+    except ValueError as error:
+        raise DataError(
+            f"too few rows to split: {raw.y.size} rows, {n_classes} classes; {error}",
+            path=raw.path,
+        ) from None
+
+
 def load_dataset(spec: DatasetSpec) -> Dataset:
     """Load, split and scale the data ``spec`` names; raises :class:`DataError` (or
     :class:`ConfigError` for an invalid spec field)."""
@@ -530,8 +546,8 @@ def _encoded_dataset(spec: DatasetSpec, raw: _Raw) -> Dataset:
     table = pair.table
     info = _info(raw)
     if pair.test_features is None:
-        rows = np.arange(raw.y.size)
-        train_rows, test_rows, y_train, y_test = _split(raw, spec, rows)
+        train_rows, test_rows = _csv_split(raw, spec, table.label_codes)
+        y_train, y_test = raw.y[train_rows], raw.y[test_rows]
         test = table.features
     else:
         train_rows = test_rows = None
