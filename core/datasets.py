@@ -407,9 +407,22 @@ def _join_labels(labels: np.ndarray, limit: int = 10) -> str:
     return ", ".join(shown) + (", ..." if labels.size > limit else "")
 
 
+def _class_counts(raw: _Raw, with_test: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted classes of ``raw.y`` (and ``raw.y_test`` with ``with_test``) and their
+    row counts; a CSV's from its few label codes instead of sorting every row."""
+    if raw.pair is not None and (raw.y_test is None or not with_test):
+        codes = raw.pair.table.label_codes
+        per_code = np.empty(int(codes.max()) + 1, dtype=raw.y.dtype)
+        per_code[codes] = raw.y
+        labels, rank = np.unique(per_code, return_inverse=True)
+        counts = np.bincount(rank[codes], minlength=labels.size)
+        return labels, counts
+    y_all = raw.y if raw.y_test is None or not with_test else np.concatenate([raw.y, raw.y_test])
+    return np.unique(y_all, return_counts=True)
+
+
 def _info(raw: _Raw) -> DatasetInfo:
-    y_all = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
-    labels, counts = np.unique(y_all, return_counts=True)
+    labels, counts = _class_counts(raw)
     n_rows = len(raw.y) + (0 if raw.y_test is None else len(raw.y_test))
     extra: dict[str, Any] = {}
     if raw.pair is not None:
@@ -437,7 +450,7 @@ def _info(raw: _Raw) -> DatasetInfo:
 
 def _check_split(raw: _Raw, spec: DatasetSpec) -> None:
     """Refuse data too small for the stratified split, without scikit-learn."""
-    labels, counts = np.unique(raw.y, return_counts=True)
+    labels, counts = _class_counts(raw, with_test=False)
     n_rows, n_classes = int(raw.y.size), int(labels.size)
     # Check what stratified train_test_split needs, to say it in the user's terms.
     n_test = math.ceil(spec.test_size * n_rows)
@@ -481,6 +494,17 @@ def _split(raw: _Raw, spec: DatasetSpec, X: Any = None) -> tuple[np.ndarray, ...
             path=raw.path,
         ) from None
     return tuple(parts)
+
+
+def _train_classes(raw: _Raw, train_rows: Any) -> list[Any]:
+    """The sorted classes of a CSV's train rows (python ints or str): ``train_rows``
+    of ``raw.y``, or all of it (None)."""
+    codes = raw.pair.table.label_codes
+    per_code = np.empty(int(codes.max()) + 1, dtype=raw.y.dtype)
+    per_code[codes] = raw.y
+    chosen = codes if train_rows is None else codes[train_rows]
+    present = np.bincount(chosen, minlength=per_code.size) > 0
+    return np.unique(per_code[present]).tolist()
 
 
 def _csv_split(raw: _Raw, spec: DatasetSpec, codes: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -552,6 +576,7 @@ def _encoded_dataset(spec: DatasetSpec, raw: _Raw) -> Dataset:
     else:
         train_rows = test_rows = None
         y_train, y_test, test = raw.y, raw.y_test, pair.test_features
+    classes = _train_classes(raw, train_rows)
     features = table.features
     # Only the arrays are kept: the columns go as soon as they are copied (peak memory).
     raw.X = raw.X_test = raw.pair = pair.test_features = table.features = None
@@ -562,10 +587,11 @@ def _encoded_dataset(spec: DatasetSpec, raw: _Raw) -> Dataset:
         spec=spec,
         X_train=encoded.X_train,
         X_test=encoded.X_test,
-        y_train=np.asarray(y_train).copy(),
-        y_test=np.asarray(y_test).copy(),
+        y_train=y_train if train_rows is not None else raw.y.copy(),  # fancy index: a copy
+        y_test=y_test if test_rows is not None else raw.y_test.copy(),
         feature_names=encoded.names,
-        classes=np.unique(y_train).tolist(),
+        # Every class has train rows (a split keeps each; a test file's are checked).
+        classes=classes,
         info=info,
         scaler_mean=encoded.mean if plain else None,
         scaler_scale=encoded.scale if plain else None,
