@@ -44,8 +44,8 @@ class NeedsTransformer(Exception):
 #: Source rows copied at a time: a block of every number column, made row-major in
 #: the CPU cache, then its rows go to their places in the train and test arrays.
 BLOCK_ROWS = 2048
-#: Number columns read back at a time for the statistics (few: the copies are small).
-STAT_COLUMNS = 4
+#: Number columns whose train values are copied at a time for the statistics.
+STAT_COLUMNS = 9
 
 
 def _check_scalable(values: Any, name: str, path: str | None) -> None:
@@ -92,12 +92,17 @@ def encode_direct(
     # zeros: fresh pages from the OS, already zero where no one-hot bit is set.
     X_train = np.zeros((n_train, width), dtype=np.float64)
     X_test = np.zeros((n_test, width), dtype=np.float64)
+    paths = (table.path, test_path or table.path)
+    sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
+    tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
+    steps = _fit_numbers(numbers, sources, tests, train_rows, gaps, scale, paths)
     parts = [(X_train, train, train_rows), (X_test, test, test_rows)]
     if test is train:  # one source split in two: each source row is read once
-        _fill_numbers(train, numbers, parts)
+        _fill_numbers(sources, parts, steps)
     else:
-        for part in parts:
-            _fill_numbers(part[1], numbers, [part])
+        _fill_numbers(sources, parts[:1], steps)
+        _fill_numbers(tests, parts[1:], steps)
+    del sources, tests
     for out, source, rows in parts:
         start = len(numbers)
         for name, plan in zip(table.categorical, plans, strict=True):
@@ -106,24 +111,95 @@ def encode_direct(
     if consume:
         train.clear()
         test.clear()
-    mean, spread = _impute_and_scale(
-        X_train, X_test, numbers, gaps, scale, (table.path, test_path or table.path)
-    )
     names = list(numbers)
     for name, plan in zip(table.categorical, plans, strict=True):
         names += [f"{name}_{category}" for category in plan.names]
-    return Encoded(X_train, X_test, names, mean, spread)
+    if scale and numbers:
+        return Encoded(X_train, X_test, names, steps.means, steps.scales)
+    return Encoded(X_train, X_test, names)
 
 
-def _fill_numbers(source: Any, numbers: list[str], parts: list[tuple[Any, Any, Any]]) -> None:
-    """Copy the number columns of ``source`` into the first columns of each part's
-    array: ``parts`` holds ``(out, source, rows)`` with the source rows of each output
-    row (None: all, in order). The source is read in order, a block at a time (each
-    column is contiguous there, each row is contiguous in ``out``)."""
+@dataclass(slots=True)
+class _NumberSteps:
+    """The fitted imputers and scaler of the number columns (in output order)."""
+
+    fills: dict[int, float]  # column -> median of its train values (gap columns only)
+    means: Any  # per column (zeros when not scaled)
+    scales: Any  # per column (ones when not scaled)
+    scale: bool
+
+    def apply(self, block: Any) -> None:
+        """Impute and scale a block of rows in place, as the pipeline's transform does
+        (missing cells get the median; then x -= mean; x /= scale)."""
+        for j, fill in self.fills.items():
+            column = block[:, j]
+            np.copyto(column, fill, where=np.isnan(column))
+        if self.scale:
+            block -= self.means
+            block /= self.scales
+
+
+def _fit_numbers(
+    numbers: list[str],
+    sources: list[Any],
+    tests: list[Any],
+    train_rows: Any,
+    gaps: set[str],
+    scale: bool,
+    paths: tuple[str | None, str | None],
+) -> _NumberSteps:
+    """Fit the median imputers and the scaler on each number column's train values,
+    a few columns at a time, copied contiguous in train-row order (as pandas hands
+    them to the ColumnTransformer: column-major)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
     k = len(numbers)
+    steps = _NumberSteps({}, np.zeros(k), np.ones(k), scale)
+    n_train = len(train_rows) if train_rows is not None else (len(sources[0]) if k else 0)
+    buffer = np.empty((min(k, STAT_COLUMNS), n_train), dtype=np.float64)  # reused: few pages
+    for first in range(0, k, STAT_COLUMNS):
+        group = range(first, min(first + STAT_COLUMNS, k))
+        values = buffer[: len(group)]
+        for i, j in enumerate(group):
+            if train_rows is None:
+                values[i] = sources[j]
+            else:
+                np.take(sources[j], train_rows, out=values[i])
+            if numbers[j] in gaps:
+                imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+                steps.fills[j] = imputer.fit(values[i][:, None]).statistics_[0]
+                np.copyto(values[i], steps.fills[j], where=np.isnan(values[i]))
+            if scale:
+                _check_scalable(values[i], numbers[j], paths[0])
+                _check_scalable(tests[j], numbers[j], paths[1])
+            elif np.isinf(tests[j]).any():
+                raise DataError(
+                    "a feature is not a finite number (inf or a value too large); "
+                    "features must be finite",
+                    path=paths[1],
+                    column=numbers[j],
+                )
+        if scale:
+            scaler = StandardScaler().fit(values.T)
+            steps.means[first : group.stop], steps.scales[first : group.stop] = (
+                scaler.mean_,
+                scaler.scale_,
+            )
+    return steps
+
+
+def _fill_numbers(
+    columns: list[Any], parts: list[tuple[Any, Any, Any]], steps: _NumberSteps
+) -> None:
+    """Write the imputed, scaled number ``columns`` (one source) into the first
+    columns of each part's array: ``parts`` holds ``(out, source, rows)`` with the
+    source row of each output row (None: all, in order). The source is read in order,
+    a block at a time (each column is contiguous there, each row is contiguous in
+    ``out``), and transformed while the block is in the CPU cache."""
+    k = len(columns)
     if not k:
         return
-    columns = [np.asarray(source[name], dtype=np.float64) for name in numbers]
     n = len(columns[0])
     part_of = np.full(n, -1, dtype=np.int8)
     position = np.zeros(n, dtype=np.int64)
@@ -136,6 +212,7 @@ def _fill_numbers(source: Any, numbers: list[str], parts: list[tuple[Any, Any, A
         for out, _, rows in parts:
             chosen = slice(None) if rows is None else rows
             out[:, :k] = np.column_stack([column[chosen] for column in columns])
+            steps.apply(out[:, :k])
         return
     block = np.empty((BLOCK_ROWS, k), dtype=np.float64)
     for begin in range(0, n, BLOCK_ROWS):
@@ -143,63 +220,11 @@ def _fill_numbers(source: Any, numbers: list[str], parts: list[tuple[Any, Any, A
         rows = block[: end - begin]
         for j, column in enumerate(columns):
             rows[:, j] = column[begin:end]
+        steps.apply(rows)
         where = part_of[begin:end]
         for i, (out, _, _) in enumerate(parts):
             mine = where == i
             out[position[begin:end][mine], :k] = rows[mine]
-
-
-def _impute_and_scale(
-    X_train: Any,
-    X_test: Any,
-    numbers: list[str],
-    gaps: set[str],
-    scale: bool,
-    paths: tuple[str | None, str | None],
-) -> tuple[Any, Any]:
-    """Fit the median imputers and the scaler on each number column's train values
-    (a contiguous copy in train-row order, as the ColumnTransformer sees them) and
-    apply them to both parts, which hold the raw values, in place; returns the
-    scaler's means and scales (None when not scaled)."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import StandardScaler
-
-    k = len(numbers)
-    fills: dict[int, float] = {}
-    means, scales = np.zeros(k), np.ones(k)
-    for first in range(0, k, STAT_COLUMNS):
-        group = slice(first, min(first + STAT_COLUMNS, k))
-        train_columns = np.ascontiguousarray(X_train[:, group].T)  # a few at a time
-        test_columns = np.ascontiguousarray(X_test[:, group].T) if scale else None
-        for i, values in enumerate(train_columns):
-            j, name = first + i, numbers[first + i]
-            if name in gaps:
-                imputer = SimpleImputer(strategy="median", keep_empty_features=True)
-                fills[j] = imputer.fit(values[:, None]).statistics_[0]
-                np.copyto(values, fills[j], where=np.isnan(values))
-            if scale:
-                _check_scalable(values, name, paths[0])
-                _check_scalable(test_columns[i], name, paths[1])
-        if scale:
-            # .T: column-major, as pandas hands the ColumnTransformer's scaler its
-            # columns; each column's statistics are its own.
-            scaler = StandardScaler().fit(train_columns.T)
-            means[group], scales[group] = scaler.mean_, scaler.scale_
-    for out in (X_train, X_test):
-        for begin in range(0, len(out), BLOCK_ROWS):
-            block = out[begin : begin + BLOCK_ROWS, :k]
-            for j, fill in fills.items():
-                column = block[:, j]
-                np.copyto(column, fill, where=np.isnan(column))
-            if scale:  # what StandardScaler.transform does: x -= mean; x /= scale
-                block -= means
-                block /= scales
-    if k and not np.isfinite(X_test[:, :k]).all():
-        raise DataError(
-            "a feature is not a finite number (inf or a value too large); features must be finite",
-            path=paths[1],
-        )
-    return (means, scales) if scale and k else (None, None)
 
 
 @dataclass(slots=True)
