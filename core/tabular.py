@@ -583,7 +583,10 @@ class Text:
 
     def sample(self, size: int = 200) -> list[str]:
         """The first ``size`` present values, in row order."""
-        present = self.codes[self.codes >= 0][:size]
+        head = self.codes[: size * 4]  # enough rows unless most are missing
+        present = head[head >= 0][:size]
+        if len(present) < size and len(head) < len(self.codes):
+            present = self.codes[self.codes >= 0][:size]
         return self.uniques[present].tolist()
 
     def __len__(self) -> int:
