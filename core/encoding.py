@@ -21,6 +21,7 @@ from typing import Any
 from core.errors import DataError
 from core.lazy import lazy_module
 from core.scaling import MAX_SCALED_VALUE
+from core.tabular import release_free_memory
 
 np = lazy_module("numpy")
 
@@ -96,6 +97,7 @@ def encode_direct(
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
     tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
     steps = _fit_numbers(numbers, sources, tests, train_rows, gaps, scale, paths)
+    release_free_memory()  # the statistics' scratch copies, before the arrays fill up
     parts = [(X_train, train, train_rows), (X_test, test, test_rows)]
     if test is train:  # one source split in two: each source row is read once
         _fill_numbers(sources, parts, steps)
