@@ -223,18 +223,19 @@ _CATEGORIES = """            (
             ),"""
 
 
-_DATES_CODE = """    for name, (year, month, weekday) in DATES.items():
+_DATES_CODE = """    for name in DATES:  # NAME_year, NAME_month, NAME_weekday (Monday 0)
         when = pd.to_datetime(data[name].str.strip(), format="ISO8601", errors="coerce")
-        data[year], data[month], data[weekday] = when.dt.year, when.dt.month, when.dt.day_of_week
+        data[name + "_year"], data[name + "_month"] = when.dt.year, when.dt.month
+        data[name + "_weekday"] = when.dt.day_of_week
 """
 
 
 def _dates_line(dates: dict[str, list[str]]) -> str:
-    """``DATES = {...}``: each ISO date column and the names of its year, month and
-    weekday (Monday 0) features; nothing when the file has none."""
+    """``DATES = [...]``: the ISO date columns expanded into numbers (the parts used
+    are in NUMBERS/GAPS); nothing when the file has none."""
     if not dates:
         return ""
-    return f"DATES = {dates!r}  # ISO dates: year, month, weekday (Monday 0)\n"
+    return f"DATES = {list(dates)!r}  # ISO dates: year, month, weekday parts\n"
 
 
 def _csv_script(spec: DatasetSpec, params: str) -> tuple[str, str]:

@@ -678,16 +678,22 @@ def _type_date(text: Text, name: str, missing: int, distinct: int) -> tuple[Colu
     if parts is None:
         why = "ignored: dates, not all ISO YYYY-MM-DD (so not expanded)"
         return ColumnInfo(name, "date", missing, why, distinct), None
-    action = (
-        "expanded: "
-        + ", ".join(DATE_PARTS)
-        + (f"; imputed (median): {missing} missing" if missing else "")
-    )
     values = {}
     for part, numbers in zip(DATE_PARTS, parts, strict=True):
         column = numbers[text.codes]
         column[text.codes < 0] = np.nan
-        values[f"{name}_{part}"] = column
+        if np.nanmin(column) != np.nanmax(column):  # a part that never changes says nothing
+            values[f"{name}_{part}"] = column
+    kept = [part for part in DATE_PARTS if f"{name}_{part}" in values]
+    if not kept:
+        return ColumnInfo(name, "date", missing, "ignored: dates, all on one day", distinct), None
+    same = [part for part in DATE_PARTS if part not in kept]
+    action = (
+        "expanded: "
+        + ", ".join(kept)
+        + (f" ({', '.join(same)} constant)" if same else "")
+        + (f"; imputed (median): {missing} missing" if missing else "")
+    )
     return ColumnInfo(name, "date", missing, action, distinct), values
 
 
@@ -749,7 +755,8 @@ def features_of(
                 getattr(when.dt, _DATE_FIELDS[part]).to_numpy(dtype=np.float64, na_value=np.nan)
                 for part in DATE_PARTS
             )
-        out.update(zip(parts, clean, strict=True))
+        every = dict(zip((f"{name}_{part}" for part in DATE_PARTS), clean, strict=True))
+        out.update((part, every[part]) for part in parts)
     for name in table.numeric:
         if name in out:
             continue

@@ -107,7 +107,7 @@ def test_missing_markers_and_soft_markers(tmp_path: Path) -> None:
 def test_every_ignored_kind_is_named(tmp_path: Path) -> None:
     def row(i: int) -> str:
         return (
-            f'"{i + 1}",{i},{1000 + 13 * i},person {i},2024-01-{i % 28 + 1:02d},7,,'
+            f'"{i + 1}",{i},{1000 + 13 * i},person {i},2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},7,,'
             f"{i % 4},{'abc'[i % 3]},{i % 28 + 1:02d}/01/2024,{'xy'[i % 2]}\n"
         )
 
@@ -118,7 +118,8 @@ def test_every_ignored_kind_is_named(tmp_path: Path) -> None:
     assert got["seq"][0] == "numeric"  # 0..N-1 but not the first column: a feature
     assert got["ID"] == ("id", "ignored: ID-like (unique per row)")
     assert got["name"] == ("text", "ignored: free text or ID (unique per row)")
-    assert got["when"] == ("date", "expanded: year, month, weekday")  # clean ISO dates
+    # Clean ISO dates: numbers for the parts that vary (all in 2024 here).
+    assert got["when"] == ("date", "expanded: month, weekday (year constant)")
     assert got["dmy"] == ("date", "ignored: dates, not all ISO YYYY-MM-DD (so not expanded)")
     assert got["const"][0] == "constant" and got["empty"][0] == "empty"
     assert got["n"] == ("numeric", "feature")
@@ -189,9 +190,9 @@ def test_a_test_file_is_sniffed_by_itself_and_matched_by_name(tmp_path: Path, ru
     )
     train_path, test_path = write(tmp_path, "tr.csv", train), write(tmp_path, "te.csv", test)
     data = load_dataset(spec(train_path, test=test_path, scale=False))
-    assert data.feature_names[:4] == ["x", "when_year", "when_month", "when_weekday"]
+    assert data.feature_names[:3] == ["x", "when_month", "when_weekday"]  # year: constant
     assert sorted(data.X_test[:, 0].tolist()) == sorted(i % 7 + 0.5 for i in range(8))
-    assert data.X_test[0, 1:4].tolist() == [2024.0, 1.0, 2.0]  # 2024-01-10: a Wednesday
+    assert data.X_test[0, 1:3].tolist() == [1.0, 2.0]  # 2024-01-10: a Wednesday
     # --sep/--decimal apply to both files: the test file is then read with them.
     with pytest.raises(DataError, match=r"te\.csv"):
         load_dataset(spec(train_path, test=test_path, sep=","))
@@ -307,10 +308,11 @@ def test_sample_files_train(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert main(["show", str(run["id"]), "--store", store]) == 0
     out = capsys.readouterr().out
     assert "Balanced accuracy: " in out and "Confusion matrix (rows: true class" in out
-    # survey_text's ISO dates are expanded: 9 inputs + year, month and weekday.
-    assert "Data: 233 rows used, 4 dropped, 12 network inputs" in out
+    # survey_text's ISO dates (one month of 2024) add their weekday: 9 inputs + 1.
+    assert "Data: 233 rows used, 4 dropped, 10 network inputs" in out
     date = next(c for c in run["data"]["columns"] if c["name"] == "date")
-    assert date == {"name": "date", "kind": "date", "action": "expanded: year, month, weekday"}
+    action = "expanded: weekday (year, month constant)"
+    assert date == {"name": "date", "kind": "date", "action": action}
     if any(c["precision"] is None for c in run["per_class"]):
         assert "never predicted: " in out
 
