@@ -9,12 +9,15 @@ header sniffed by :mod:`core.csvfile`) and types every column from the whole fil
 - text: text unique or nearly unique per row (names, tickets): ignored;
 - id: a column named like ``id`` with unique values: ignored;
 - index: an unnamed first column, or a first column of row numbers 1..N: ignored;
-- date, constant (one value), empty (no value): ignored;
+- date: ISO dates are expanded into year, month and weekday numbers (the parts that
+  vary), other dates ignored;
+- constant (one value), empty (no value): ignored;
 - target: the class column.
 
 :func:`make_transformer` is the scikit-learn ``ColumnTransformer`` that encodes the
 kept columns; it is fit on the train part only (``core.datasets``) and exported scripts
-build the very same one. pandas and scikit-learn are imported on first use.
+build the very same one; :mod:`core.encoding` builds its output directly, bit for bit.
+pandas and scikit-learn are imported on first use.
 """
 
 from __future__ import annotations
@@ -713,15 +716,6 @@ def date_parts(cells: Any) -> tuple[Any, Any, Any] | None:
         getattr(when.dt, _DATE_FIELDS[part]).to_numpy(dtype=np.float64, na_value=np.nan)
         for part in DATE_PARTS
     )
-
-
-def stripped(series: Any) -> Any:
-    """Text cells without surrounding spaces (as text; missing cells stay missing).
-    Only the distinct values are looked at: a column has few."""
-    values = series.dropna().unique()
-    if all(isinstance(v, str) and v == v.strip() for v in values):
-        return series
-    return series.where(series.isna(), series.astype(str).str.strip())
 
 
 def _forced(series: Any, info: ColumnInfo) -> tuple[ColumnInfo, Any]:
