@@ -324,10 +324,7 @@ class ProcessExecutor:
         self._pool = self._new_pool()
         if self._fork_now:  # the first submit forks every worker, before any thread
             warmups = [self._pool.submit(_preload_worker) for _ in range(self.workers)]
-        self._listener = threading.Thread(
-            target=self._listen, name="perceptune-progress", daemon=True
-        )
-        self._listener.start()
+        self._listener = self._start_listener(self._progress)
         if self._fork_now:
             if wait:
                 for future in warmups:
@@ -340,6 +337,13 @@ class ProcessExecutor:
             # submitted before then simply waits for its worker.
             threading.Thread(target=self._warm_quietly, name="perceptune-warm", daemon=True).start()
         return self
+
+    def _start_listener(self, queue: Any) -> threading.Thread:
+        listener = threading.Thread(
+            target=self._listen, args=(queue,), name="perceptune-progress", daemon=True
+        )
+        listener.start()
+        return listener
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -355,11 +359,14 @@ class ProcessExecutor:
             ),
         )
 
-    def _submit(self, request: RunRequest) -> Future:
-        pool = self._pool
+    def _submit(self, request: RunRequest) -> tuple[Future, Any]:
+        """Submit to the pool; returns the future and the progress queue its worker
+        writes to (the one its end-of-run sentinel must go through)."""
+        with self._lock:
+            pool, queue = self._pool, self._progress
         assert pool is not None
         try:
-            return pool.submit(_run_in_worker, request)
+            return pool.submit(_run_in_worker, request), queue
         except BrokenProcessPool:
             # A worker died (killed, out of memory): its run was recorded failed, and
             # the pool takes no more work. The forkserver is fine: start a new pool so
@@ -367,14 +374,20 @@ class ProcessExecutor:
             # safely once threads run; it only ever has its one run anyway.)
             if self._fork_now or self._closed:
                 raise
+            # The dead worker may have been killed inside a progress write, holding the
+            # queue's lock for good: the new pool gets a new queue and listener.
             with self._lock:
                 replace = self._pool is pool  # not done yet by another thread
                 if replace:
+                    old_queue = self._progress
+                    self._progress = self._context.SimpleQueue()
+                    self._listener = self._start_listener(self._progress)
                     self._pool = self._new_pool()
-                fresh = self._pool
+                fresh, queue = self._pool, self._progress
             if replace:
                 pool.shutdown(wait=False, cancel_futures=True)
-            return fresh.submit(_run_in_worker, request)
+                _put_within(old_queue, None, timeout=1.0)  # its listener ends, if it can
+            return fresh.submit(_run_in_worker, request), queue
 
     def _warm_quietly(self) -> None:
         # Any real problem (a worker that cannot start) is reported by the first run.
@@ -396,16 +409,18 @@ class ProcessExecutor:
             self._reasons.pop(request.run_id, None)
             rows = self._stop_rows()
             rows[rows[:, 0] == request.run_id, 1] = 0
-        inner = self._submit(request)
+        inner, queue = self._submit(request)
         outer: Future = Future()
-        inner.add_done_callback(lambda done: self._finished(request.run_id, done, outer))
+        inner.add_done_callback(lambda done: self._finished(request.run_id, done, outer, queue))
         return RunHandle(request.run_id, outer, self._stop)
 
-    def _finished(self, run_id: int, inner: Future, outer: Future) -> None:
-        # The listener may not have read the worker's last epochs yet: a sentinel in the
-        # same pipe drops the callback only after them.
-        self._progress.put((run_id, None))
+    def _finished(self, run_id: int, inner: Future, outer: Future, queue: Any) -> None:
         error = inner.exception()
+        # The listener may not have read the worker's last epochs yet: a sentinel in the
+        # same pipe drops the callback only after them. A run whose worker died (the
+        # pool broke) sends no more epochs, and its queue's lock may have died with it.
+        if error is not None or not _put_within(queue, (run_id, None), timeout=5.0):
+            self._drop_callback(run_id)
         if error is not None:
             outer.set_exception(error)
             return
@@ -435,19 +450,22 @@ class ProcessExecutor:
         with self._lock:
             return self._reasons.get(run_id)
 
-    def _listen(self) -> None:
+    def _drop_callback(self, run_id: int) -> None:
+        with self._lock:
+            self._callbacks.pop(run_id, None)
+            self._callback_failed.discard(run_id)
+
+    def _listen(self, queue: Any) -> None:
         while True:
             try:
-                item = self._progress.get()
+                item = queue.get()
             except (EOFError, OSError):
                 return
             if item is None:
                 return
             run_id, point = item
             if point is None:
-                with self._lock:
-                    self._callbacks.pop(run_id, None)
-                    self._callback_failed.discard(run_id)
+                self._drop_callback(run_id)
                 continue
             with self._lock:
                 callback = self._callbacks.get(run_id)
@@ -476,9 +494,29 @@ class ProcessExecutor:
             for run_id in list(self._callbacks):
                 self._stop(run_id, "interrupted", SHUTDOWN_REASON)
             self._pool.shutdown(wait=wait, cancel_futures=True)
-        self._progress.put(None)
+        _put_within(self._progress, None, timeout=2.0)
         if self._listener is not None and wait:
             self._listener.join(timeout=5)
+
+
+def _put_within(queue: Any, item: Any, timeout: float) -> bool:
+    """Put ``item`` on a multiprocessing SimpleQueue unless its write lock stays taken
+    for ``timeout`` seconds: a worker killed (kill -9, out of memory) in the middle of
+    a progress write never releases it, and a plain put() would then wait forever."""
+    from multiprocessing.reduction import ForkingPickler
+
+    data = ForkingPickler.dumps(item)
+    lock = getattr(queue, "_wlock", None)
+    if lock is None:  # a queue whose writes need no lock
+        queue._writer.send_bytes(data)
+        return True
+    if not lock.acquire(timeout=timeout):
+        return False
+    try:
+        queue._writer.send_bytes(data)
+    finally:
+        lock.release()
+    return True
 
 
 def _single_threaded() -> bool:

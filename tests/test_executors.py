@@ -238,3 +238,26 @@ def test_a_pool_that_lost_a_worker_takes_new_runs() -> None:
         assert (outcome.status, outcome.n_epochs) == ("done", 5)
     finally:
         executor.shutdown()
+
+
+def test_a_worker_killed_inside_a_progress_write_blocks_nothing() -> None:
+    """kill -9 can land while a worker holds the progress pipe's write lock (it then
+    stays taken for good): the pool's end, the next run and shutdown still go on."""
+    executor = ProcessExecutor(1).start(wait=True)
+    stuck = executor._progress
+    try:
+        recorder = Recorder()
+        recorder.wanted = 2
+        handle = executor.submit(RunRequest(61, LONG, MOONS), recorder)
+        assert recorder.reached.wait(30), "no progress"
+        # Take the lock as the dying worker would have: its next epoch write waits.
+        assert stuck._wlock.acquire(timeout=10)
+        (worker,) = executor._pool._processes
+        os.kill(worker, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            handle.result(timeout=30)
+        after = Recorder()
+        outcome = executor.submit(RunRequest(62, RunConfig(epochs=5), MOONS), after)
+        assert (outcome.result(timeout=60).status, len(after.wait_for(5))) == ("done", 5)
+    finally:
+        executor.shutdown()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.lazy import Lazy
@@ -58,6 +58,7 @@ from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
+from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
 from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.pane import HistoryPane
@@ -193,7 +194,7 @@ class PerceptuneApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            with VerticalScroll(id="left"):
+            with LeftColumn(id="left"):
                 yield HyperparamForm(self.initial_config, id="form")
                 yield DatasetPane(self.initial_dataset, id="dataset")
             with Vertical(id="tabs"):
@@ -325,9 +326,16 @@ class PerceptuneApp(App[int]):
             self._load_run(outcome.run_id)
         self.reload_history()
         self._schedule()
+        self._check_lessons()
 
     def on_queue_changed(self, message: QueueChanged) -> None:
         self._queue_dirty = True
+        self._check_lessons()
+
+    def _check_lessons(self) -> None:
+        """A lesson queued on Next step (l) is overlaid once its runs have ended."""
+        for pane in self._mounted_panes(NextStepPane):
+            pane.check_lessons()
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
@@ -423,7 +431,8 @@ class PerceptuneApp(App[int]):
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify("Fix the fields marked in red first.", severity="warning", markup=False)
+            message = self.dataset_pane.refuse_run(config is None)
+            self.notify(message, severity="warning", markup=False)
             return
         self._add_run(config, spec, front=front)
 
@@ -562,7 +571,10 @@ class PerceptuneApp(App[int]):
     def on_overlay_loaded(self, message: OverlayLoaded) -> None:
         self.overlay = True
         self.charts.show_overlay(message.records, message.curves)
-        self.action_show_tab("charts")
+        if isinstance(self.focused, Input):  # a lesson ended while the user types
+            self._switch_tab("charts")  # show it, but leave the keys to the field
+        else:
+            self.action_show_tab("charts")
 
     def action_edit_selected(self) -> None:
         run_id = self._selected_record_id()
@@ -605,6 +617,11 @@ class PerceptuneApp(App[int]):
         self.call_from_thread(self.reload_history)
 
     # -- next step ----------------------------------------------------------------------------
+
+    def action_lesson(self) -> None:
+        """The palette's "Lesson": the Next step tab owns the action (its key is l)."""
+        for pane in self.query(NextStepPane):
+            pane.action_lesson()
 
     def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
         pane = self.next_step
@@ -668,12 +685,9 @@ class PerceptuneApp(App[int]):
         config = self.form.read_config()
         spec = self.dataset_pane.read_spec()
         if config is None or spec is None:
-            self.notify(
-                "Fix the fields marked in red first: a sweep takes its fixed values and "
-                "data from them.",
-                severity="warning",
-                markup=False,
-            )
+            why = ": a sweep takes its fixed values and data from them"
+            message = self.dataset_pane.refuse_run(config is None, why)
+            self.notify(message, severity="warning", markup=False)
             return
         from tui.screens.sweep_builder import SweepBuilderScreen
 

@@ -14,6 +14,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Show queue", "Queued, running and finished runs (F3)", "show_tab('queue')"),
     ("Show history", "Every stored run (F4)", "show_tab('history')"),
     ("Show next step", "Variants suggested by the verdict (F5)", "show_tab('nextstep')"),
+    ("Lesson", "Queue the lesson's runs: underfitting, good fit, overfitting, unstable;"
+     " overlay them when they end (Next step: l)", "lesson"),
     ("Toggle form", "Show or hide the form column (ctrl+b)", "toggle_form"),
     ("Help", "Hyperparameters, reading the curves, keys (F1)", "help"),
     ("Cancel run", "Stop the highlighted queue run (Queue: c)", "queue_cancel"),

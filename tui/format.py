@@ -8,6 +8,18 @@ from typing import Any
 
 DASH = "—"
 
+#: A colour per verdict, among the 16 standard colours so it reads the same in every
+#: terminal. Textual draws them through its ANSI theme (Monokai by default), where
+#: red, magenta, bright_red and bright_magenta are one and the same pink: ``unstable``
+#: is bright_blue so that it differs from every other verdict there too.
+VERDICT_COLORS = {
+    "good fit": "green",
+    "overfitting": "yellow",
+    "underfitting": "magenta",
+    "unstable": "bright_blue",
+    "diverged": "red",
+}
+
 
 def acc(value: float | None) -> str:
     """An accuracy (or a gap) as the lesson prints it: ``0.887``."""
@@ -36,6 +48,12 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
     total = max(total, 1)
     filled = min(width, max(0, round(width * done / total)))
     return "█" * filled + "░" * (width - filled)
+
+
+def verdict_color(verdict: str) -> str:
+    """The colour of ``verdict`` (a verdict name such as ``"unstable"``); white for
+    anything else (a status, a dash)."""
+    return VERDICT_COLORS.get(verdict, "white")
 
 
 def verdict_name(verdict: Mapping[str, Any] | None) -> str:

@@ -260,9 +260,15 @@ async def test_unfinished_sweep_is_offered_for_resume(make_app, store_path: Path
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        # The dialog is on the stack before its lines are composed: wait for them.
-        await wait_for(pilot, lambda: isinstance(app.screen, ResumeWork) and dialog_lines(app))
-        assert any(line.startswith("sweep #1 ") for line in dialog_lines(app))
+        # The dialog is on the stack before its lines are composed, and its list is
+        # mounted after its title (a busy machine shows the gap): wait for the line.
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ResumeWork)
+                and any(line.startswith("sweep #1 ") for line in dialog_lines(app))
+            ),
+        )
         await pilot.press("r")
         await settle(pilot)
         (sweep,) = app.store.list_sweeps()

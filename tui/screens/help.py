@@ -1,4 +1,5 @@
-"""F1 / ``?``: a guide to the hyperparameters, to reading the curves, and to the keys."""
+"""F1 / ``?``: a guide to the hyperparameters, to reading the curves (the text of
+:data:`core.diagnosis.READING_THE_CURVES`), to the lesson's runs, and to the keys."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
 from core.config import FIELD_INFO
+from core.diagnosis import READING_THE_CURVES
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+r", "run the form's config now (next in line if every worker is busy)"),
@@ -27,30 +29,30 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("History", "space mark · o overlay marked · enter chart · e edit in form · r rerun/resume"
      " · s sort · i invert · f filter · [ ] pages · p export .py · v export CSV"),
     ("Charts", "d decision regions · e edit in form · p export .py"),
-    ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"),
+    ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"
+     " · l the lesson's runs (underfitting, good fit, overfitting, unstable), overlaid"),
+    ("Dataset: CSV columns", "t make the column the target · x ignore the column, or use one"
+     " the rules ignored (as --target, --drop, --keep)"),
     ("Queue: sweeps", "enter results · c cancel the sweep (its runs stop after their epoch)"),
 )  # fmt: skip
 
-CURVES = """\
-## Reading train vs test curves
 
-Each run records **train accuracy** (on the data it learns from) and **test accuracy**
-(on held-out data) after every epoch. The test curve is what matters; the train curve
-tells you why it is where it is.
+def lesson_markdown() -> str:
+    """The lesson's runs as :mod:`core.lesson` defines them (what l on Next step queues)."""
+    from core.lesson import LESSON_DATASET, lesson_configs
 
-- **Underfitting**: both curves stay low (near the majority-class baseline). The
-  network is too small, trained too briefly, or the learning rate is too low. Add
-  neurons or layers, more epochs, or raise the learning rate.
-- **Overfitting**: train keeps rising while test stays lower or *falls*. The **gap**
-  (train − test) grows. The network memorises the training data. Stop at the epoch
-  where test peaked, raise alpha (L2), use fewer neurons, or turn on early stopping.
-- **Good fit**: both high and close together (small gap).
-- **Diverged**: the loss became NaN or infinite; lower the learning rate.
-
-The verdict under the chart names the case and the numbers behind it: final train and
-test accuracy, the gap, the epoch where test peaked, and the baseline of always
-guessing the most common class.
-"""
+    lines = [
+        "## The lesson: l on the Next step tab",
+        "",
+        "**l** on the Next step tab (or ctrl+p, *Lesson*) queues four runs on the dataset",
+        "in the form; the untouched default dataset gives way to "
+        f"{LESSON_DATASET.label()} with {LESSON_DATASET.test_size:.0%} of the rows",
+        "for testing, where each run gets the verdict it is named after. When all four",
+        "have ended, the charts overlay their curves with their verdicts:",
+        "",
+    ]
+    lines += [f"- **{run.expect}** ({run.label}): {run.why}." for run in lesson_configs()]
+    return "\n".join(lines)
 
 
 def help_markdown() -> str:
@@ -59,7 +61,7 @@ def help_markdown() -> str:
     lines += ["", "## Hyperparameters", ""]
     for info in FIELD_INFO.values():
         lines.append(f"- **{info.label}** (`{info.name}`): {info.help}")
-    lines += ["", CURVES]
+    lines += ["", READING_THE_CURVES, lesson_markdown()]
     return "\n".join(lines)
 
 

@@ -13,9 +13,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from tui.format import acc, dataset_label, duration, verdict_name
+from tui.format import acc, dataset_label, duration, verdict_color, verdict_name
 from tui.messages import HistoryLoaded
-from tui.widgets.charts.pane import status_color, verdict_color
+from tui.widgets.charts.pane import status_color
 from tui.widgets.tables import AppTable
 
 if TYPE_CHECKING:

@@ -1,5 +1,6 @@
 """The Next step tab: two or three variants of the selected run derived from its
-verdict (``core.suggest``); one key puts one in the queue."""
+verdict (``core.suggest``); one key puts one in the queue. Another key (l) queues the
+lesson's runs (``core.lesson``) and overlays them on the charts once all have ended."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.format import verdict_name, verdict_numbers
-from tui.messages import SuggestionsReady
+from tui.format import verdict_color, verdict_name, verdict_numbers
+from tui.messages import QueueChanged, SuggestionsReady
 from tui.usertext import one_line
-from tui.widgets.charts.pane import verdict_color
+from tui.widgets.nextstep.lesson import LESSON_VERDICTS, LessonBatches, lesson_jobs
 
 if TYPE_CHECKING:
+    from core.datasets import DatasetSpec
     from core.store import RunRecord
 
 ENDED_WITH_VERDICT = ("done", "diverged", "pruned")
@@ -44,6 +46,12 @@ class NextStepPane(Vertical):
         Binding("3", "choose(2)", "Enqueue 3", show=False),
         Binding("a", "choose_all", "Enqueue all", tooltip="Queue every suggestion"),
         Binding("e", "load", "Edit in form", tooltip="Load the variant into the form"),
+        Binding(
+            "l",
+            "lesson",
+            "Lesson",
+            tooltip=f"Queue the lesson's runs ({LESSON_VERDICTS}) and overlay them",
+        ),
     ]
 
     class Chosen(Message):
@@ -59,12 +67,18 @@ class NextStepPane(Vertical):
         self.run_id: int | None = None
         self.suggestions: list[Any] = []
         self.dataset: dict[str, Any] = {}
+        #: Lessons queued with l, overlaid on the charts once all their runs ended.
+        self.lessons = LessonBatches()
 
     def compose(self) -> ComposeResult:
-        yield Static("Select a finished run (Charts, Queue or History).", id="next-title")
+        yield Static(
+            "Select a finished run (Charts, Queue or History), or press l to queue the "
+            "lesson's runs.",
+            id="next-title",
+        )
         yield SuggestionList(id="suggestions")
         yield Static(
-            "1 2 3 or enter: put that variant in the queue · a: all · e: edit it in the form",
+            "1 2 3 or enter: queue that variant · a: all · e: edit in form · l: the lesson",
             id="next-help",
             classes="help-line",
         )
@@ -149,3 +163,71 @@ class NextStepPane(Vertical):
         highlighted = self.query_one(SuggestionList).highlighted
         if highlighted is not None and highlighted < len(self.suggestions):
             self.post_message(self.Chosen(highlighted, load=True))
+
+    # -- the lesson ------------------------------------------------------------------------
+
+    def action_lesson(self) -> None:
+        """Queue the lesson's runs (:mod:`core.lesson`) on the dataset pane's data."""
+        app: Any = self.app
+        if app._quitting:
+            return
+        spec = app.dataset_pane.read_spec()
+        if spec is None:
+            self.notify(
+                "Fix the dataset fields marked in red first: the lesson runs on that data.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._enqueue_lesson(spec)
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Queueing the lesson")
+    def _enqueue_lesson(self, current: DatasetSpec) -> None:
+        app: Any = self.app
+        jobs = lesson_jobs(current)
+        run_ids = [app.queue.add(config, spec, label=label) for config, spec, label in jobs]
+        # Watched before any of them can start, so no ending is missed.
+        app.call_from_thread(self._lesson_queued, run_ids, jobs[0][1])
+        app.queue.schedule()
+        self.post_message(QueueChanged())
+
+    def _lesson_queued(self, run_ids: list[int], spec: DatasetSpec) -> None:
+        self.lessons.add(run_ids)
+        app: Any = self.app
+        app.reload_history()
+        self.notify(
+            f"Queued the lesson on {spec.label()}: runs #{run_ids[0]}-#{run_ids[-1]} "
+            f"({LESSON_VERDICTS}). The charts overlay them when all have ended.",
+            markup=False,
+            timeout=6,
+        )
+
+    def check_lessons(self) -> None:
+        """The queue changed or a run ended (the app routes both here): overlay each
+        lesson whose runs have now all ended, through the app's overlay (as History's
+        o does)."""
+        app: Any = self.app
+
+        def ended(run_id: int) -> bool:
+            item = app.queue.get(run_id)
+            return item is None or item.ended  # None: taken off the queue
+
+        for run_ids in self.lessons.take_ended(ended):
+            self._overlay_lesson(run_ids)
+
+    @work(thread=True, group="lesson", exit_on_error=False, name="Overlaying the lesson")
+    def _overlay_lesson(self, run_ids: list[int]) -> None:
+        from core.errors import NotFoundError
+
+        app: Any = self.app
+        existing: list[int] = []
+        for run_id in run_ids:  # a waiting run taken off the queue (x) was deleted
+            try:
+                app.store.get_run(run_id)
+            except NotFoundError:
+                continue
+            existing.append(run_id)
+        curves = app.store.curves(existing)
+        trained = [run_id for run_id in existing if curves.get(run_id)]  # not cancelled unrun
+        if trained:
+            app.call_from_thread(app._load_overlay, trained)

@@ -17,8 +17,8 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from tui.format import DASH, acc
-from tui.widgets.charts.pane import status_color, verdict_color
+from tui.format import DASH, acc, verdict_color
+from tui.widgets.charts.pane import status_color
 from tui.widgets.charts.plots import MIN_HEIGHT, MIN_WIDTH, TEST_COLOR
 from tui.widgets.tables import AppTable
 
