@@ -188,26 +188,12 @@ def encode(
     equal to what the :func:`core.tabular.make_transformer` pipeline gives.
     ``consume``: the mappings (dicts) may be emptied as soon as their values are
     copied (the caller is done with them: peak memory)."""
-    from core.encoding import NeedsTransformer, encode_direct
+    from core.encoding import encode_direct
 
     _, gaps = numeric_groups(table, train, test if test is not train else None)
-    try:
-        return encode_direct(
-            table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
-        )
-    except NeedsTransformer:
-        return encode_with_transformer(
-            table, _frame(table, train, train_rows), _frame(table, test, test_rows), scale,
-            test_path,
-        )  # fmt: skip
-
-
-def _frame(table: Table, columns: Any, rows: Any) -> Any:
-    """The feature columns of ``columns`` (a mapping) as a DataFrame of ``rows``."""
-    import pandas as pd
-
-    frame = pd.DataFrame({name: columns[name] for name in table.numeric + table.categorical})
-    return frame if rows is None else frame.take(rows)
+    return encode_direct(
+        table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
+    )
 
 
 def encode_with_transformer(

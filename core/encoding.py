@@ -37,11 +37,6 @@ class Encoded:
     scale: Any = None
 
 
-class NeedsTransformer(Exception):
-    """A case the direct encoder leaves to the ``ColumnTransformer`` (a category column
-    without a single value in the train rows: the transformer drops it)."""
-
-
 #: Source rows copied at a time: a block of every number column, made row-major in
 #: the CPU cache, then its rows go to their places in the train and test arrays.
 BLOCK_ROWS = 2048
@@ -79,8 +74,7 @@ def encode_direct(
     features, or a separate test file's; rows None = every row in order).
 
     ``gaps``: the number columns that get a median imputer (those with a missing cell
-    in either part, as :func:`core.tabular.numeric_groups` says). Raises
-    :class:`NeedsTransformer` for the rare shapes it does not handle. ``consume``:
+    in either part, as :func:`core.tabular.numeric_groups` says). ``consume``:
     empty ``train`` and ``test`` (dicts) once their values are copied, so their memory
     is free again before the statistics are computed."""
     complete = [name for name in table.numeric if name not in gaps]
@@ -88,7 +82,9 @@ def encode_direct(
     first = (table.numeric + table.categorical)[0]
     n_train = len(train_rows) if train_rows is not None else len(train[first])
     n_test = len(test_rows) if test_rows is not None else len(test[first])
-    plans = [_categories(table.texts[name], train_rows) for name in table.categorical]
+    plans = [
+        _categories(table.texts[name], train_rows, name, table.path) for name in table.categorical
+    ]
     width = len(numbers) + sum(len(plan.names) for plan in plans)
     # zeros: fresh pages from the OS, already zero where no one-hot bit is set.
     X_train = np.zeros((n_train, width), dtype=np.float64)
@@ -260,7 +256,7 @@ class _CategoryPlan:
         out.reshape(-1)[seen * out.shape[1] + start + column[seen]] = 1.0
 
 
-def _categories(text: Any, rows: Any) -> _CategoryPlan:
+def _categories(text: Any, rows: Any, name: str, path: str | None) -> _CategoryPlan:
     """Fit the most-frequent imputer and the one-hot encoder of one column (a
     :class:`core.tabular.Text`) on its train rows, by counting codes as their ``fit``
     counts values."""
@@ -269,8 +265,13 @@ def _categories(text: Any, rows: Any) -> _CategoryPlan:
     codes, uniques = text.codes, text.uniques
     train_codes = codes if rows is None else codes[rows]
     counts = np.bincount(train_codes[train_codes >= 0], minlength=len(uniques))
-    if not counts.any():
-        raise NeedsTransformer
+    if not counts.any():  # the imputer and the one-hot encoder would have nothing to fit
+        raise DataError(
+            f"no value in the train rows ({len(train_codes)} rows, all missing); the column "
+            f"has values only in test rows: --drop {name[:40]} or fill it in",
+            path=path,
+            column=name,
+        )
     present = np.flatnonzero(counts)
     seen = sorted(uniques[present].tolist())
     order = {value: i for i, value in enumerate(seen)}

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from core.csvdata import encode, encode_with_transformer, read_csv_pair
 from core.datasets import DatasetSpec, load_dataset
+from core.errors import DataError
 
 
 def pair_of(tmp_path: Path, train: str, test: str | None = None, **values: object):
@@ -144,3 +145,14 @@ def test_load_dataset_matches_the_pipeline_on_a_sample_file() -> None:
     assert data.X_train.tobytes() == reference.X_train.tobytes()
     assert data.X_test.tobytes() == reference.X_test.tobytes()
     assert data.feature_names == reference.names
+
+
+def test_a_category_without_values_in_the_train_rows_is_refused(tmp_path: Path) -> None:
+    # The ColumnTransformer would fail on it (nothing to impute or one-hot from).
+    rows = [f"{i % 7},{'NA' if i % 4 else 'uvw'[i % 3]},{'ab'[i % 2]}" for i in range(40)]
+    _, pair = pair_of(tmp_path, "x,c,label\n" + "\n".join(rows) + "\n")
+    table = pair.table
+    missing = np.flatnonzero(pd.isna(pd.Series(table.features["c"])))
+    present = np.flatnonzero(pd.notna(pd.Series(table.features["c"])))
+    with pytest.raises(DataError, match=r"column 'c': no value in the train rows \(30 rows"):
+        encode(table, table.features, missing, table.features, present, True)
