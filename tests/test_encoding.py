@@ -126,6 +126,8 @@ def test_any_mixed_table_encodes_as_the_column_transformer(
         return  # typed as something else (constant...): nothing to compare
     rows = np.random.default_rng(seed).permutation(len(pair.y))
     cut = max(1, len(rows) * 3 // 4)
+    if pd.isna(pd.Series(table.features["cat"])[rows[:cut]]).all():
+        return  # refused (a category with no train value), as the next test shows
     direct, reference = both_ways(pair, spec, rows[:cut], rows[cut:])
     assert_same(direct, reference)
 
