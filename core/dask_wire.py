@@ -258,7 +258,7 @@ def points_from_wire(value: Any, where: str = "epochs") -> list[EpochPoint]:
 
 _OUTCOME_KEYS = ("run_id", "status", "stop_reason", "error", "verdict", "duration_s", "notes")
 _OUTCOME_KEYS += ("baseline", "n_epochs")
-_OPTIONAL_OUTCOME_KEYS = ("curve", "facts", "new_reference")
+_OPTIONAL_OUTCOME_KEYS = ("curve", "facts", "new_reference", "regions")
 
 
 def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, Any]:
@@ -276,6 +276,8 @@ def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, A
         "n_epochs": outcome.n_epochs,
         "facts": _plain(outcome.facts),
         "new_reference": _plain(outcome.new_reference),
+        # The decision-region grid the worker predicted (2-D data): stored with the run.
+        "regions": _plain((outcome.metrics or {}).get("regions")),
     }
     if with_curve:
         data["curve"] = points_to_wire(outcome.curve)
@@ -304,8 +306,23 @@ def outcome_from_wire(message: Any) -> tuple[RunOutcome, int]:
         baseline=None if baseline is None else _float(baseline, "outcome.baseline", 0.0, 1.0),
         facts=_optional_mapping(data.get("facts"), "outcome.facts"),
         new_reference=_optional_mapping(data.get("new_reference"), "outcome.new_reference"),
+        metrics=_regions(data.get("regions")),
     )
     return outcome, _int(data["n_epochs"], "outcome.n_epochs")
+
+
+def _regions(value: Any) -> dict[str, Any] | None:
+    """``{"regions": grid}`` for the run's metrics, the grid checked; None if none."""
+    from core.regions import Regions
+
+    grid = _optional_mapping(value, "outcome.regions")
+    if grid is None:
+        return None
+    try:
+        Regions.from_dict(grid)
+    except ValueError as error:
+        raise WireError(f"outcome.regions: {error}") from None
+    return {"regions": grid}
 
 
 # --- events ---------------------------------------------------------------------------

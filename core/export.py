@@ -437,6 +437,24 @@ _MAX_NAMES = 10_000
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
 
 
+#: Export kind -> its file name; ``{id}`` is the run's or the sweep's id. The CLI's
+#: default names and the TUI's files come from here, so every export is named alike.
+EXPORT_NAMES = {
+    "run": "perceptune_run_{id}.py",
+    "runs_csv": "perceptune_runs.csv",
+    "runs_json": "perceptune_runs.json",
+    "sweep_csv": "perceptune_sweep_{id}.csv",
+    "sweep_best": "perceptune_sweep_{id}_best.py",
+}
+
+
+def export_name(kind: str, ident: int | None = None) -> str:
+    """The file name of an export: ``kind`` is a key of :data:`EXPORT_NAMES` (``run``,
+    ``runs_csv``, ``runs_json``, ``sweep_csv``, ``sweep_best``); ``ident`` the run's or
+    sweep's id for the kinds that name one."""
+    return EXPORT_NAMES[kind].format(id=ident)
+
+
 def write_export(path: str, text: str, *, store: str | None = None, force: bool = False) -> None:
     """Write ``text`` to the file ``path`` (``export -o PATH``), or raise ``InputError``
     with one line and leave every file as it was.

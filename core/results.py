@@ -73,3 +73,5 @@ class TrainResult(CurveSummary):
     notes: list[str] = field(default_factory=list)
     model: Any = None  # the fitted estimator, only when asked for (never stored)
     metrics: dict[str, Any] | None = None  # finished runs: core.metrics.class_metrics
+    #: 2-D data, finished or pruned runs: the decision-region grid (core.regions)
+    regions: dict[str, Any] | None = None

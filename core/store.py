@@ -734,17 +734,21 @@ class RunStore:
         """Mark as ``interrupted`` what a process that is gone left behind; return the
         ids of the runs marked.
 
-        That is: its ``running`` runs, its ``queued`` runs outside sweeps (a sweep's
-        queued points are its own: resuming the sweep trains them) and its ``running``
-        sweeps. Same host: the owner pid no longer exists. Other host: no heartbeat for
+        That is: its ``running`` runs, its ``queued`` runs outside sweeps and the
+        stored queue (a sweep's queued points are its own: resuming the sweep trains
+        them; the stored queue's wait for its runner) and its ``running`` sweeps.
+        Same host: the owner pid no longer exists. Other host: no heartbeat for
         ``HEARTBEAT_STALE_S``. Never touches what this process owns.
         """
         running = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs WHERE status = 'running'"
         )
+        # A run in the stored queue (core.queue_store) waits for whichever runner
+        # serves the store, not for the process that queued it: never an orphan.
         queued = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs"
             " WHERE status = 'queued' AND sweep_id IS NULL"
+            " AND id NOT IN (SELECT run_id FROM run_queue)"
         )
         sweeps = self._read(
             "SELECT id, owner_pid, owner_host, heartbeat_at FROM sweeps WHERE status = 'running'"
@@ -985,6 +989,28 @@ class RunStore:
                 "INSERT OR REPLACE INTO data_references (key, fingerprint, reference, created_at)"
                 " VALUES (?, ?, ?, ?)",
                 (key, fingerprint, _dumps(reference), time.time()),
+            )
+
+    # -- what the workbench remembers (tui.session) -----------------------------------
+
+    def get_setting(self, key: str) -> dict[str, Any] | None:
+        """The object stored under ``key`` by :meth:`put_setting`, or None (never set,
+        or damaged: a setting is a convenience, never a reason to fail)."""
+        rows = self._read("SELECT value FROM ui_settings WHERE key = ?", (key,))
+        if not rows:
+            return None
+        try:
+            value = json.loads(rows[0][0])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put_setting(self, key: str, value: dict[str, Any]) -> None:
+        """Store the JSON object ``value`` under ``key`` (replacing the last one)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO ui_settings (key, value, updated_at) VALUES (?, ?, ?)",
+                (key, _dumps(value), time.time()),
             )
 
     # -- maintenance -------------------------------------------------------------------

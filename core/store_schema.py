@@ -122,12 +122,77 @@ def add_run_metrics(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN metrics TEXT")
 
 
+def add_run_queue(conn: sqlite3.Connection) -> None:
+    """Add the stored queue (:mod:`core.queue_store`): the runs and sweeps a
+    background runner trains, in order, and the one-row control table of that runner.
+
+    ``run_queue``: one row per run waiting or training; ``position`` orders them and
+    ``cancel`` asks the runner to stop that run after its epoch. ``sweep_queue``: the
+    same for whole sweeps. ``queue_control``
+    (one row, id 1): ``workers`` the desired runs at once (NULL: one per core),
+    ``stop`` asks the runner to cancel everything and exit, and the runner's lease:
+    its pid, host and heartbeat, so one runner at most serves a store."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS run_queue (
+            run_id    INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            position  REAL NOT NULL,
+            cancel    INTEGER NOT NULL DEFAULT 0,
+            added_at  REAL NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS run_queue_position ON run_queue(position)")
+    # Sweeps queued for the runner (``sweep FILE --detach``), in the same order.
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS sweep_queue (
+            sweep_id  INTEGER PRIMARY KEY REFERENCES sweeps(id) ON DELETE CASCADE,
+            position  REAL NOT NULL,
+            cancel    INTEGER NOT NULL DEFAULT 0,
+            added_at  REAL NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS queue_control (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            workers       INTEGER,
+            stop          INTEGER NOT NULL DEFAULT 0,
+            runner_pid    INTEGER,
+            runner_host   TEXT,
+            heartbeat_at  REAL,
+            started_at    REAL,
+            executor      TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    conn.execute("INSERT OR IGNORE INTO queue_control (id) VALUES (1)")
+
+
+def add_ui_settings(conn: sqlite3.Connection) -> None:
+    """Add ``ui_settings``: what the workbench remembers per store between launches
+    (the form, the dataset, the tab), one JSON object per key."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS ui_settings (
+            key         TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            updated_at  REAL NOT NULL
+        )
+        """
+    )
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
 MIGRATIONS: list[Migration] = [
     create_v1,
     add_sweep_owner,
     add_data_references,
     add_run_metrics,
+    add_run_queue,
+    add_ui_settings,
 ]
 
 

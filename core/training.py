@@ -192,6 +192,11 @@ def train(
 
         # Per-class results of the final model (with early stopping: its best weights).
         result.metrics = class_metrics(data.y_test, model.predict(data.X_test), data.classes)
+    if data.is_2d and result.status in ("done", "pruned"):
+        from core.regions import regions_of
+
+        # Predicted here, where the model is: showing them later is a store read.
+        result.regions = regions_of(model, data).to_dict()
     if keep_model and result.status != "diverged":
         result.model = model
     return result
@@ -229,8 +234,8 @@ def _stop_reason(model: Any, config: RunConfig) -> str:
         return f"lbfgs finished after {model.n_iter_} iterations"
     if model.n_iter_ >= config.epochs:
         return f"reached the maximum of {config.epochs} epochs"
-    watched = "validation score" if config.early_stopping else "training loss"
+    watched = "validation score" if config.early_stopping else "loss"
     return (
-        f"stopped at epoch {model.n_iter_}: {watched} did not improve by tol={config.tol:g} "
-        f"for {config.n_iter_no_change} epochs"
+        f"stopped at epoch {model.n_iter_} of {config.epochs}: {watched} did not improve by "
+        f"tol={config.tol:g} for {config.n_iter_no_change} epochs (patience)"
     )

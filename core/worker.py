@@ -147,7 +147,11 @@ def execute_run(
         baseline=data.baseline_accuracy,
         facts=facts,
         new_reference=new_reference,
-        metrics={"data": data.summary(), **(result.metrics or {})},
+        metrics={
+            "data": data.summary(),
+            **(result.metrics or {}),
+            **({"regions": result.regions} if result.regions else {}),
+        },
     )
 
 

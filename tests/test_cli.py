@@ -233,7 +233,11 @@ def test_show_draws_the_curve_chart(cli: Cli) -> None:
     chart = text[text.index("accuracy per epoch") :]
     assert "train" in chart and "test" in chart and "epoch" in chart
     assert len(chart.splitlines()) >= 12
-    assert re.search("[\u2580-\u259f\u2800-\u28ff]", chart), "no plotted points"
+    # Plotted points: train "o" and test "x" inside the frame (markers, not colours).
+    accuracy = chart[: chart.index("training loss")]
+    frame = [line for line in accuracy.splitlines() if "│" in line or "┤" in line]
+    assert sum(line.count("o") for line in frame) > 5, "no train points"
+    assert sum(line.count("x") for line in frame) > 5, "no test points"
 
 
 def test_show_json_and_unknown_run(cli: Cli) -> None:

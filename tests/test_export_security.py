@@ -230,7 +230,10 @@ def test_sweep_names_never_reach_the_best_run_script(
     harmless = finished_sweep(sweep_store, "plain", real_csv(folder / "plain_a.csv", None))
     source = best_script(sweep_store, hostile)
     assert_safe(
-        source, best_script(sweep_store, harmless).replace(f"sweep{harmless}", f"sweep{hostile}")
+        source,
+        best_script(sweep_store, harmless).replace(
+            f"sweep_{harmless}_best", f"sweep_{hostile}_best"
+        ),
     )
 
 

@@ -122,7 +122,7 @@ def test_sweep_human_output_and_leaderboard(tmp_path: Path, capsys) -> None:
 
     assert main(["leaderboard", "1", "--store", store, "--limit", "3"]) == 0
     board = capsys.readouterr().out
-    assert board.startswith("Sweep 1 (sweep): done, 8 points")
+    assert board.startswith('Sweep 1 "sweep": done, 8 points')
     assert len([line for line in board.splitlines() if " done " in line]) == 3
 
     assert main(["leaderboard", "1", "--store", store, "--csv"]) == 0

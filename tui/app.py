@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -41,7 +40,7 @@ from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
 from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
 from tui.errors import show_error
-from tui.format import acc, dataset_label
+from tui.format import dataset_label
 from tui.messages import (
     EpochProgress,
     InterruptedFound,
@@ -49,28 +48,32 @@ from tui.messages import (
     QueueChanged,
     RunFinished,
     RunLoaded,
-    SweepChanged,
 )
 from tui.queue_model import QueueModel
 from tui.screens.confirm_quit import ConfirmQuit
 from tui.screens.main_screen import MainScreen
 from tui.screens.resume import ResumeRuns
 from tui.screens.sweep_resume import ResumeWork
+from tui.session import Session, load_session, save_session
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
+from tui.widgets.form.actions import FormActions
 from tui.widgets.form.form import HyperparamForm
+from tui.widgets.history.actions import HistoryActions
 from tui.widgets.history.pane import HistoryPane
 from tui.widgets.keybar import KeyBar
 from tui.widgets.nextstep.pane import NextStepPane
+from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
-from tui.widgets.sweep.model import SweepItem, SweepModel
+from tui.widgets.sweep.actions import SweepActions
+from tui.widgets.sweep.model import SweepModel
 from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
-    from core.search.sweepfile import SweepSpec
+    from core.queue_runner import RunnerOptions
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
@@ -105,7 +108,7 @@ QUIT_SIGNALS = tuple(
 )
 
 
-class PerceptuneApp(App[int]):
+class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App[int]):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
     TITLE = "perceptune"
@@ -124,6 +127,7 @@ class PerceptuneApp(App[int]):
         Binding("f6", "sweep_builder", "Sweep", show=False, id="sweep"),
         Binding("f7", "sweep_results", "Sweeps", show=False, id="sweep-results"),
         Binding("ctrl+b", "toggle_form", "Form", tooltip="Show or hide the form", id="form"),
+        Binding("ctrl+g", "jump_field", "Field", tooltip="Go to a field by name", id="jump"),
         Binding(
             "ctrl+q",
             "quit",
@@ -143,23 +147,51 @@ class PerceptuneApp(App[int]):
         config: RunConfig | None = None,
         dataset: DatasetSpec | None = None,
         snapshot_mode: bool = False,
+        background: RunnerOptions | None = None,
     ) -> None:
+        """``background``: train the queue in the store's background runner (started
+        with these options), which goes on after the app quits; None: in this app."""
         super().__init__()
         self.store = RunStore(store_path)
         self._own_executor = executor is None
         self.executor: Executor = executor or InlineExecutor(workers or 1)
         self.runner = Runner(self.store, self.executor)
         pool = max(1, self.executor.workers)
-        self.queue = QueueModel(
-            self.runner,
-            parallel=min(workers or pool, pool),
-            max_parallel=pool,
-            on_progress=self._on_progress,
-            on_finished=self._on_finished,
-        )
-        self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
-        self.initial_config = config or RunConfig()
-        self.initial_dataset = dataset or DatasetSpec()
+        self.background = background is not None
+        if background is not None:
+            from tui.background_queue import BackgroundQueue
+
+            self.queue = BackgroundQueue(  # type: ignore[assignment]  # QueueModel's API
+                str(store_path),
+                background,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+                workers=workers,
+                on_other_runs=self._history_changed,
+            )
+        else:
+            self.queue = QueueModel(
+                self.runner,
+                parallel=min(workers or pool, pool),
+                max_parallel=pool,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+            )
+        if background is not None:
+            from tui.background_sweeps import BackgroundSweeps
+
+            self.sweeps = BackgroundSweeps(  # type: ignore[assignment]  # SweepModel's API
+                str(store_path), background, self._on_sweep_change, pool=workers or pool
+            )
+        else:
+            self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+        #: The sweep builder's settings between openings (F6 shows them as left).
+        self.sweep_builder_memory: dict[str, Any] = {}
+        # Not given (a plain launch): the form, data and tab as this store last had them.
+        session = load_session(self.store, TABS) if config is None or dataset is None else None
+        self.initial_config = config or (session and session.config) or RunConfig()
+        self.initial_dataset = dataset or (session and session.dataset) or DatasetSpec()
+        self._initial_tab = session.tab if session is not None else None
         #: Fixed text instead of durations, for deterministic screenshots.
         self.snapshot_mode = snapshot_mode
         self.selected_run: int | None = None
@@ -209,12 +241,16 @@ class PerceptuneApp(App[int]):
 
     def on_mount(self) -> None:
         self._catch_signals()
+        if self.background:
+            self.queue.start()  # type: ignore[attr-defined]  # follow the stored queue
         self.query_one("#form").border_title = "Hyperparameters"
         self.query_one("#dataset").border_title = "Dataset"
         if self.snapshot_mode:
             for field in self.query(Input):
                 field.cursor_blink = False
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        if self._initial_tab is not None:
+            self._switch_tab(self._initial_tab)  # shown; focus stays in the form
         # After AUTO_FOCUS has put focus in the form, which a tiny terminal hides.
         self.call_after_refresh(self._focus_what_shows)
         # After the first frame: reading the store (and importing the search engine)
@@ -303,6 +339,11 @@ class PerceptuneApp(App[int]):
 
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
+
+    def _history_changed(self) -> None:
+        """Another process stored or ended a run (a CLI ``run``, another app): the
+        redraw timer reloads History soon (from the follower's thread: one assignment)."""
+        self._history_dirty_at = self._history_dirty_at or time.monotonic()
 
     def on_epoch_progress(self, message: EpochProgress) -> None:
         self._queue_dirty = True
@@ -419,154 +460,14 @@ class PerceptuneApp(App[int]):
     def _modal_open(self) -> bool:
         return isinstance(self.screen, ModalScreen)
 
-    def action_run_now(self) -> None:
-        self._submit_form(front=True)
-
-    def action_enqueue(self) -> None:
-        self._submit_form(front=False)
-
-    def _submit_form(self, *, front: bool) -> None:
-        if self._modal_open() or self._quitting:
-            return
-        config = self.form.read_config()
-        spec = self.dataset_pane.read_spec()
-        if config is None or spec is None:
-            message = self.dataset_pane.refuse_run(config is None)
-            self.notify(message, severity="warning", markup=False)
-            return
-        self._add_run(config, spec, front=front)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Queueing run")
-    def _add_run(self, config: RunConfig, spec: DatasetSpec, *, front: bool) -> None:
-        run_id = self.queue.add(config, spec, front=front)
-        self.call_from_thread(self._added, run_id, front)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-
     def reload_history(self) -> None:
         for pane in self._mounted_panes(HistoryPane):
             pane.reload()
-
-    def _added(self, run_id: int, front: bool) -> None:
-        self._queue_dirty = True
-        self.reload_history()
-        if front:
-            self.select_run(run_id, show_charts=True)
-        else:
-            self.notify(f"Run #{run_id} queued.", markup=False, timeout=3)
 
     @work(thread=True, group="queue", exit_on_error=False, name="Starting runs")
     def _schedule(self) -> None:
         if self.queue.schedule():
             self.post_message(QueueChanged())
-
-    # -- queue actions ------------------------------------------------------------------------
-
-    def _queue_selection(self) -> int | None:
-        run_id = self.queue_pane.selected_id()
-        if run_id is None:
-            self.notify("The queue is empty.", severity="warning", markup=False, timeout=3)
-        return run_id
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Queue")
-    def _queue_op(self, operation: Callable[[], Any], refuse: str = "") -> None:
-        result = operation()
-        if result is False and refuse:
-            self._notify_soon(refuse, severity="warning", markup=False, timeout=4)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self.call_from_thread(self.reload_history)
-
-    def action_queue_cancel(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is not None:
-            self._queue_op(lambda: self.queue.cancel(run_id), f"Run #{run_id} has already ended.")
-
-    def action_queue_remove(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is not None:
-            self._queue_op(
-                lambda: self.queue.remove(run_id),
-                f"Run #{run_id} is training: cancel it first (c).",
-            )
-
-    def action_queue_retry(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is not None:
-            self._queue_op(
-                lambda: self.queue.retry(run_id) is not None,
-                f"Run #{run_id} has not ended yet.",
-            )
-
-    def action_queue_move(self, delta: int) -> None:
-        run_id = self._queue_selection()
-        if run_id is None:
-            return
-        if self.queue.move(run_id, delta):
-            self._queue_dirty = True
-            self._redraw()
-            ids = self.queue.ids()
-            self.queue_pane.table.move_cursor(row=ids.index(run_id), animate=False)
-
-    def action_queue_run_now(self) -> None:
-        run_id = self._queue_selection()
-        if run_id is None:
-            return
-        if self.queue.to_front(run_id):
-            self._queue_dirty = True
-            self._schedule()
-        self.select_run(run_id)
-
-    def action_queue_clear(self) -> None:
-        self.queue.clear_finished()
-        self._queue_dirty = True
-
-    def action_workers(self, delta: int) -> None:
-        before = self.queue.parallel
-        after = self.queue.set_parallel(before + delta)
-        if after == before and delta > 0:
-            from core.executors import max_workers, workers_range
-
-            more = (
-                "(start perceptune with --workers N for more)"
-                if self.queue.max_parallel < max_workers()
-                else f"(perceptune allows {workers_range()})"
-            )
-            self.notify(
-                f"At most {self.queue.max_parallel} workers: the pool size {more}.",
-                markup=False,
-                timeout=4,
-            )
-        self._queue_dirty = True
-        self._schedule()
-
-    # -- history actions ------------------------------------------------------------------------
-
-    def _selected_record_id(self) -> int | None:
-        if self.selected_run is None:
-            self.notify("Select a run first.", severity="warning", markup=False, timeout=3)
-        return self.selected_run
-
-    def action_show_selected(self) -> None:
-        run_id = self.history.selected_id()
-        if run_id is not None:
-            self.select_run(run_id, show_charts=True)
-
-    def action_overlay(self) -> None:
-        ids = sorted(self.history.marked)
-        if not ids:
-            selected = self.history.selected_id()
-            ids = [selected] if selected is not None else []
-        if not ids:
-            self.notify("Mark runs in History with space first.", markup=False, timeout=3)
-            return
-        self._load_overlay(ids)
-
-    @work(thread=True, exclusive=True, group="overlay", exit_on_error=False, name="Overlay")
-    def _load_overlay(self, ids: list[int]) -> None:
-        records = [self.store.get_run(run_id) for run_id in ids]
-        curves = self.store.curves(ids)
-        self.post_message(OverlayLoaded(records, curves))
 
     def on_overlay_loaded(self, message: OverlayLoaded) -> None:
         self.overlay = True
@@ -575,46 +476,6 @@ class PerceptuneApp(App[int]):
             self._switch_tab("charts")  # show it, but leave the keys to the field
         else:
             self.action_show_tab("charts")
-
-    def action_edit_selected(self) -> None:
-        run_id = self._selected_record_id()
-        if run_id is not None:
-            self._edit_run(run_id)
-
-    @work(thread=True, group="edit", exit_on_error=False, name="Opening run")
-    def _edit_run(self, run_id: int) -> None:
-        record = self.store.get_run(run_id)
-        config = RunConfig.from_mapping(record.params)
-        spec = DatasetSpec.from_mapping(record.dataset)
-        self.call_from_thread(self.load_into_form, config, spec, f"run #{run_id}")
-
-    def load_into_form(self, config: RunConfig, spec: DatasetSpec | None, what: str) -> None:
-        """Put a config (and dataset) in the form to tweak and run again."""
-        self.query_one("#main").remove_class("-form-toggled")
-        self.form.load(config)
-        if spec is not None:
-            self.dataset_pane.load(spec)
-        self.query_one("#f-layers", Input).focus()
-        self.notify(f"Loaded {what} into the form: change it and press ctrl+r.", markup=False)
-
-    def action_rerun_selected(self) -> None:
-        run_id = self._selected_record_id()
-        if run_id is not None:
-            self._rerun(run_id)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Rerun")
-    def _rerun(self, run_id: int) -> None:
-        record = self.store.get_run(run_id)
-        if record.status == "interrupted":
-            self.queue.add_existing([record])
-        elif record.status in ("queued", "running"):
-            self._notify_soon(f"Run #{run_id} is {record.status}.", markup=False, timeout=3)
-            return
-        else:
-            self.queue.rerun(record)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self.call_from_thread(self.reload_history)
 
     # -- next step ----------------------------------------------------------------------------
 
@@ -643,142 +504,6 @@ class PerceptuneApp(App[int]):
         self.post_message(QueueChanged())
         self._notify_soon(f"Queued run #{run_id}: {label}", markup=False, timeout=3)
         self.call_from_thread(self.reload_history)
-
-    # -- export -------------------------------------------------------------------------------
-
-    def action_export_script(self) -> None:
-        run_id = self._selected_record_id()
-        if run_id is not None:
-            self._export_script(run_id)
-
-    @work(thread=True, group="export", exit_on_error=False, name="Export")
-    def _export_script(self, run_id: int) -> None:
-        from core.export import python_script, write_new_file
-
-        record = self.store.get_run(run_id)
-        path = write_new_file(  # never over an existing file: _2, _3... instead
-            Path.cwd(), f"perceptune_run_{run_id}.py", lambda name: python_script(record, name)
-        )
-        self._notify_soon(f"Wrote {path}", title="Exported run", markup=False)
-
-    def action_export_csv(self) -> None:
-        history = self.history
-        self._export_csv(history.statuses, history.order_by, history.descending)
-
-    @work(thread=True, group="export", exit_on_error=False, name="Export")
-    def _export_csv(
-        self, statuses: tuple[str, ...] | None, order_by: str, descending: bool
-    ) -> None:
-        from core.export import runs_csv, write_new_file
-
-        records = self.store.list_runs(statuses=statuses, order_by=order_by, descending=descending)
-        path = write_new_file(Path.cwd(), "perceptune_runs.csv", runs_csv(records))
-        self._notify_soon(
-            f"Wrote {len(records)} runs to {path}", title="Exported history", markup=False
-        )
-
-    # -- sweeps ---------------------------------------------------------------------------------
-
-    def action_sweep_builder(self) -> None:
-        if self._modal_open() or self._quitting:
-            return
-        config = self.form.read_config()
-        spec = self.dataset_pane.read_spec()
-        if config is None or spec is None:
-            why = ": a sweep takes its fixed values and data from them"
-            message = self.dataset_pane.refuse_run(config is None, why)
-            self.notify(message, severity="warning", markup=False)
-            return
-        from tui.screens.sweep_builder import SweepBuilderScreen
-
-        def launch(sweep: SweepSpec | None) -> None:
-            if sweep is not None:
-                self._launch_sweep(sweep)
-
-        self.push_screen(SweepBuilderScreen(config, spec, self.sweeps.pool), launch)
-
-    def load_sweep_settings(self, config: RunConfig, spec: DatasetSpec) -> None:
-        """A loaded sweep file's fixed values and data, into the form and dataset pane."""
-        self.form.load(config)
-        self.dataset_pane.load(spec)
-
-    @work(thread=True, group="sweep", exit_on_error=False, name="Sweep")
-    def _launch_sweep(self, spec: SweepSpec) -> None:
-        sweep_id = self.sweeps.create(spec)
-        try:
-            self.call_from_thread(self._sweep_started, sweep_id)
-        finally:  # progress and the end come as SweepChanged
-            self.sweeps.run(sweep_id, spec)
-
-    def _show_sweeps(self) -> None:
-        """The Queue tab with its sweeps focused (the panes may still be mounting)."""
-        self._switch_tab("queue")
-        self._sweeps_dirty = True
-        self._redraw()
-        for table in self.query("#sweep-table"):
-            table.focus()
-
-    def _sweep_started(self, sweep_id: int) -> None:
-        self._show_sweeps()
-        item = self.sweeps.get(sweep_id)
-        points = f": {item.total} points" if item is not None else ""
-        self.notify(f"Sweep #{sweep_id} started{points}.", markup=False, timeout=3)
-
-    def _on_sweep_change(self, sweep_id: int) -> None:
-        self.post_message(SweepChanged(sweep_id))
-
-    def on_sweep_changed(self, message: SweepChanged) -> None:
-        self._sweeps_dirty = True
-        item = self.sweeps.get(message.sweep_id)
-        if item is None:
-            return
-        seen = self._sweep_seen.get(item.sweep_id)
-        self._sweep_seen[item.sweep_id] = (item.done, item.status)
-        if seen is None or seen[0] != item.done:
-            self._history_dirty_at = self._history_dirty_at or time.monotonic()
-        if item.ended and (seen is None or seen[1] != item.status):
-            self._sweep_ended(item)
-
-    def _sweep_ended(self, item: SweepItem) -> None:
-        from tui.screens.sweep_results import SweepResultsScreen
-
-        self._history_dirty_at = None
-        self.reload_history()
-        for screen in self.screen_stack:
-            if isinstance(screen, SweepResultsScreen):
-                screen.action_reload()
-        if self._quitting:
-            return
-        what = f"Sweep #{item.sweep_id} {item.status}: {item.done}/{item.total} points"
-        if item.best is not None:
-            what += f", best test {acc(item.best)} (run #{item.best_run})"
-        severity = "error" if item.status == "failed" else "information"
-        self.notify(f"{what}. F7 shows the leaderboard.", severity=severity, markup=False)
-
-    def action_sweep_results(self, sweep_id: int | None = None) -> None:
-        if self._modal_open():
-            return
-        from tui.screens.sweep_results import SweepResultsScreen
-
-        self.push_screen(SweepResultsScreen(sweep_id))
-
-    def action_sweep_results_selected(self) -> None:
-        self.action_sweep_results(self.query_one(SweepStrip).selected_id())
-
-    def action_sweep_cancel(self) -> None:
-        sweep_id = self.query_one(SweepStrip).selected_id() if self.query(SweepStrip) else None
-        if sweep_id is None:
-            self.notify("No sweep to cancel.", severity="warning", markup=False, timeout=3)
-        elif self.sweeps.cancel(sweep_id):
-            self.notify(f"Cancelling sweep #{sweep_id}…", markup=False, timeout=3)
-        else:
-            self.notify(f"Sweep #{sweep_id} has already ended.", markup=False, timeout=3)
-
-    @work(thread=True, group="sweep", exit_on_error=False, name="Resuming sweeps")
-    def _resume_sweeps(self, sweep_ids: list[int]) -> None:
-        self.sweeps.resume(sweep_ids)  # each sweep's progress and end come as SweepChanged
-        for reason in self.sweeps.last_skipped:  # a sweep that cannot run says why
-            self._notify_soon(f"Not resumed: {reason}", severity="warning", markup=False)
 
     # -- interrupted runs -----------------------------------------------------------------------
 
@@ -906,7 +631,14 @@ class PerceptuneApp(App[int]):
             return
         if self._quitting:
             return
+        self.remember_session()
         running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
+        if self.background:
+            sweeps = sum(1 for item in self.sweeps.items() if not item.ended)
+            if self._ask_keep_training(running + sweeps, waiting):
+                return
+            self.exit(0)  # nothing of the queue trains in the app
+            return
         for item in self.sweeps.items():
             if not item.ended:
                 running += max(1, item.running)
@@ -922,6 +654,37 @@ class PerceptuneApp(App[int]):
             self._stop_and_exit()
         else:
             self.exit(0)
+
+    def _ask_keep_training(self, running: int, waiting: int) -> bool:
+        """Background queue with work: ask "keep training / stop all" (ctrl+q again
+        keeps). True when the dialog is up or answered here."""
+        from tui.screens.keep_training import KEEP, STOP, KeepTraining
+
+        if isinstance(self.screen, KeepTraining):
+            self.screen.dismiss(KEEP)
+            return True
+        if not (running or waiting):
+            return False
+
+        def answered(choice: str | None) -> None:
+            if choice == STOP:
+                self._stop_background()
+            elif choice == KEEP:
+                self._quit_keeping()
+
+        from core.daemon import log_path
+
+        self.push_screen(KeepTraining(running, waiting, str(log_path(self.store.path))), answered)
+        return True
+
+    def _quit_keeping(self) -> None:
+        """Quit; the runner trains on (the runs and the sweeps)."""
+        self.exit(0)
+
+    @work(thread=True, group="quit", exit_on_error=False, name="Stopping the queue")
+    def _stop_background(self) -> None:
+        self.queue.stop_all()  # type: ignore[attr-defined]  # BackgroundQueue
+        self.call_from_thread(self._quit_keeping)
 
     def _stop_and_exit(self) -> None:
         self._quitting = True
@@ -967,7 +730,19 @@ class PerceptuneApp(App[int]):
         if self._quitting or self._exit:
             return  # already on the way out
         self._exit_status = 128 + signum
+        self.remember_session()
         self._stop_and_exit()
+
+    def remember_session(self) -> None:
+        """Save the form, the dataset and the tab for this store's next launch (the parts
+        that are valid now; an invalid form keeps the last saved one)."""
+        try:
+            config = self.form.read_config()
+            spec = self.dataset_pane.read_spec()
+            tab = self.active_tab
+        except NoMatches:  # the main screen is already gone
+            return
+        save_session(self.store, Session(config, spec, tab))
 
     def on_unmount(self) -> None:
         self._release_signals()
@@ -976,7 +751,10 @@ class PerceptuneApp(App[int]):
         if self.sweeps.interrupt_all():
             self.sweeps.wait_idle(5.0)
         if self.queue.running_ids() or self.queue.pending_ids():
-            self.queue.interrupt_all(timeout=3.0)
+            self.queue.interrupt_all(timeout=3.0)  # a background queue stops nothing
+        if self.background:
+            self.queue.close()  # type: ignore[attr-defined]  # stop following the store
+            self.sweeps.close()  # type: ignore[attr-defined]
         self.runner.close()
         if self._own_executor:
             self.executor.shutdown(wait=False)

@@ -124,7 +124,13 @@ def open_tui(
         from tui.app import PerceptuneApp
 
         try:
-            app = PerceptuneApp(store or DEFAULT_STORE_PATH, executor, workers)
+            app = PerceptuneApp(
+                store or DEFAULT_STORE_PATH,
+                executor,
+                # In the background only a --workers given asks the runner for it.
+                workers if workers_text is not None else None,
+                background=background_options(executor_kind, scheduler, tls),
+            )
         except PerceptuneError as error:
             print(f"perceptune: {error}", file=sys.stderr)
             return error.exit_code
@@ -136,6 +142,22 @@ def open_tui(
         return int(result or 0) if app.return_code is None else app.return_code
     finally:
         executor.shutdown(wait=True)
+
+
+#: Set to 0 to train the queue inside the app (stopped when it quits), as before.
+BACKGROUND_VARIABLE = "PERCEPTUNE_BACKGROUND"
+
+
+def background_options(
+    executor_kind: str, scheduler: str | None, tls: dict[str, str] | None
+) -> Any:
+    """How the store's background runner trains what the app queues (the app's own
+    executor flags), or None when ``$PERCEPTUNE_BACKGROUND`` is 0."""
+    if os.environ.get(BACKGROUND_VARIABLE, "1").strip() == "0":
+        return None
+    from core.queue_runner import RunnerOptions, idle_exit_from_env
+
+    return RunnerOptions(executor_kind, scheduler, tls, idle_exit_from_env())
 
 
 def _ignore_hangups() -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -224,6 +225,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from core.executors import make_executor
     from core.runner import StoreWriteError
 
+    if args.detach:  # the background runner trains it: `queue add`
+        from core.cli.queue_commands import cmd_queue_add
+
+        return cmd_queue_add(args)
     config = config_from_args(args)
     spec = dataset_from_args(args)  # cheap checks (flags, file exists...) before any worker
     # The executor first: its worker imports scikit-learn (~1 s) while this process
@@ -420,22 +425,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     from core import export
 
     store = open_store(args.store, must_exist=True)
+    output = args.output
     if args.python:
         if args.run_id is None:
             raise InputError("export --python needs a RUN_ID")
         record = store.get_run(parse_id(args.run_id))
-        name = Path(args.output).name if args.output else "run.py"  # the script says its name
-        text = export.python_script(record, script_name=name)
+        if output is None:  # a script is a file: named like every export, "-o -" prints it
+            output = export.export_name("run", record.id)
+            if os.path.lexists(output) and not args.force:
+                raise InputError(
+                    f"{output} exists; pass --force to replace it, -o FILE to write another "
+                    "file, or -o - to print the script"
+                )
+        name = Path(output).name if output != "-" else export.export_name("run", record.id)
+        text = export.python_script(record, script_name=name)  # the script says its name
     else:
         if args.run_id is not None:
             raise InputError("export --csv/--json export the whole runs table; drop RUN_ID")
         records = store.list_runs()
         text = export.runs_csv(records) if args.csv else export.runs_json(records)
     store.close()
-    if args.output is not None:
+    if output is not None and output != "-":
         # Never onto the store (nor its -wal/-shm), never over a file without --force.
-        export.write_export(args.output, text, store=args.store, force=args.force)
-        print(f"wrote {args.output}", file=sys.stderr)
+        export.write_export(output, text, store=args.store, force=args.force)
+        print(f"wrote {printable(os.path.abspath(output))}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -157,7 +157,7 @@ def tls_files(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import commands, lesson_command, search_commands
+    from core.cli import commands, lesson_command, queue_commands, search_commands
 
     parser = OneLineParser(prog="perceptune", description=DESCRIPTION)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_executor_flags(run)
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--detach",
+        action="store_true",
+        help="train in the background instead (as `queue add`): prints the run id",
+    )
     run.set_defaults(handler=commands.cmd_run)
 
     runs = sub.add_parser("runs", help="list the stored runs")
@@ -195,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="FILE",
-        help="write to FILE (default stdout); never the store, an existing FILE only with --force",
+        help="write to FILE, '-' for stdout (default: --python writes perceptune_run_<id>.py, "
+        "--csv/--json print); never the store, an existing FILE only with --force",
     )
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_store(export)
@@ -217,4 +223,5 @@ def build_parser() -> argparse.ArgumentParser:
 
     search_commands.register(sub)
     lesson_command.register(sub)
+    queue_commands.register(sub)
     return parser

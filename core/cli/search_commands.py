@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sweep.set_defaults(executor=None)  # None: the file's [search] executor
     sweep.add_argument("--json", action="store_true", help="print one JSON object per point")
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--detach",
+        action="store_true",
+        help="train it in the background runner instead (see `perceptune queue`)",
+    )
     sweep.set_defaults(handler=cmd_sweep)
 
     resume = sub.add_parser(
@@ -99,6 +104,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     scheduler = getattr(args, "scheduler", None) or spec.scheduler
     _check_workers(args.workers, kind, scheduler)  # before the store is even created
     _check_data(spec, args.file)
+    if args.detach:
+        from core.cli.queue_commands import queue_sweep
+
+        return queue_sweep(args, spec, kind, scheduler)
     store = open_store(args.store)
     executor = _executor(kind, args.workers or spec.workers, scheduler, tls_files(args))
     bar = _SweepBar(spec.n_points(), quiet=args.quiet)
@@ -206,7 +215,7 @@ def _print_summary(store: Any, sweep_id: int, strategy: str, elapsed: float, pat
     else:
         print(
             f"Best: run {best.id}, test {fmt(best.test_accuracy)}, train "
-            f"{fmt(best.train_accuracy)}: {_flags(best.params, names)}"
+            f"{fmt(best.train_accuracy)}: {_best_flags(best, names)}"
         )
     print(f"Stored in {path}: perceptune leaderboard {sweep_id} --store {path}")
 
@@ -240,6 +249,38 @@ def _flags(params: dict[str, Any], names: list[str]) -> str:
         else:
             parts.append(f"{flag} {text or 'none'}")
     return " ".join(parts) or "(the defaults)"
+
+
+def _best_flags(best: Any, names: list[str]) -> str:
+    """``perceptune run`` flags that train ``best`` again: its settings and its data."""
+    return printable(f"{_flags(best.params, names)} {_data_flags(best.dataset)}")
+
+
+def _data_flags(dataset: dict[str, Any]) -> str:
+    """The run's data as ``perceptune run`` flags (``--dataset moons --samples 200``):
+    the source always, then every setting that differs from the defaults, each value
+    quoted for a shell so the line can be pasted as it is."""
+    import shlex
+
+    from core.datasets import DatasetSpec
+
+    spec = DatasetSpec.from_mapping(dataset)
+    default = DatasetSpec(name=spec.name)  # train None: a CSV's file is always named
+    parts = [f"--dataset {shlex.quote(spec.name)}" if spec.name else ""]
+    for name, flag in (("train", "--train"), ("test", "--test"), ("target", "--target"),
+                       ("test_size", "--test-size"), ("split_seed", "--split-seed"),
+                       ("noise", "--noise"), ("n_samples", "--samples"), ("sep", "--sep"),
+                       ("decimal", "--decimal"), ("na_values", "--na-values"),
+                       ("drop", "--drop"), ("keep", "--keep")):  # fmt: skip
+        value = getattr(spec, name)
+        if value is not None and value != getattr(default, name):
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{flag} {shlex.quote(text)}")
+    if not spec.scale:
+        parts.append("--no-scale")
+    if not spec.header:
+        parts.append("--no-header")
+    return " ".join(part for part in parts if part)
 
 
 class _SweepBar:
@@ -300,7 +341,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     def on_sweep(sweep_id: int, spec: Any) -> None:
         bar.close()
-        print(f"Resuming sweep {sweep_id} ({spec.name or spec.strategy})", file=sys.stderr)
+        from core.search.results import sweep_title
+
+        title = printable(sweep_title(sweep_id, spec.name))
+        print(f"Resuming {title} ({spec.strategy})", file=sys.stderr)
 
     try:
         report = resume(
@@ -340,7 +384,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from core.search.results import best_run, best_script, leaderboard, leaderboard_csv
+    from core.search.results import (
+        best_run,
+        best_script,
+        leaderboard,
+        leaderboard_csv,
+        sweep_title,
+    )
 
     sweep_id = parse_id(args.sweep_id, "SWEEP_ID")
     store = open_store(args.store, must_exist=True)
@@ -373,13 +423,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         )
         return 0
     sweep = store.get_sweep(sweep_id)
-    name = printable(sweep["name"] or "unnamed")
-    print(f"Sweep {sweep_id} ({name}): {sweep['status']}, {len(rows)} points")
+    title = printable(sweep_title(sweep_id, sweep["name"]))
+    print(f"{title[0].upper()}{title[1:]}: {sweep['status']}, {len(rows)} points")
     _print_rows(rows[: args.limit])
     best = best_run(store, sweep_id)
     if best is not None:
         names = list(rows[0].point) if rows else []
-        print(f"Best: run {best.id}, test {fmt(best.test_accuracy)}: {_flags(best.params, names)}")
+        print(f"Best: run {best.id}, test {fmt(best.test_accuracy)}: {_best_flags(best, names)}")
     return 0
 
 

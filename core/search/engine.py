@@ -43,10 +43,12 @@ from typing import TYPE_CHECKING, Any
 from core.config import RunConfig, parse_field
 from core.diagnosis import DataFacts, diagnose
 from core.errors import ConfigError, InputError, PerceptuneError
+from core.queue_store import stored_queue_ids, stored_queue_sweep_ids
 from core.results import EpochPoint
 from core.runner import Runner
 from core.search.epochs import Group, derive, group_points
 from core.search.pruning import make_pruner
+from core.search.results import rank_key
 from core.search.sweepfile import SweepSpec
 from core.store import SweepBusy
 from core.worker import RunOutcome
@@ -186,6 +188,7 @@ class SweepEngine:
         self._total = 0
         self._done = 0
         self._best: tuple[float, int] | None = None
+        self._best_key: tuple | None = None  # rank_key of the best run so far
         self._epochs_left = 0  # epochs still to train in the jobs not finished
         self._epochs_done = 0  # epochs trained by this process
         self._epochs_at: dict[int, int] = {}  # run in flight -> its last epoch
@@ -541,16 +544,20 @@ class SweepEngine:
     def _point_done(self, record: RunRecord) -> None:
         self._done += 1
         if record.status == "done" and record.test_accuracy is not None:
-            self._note_best(record.test_accuracy, record.id)
+            self._note_best(record)
 
-    def _note_best(self, accuracy: float, run_id: int) -> None:
-        if self._best is None or accuracy > self._best[0]:
-            self._best = (accuracy, run_id)
+    def _note_best(self, record: RunRecord) -> None:
+        # The same ranking as the leaderboard (test, then gap, then the earlier run), so
+        # the best shown live is the best shown once the sweep has ended.
+        key = rank_key(record)
+        if self._best_key is None or key < self._best_key:
+            self._best_key = key
+            self._best = (float(record.test_accuracy or 0.0), record.id)
 
     def _note_best_stored(self) -> None:
         for record in self.store.sweep_runs(self.sweep_id).values():
             if record.status == "done" and record.test_accuracy is not None:
-                self._note_best(record.test_accuracy, record.id)
+                self._note_best(record)
 
     def _report(self, force: bool = False) -> None:
         if self.on_progress is None:
@@ -664,12 +671,18 @@ def pending_work(store: RunStore) -> tuple[list[dict[str, Any]], list[RunRecord]
     ``interrupted``: their running runs, queued runs and sweeps). For the TUI to offer
     a resume on start; :func:`running_elsewhere` lists the sweeps left out."""
     store.reconcile_interrupted()
+    detached = stored_queue_sweep_ids(store)  # the background runner's to run
     sweeps = [
         sweep
         for sweep in store.list_sweeps(UNFINISHED_SWEEPS)
-        if store.live_owner(sweep["id"]) is None
+        if store.live_owner(sweep["id"]) is None and sweep["id"] not in detached
     ]
-    runs = [r for r in store.list_runs(statuses=["interrupted"]) if r.sweep_id is None]
+    queued = stored_queue_ids(store)  # the background runner resumes those
+    runs = [
+        r
+        for r in store.list_runs(statuses=["interrupted"])
+        if r.sweep_id is None and r.id not in queued
+    ]
     return sweeps, runs
 
 
@@ -704,9 +717,13 @@ def resume(
     """
     store.reconcile_interrupted()
     report = ResumeReport()
+    detached = stored_queue_sweep_ids(store)
     for sweep in store.list_sweeps(UNFINISHED_SWEEPS):
         sweep_id = sweep["id"]
         if sweep_ids is not None and sweep_id not in sweep_ids:
+            continue
+        if sweep_id in detached:
+            report.skipped.append(f"sweep {sweep_id} is queued for the background runner")
             continue
         reason = _not_resumable(store, sweep)
         if reason is not None:
@@ -772,8 +789,9 @@ def _rerun_interrupted(store: RunStore, executor: Executor, skipped: list[str]) 
     from core.datasets import DatasetSpec
 
     run_ids = []
+    queued = stored_queue_ids(store)  # the background runner resumes those
     for record in store.list_runs(statuses=["interrupted"]):
-        if record.sweep_id is not None:
+        if record.sweep_id is not None or record.id in queued:
             continue
         try:
             problem = data_problem(DatasetSpec.from_mapping(record.dataset))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import FIELD_INFO
 from core.errors import InputError, NotFoundError
 from core.results import EpochPoint
-from core.search.space import RealRange, value_label
+from core.search.space import RealRange, Values, value_label
 
 if TYPE_CHECKING:
     from core.store import RunRecord, RunStore
@@ -58,6 +58,11 @@ class ParamSeries:
     y: list[float]
     log_axis: bool
     categorical: bool
+    #: The values as searched, in the sweep's order (labels when categorical, numbers
+    #: otherwise); empty for a range. The chart's ticks sit at these values.
+    order: list[Any] = field(default_factory=list)
+    #: The run of each point, to identify the highlighted one.
+    run_ids: list[int] = field(default_factory=list)
 
 
 def searched_names(store: RunStore, sweep_id: int, records: list[RunRecord]) -> list[str]:
@@ -76,7 +81,15 @@ def searched_names(store: RunStore, sweep_id: int, records: list[RunRecord]) -> 
     return varying
 
 
-def _sort_key(record: RunRecord) -> tuple:
+def sweep_title(sweep_id: int, name: str | None = "") -> str:
+    """The one way a sweep is named on every screen and in every command:
+    ``sweep 3 "moons grid"``, or ``sweep 3`` when it has no name."""
+    return f'sweep {sweep_id} "{name}"' if name else f"sweep {sweep_id}"
+
+
+def rank_key(record: RunRecord) -> tuple:
+    """How a sweep's points rank, smallest first: the leaderboard's order and the one
+    best run every screen and command names (ties broken the same way everywhere)."""
     test = record.test_accuracy
     # Best test first; then a finished point before a pruned one, a smaller gap, the
     # earlier run.
@@ -95,7 +108,7 @@ def leaderboard(store: RunStore, sweep_id: int, limit: int | None = None) -> lis
     if not records:
         store.get_sweep(sweep_id)  # NotFoundError for an unknown sweep
     names = searched_names(store, sweep_id, records)
-    ranked = sorted(records, key=_sort_key)
+    ranked = sorted(records, key=rank_key)
     if limit is not None:
         ranked = ranked[:limit]
     return [
@@ -124,13 +137,19 @@ def best_run(store: RunStore, sweep_id: int) -> RunRecord | None:
         for r in store.list_runs(sweep_id=sweep_id, statuses=["done"])
         if r.test_accuracy is not None
     ]
-    return min(done, key=_sort_key) if done else None
+    return min(done, key=rank_key) if done else None
 
 
-def param_series(rows: list[LeaderboardRow], name: str, log: bool | None = None) -> ParamSeries:
+def param_series(
+    rows: list[LeaderboardRow],
+    name: str,
+    log: bool | None = None,
+    searched: list[Any] | None = None,
+) -> ParamSeries:
     """Test accuracy of the ``done`` points against ``name``.
 
-    ``log`` forces the axis; by default lr and alpha get a log axis.
+    ``log`` forces the axis; by default lr and alpha get a log axis. ``searched``: the
+    values the sweep's list gave ``name``, in its order (None for a range).
     """
     done = [row for row in rows if row.status == "done" and row.test_accuracy is not None]
     kind = FIELD_INFO[name].kind if name in FIELD_INFO else "choice"
@@ -146,12 +165,20 @@ def param_series(rows: list[LeaderboardRow], name: str, log: bool | None = None)
     if any(isinstance(v, str) for v in x):
         categorical = True
         x = [v if isinstance(v, str) else _text(name, v) for v in x]
+    order: list[Any] = []
+    for value in searched or []:
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        item = float(value) if numeric and not categorical else _text(name, value)
+        if item not in order:
+            order.append(item)
     return ParamSeries(
         name=name,
         x=x,
         y=[float(row.test_accuracy or 0.0) for row in done],
         log_axis=log_axis and not categorical,
         categorical=categorical,
+        order=order,
+        run_ids=[row.run_id for row in done],
     )
 
 
@@ -162,13 +189,18 @@ def all_param_series(store: RunStore, sweep_id: int) -> list[ParamSeries]:
 
     rows = leaderboard(store, sweep_id)
     log_names: set[str] = set(LOG_AXIS_FIELDS)
+    searched: dict[str, list[Any]] = {}
     try:
         spec = SweepSpec.from_dict(store.get_sweep(sweep_id)["spec"])
         log_names |= {n for n, d in spec.space.items() if isinstance(d, RealRange) and d.log}
+        searched = {n: list(d.values) for n, d in spec.space.items() if isinstance(d, Values)}
     except InputError:
         pass
     names = list(rows[0].point) if rows else []
-    return [param_series(rows, name, log=name in log_names) for name in names]
+    return [
+        param_series(rows, name, log=name in log_names, searched=searched.get(name))
+        for name in names
+    ]
 
 
 def top_curves(
@@ -218,12 +250,12 @@ def leaderboard_csv(rows: list[LeaderboardRow]) -> str:
 
 def best_script(store: RunStore, sweep_id: int) -> str:
     """A standalone Python script that reproduces the sweep's best run."""
-    from core.export import python_script
+    from core.export import export_name, python_script
 
     record = best_run(store, sweep_id)
     if record is None:
         raise NotFoundError(f"sweep {sweep_id} has no finished point yet")
-    return python_script(record, script_name=f"sweep{sweep_id}_best.py")
+    return python_script(record, script_name=export_name("sweep_best", sweep_id))
 
 
 #: Finished runs looked at by :func:`seconds_per_epoch` (newest first).

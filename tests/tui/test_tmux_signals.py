@@ -1,7 +1,8 @@
 """The real app in a real terminal (tmux) gets a real signal: SIGHUP (an SSH drop) and
-SIGTERM quit like ctrl+q. Nothing stays queued or running without an owner, the
-process exits, and the shell gets its terminal back (cooked mode, no mouse reporting,
-alternate screen left)."""
+SIGTERM end the app like ctrl+q, without asking, and its queue keeps training in the
+store's background runner; the process exits and the shell gets its terminal back
+(cooked mode, no mouse reporting, alternate screen left). A new app in a new terminal
+shows the run still training, its epoch count rising."""
 
 from __future__ import annotations
 
@@ -14,14 +15,40 @@ import time
 from pathlib import Path
 
 import pytest
-from tmux_helpers import app_command, screen, tmux, wait_for_screen
+from tmux_helpers import app_command, screen, start_app, tmux, wait_for_screen
 
 from core.config import FIELD_INFO
+from core.queue_store import StoredQueue
+from core.store import RunStore, _pid_alive
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 PROMPT = "READY$ "
 LONG = "100000"  # epochs and patience: the runs train until they are stopped
+
+
+def epochs(store: Path) -> list[int]:
+    """Every run's epoch count, read straight from the SQLite file (read-only)."""
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
+        return [row[0] for row in conn.execute("SELECT n_epochs FROM runs ORDER BY id")]
+
+
+def stop_runner(store: Path) -> None:
+    """Stop the store's background runner (by its pid) and wait until it is gone."""
+    if not store.exists():
+        return
+    with RunStore(store) as runs:
+        runner = StoredQueue(runs).runner()
+    if runner is not None:
+        os.kill(runner.pid, signal.SIGTERM)
+        wait_until(lambda: not _pid_alive(runner.pid), 30, "the runner did not stop")
+
+
+def keeps_training(store: Path) -> None:
+    """One run trains and three wait, owned by the runner; its epoch count rises."""
+    assert sorted(statuses(store)) == ["queued", "queued", "queued", "running"]
+    before = max(epochs(store))
+    wait_until(lambda: max(epochs(store)) > before + 10, 30, "the running run stopped")
 
 
 def statuses(store: Path) -> list[str]:
@@ -119,7 +146,7 @@ def test_signal_quits_like_ctrl_q_and_gives_the_terminal_back(
         text = wait_for_screen(session, re.compile(r"EXIT=\d+"), timeout=30)
         assert f"EXIT={128 + signum}" in text  # the app's own exit, not death by signal
         assert gone(pid)
-        assert statuses(store) == ["interrupted"] * 4
+        keeps_training(store)
         # The terminal is the shell's again: main screen, no mouse reports, cooked mode.
         assert "Hyperparameters" not in text
         assert text.rstrip().endswith(PROMPT.rstrip())
@@ -132,18 +159,35 @@ def test_signal_quits_like_ctrl_q_and_gives_the_terminal_back(
         assert re.search(r"(^|\s)echo(\s|$)", stty, re.MULTILINE), stty
     finally:
         tmux("kill-session", "-t", session, check=False)
+        stop_runner(store)
 
 
-def test_terminal_hangup_leaves_nothing_queued(tmp_path: Path) -> None:
+def test_terminal_hangup_keeps_training_and_a_new_app_shows_it(tmp_path: Path) -> None:
     """The terminal itself goes away (the tmux session is killed, as an SSH drop
-    closes the pty): the app still stops its runs, leaves them interrupted and exits."""
+    closes the pty): the app exits, the runs go on training; a new app in a new tmux
+    session shows the running run's epoch count rising."""
     session = f"perceptune-hup-{os.getpid()}"
     store = tmp_path / "hangup.db"
     try:
         pid = start_shell_with_app(session, tmp_path, store)
-    except BaseException:
+        tmux("kill-session", "-t", session)
+        wait_until(lambda: gone(pid), 30, "the app did not exit after the hangup")
+        keeps_training(store)
+        again = f"{session}-again"
+        start_app(again, store, (120, 40), "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color")
+        try:
+            wait_for_screen(again, re.compile("Hyperparameters"), timeout=30)
+            keys(again, "F3")
+            # "7957/100000", cut to "7957/100" when the column is narrow.
+            progress = re.compile(r"running\s.*?\b(\d+)/\d+")
+            first = int(progress.search(wait_for_screen(again, progress, timeout=20))[1])
+            wait_until(
+                lambda: (m := progress.search(screen(again))) and int(m[1]) > first,
+                20,
+                "the epoch count on screen did not rise",
+            )
+        finally:
+            tmux("kill-session", "-t", again, check=False)
+    finally:
         tmux("kill-session", "-t", session, check=False)
-        raise
-    tmux("kill-session", "-t", session)
-    wait_until(lambda: gone(pid), 30, "the app did not exit after the hangup")
-    assert statuses(store) == ["interrupted"] * 4
+        stop_runner(store)

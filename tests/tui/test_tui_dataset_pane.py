@@ -270,7 +270,7 @@ async def test_the_pane_scrolls_at_80x24_with_a_hint(make_app: Any) -> None:
         # Tab into the pane: it scrolls into view, the hint says what is above.
         app.query_one(ColumnTable).focus()
         await settle(pilot)
-        assert left.scroll_y > 0
+        await wait_for(pilot, lambda: left.scroll_y > 0)  # scrolling waits for a refresh
         assert str(hint.content) in (hints.ABOVE, hints.MORE_BELOW)
         # A click on the hint goes back up, and down again.
         left.scroll_end(animate=False)

@@ -62,17 +62,22 @@ async def test_sort_filter_overlay_and_reopen(make_app) -> None:
 
         # Mark two runs and overlay their test curves.
         history.table.move_cursor(row=0)
-        await pilot.press("space", "space")
+        await pilot.press("space", "down", "space")  # space marks without moving
         marked = sorted(table_ids(app)[:2])
         assert history.marked == set(marked)
         await pilot.press("o")
         await settle(pilot)
         assert app.active_tab == "charts"
         assert app.charts.overlay_ids == marked
-        labels = [s.label for s in app.charts.accuracy.series]
-        assert labels == [f"#{run_id}" for run_id in marked]
+        # Each run: its test curve (a line, labelled with what differs) and its train
+        # curve (dots), in a colour of its own.
+        series = app.charts.accuracy.series
+        tests = [s for s in series if not s.dotted]
+        assert [s.label.split()[0] for s in tests] == [f"#{run_id}" for run_id in marked]
+        assert all(s.label.split()[1] == "lr" for s in tests)  # what differs: lr
         curves = app.store.curves(marked)
-        assert [len(s.xs) for s in app.charts.accuracy.series] == [len(curves[i]) for i in marked]
+        assert [len(s.xs) for s in tests] == [len(curves[i]) for i in marked]
+        assert [s.color for s in series if s.dotted] == [s.color for s in tests]
 
         # Reopen the lr=0.1 run into the form.
         await pilot.press("f4")

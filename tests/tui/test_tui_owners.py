@@ -39,7 +39,11 @@ async def test_a_sweep_live_elsewhere_is_not_offered(make_app, store_path: Path)
         live = int(owner.stdout.readline())
         app = make_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, ResumeWork))
+            # The dialog's list mounts after its title: wait for its lines.
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, ResumeWork) and len(app.screen.query(Static)) > 2,
+            )
             offered = str(app.screen.query(Static)[2].render())
             assert f"sweep #{mine}" in offered and f"#{live}" not in offered
             said = f"Sweep #{live} is running in process {owner.pid} on {socket.gethostname()}."

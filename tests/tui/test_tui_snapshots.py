@@ -59,3 +59,26 @@ def test_invalid_form(snap_compare, make_app) -> None:
         quiet(pilot.app)
 
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_overlay(snap_compare, make_app, size) -> None:
+    """Three runs that differ in layers and epochs, overlaid: a colour each, test lines
+    and train dots, and the table of what differs with the verdicts."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot)
+        for layers, epochs in (("1", "40"), ("6,6", "40"), ("16,16", "120")):
+            app.query_one("#f-layers", Input).value = layers
+            app.query_one("#f-epochs", Input).value = epochs
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+        app.history.marked.update({1, 2, 3})
+        await pilot.press("f4")
+        await settle(pilot)
+        app.action_overlay()
+        await settle(pilot)
+        quiet(app)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

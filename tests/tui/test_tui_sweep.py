@@ -103,7 +103,7 @@ async def test_grid_sweep_from_builder_to_leaderboard(make_app) -> None:
         await settle(pilot)
         csv = Path(f"perceptune_sweep_{sweep['id']}.csv").read_text().splitlines()
         assert len(csv) == 5 and csv[0].startswith("rank,run_id")
-        assert Path(f"sweep{sweep['id']}_best.py").exists()
+        assert Path(f"perceptune_sweep_{sweep['id']}_best.py").exists()
 
         await pilot.press("b")  # the best configuration into the form
         await settle(pilot)
@@ -134,13 +134,15 @@ async def test_bad_values_show_cores_message_and_block_launch(make_app) -> None:
             expected = str(error)
         assert "[space].lr: range min 0.1 > max 0.001" in expected
         assert screen.error == expected
-        assert expected in text_of(screen, "#sweep-error")
+        # Shown in the builder's words: the row's label, not the TOML table.
+        assert "Learning rate: range min 0.1 > max 0.001" in text_of(screen, "#sweep-error")
         assert screen.builder.query_one("#svlbl-lr").has_class("-invalid")
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(app.screen, SweepBuilderScreen)  # launch blocked
         assert app.store.list_sweeps() == []
-        assert any(expected in n.message and not n.markup for n in app._notifications)
+        plain = "Learning rate: range min 0.1 > max 0.001"
+        assert any(plain in n.message and not n.markup for n in app._notifications)
         # Fixed: the message goes, the points show.
         search(screen, {"lr": ("uniform", "0.001, 0.1")})
         await checked(pilot, screen)

@@ -37,6 +37,7 @@ def app_command(store: Path, *env: str) -> str:
     return " ".join(
         [
             "env",
+            "PERCEPTUNE_RUNNER_IDLE_S=2",  # a background runner it starts exits soon after
             *env,
             f"PYTHONPATH={shlex.quote(str(ROOT))}",
             shlex.quote(sys.executable),

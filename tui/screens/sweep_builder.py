@@ -32,6 +32,7 @@ from tui.format import duration
 from tui.usertext import one_line
 from tui.widgets.keybar import KeyBar
 from tui.widgets.sweep.builder import SweepBuilder
+from tui.widgets.sweep.wording import plain_message
 
 #: Seconds per epoch when no finished run on the dataset says better.
 DEFAULT_SECONDS_PER_EPOCH = 0.02
@@ -79,13 +80,22 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
     ]
 
     def __init__(
-        self, base: RunConfig, dataset: DatasetSpec, pool: int, path: str = DEFAULT_PATH
+        self,
+        base: RunConfig,
+        dataset: DatasetSpec,
+        pool: int,
+        path: str = DEFAULT_PATH,
+        memory: dict[str, Any] | None = None,
     ) -> None:
+        """``base`` and ``dataset``: the form's fixed values and data; ``pool``: the
+        most runs that can train at once; ``memory``: a dict the screen keeps its
+        settings in when it closes and shows again when opened with the same dict."""
         super().__init__()
         self.base = base
         self.dataset = dataset
         self.pool = pool
-        self.path = path
+        self.memory = memory if memory is not None else {}
+        self.path = str(self.memory.get("path", path))
         self.spec: SweepSpec | None = None  # the last good check
         self.error = ""
         self.points = 0
@@ -111,6 +121,8 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
             for field_input in self.query(Input):
                 field_input.cursor_blink = False
         self._show_dataset()
+        if "builder" in self.memory:  # as it was left, over the form's current values
+            self.builder.restore(self.memory["builder"])
         self._measure(self.dataset.to_dict())
         self.query_one("#sw-strategy", Select).focus()
         self.schedule_check()
@@ -147,6 +159,9 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         self._timer = None
         self._wanted = self.tables()
         self.checking = True
+        if problem := self.builder.problem():
+            self.post_message(SweepChecked(self._wanted, None, problem))
+            return
         self._check(self._wanted, self.seconds_per_epoch)
 
     @work(thread=True, exclusive=True, group="sweep-check", exit_on_error=False, name="Sweep check")
@@ -202,18 +217,19 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         if message.error:
             if message.then:
                 what = "launch" if message.then == "launch" else "save"
-                show_error(self, message.error, f"Cannot {what} the sweep")
+                show_error(self, plain_message(message.error), f"Cannot {what} the sweep")
             return
         if message.then == "save":
             self.notify(f"Wrote {message.path}", title="Saved sweep", markup=False, timeout=4)
         elif message.then == "launch" and message.spec is not None:
+            self._remember()
             self.dismiss(message.spec)
 
     def _show_check(self, message: SweepChecked) -> None:
         points = self.query_one("#sweep-points", Static)
         error = self.query_one("#sweep-error", Static)
         self.builder.mark_error(message.error)
-        error.update(one_line(message.error))
+        error.update(one_line(plain_message(message.error)))
         error.set_class(bool(message.error), "-shown")
         spec = message.spec
         if spec is None:
@@ -263,10 +279,19 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         self._wanted = self.tables()
         self.checking = True
         path = self.query_one("#sweep-path", Input).value
+        if problem := self.builder.problem():
+            self.post_message(SweepChecked(self._wanted, None, problem, then=then, path=path))
+            return
         self._check_then(self._wanted, self.seconds_per_epoch, then, path)
 
     def action_close(self) -> None:
+        self._remember()
         self.dismiss(None)
+
+    def _remember(self) -> None:
+        """Keep the builder's settings for its next opening."""
+        self.memory["builder"] = self.builder.state()
+        self.memory["path"] = self.query_one("#sweep-path", Input).value
 
     def action_load(self) -> None:
         self._load(self.query_one("#sweep-path", Input).value.strip() or DEFAULT_PATH)

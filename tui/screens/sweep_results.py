@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from core.errors import PerceptuneError
+from core.search.results import sweep_title
 from tui.errors import show_error
 from tui.format import acc, verdict_name
 from tui.usertext import one_line
@@ -79,6 +80,7 @@ class SweepResultsScreen(ModalScreen[None]):
         self.sweep_id = sweep_id
         self.rows: list[LeaderboardRow] = []
         self.best: RunRecord | None = None
+        self.names: dict[int, str] = {}  # sweep id -> its name, once listed
         self.series: list[ParamSeries] = []
         self.chart_index = 0
         self.loaded = 0  # results shown so far (tests wait on it)
@@ -118,6 +120,7 @@ class SweepResultsScreen(ModalScreen[None]):
         self.post_message(SweepsListed(sweeps, counts))
 
     def on_sweeps_listed(self, message: SweepsListed) -> None:
+        self.names = {sweep["id"]: sweep["name"] or "" for sweep in message.sweeps}
         table = self.query_one("#sweep-list", DataTable)
         table.clear()
         for sweep in message.sweeps:
@@ -177,8 +180,9 @@ class SweepResultsScreen(ModalScreen[None]):
         if selected in ids:
             table.move_cursor(row=ids.index(selected), animate=False)
         done = sum(1 for row in message.rows if row.status == "done")
+        title = sweep_title(message.sweep_id, self.names.get(message.sweep_id, ""))
         self.query_one("#results-title", Static).update(
-            f"Sweep #{message.sweep_id}: {len(message.rows)} points, {done} done · "
+            f"{title[0].upper()}{title[1:]}: {len(message.rows)} points, {done} done · "
             "best test accuracy first"
         )
         self.query_one("#sweep-best", Static).update(self._best_text(message))
@@ -213,7 +217,14 @@ class SweepResultsScreen(ModalScreen[None]):
         note = ""
         if len(self.series) > 1:
             note = f"  {self.chart_index + 1}/{len(self.series)} (n)"
-        plot.draw(series, note)
+        # The leaderboard's highlighted point, marked and named on the chart.
+        plot.draw(series, note, highlight=self.leaderboard.selected_id())
+
+    @on(DataTable.RowHighlighted, "#leaderboard")
+    def _point_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        plot = self.query_one(ParamPlot)
+        if event.row_key.value is not None and plot.highlight != int(event.row_key.value):
+            self._draw_param_chart()
 
     def _draw_curves(self, curves: list[tuple[LeaderboardRow, list[EpochPoint]]]) -> None:
         series: list[Series] = []
@@ -287,12 +298,13 @@ class SweepResultsScreen(ModalScreen[None]):
 
     @work(thread=True, group="export", exit_on_error=False, name="Export")
     def _export_csv(self, sweep_id: int) -> None:
-        from core.export import write_new_file
+        from core.export import export_name, write_new_file
         from core.search.results import leaderboard, leaderboard_csv
 
         rows = leaderboard(self.store, sweep_id)
         # Never over an existing file: _2, _3... instead.
-        path = write_new_file(Path.cwd(), f"perceptune_sweep_{sweep_id}.csv", leaderboard_csv(rows))
+        name = export_name("sweep_csv", sweep_id)
+        path = write_new_file(Path.cwd(), name, leaderboard_csv(rows))
         self.app.call_from_thread(
             self.app.notify, f"Wrote {path}", title="Exported leaderboard", markup=False
         )
@@ -303,11 +315,11 @@ class SweepResultsScreen(ModalScreen[None]):
 
     @work(thread=True, group="export", exit_on_error=False, name="Export")
     def _export_script(self, sweep_id: int) -> None:
-        from core.export import write_new_file
+        from core.export import export_name, write_new_file
         from core.search.results import best_script
 
         text = best_script(self.store, sweep_id)  # NotFoundError: no point finished
-        path = write_new_file(Path.cwd(), f"sweep{sweep_id}_best.py", text)
+        path = write_new_file(Path.cwd(), export_name("sweep_best", sweep_id), text)
         self.app.call_from_thread(
             self.app.notify, f"Wrote {path}", title="Exported best run", markup=False
         )

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 
+#: Binding ids whose keys stay on the line however narrow it is (the others are left
+#: out first): the way to the help and the way back to the form.
+PINNED_IDS = frozenset({"help", "form"})
+
+
 @dataclass(frozen=True)
 class KeyItem:
     """One key as the bar shows it."""
@@ -33,6 +38,7 @@ class KeyItem:
     description: str
     tooltip: str
     enabled: bool
+    pinned: bool = False  # kept when the line is too narrow for every key
 
 
 class KeyBar(Widget, can_focus=False):
@@ -84,6 +90,7 @@ class KeyBar(Widget, can_focus=False):
             description=binding.description,
             tooltip=tooltip or binding.tooltip or binding.description,
             enabled=enabled,
+            pinned=binding.id in PINNED_IDS,
         )
 
     def render(self) -> Text:
@@ -94,10 +101,25 @@ class KeyBar(Widget, can_focus=False):
         spans: list[tuple[int, int, KeyItem]] = []
         palette = self._palette_text(key_style, text_style)
         room = width - palette.cell_len if palette is not None else width
-        for item in self._items:
-            piece = _key_text(item, key_style, text_style)
-            if line.cell_len + piece.cell_len > room:
-                break  # what does not fit is left out whole, never cut in half
+        pieces = [(item, _key_text(item, key_style, text_style)) for item in self._items]
+        # Pinned keys first claim their room; the others fill what is left, in order.
+        # What does not fit is left out whole, never cut in half.
+        reserved = sum(piece.cell_len for item, piece in pieces if item.pinned)
+        used = 0
+        full = False  # once a key is left out, the later ones are too: order is priority
+        shown: list[tuple[KeyItem, Text]] = []
+        for item, piece in pieces:
+            if item.pinned:
+                if used + piece.cell_len <= room:
+                    shown.append((item, piece))
+                    used += piece.cell_len
+                reserved -= piece.cell_len
+            elif not full and used + piece.cell_len + reserved <= room:
+                shown.append((item, piece))
+                used += piece.cell_len
+            else:
+                full = True
+        for item, piece in shown:
             spans.append((line.cell_len, line.cell_len + piece.cell_len, item))
             line.append_text(piece)
         if palette is not None and self._palette is not None and palette.cell_len <= width:

@@ -1,6 +1,6 @@
 """The Charts tab: train vs test accuracy per epoch of one run (live while it trains),
 its loss curve, its verdict with the numbers, and the decision regions of 2-D runs;
-or the test curves of several marked runs overlaid."""
+or several marked runs overlaid, with a table of what sets them apart."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Group
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.visual import visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.format import acc, verdict_name, verdict_numbers
-from tui.messages import RegionsReady
+from tui.format import acc, verdict_color, verdict_name, verdict_numbers
 from tui.usertext import one_line
+from tui.widgets.charts.axes import (
+    accuracy_ylim,
+    epoch_ticks,
+    fitted_ylim,
+    int_ticks,
+    stop_label,
+)
+from tui.widgets.charts.compare import differing, overlay_table, run_label
 from tui.widgets.charts.plots import (
     LOSS_COLOR,
     OVERLAY_COLORS,
@@ -29,22 +36,28 @@ from tui.widgets.charts.plots import (
     TRAIN_COLOR,
     CurvePlot,
     Series,
+    rich_color,
 )
 from tui.widgets.charts.regions import RegionsView
+from tui.widgets.charts.words import stop_sentence
 
 if TYPE_CHECKING:
     from core.results import EpochPoint
     from core.store import RunRecord
 
-#: Bundled datasets with more than two features: no regions to draw.
-NOT_2D = ("iris", "wine", "breast_cancer", "digits")
-REGIONS_DELAY_S = 0.3
+__all__ = ["ChartsPane", "RunView", "accuracy_ylim", "int_ticks", "status_color", "verdict_color"]
+
 #: From this width the decision regions show beside the curves.
 WIDE_WIDTH = 70
-#: Below this height only one chart shows (l swaps accuracy and loss).
-SHORT_HEIGHT = 26
+#: Below this height only one chart shows (l swaps accuracy and loss): the accuracy
+#: chart needs ACCURACY_ROWS and the loss chart LOSS_ROWS beside the title and verdict.
+ACCURACY_ROWS, LOSS_ROWS = 12, 10  # 7 and 5 rows of curve inside the axes and labels
+SHORT_HEIGHT = 2 + ACCURACY_ROWS + LOSS_ROWS + 7  # title, the charts, the verdict
+#: Below this width the overlay's table shortens its verdicts.
+NARROW_TABLE = 60
 #: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
 LIVE_PLOT_MAX_AGE_S = 1.0
+FINISHED = ("done", "diverged", "pruned", "cancelled", "interrupted", "failed")
 
 
 @dataclass
@@ -63,15 +76,14 @@ class RunView:
     stop_reason: str = ""
     error: str = ""
 
+    @property
+    def epochs_run(self) -> int:
+        return self.curve[-1].epoch if self.curve else 0
 
-def accuracy_ylim(curve: list[EpochPoint]) -> tuple[float, float]:
-    """From a round value below the lowest accuracy (at most 0.5) up to 1."""
-    values = [p.train_accuracy for p in curve] + [p.test_accuracy for p in curve]
-    return _ylim_above(min([0.5, *values]))
-
-
-def _ylim_above(low: float) -> tuple[float, float]:
-    return (max(0.0, math.floor((low - 0.05) * 10) / 10), 1.0)
+    @property
+    def stopped_early(self) -> bool:
+        """Finished before its planned epochs (scikit-learn's stop, a prune, a cancel)."""
+        return self.status in FINISHED and 0 < self.epochs_run < self.planned_epochs
 
 
 class _Columns:
@@ -87,6 +99,8 @@ class _Columns:
         self.test: list[float] = []
         self.loss_epochs: list[float] = []
         self.losses: list[float] = []
+        self.low = math.inf  # lowest and highest accuracy so far
+        self.high = -math.inf
 
     def extends(self, run_id: int, curve: list[EpochPoint]) -> bool:
         """Whether ``curve`` is this run's curve so far plus new epochs."""
@@ -100,31 +114,23 @@ class _Columns:
             self.epochs.append(epoch)
             self.train.append(point.train_accuracy)
             self.test.append(point.test_accuracy)
+            self.low = min(self.low, point.train_accuracy, point.test_accuracy)
+            self.high = max(self.high, point.train_accuracy, point.test_accuracy)
             if isfinite(point.loss):
                 self.loss_epochs.append(epoch)
                 self.losses.append(point.loss)
         self.last = curve[-1] if curve else None
 
 
-def int_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Whole-number epoch ticks from ``low`` to ``high``."""
-    if high <= low:
-        return [low]
-    step = max(1, math.ceil((high - low) / max(count - 1, 1)))
-    ticks = list(range(int(low), int(high) + 1, step))
-    if ticks[-1] != int(high) and high - ticks[-1] > step / 2:
-        ticks.append(int(high))
-    return [float(t) for t in ticks]
-
-
 class ChartsPane(Vertical):
-    """One run's curves and verdict, or an overlay of several runs' test curves."""
+    """One run's curves and verdict, or an overlay of several runs."""
 
     can_focus = True
 
     BINDINGS = [
-        Binding("d", "toggle_regions", "Regions", tooltip="Show decision regions (2-D data)"),
-        Binding("l", "toggle_loss", "Loss", tooltip="Swap accuracy and loss (short screens)"),
+        Binding("d", "toggle_regions", "Regions", tooltip="Show or hide the decision regions"),
+        Binding("l", "toggle_loss", "Loss", tooltip="Swap the accuracy and loss charts"),
+        Binding("y", "toggle_range", "0–1", tooltip="Accuracy axis: fitted to the data or 0 to 1"),
         Binding("e", "app.edit_selected", "Edit in form", tooltip="Load this run into the form"),
         Binding("p", "app.export_script", "Export .py", tooltip="Write a Python script"),
     ]
@@ -133,14 +139,18 @@ class ChartsPane(Vertical):
         super().__init__(**kwargs)
         self.view: RunView | None = None
         self.overlay_ids: list[int] = []
+        self.full_range = False  # y: the accuracy axis spans 0 to 1
         self.draws = 0  # how often the charts were redrawn (tests check the rate)
-        self._regions_cache: dict[int, tuple[Any, str]] = {}
-        self._regions_pending: int | None = None
-        self._regions_timer: Timer | None = None
+        #: d in a narrow pane: the regions show instead of the curves (once found).
+        self._regions_swap = False
+        #: d in a wide pane: the regions beside the curves are hidden.
+        self._regions_hidden = False
         self._columns: _Columns | None = None
         self._undrawn = False  # show_run came while the pane was hidden
         #: (run id, status, epochs, time) of the curves drawn last by show_run.
         self._plots_drawn: tuple[int, str, int, float] | None = None
+        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
+        self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -167,14 +177,78 @@ class ChartsPane(Vertical):
     def regions(self) -> RegionsView:
         return self.query_one("#regions", RegionsView)
 
+    @property
+    def regions_busy(self) -> bool:
+        """Decision regions are being read or computed."""
+        return self.regions.busy
+
+    @property
+    def short(self) -> bool:
+        """Only one of the accuracy and loss charts fits (l swaps them)."""
+        return self.has_class("-short")
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that would do nothing here are left off the key line."""
+        overlay = bool(self.overlay_ids)
+        if action == "toggle_regions":
+            return self.view is not None and not overlay
+        if action == "toggle_loss":
+            return not overlay and self.short and not self.has_class("-regions-only")
+        if action == "toggle_range":
+            return self.view is not None or overlay
+        return True
+
+    def action_toggle_loss(self) -> None:
+        self.toggle_class("-loss")
+        self._redraw()
+
+    def action_toggle_range(self) -> None:
+        self.full_range = not self.full_range
+        self._redraw()
+
+    def action_toggle_regions(self) -> None:
+        regions, view = self.regions, self.view
+        if regions.busy:  # d while they are found: cancel
+            regions.cancel()
+            if self._regions_swap:  # narrow: the curves show; say it on them
+                self._regions_swap = False
+                self.accuracy.set_note("regions cancelled")
+            self._update_regions()
+            return
+        elif view is not None and regions.missing(view.run_id):  # d: train it again
+            self._regions_hidden = False
+            self._regions_swap = not self.has_class("-wide")  # shown once it is there
+            regions.retrain(view.run_id, view.params, view.dataset)
+        elif self.has_class("-wide"):
+            self._regions_hidden = not self._regions_hidden
+        else:
+            self._regions_swap = not self._regions_swap
+        self._update_regions()
+
+    def _redraw(self) -> None:
+        if self._overlay is not None and self.overlay_ids:
+            self.show_overlay(*self._overlay)
+        elif self.view is not None:
+            self._plots_drawn = None
+            self.show_run(self.view)
+        self.refresh_bindings()
+
     # -- one run -------------------------------------------------------------------------
 
     def show_run(self, view: RunView) -> None:
         """Draw ``view`` (called at most ~10x/s by the app's redraw timer). While the
         pane is hidden (another tab shows) only the view is kept: it is drawn when the
         pane shows, so hidden charts cost the UI nothing while runs train."""
+        first = self.view is None or bool(self.overlay_ids)
         self.view = view
-        self.overlay_ids = []
+        if self.overlay_ids:
+            self.overlay_ids = []
+            self._overlay = self._table_parts = None
+            self.remove_class("-overlay")
+        if first:
+            self.refresh_bindings()
         if not all(node.display for node in self.ancestors_with_self if isinstance(node, Widget)):
             self._undrawn = True
             return
@@ -212,31 +286,38 @@ class ChartsPane(Vertical):
     def _draw_plots(self, view: RunView, columns: _Columns) -> None:
         self.draws += 1
         epochs = tuple(columns.epochs)
-        xmax = float(max(view.planned_epochs, int(epochs[-1]) if epochs else 1, 2))
-        xlim = (1.0, xmax)
-        low = min([0.5, *(min(c) for c in (columns.train, columns.test) if c)])
+        last = int(epochs[-1]) if epochs else 1
+        # A finished run's axis spans the epochs it ran; a live one's those planned.
+        end = last if view.status in FINISHED else max(view.planned_epochs, last)
+        xlim = (1.0, float(max(end, 2)))
+        stopped_at = view.epochs_run if view.stopped_early else None
+        ticks = epoch_ticks(xlim, stopped_at)
+        xlabel = stop_label(view.epochs_run, view.planned_epochs) if stopped_at else "epoch"
         self.accuracy.draw(
             [
                 Series("train", epochs, tuple(columns.train), TRAIN_COLOR),
                 Series("test", epochs, tuple(columns.test), TEST_COLOR),
             ],
             xlim=xlim,
-            ylim=_ylim_above(low),
+            ylim=fitted_ylim((columns.low, columns.high), self.full_range),
             title="accuracy",
+            note=" · ".join(n for n in (self._range_note(), "l: loss" if self.short else "") if n),
+            xlabel=xlabel,
         )
         self.loss.draw(
             [Series("loss", tuple(columns.loss_epochs), tuple(columns.losses), LOSS_COLOR)],
             xlim=xlim,
             title="loss",
+            legend=False,  # one line: the title names it
+            note="l: accuracy" if self.short else "",
+            xlabel=xlabel,
         )
-        self._set_ticks(xlim)
-
-    def _set_ticks(self, xlim: tuple[float, float]) -> None:
-        ticks = int_ticks(*xlim)
-        labels = [str(int(t)) for t in ticks]
         for plot in (self.accuracy, self.loss):
             if plot.series:
-                plot.set_xticks(ticks, labels)
+                plot.set_xticks(*ticks)
+
+    def _range_note(self) -> str:
+        return "y: 0 to 1" if self.full_range else ""
 
     def _set_text(self, selector: str, text: Text) -> None:
         """Update a Static above or below the charts, 10 times a second while a run
@@ -255,15 +336,19 @@ class ChartsPane(Vertical):
 
     @staticmethod
     def _title(view: RunView) -> Text:
-        done = view.curve[-1].epoch if view.curve else 0
         text = Text()
         text.append(f"#{view.run_id} ", style="bold")
         text.append(f"{one_line(view.label)} · {one_line(view.dataset_label)} · ")
         text.append(view.status, style=f"bold {status_color(view.status)}")
-        text.append(f" · epoch {done}/{view.planned_epochs}")
+        text.append(f" · epoch {view.epochs_run}/{view.planned_epochs}")
         if view.curve:
             last = view.curve[-1]
-            text.append(f" · train {acc(last.train_accuracy)} test {acc(last.test_accuracy)}")
+            # The words in their curves' colours: the title line is the legend too.
+            text.append(" · ")
+            text.append("train", style=f"bold {rich_color(TRAIN_COLOR)}")
+            text.append(f" {acc(last.train_accuracy)} ")
+            text.append("test", style=f"bold {rich_color(TEST_COLOR)}")
+            text.append(f" {acc(last.test_accuracy)}")
         return text
 
     @staticmethod
@@ -275,7 +360,7 @@ class ChartsPane(Vertical):
             return text
         if view.verdict:
             name = verdict_name(view.verdict)
-            summary = str(view.verdict.get("summary", "")) or name
+            summary = one_line(str(view.verdict.get("summary", ""))) or name
             style = f"bold {verdict_color(name)}"
             if summary.startswith(name):
                 text.append(name, style=style)
@@ -283,61 +368,87 @@ class ChartsPane(Vertical):
             else:
                 text.append(name, style=style)
                 text.append(f": {summary}")
-            numbers = verdict_numbers(view.verdict)
-            if numbers:
-                text.append(f"\n{numbers}", style="dim")
         elif view.status == "running":
             text.append("training… the verdict appears when the run ends", style="dim")
         elif view.status == "queued":
             text.append("waiting in the queue", style="dim")
-        if view.stop_reason:
-            text.append(f"\nstopped: {one_line(view.stop_reason)}", style="dim")
+        # Why it ended, in full, before the numbers (the first thing cut when short).
+        sentence = stop_sentence(
+            view.stop_reason, view.status, view.epochs_run, view.planned_epochs
+        )
+        if sentence.startswith("ran all"):
+            sentence = ""  # the title's "epoch 40/40" says it: the row goes to the chart
+        if sentence:
+            text.append(f"\n{sentence}" if text else sentence)
+        numbers = verdict_numbers(view.verdict)
+        if numbers:
+            text.append(f"\n{numbers}", style="dim")
         return text
 
     # -- overlay ---------------------------------------------------------------------------
 
     def show_overlay(self, records: list[RunRecord], curves: dict[int, list[EpochPoint]]) -> None:
-        """Test curves (top) and train curves (bottom) of several runs in one chart."""
+        """Every run's test curve (a line) and train curve (dots) in its own colour on
+        one chart spanning the longest run, and a table of what differs, the scores
+        and the verdicts under it."""
         self.view = None
         self._plots_drawn = None
+        self._columns = None
+        self._overlay = (records, curves)
         self.overlay_ids = [r.id for r in records]
-        test_series: list[Series] = []
-        train_series: list[Series] = []
+        self.add_class("-overlay")
+        self.regions.forget()
+        names = differing(records)
+        series: list[Series] = []
+        colors: list[str] = []
+        planned: dict[int, int] = {}
         xmax = 2.0
+        every: list[EpochPoint] = []
         for index, record in enumerate(records):
             curve = curves.get(record.id, [])
+            every.extend(curve)
             color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
+            colors.append(rich_color(color))
+            planned[record.id] = int(record.params.get("epochs") or 0)
             epochs = tuple(float(p.epoch) for p in curve)
-            if epochs:
-                xmax = max(xmax, epochs[-1])
-            test_series.append(
-                Series(f"#{record.id}", epochs, tuple(p.test_accuracy for p in curve), color)
-            )
-            train_series.append(
-                Series(f"#{record.id}", epochs, tuple(p.train_accuracy for p in curve), color)
+            if not epochs:
+                continue
+            xmax = max(xmax, epochs[-1])
+            label = run_label(record, names)
+            series.append(Series(label, epochs, tuple(p.test_accuracy for p in curve), color))
+            series.append(
+                Series("", epochs, tuple(p.train_accuracy for p in curve), color, dotted=True)
             )
         xlim = (1.0, xmax)
-        every = [p for record in records for p in curves.get(record.id, [])]
-        ylim = accuracy_ylim(every)
-        self.accuracy.draw(test_series, xlim=xlim, ylim=ylim, title="test accuracy")
-        self.loss.draw(train_series, xlim=xlim, ylim=ylim, title="train accuracy")
-        self._set_ticks(xlim)
+        self.draws += 1
+        self.accuracy.draw(
+            series,
+            xlim=xlim,
+            ylim=accuracy_ylim(every, self.full_range),
+            title="━ test  • train",
+            note=self._range_note(),
+            legend=False,
+        )
+        self.loss.draw([], title="")
+        if self.accuracy.series:
+            self.accuracy.set_xticks(*epoch_ticks(xlim, None))
         title = Text()
-        title.append("Overlay ", style="bold")
-        title.append(f"of {len(records)} runs: test curves on top, train curves below")
+        title.append(f"Overlay of {len(records)} runs", style="bold")
+        if names:
+            what = ", ".join("dataset" if n == "data" else n for n in names)
+            title.append(f" · they differ in {one_line(what, 60)}")
         self.query_one("#chart-title", Static).update(title)
-        lines = Text()
-        for index, record in enumerate(records):
-            if index:
-                lines.append("  ")
-            color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
-            lines.append(f"#{record.id}", style=f"bold {color}")
-            lines.append(
-                f" test {acc(record.test_accuracy)} gap {acc(record.gap)} "
-                f"{verdict_name(record.verdict)}"
-            )
-        self.query_one("#verdict", Static).update(lines)
-        self.regions.show(None, None, "decision regions: not in overlay mode")
+        self._table_parts = (records, colors, names, planned)
+        self._show_table()
+        self.refresh_bindings()
+
+    def _show_table(self) -> None:
+        """The overlay's table, for the pane's width (drawn again when it changes)."""
+        if self._table_parts is None:
+            return
+        narrow = self.size.width < NARROW_TABLE
+        table = overlay_table(*self._table_parts, narrow=narrow)
+        self.query_one("#verdict", Static).update(Group(table))
 
     # -- decision regions ----------------------------------------------------------------
 
@@ -348,87 +459,57 @@ class ChartsPane(Vertical):
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size
         self.set_class(width >= WIDE_WIDTH, "-wide")
-        self.set_class(height < SHORT_HEIGHT, "-short")
-        self._update_regions()
-
-    def action_toggle_loss(self) -> None:
-        self.toggle_class("-loss")
-
-    def action_toggle_regions(self) -> None:
-        self.toggle_class("-regions")
+        self._show_table()
+        short = height < SHORT_HEIGHT
+        if short != self.short:
+            self.set_class(short, "-short")
+            # Never carry a swap made on a short screen into a later one: tall, both
+            # charts show; short again, accuracy comes first.
+            self.remove_class("-loss")
+            self.refresh_bindings()
+            if self.view is not None:
+                self._plots_drawn = None
+                self.call_after_refresh(self._redraw)
         self._update_regions()
 
     def _regions_wanted(self) -> bool:
-        return self.has_class("-regions") or self.has_class("-wide")
+        if self.has_class("-wide"):
+            return not self._regions_hidden
+        return self._regions_swap
 
     def _update_regions(self) -> None:
         view = self.view
         if view is None:
             return
-        name = view.dataset.get("name")
-        if name in NOT_2D:
-            self.regions.show(None, None, f"decision regions: {name} is not 2-D")
-            return
-        if view.status not in ("done", "diverged", "pruned"):
-            self.regions.show(None, None, "decision regions: when the run has finished")
-            return
-        cached = self._regions_cache.get(view.run_id)
-        if cached is not None:
-            self.regions.show(view.run_id, *cached)
-            return
-        if not self._regions_wanted() or self._regions_pending == view.run_id:
-            return
-        # Drawing regions retrains the model: wait until the selection rests.
-        self._regions_pending = view.run_id
-        self.regions.show(None, None, "decision regions: computing…")
-        if self._regions_timer is not None:
-            self._regions_timer.stop()
-        self._regions_timer = self.set_timer(REGIONS_DELAY_S, self._start_regions)
+        self.regions.request(
+            view.run_id, view.status, view.params, view.dataset, self._regions_wanted()
+        )
+        self._sync_regions_classes()
 
-    @property
-    def regions_busy(self) -> bool:
-        """Decision regions are waiting to be or being computed."""
-        return self._regions_pending is not None
+    def on_regions_view_changed(self, message: RegionsView.Changed) -> None:
+        message.stop()
+        self._sync_regions_classes()
 
-    def _start_regions(self) -> None:
-        self._regions_timer = None
-        view = self.view
-        if view is None or view.run_id != self._regions_pending:
-            self._regions_pending = None
-            if view is not None:
-                self._update_regions()
-            return
-        self._compute_regions(view.run_id, view.params, view.dataset)
-
-    @work(thread=True, exclusive=True, group="regions", exit_on_error=False)
-    def _compute_regions(
-        self, run_id: int, params: dict[str, Any], dataset: dict[str, Any]
-    ) -> None:
-        from core.config import RunConfig
-        from core.datasets import DatasetSpec
-        from core.errors import InputError
-        from core.regions import decision_regions
-
-        try:
-            regions = decision_regions(
-                RunConfig.from_mapping(params), DatasetSpec.from_mapping(dataset)
-            )
-        except InputError as error:
-            self.post_message(RegionsReady(run_id, None, f"decision regions: {one_line(error)}"))
-            return
-        except Exception:
-            self.post_message(RegionsReady(run_id, None, "decision regions: failed"))
-            raise  # to the app's one error handler
-        self.post_message(RegionsReady(run_id, regions, ""))
-
-    def on_regions_ready(self, message: RegionsReady) -> None:
-        self._regions_cache[message.run_id] = (message.regions, message.note)
-        if self._regions_pending == message.run_id:
-            self._regions_pending = None
-        elif self._regions_pending is not None and self._regions_timer is None:
-            self._update_regions()
-        if self.view is not None and self.view.run_id == message.run_id:
-            self.regions.show(message.run_id, message.regions, message.note)
+    def _sync_regions_classes(self) -> None:
+        """Beside the curves (wide) unless hidden; instead of them (narrow, d) only
+        once there is something to show: the curves stay while the grid is found."""
+        wide = self.has_class("-wide")
+        regions = self.regions
+        self.set_class(wide and not self._regions_hidden, "-regions-beside")
+        # A read from the store takes milliseconds: the regions' place shows at once;
+        # while a run is trained again for them, the curves stay.
+        only = not wide and self._regions_swap and regions.retraining is None
+        if only != self.has_class("-regions-only"):
+            self.set_class(only, "-regions-only")
+            self.refresh_bindings()
+        if not wide and self._regions_swap and regions.retraining is not None:
+            # Only a retraining says so on the curves: a store read takes milliseconds,
+            # and changing the chart's header means building it again.
+            self.accuracy.set_note(f"regions: {regions.activity} (d cancels)")
+        elif self.accuracy.note.startswith("regions: "):
+            self._plots_drawn = None
+            if self.view is not None:
+                self.show_run(self.view)
 
 
 #: Colours that exist among the 16 standard ones, so they read the same everywhere.
@@ -442,17 +523,7 @@ STATUS_COLORS = {
     "interrupted": "yellow",
     "pruned": "magenta",
 }
-VERDICT_COLORS = {
-    "good fit": "green",
-    "overfitting": "yellow",
-    "underfitting": "magenta",
-    "diverged": "red",
-}
 
 
 def status_color(status: str) -> str:
     return STATUS_COLORS.get(status, "white")
-
-
-def verdict_color(verdict: str) -> str:
-    return VERDICT_COLORS.get(verdict, "white")

@@ -33,23 +33,63 @@ from textual.visual import RenderOptions, Visual, visualize
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-#: Colours that exist in the 16-colour palette and read on dark and light themes.
+#: Colours (plotext names) that exist in the 16-colour palette and read on dark and
+#: light themes.
 TRAIN_COLOR = "cyan"
 TEST_COLOR = "red"
-LOSS_COLOR = "yellow"
-OVERLAY_COLORS = ("red", "cyan", "green", "yellow", "magenta", "blue", "white", "orange")
+LOSS_COLOR = "orange"  # plotext's name for the palette's yellow
+#: One colour per run when several runs share a chart: never the train or test colour,
+#: so a run's colour is never read as "train" or "test".
+OVERLAY_COLORS = ("green", "magenta", "orange", "blue+", "white", "green+", "magenta+", "gray")
 MIN_WIDTH = 16
 MIN_HEIGHT = 5
+#: Columns between two dots of a dotted series (a train curve in the overlay).
+DOT_SPACING = 3
+
+
+def rich_color(color: str) -> str:
+    """The Rich name of a plotext colour, for legends drawn next to a chart."""
+    special = {"gray": "bright_black", "gray+": "white", "orange": "yellow"}
+    if color in special:
+        return special[color]
+    base = color.rstrip("+").replace("orange", "yellow")
+    return f"bright_{base}" if color.endswith("+") else base
 
 
 @dataclass(frozen=True)
 class Series:
-    """One line of a chart."""
+    """One line of a chart; ``dotted`` draws it as spaced dots instead of a line."""
 
     label: str
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     color: str
+    dotted: bool = False
+
+
+def legend_text(series: Sequence[Series]) -> Text:
+    """``━ train  ━ test`` in the series' colours (``• `` for dotted ones)."""
+    text = Text()
+    for index, s in enumerate(series):
+        if not s.label:
+            continue
+        if index:
+            text.append("  ")
+        text.append("• " if s.dotted else "━ ", style=f"bold {rich_color(s.color)}")
+        text.append(s.label)
+    return text
+
+
+def spaced(
+    xs: Sequence[float], ys: Sequence[float], columns: int
+) -> tuple[list[float], list[float]]:
+    """Every k-th point, about :data:`DOT_SPACING` columns apart (last point kept)."""
+    n = len(xs)
+    step = max(1, round(n * DOT_SPACING / max(columns, 1)))
+    keep = list(range(0, n, step))
+    if keep and keep[-1] != n - 1:
+        keep.append(n - 1)
+    return [xs[i] for i in keep], [ys[i] for i in keep]
 
 
 def thin(xs: Sequence[float], ys: Sequence[float], columns: int) -> tuple[list[float], list[float]]:
@@ -70,8 +110,8 @@ def thin(xs: Sequence[float], ys: Sequence[float], columns: int) -> tuple[list[f
     return [xs[i] for i in order], [values[i] for i in order]
 
 
-#: What a figure is made of: (label, xs, ys, colour) per series, already thinned.
-Plotted = list[tuple[str, list[float], list[float], str]]
+#: What a figure is made of: (dotted, xs, ys, colour) per series, already thinned.
+Plotted = list[tuple[bool, list[float], list[float], str]]
 
 
 class _Prebuilt(Visual):
@@ -95,24 +135,26 @@ class _Prebuilt(Visual):
 
 def _configure(
     plt: Plot,
-    title: str,
+    header: Text,
+    xlabel: str,
     ylabel: str,
     plotted: Plotted,
     xlim: tuple[float, float] | None,
     ylim: tuple[float, float] | None,
     xticks: tuple[list[float], list[str]] | None,
 ) -> None:
+    # No plotext title or legend: the header line above the plot (title and legend in
+    # colour) says what is drawn, so nothing covers the data.
     plt.clear_data()
     plt.clear_figure()
-    plt.title(title)
-    plt.xlabel("epoch")
+    plt.xlabel(xlabel)
     if ylabel:
         plt.ylabel(ylabel)
-    for label, xs, ys, color in plotted:
-        if len(xs) == 1:
-            plt.scatter(xs, ys, label=label, color=color, marker="●")
+    for dotted, xs, ys, color in plotted:
+        if len(xs) == 1 or dotted:
+            plt.scatter(xs, ys, color=color, marker="dot" if dotted else "●")
         else:
-            plt.plot(xs, ys, label=label, color=color, marker="braille")
+            plt.plot(xs, ys, color=color, marker="braille")
     # After clear_data(): limits were reset and must be set again.
     if xlim is not None and xlim[1] > xlim[0]:
         plt.xlim(*xlim)
@@ -122,8 +164,21 @@ def _configure(
         plt.xticks(*xticks)
 
 
+def _frame(plt: Plot, header: Text, width: int, height: int, theme: str) -> Text:
+    """The header line, then the plot in the rest of ``height``."""
+    plt.plotsize(width, height - 1)
+    plt._set_size(width, height - 1)  # as PlotextPlot.render does
+    plt.theme(theme)
+    text = header.copy()
+    text.truncate(width)
+    text.append("\n")
+    text.append_text(Text.from_ansi(plt.build()))
+    return text
+
+
 class CurvePlot(PlotextPlot):
-    """A line chart of :class:`Series`; :attr:`series` is what it currently shows."""
+    """A line chart of :class:`Series` under a header line (its title, the legend and
+    a note); :attr:`series` is what it currently shows."""
 
     def __init__(
         self,
@@ -137,6 +192,9 @@ class CurvePlot(PlotextPlot):
         super().__init__(name=name, id=id, classes=classes)
         self.chart_title = title
         self.ylabel = ylabel
+        self.note = ""  # said at the end of the header line (e.g. which key swaps)
+        self.xlabel = "epoch"  # under the x-axis
+        self.legend = True  # the series' labels in the header line
         self.series: list[Series] = []
         self.xlim: tuple[float, float] | None = None
         self.ylim: tuple[float, float] | None = None
@@ -168,14 +226,30 @@ class CurvePlot(PlotextPlot):
         xlim: tuple[float, float] | None = None,
         ylim: tuple[float, float] | None = None,
         title: str | None = None,
+        note: str | None = None,
+        xlabel: str = "epoch",
+        legend: bool = True,
     ) -> None:
-        """Replace the chart's series and redraw (UI thread only)."""
+        """Replace the chart's series and redraw (UI thread only). ``title`` and
+        ``note`` (when given) replace the header line's words; ``xlabel`` is said
+        under the x-axis; ``legend`` puts the series' labels in the header line."""
+        self.xlabel = xlabel
+        self.legend = legend
         self.series = [s for s in series if s.xs]
         self.xlim, self.ylim = xlim, ylim
         if title is not None:
             self.chart_title = title
+        if note is not None:
+            self.note = note
         self._xticks = None
         self._plot_series()
+
+    def set_note(self, note: str) -> None:
+        """Change the words at the end of the header line (UI thread only)."""
+        if note != self.note:
+            self.note = note
+            self._figure_stale = True
+            self._changed()
 
     def set_xticks(self, ticks: list[float], labels: list[str]) -> None:
         """x-axis ticks for the current series (kept when the chart is thinned again)."""
@@ -188,15 +262,27 @@ class CurvePlot(PlotextPlot):
         self._thinned_for = columns
         self._plotted = []
         for s in self.series:
-            xs, ys = thin(s.xs, s.ys, columns)
-            self._plotted.append((s.label, xs, ys, s.color))
+            xs, ys = spaced(s.xs, s.ys, columns) if s.dotted else thin(s.xs, s.ys, columns)
+            self._plotted.append((s.dotted, xs, ys, s.color))
         self._figure_stale = True
         self._external = False
         self._changed()
 
+    def header(self) -> Text:
+        """The line above the plot: title, legend, note."""
+        text = Text(self.chart_title, style="bold")
+        legend = legend_text(self.series) if self.legend else None
+        if legend:
+            text.append("  ")
+            text.append_text(legend)
+        if self.note:
+            text.append(f"  {self.note}", style="dim")
+        return text
+
     def _figure(self) -> tuple[Any, ...]:
         return (
-            self.chart_title,
+            self.header(),
+            self.xlabel,
             self.ylabel,
             self._plotted,
             self.xlim,
@@ -265,10 +351,7 @@ class CurvePlot(PlotextPlot):
         try:
             plt = Plot()
             _configure(plt, *figure)
-            plt.plotsize(width, height)
-            plt._set_size(width, height)  # as PlotextPlot.render does
-            plt.theme(theme)
-            visual = visualize(self, Text.from_ansi(plt.build()), markup=False)
+            visual = visualize(self, _frame(plt, figure[0], width, height, theme), markup=False)
             result = _Prebuilt(Visual.to_strips(self, visual, width, height, style), width)
         except Exception:
             result = None  # render() tries again on the UI thread and shows the error
@@ -311,7 +394,11 @@ class CurvePlot(PlotextPlot):
             return built[1]
         self._sync_figure()
         try:
-            text = super().render()
+            if self._external:  # plt was used directly: plotext draws it all
+                text = super().render()
+            else:
+                theme = self._get_plotext_theme_name(self.app.theme)
+                text = _frame(self._plot, self.header(), width, height, theme)
         except Exception as error:  # plotext can fail on odd sizes; never crash the app
             return Text(f"(chart unavailable: {error})", style="dim")
         self._built = (key, text)

@@ -19,6 +19,7 @@ from core.config import FIELD_INFO, RunConfig, field_text, parse_field
 from core.errors import ConfigError
 from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid, FieldPane
+from tui.widgets.onoff import OnOffSwitch
 
 #: Labels that would not fit the form's label column.
 SHORT_LABELS = {"validation_fraction": "Val. fraction"}
@@ -57,7 +58,7 @@ def field_widget(name: str, value: str) -> Widget:
             id=widget_id,
         )
     elif info.kind == "bool":
-        widget = Switch(value=value == "true", id=widget_id)
+        widget = OnOffSwitch(value=value == "true", animate=False, id=widget_id)
     else:
         widget = FieldInput(
             value,

@@ -13,8 +13,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from tui.format import acc, dataset_label, duration, verdict_color, verdict_name
+from tui.format import acc, duration, verdict_color, verdict_name
 from tui.messages import HistoryLoaded
+from tui.settings_text import data_text, run_text, short_verdict
 from tui.widgets.charts.pane import status_color
 from tui.widgets.tables import AppTable
 
@@ -40,9 +41,11 @@ SORTS: tuple[tuple[str, str, bool], ...] = (
     ("n_epochs", "epochs", True),
     ("status", "status", False),
 )
-COLUMNS = (("mark", "✓"), ("id", "#"), ("status", "status"), ("test", "test"),
-           ("train", "train"), ("gap", "gap"), ("verdict", "verdict"), ("config", "config"),
-           ("data", "data"), ("epochs", "ep"), ("duration", "time"))  # fmt: skip
+#: Train before test as in the Queue; the verdict within 44 columns (the tabs' width at
+#: 80x24 with the form shown), then what tells runs apart: changed settings and data.
+COLUMNS = (("mark", "✓"), ("id", "#"), ("train", "train"), ("test", "test"), ("gap", "gap"),
+           ("verdict", "verdict"), ("config", "settings"), ("data", "data"),
+           ("status", "status"), ("epochs", "ep"), ("duration", "time"))  # fmt: skip
 #: Clicking these column headers sorts by the store key.
 HEADER_SORT = {
     "id": "id",
@@ -58,13 +61,19 @@ HEADER_SORT = {
 class HistoryTable(AppTable):
     BINDINGS = [
         Binding("enter", "app.show_selected", "Chart", tooltip="Show this run in Charts"),
-        Binding("space", "toggle_mark", "Mark", tooltip="Mark runs to overlay their curves"),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark this run (again: unmark)"),
     ]
 
     def action_toggle_mark(self) -> None:
         pane = self.parent
         if isinstance(pane, HistoryPane):
             pane.toggle_mark()
+
+    def on_focus(self) -> None:
+        # The run under the cursor is the one e, r, p act on, even before a key moves it.
+        pane = self.parent
+        if isinstance(pane, HistoryPane):
+            pane.announce()
 
 
 class HistoryPane(Vertical):
@@ -127,6 +136,12 @@ class HistoryPane(Vertical):
     def selected_id(self) -> int | None:
         return self.table.selected_id()
 
+    def announce(self) -> None:
+        """Tell the app which run the cursor is on (it becomes the selected run)."""
+        run_id = self.selected_id()
+        if run_id is not None:
+            self.post_message(self.Highlighted(run_id))
+
     def selected_record(self) -> RunRecord | None:
         run_id = self.selected_id()
         return next((r for r in self.records if r.id == run_id), None)
@@ -157,28 +172,38 @@ class HistoryPane(Vertical):
         self.records, self.total, self.page = message.records, message.total, message.page
         table = self.table
         selected = self.selected_id()
+        # The cursor follows the first row (the newest run by default) while it is
+        # there: History opens on the run just made. Moved elsewhere, it stays on its run.
+        on_top = table.cursor_row <= 0
         table.clear_rows()
         fixed = bool(getattr(self.app, "snapshot_mode", False))
         for record in message.records:
             table.add_row(*self._cells(record, fixed), key=str(record.id))
         ids = [r.id for r in message.records]
-        if selected in ids:
+        if selected in ids and not on_top:
             table.move_cursor(row=ids.index(selected), animate=False)
+        if table.has_focus:
+            self.announce()
         self._update_summary()
         self.loaded += 1
 
     def _cells(self, record: RunRecord, fixed: bool) -> tuple[Any, ...]:
         verdict = verdict_name(record.verdict)
+        # A run without a verdict (failed, cancelled, running) shows its status there.
+        if record.verdict:
+            result = Text(short_verdict(verdict), style=verdict_color(verdict))
+        else:
+            result = Text(record.status, style=status_color(record.status))
         return (
             Text("●", style="bold yellow") if record.id in self.marked else "",
             str(record.id),
-            Text(record.status, style=status_color(record.status)),
-            acc(record.test_accuracy),
             acc(record.train_accuracy),
+            acc(record.test_accuracy),
             acc(record.gap),
-            Text(verdict, style=verdict_color(verdict)),
-            record.label,
-            dataset_label(record.dataset),
+            result,
+            run_text(record.params, record.label),
+            data_text(record.dataset),
+            Text(record.status, style=status_color(record.status)),
             str(record.n_epochs),
             "—" if fixed else duration(record.duration_s),
         )
@@ -188,8 +213,10 @@ class HistoryPane(Vertical):
         label, _ = FILTERS[self.filter_index]
         arrow = "↓" if self.descending else "↑"
         marked = f" · {len(self.marked)} marked" if self.marked else ""
+        # One line at 80x24 (44 columns): the page only when there are pages.
+        paging = f" · page {self.page + 1}/{pages}" if pages > 1 else ""
         self.query_one("#history-summary", Static).update(
-            f"{self.total} run{'' if self.total == 1 else 's'} · page {self.page + 1}/{pages}"
+            f"{self.total} run{'' if self.total == 1 else 's'}{paging}"
             f" · sort {SORTS[self.sort_index][1]} {arrow} · filter {label}{marked}"
         )
 
@@ -209,8 +236,7 @@ class HistoryPane(Vertical):
             Text("●", style="bold yellow") if run_id in self.marked else "",
             update_width=True,
         )
-        self._update_summary()
-        self.table.action_cursor_down()
+        self._update_summary()  # the cursor stays: space again unmarks the same run
 
     def action_cycle_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)

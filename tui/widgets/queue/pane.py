@@ -21,6 +21,14 @@ COLUMNS = (("id", "#"), ("status", "status"), ("train", "train"), ("test", "test
            ("progress", "progress"), ("config", "config"), ("data", "data"))  # fmt: skip
 
 
+def progress_text(item: QueueItem, width: int = 8) -> str:
+    """``████░░░░ 50/100``; a run that finished before its planned epochs (scikit-learn's
+    own stop on tol, or early stopping) is complete: a full bar and ``25/500 early stop``."""
+    if item.status == "done" and 0 < item.epoch < item.epochs:
+        return f"{progress_bar(1, 1, width)} {item.epoch}/{item.epochs} early stop"
+    return f"{progress_bar(item.epoch, item.epochs, width)} {item.epoch}/{item.epochs}"
+
+
 class QueueTable(AppTable):
     """The queue rows; keyed by run id. Its keys act on the highlighted row; they are app
     actions so the command palette lists them too."""
@@ -118,7 +126,7 @@ class QueuePane(Vertical):
             Text(status, style=status_color(item.status)),
             acc(item.train),
             acc(item.test),
-            f"{progress_bar(item.epoch, item.epochs, 8)} {item.epoch}/{item.epochs}",
+            progress_text(item),
             item.label,
             item.dataset,
         )

@@ -8,6 +8,7 @@ layer lists on semicolons, numbers read as numbers); every check is core's
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual import on
@@ -22,6 +23,7 @@ from core.datasets import DatasetSpec
 from core.search.pruning import PRUNERS
 from core.search.space import IntRange, RealRange, Shape, Values, toml_value, value_label
 from core.search.strategies import STRATEGIES
+from tui.usertext import one_line
 from tui.widgets.fields import FieldGrid
 
 #: mode -> (label in the Select, TOML range key or "" for lists / shapes)
@@ -47,7 +49,7 @@ KIND_MODES: dict[str, tuple[str, ...]] = {
 EDITED_SEARCH_KEYS = ("strategy", "trials", "seed", "workers", "prune", "name")
 SHORT_LABELS = {"validation_fraction": "Val. fraction", "n_iter_no_change": "Patience"}
 LIST_EXAMPLES = {
-    "layers": "6,6; 32; 64,64",
+    "layers": "e.g. 6,6; 32; 64,64 (; between networks)",
     "lr": "0.001, 0.01, 0.1",
     "epochs": "50, 100, 200",
     "alpha": "0.0001, 0.001, 0.01",
@@ -64,6 +66,11 @@ RANGE_EXAMPLES = {
     "shape": "layers min,max; neurons min,max",
     "log_shape": "layers min,max; neurons min,max",
 }
+#: Hidden layers as a list: the networks are separated by ";", their layers by ",".
+LAYERS_LIST_HELP = (
+    "networks separated by ; (semicolon), the layers of each by commas: "
+    "1; 6,6; 128,128 tries three networks"
+)
 MODE_HELP = {
     "fixed": "the form's value, the same for every run",
     "list": "values separated by commas (grid: every one is tried)",
@@ -93,6 +100,23 @@ def scalar(text: str) -> Any:
 def tokens(text: str, separator: str = ",") -> list[str]:
     """The non-empty items of ``text`` (a trailing separator is no item)."""
     return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def layers_list_problem(text: str) -> str:
+    """Why a Hidden layers list reads as something else than typed, or "". Networks are
+    separated by ``;``: ``1, 6,6, 128,128`` (commas only, spaced unevenly) would be ONE
+    network of five layers, which nobody means; core would accept it silently."""
+    if ";" in text:
+        return ""
+    spaced = re.search(r",\s", text) is not None
+    tight = re.search(r",\S", text) is not None
+    if not (spaced and tight):
+        return ""
+    count = len(tokens(text))
+    return (
+        f"Hidden layers: separate networks with ; (e.g. 1; 6,6; 128,128): "
+        f"{one_line(text.strip(), 40)!s} would be one network of {count} layers"
+    )
 
 
 def space_entry(name: str, mode: str, text: str) -> Any:
@@ -345,8 +369,8 @@ class SweepBuilder(Vertical):
         if mode == "fixed":
             value.value = field_text(self.base, name)
         elif before == "fixed":
-            # A list starts from the form's value; a range from its placeholder.
-            value.value = field_text(self.base, name) if mode == "list" else ""
+            # Empty, so the placeholder shows the syntax (e.g. 6,6; 32; 64,64).
+            value.value = ""
         self._show_help(name)
         self.post_message(self.Edited())
 
@@ -370,9 +394,39 @@ class SweepBuilder(Vertical):
     def _show_help(self, name: str) -> None:
         info = FIELD_INFO[name]
         mode = self.modes[name]
-        self.query_one("#sweep-help", Static).update(
-            f"{info.label} ({MODES[mode][0]}): {MODE_HELP[mode]}"
-        )
+        text = LAYERS_LIST_HELP if (name, mode) == ("layers", "list") else MODE_HELP[mode]
+        self.query_one("#sweep-help", Static).update(f"{info.label} ({MODES[mode][0]}): {text}")
+
+    def problem(self) -> str:
+        """A mistake core cannot see (it reads the text another way), or ""."""
+        if self.modes.get("layers") == "list":
+            return layers_list_problem(self.value_input("layers").value)
+        return ""
+
+    # -- keeping the settings between openings ------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What the user set: search settings, and mode and text of every searched row."""
+        settings = {name: self.setting(name) for name in EDITED_SEARCH_KEYS}
+        rows = {
+            name: (mode, self.value_input(name).value)
+            for name, mode in self.modes.items()
+            if mode != "fixed"
+        }
+        return {"settings": settings, "rows": rows, "extra": dict(self.extra_search)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Show a :meth:`state` again; the fixed rows keep the form's current values."""
+        self.extra_search = dict(state.get("extra", {}))
+        for name, value in state.get("settings", {}).items():
+            widget = self.query_one(f"#sw-{name}")
+            if isinstance(widget, (Input, Select)):
+                widget.value = value
+        for name, (mode, text) in state.get("rows", {}).items():
+            if name in FIELD_INFO and mode in KIND_MODES[FIELD_INFO[name].kind]:
+                self._apply_mode(name, mode)
+                self.value_input(name).value = text
+        self._update_trials()
 
     def mark_error(self, message: str) -> None:
         """Mark the row or setting a message of core's names (``[space].lr: ...``)."""

@@ -53,7 +53,9 @@ class SweepItem:
 
     @property
     def label(self) -> str:
-        return self.name or f"sweep {self.sweep_id}"
+        from core.search.results import sweep_title
+
+        return sweep_title(self.sweep_id, self.name)
 
 
 class LimitedExecutor:

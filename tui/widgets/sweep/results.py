@@ -25,6 +25,8 @@ from tui.widgets.tables import AppTable
 if TYPE_CHECKING:
     from core.search.results import LeaderboardRow, ParamSeries
 
+#: The highlighted point: apart from the test colour and readable on dark and light.
+HIGHLIGHT_COLOR = "magenta"
 LEADERBOARD_COLUMNS = (("rank", "#"), ("run", "run"), ("status", "status"), ("test", "test"),
                        ("train", "train"), ("gap", "gap"), ("verdict", "verdict"),
                        ("epochs", "ep"), ("params", "searched values"))  # fmt: skip
@@ -76,11 +78,16 @@ class ParamPlot(PlotextPlot):
         super().__init__(**kwargs)
         self.data: ParamSeries | None = None
         self.log_axis = False
+        self.highlight: int | None = None  # the run drawn apart, as last drawn
         self.empty_text = "no finished point yet"
 
-    def draw(self, series: ParamSeries | None, note: str = "") -> None:
-        """Replace the chart (UI thread only)."""
+    def draw(
+        self, series: ParamSeries | None, note: str = "", highlight: int | None = None
+    ) -> None:
+        """Replace the chart (UI thread only). ``note`` ends the title; ``highlight``:
+        a run whose point is drawn apart (``◆``, named in the title)."""
         self.data = series if series is not None and series.y else None
+        self.highlight = highlight if self.data is not None else None
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()  # also back to linear axes
@@ -91,12 +98,13 @@ class ParamPlot(PlotextPlot):
             return
         title = f"test accuracy vs {series.name}"
         if series.categorical:
-            labels: list[str] = []
+            # In the order searched (1; 6,6; 128,128), not the order the points ended.
+            labels: list[str] = [str(value) for value in series.order]
             for value in series.x:
                 if value not in labels:
                     labels.append(value)
             xs = [float(labels.index(value) + 1) for value in series.x]
-            plt.scatter(xs, list(series.y), color=TEST_COLOR, marker="●")
+            self._scatter(xs, list(series.y), series.run_ids, highlight)
             plt.xticks([float(i + 1) for i in range(len(labels))], labels)
             xlim = (0.5, len(labels) + 0.5)
         else:
@@ -105,8 +113,18 @@ class ParamPlot(PlotextPlot):
             if self.log_axis:
                 plt.xscale("log")
                 title += " (log x)"
-            plt.scatter(xs, list(series.y), color=TEST_COLOR, marker="●")
-            xlim = padded(min(xs), max(xs), self.log_axis)
+            self._scatter(xs, list(series.y), series.run_ids, highlight)
+            values = [float(v) for v in series.order] or xs
+            xlim = padded(min(values + xs), max(values + xs), self.log_axis)
+            if series.order:  # ticks at the values searched, labelled as written
+                plt.xticks(values, [f"{v:g}" for v in values])
+        if highlight is not None and highlight in series.run_ids:
+            index = series.run_ids.index(highlight)
+            mark = f"◆ #{highlight} {acc(series.y[index])} · "
+            title = mark + title
+            # plotext drops a title wider than the plot: the point's name matters most.
+            if len(title + note) > max(10, self.size.width - 6):
+                title = mark + series.name
         plt.title(title + note)
         plt.xlabel(series.name)
         # After clear_data(): limits were reset and must be set again.
@@ -114,6 +132,19 @@ class ParamPlot(PlotextPlot):
         low_y = max(0.0, min(series.y) - 0.05)
         plt.ylim(low_y, max(min(1.0, max(series.y) + 0.05), low_y + 0.1))
         self.refresh()
+
+    def _scatter(
+        self, xs: list[float], ys: list[float], run_ids: list[int], highlight: int | None
+    ) -> None:
+        """The points as ``●``, the highlighted run's as ``◆`` on top in another colour."""
+        plt = self.plt
+        keep = [i for i in range(len(xs)) if i >= len(run_ids) or run_ids[i] != highlight]
+        if keep:
+            plt.scatter([xs[i] for i in keep], [ys[i] for i in keep], color=TEST_COLOR,
+                        marker="●")  # fmt: skip
+        if highlight is not None and highlight in run_ids:
+            index = run_ids.index(highlight)
+            plt.scatter([xs[index]], [ys[index]], color=HIGHLIGHT_COLOR, marker="◆")
 
     def render(self) -> RenderResult:
         width, height = self.size

@@ -68,5 +68,5 @@ def cells(item: SweepItem, snapshot: bool = False) -> tuple[Any, ...]:
         f"{progress_bar(item.done, item.total, 6)} {item.done}/{item.total}",
         best,
         eta,
-        f"{item.strategy} {item.label}",
+        f"{item.label} ({item.strategy})",
     )

@@ -1,0 +1,139 @@
+"""What sets overlaid runs apart: the settings that differ between them, as short
+labels (``#4 layers 1``, ``#7 layers 128,128 ep 500``) and as a table with their
+scores and verdicts under the overlay chart."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+
+from tui.format import acc, dataset_label, verdict_color, verdict_name
+from tui.usertext import one_line
+
+if TYPE_CHECKING:
+    from core.store import RunRecord
+
+#: How a setting is named in a label: short, as the lesson says them.
+SHORT_NAMES = {
+    "layers": "layers",
+    "lr": "lr",
+    "epochs": "ep",
+    "activation": "act",
+    "solver": "solver",
+    "alpha": "alpha",
+    "batch_size": "batch",
+    "lr_schedule": "schedule",
+    "momentum": "momentum",
+    "nesterov": "nesterov",
+    "early_stopping": "early stop",
+    "validation_fraction": "val",
+    "tol": "tol",
+    "n_iter_no_change": "patience",
+    "seed": "seed",
+}
+#: Longest "what differs" text in a label (the table shows it whole, wrapped).
+LABEL_CHARS = 28
+
+
+def _settings(params: dict[str, Any]) -> dict[str, Any]:
+    """A run's hyperparameters with the defaults filled in (stored params may be
+    partial or old; anything unreadable is compared as stored)."""
+    from core.config import RunConfig
+    from core.errors import PerceptuneError
+
+    try:
+        config = RunConfig.from_mapping(params)
+    except (PerceptuneError, TypeError, ValueError):
+        return dict(params)
+    return {f.name: getattr(config, f.name) for f in fields(config)}
+
+
+def value_text(name: str, value: Any) -> str:
+    """``128,128`` for layers, ``on``/``off`` for switches, ``0.01`` for floats."""
+    if name == "layers" and isinstance(value, (tuple, list)):
+        return ",".join(str(n) for n in value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return one_line(str(value), 20)
+
+
+def differing(records: list[RunRecord]) -> list[str]:
+    """Names of the settings (``data`` for the dataset) whose values are not the same
+    for every run, in the form's order."""
+    if len(records) < 2:
+        return []
+    settings = [_settings(r.params) for r in records]
+    names = list(SHORT_NAMES) + sorted({k for s in settings for k in s} - set(SHORT_NAMES))
+    found = [n for n in names if len({repr(s.get(n)) for s in settings}) > 1]
+    if len({dataset_label(r.dataset) + repr(sorted(r.dataset.items())) for r in records}) > 1:
+        found.insert(0, "data")
+    return found
+
+
+def differs_text(record: RunRecord, names: list[str]) -> str:
+    """``layers 128,128 ep 500``: this run's values of ``names``."""
+    settings = _settings(record.params)
+    parts = []
+    for name in names:
+        if name == "data":
+            parts.append(one_line(dataset_label(record.dataset), 20))
+        else:
+            parts.append(f"{SHORT_NAMES.get(name, name)} {value_text(name, settings.get(name))}")
+    return " ".join(parts)
+
+
+def run_label(record: RunRecord, names: list[str]) -> str:
+    """``#4 layers 1``: the run and what sets it apart (cut to LABEL_CHARS)."""
+    differs = one_line(differs_text(record, names), LABEL_CHARS)
+    return f"#{record.id} {differs}".strip()
+
+
+#: Verdicts as a narrow table shows them.
+SHORT_VERDICTS = {"underfitting": "under", "overfitting": "over", "good fit": "good"}
+
+
+def overlay_table(
+    records: list[RunRecord],
+    colors: list[str],
+    names: list[str],
+    planned: dict[int, int],
+    narrow: bool = False,
+) -> Table:
+    """Run (in its colour), the differing settings, train, test, gap and verdict; an
+    early stop is noted next to the settings (``stopped 25/500``). ``narrow`` (under
+    60 columns) shortens the verdicts so the settings keep room."""
+    # Narrow: the run and its settings share a column, one space between columns.
+    table = Table(
+        box=None,
+        padding=(0, 1, 0, 0) if narrow else (0, 1),
+        show_edge=False,
+        pad_edge=False,
+        expand=False,
+    )
+    differs = "differs" if names else "settings"
+    if not narrow:
+        table.add_column("run", no_wrap=True)
+    table.add_column(f"run {differs}" if narrow else differs, overflow="fold", min_width=10)
+    for name in ("train", "test", "gap"):
+        table.add_column(name, justify="right", no_wrap=True, min_width=6 if name == "gap" else 5)
+    table.add_column("verdict", no_wrap=True, min_width=8 if narrow else 12)
+    for record, color in zip(records, colors, strict=False):
+        run = Text(f"━ #{record.id}", style=f"bold {color}")
+        settings = Text(differs_text(record, names) if names else one_line(record.label, 40))
+        wanted = planned.get(record.id, 0)
+        if record.n_epochs and wanted and record.n_epochs < wanted:
+            stop = (
+                f" stop {record.n_epochs}" if narrow else f" (stopped {record.n_epochs}/{wanted})"
+            )
+            settings.append(stop, style="dim")
+        verdict = verdict_name(record.verdict)
+        shown = SHORT_VERDICTS.get(verdict, verdict) if narrow else verdict
+        scores = (acc(record.train_accuracy), acc(record.test_accuracy), acc(record.gap))
+        cells = [Text.assemble(run, " ", settings)] if narrow else [run, settings]
+        table.add_row(*cells, *scores, Text(shown, style=verdict_color(verdict)))
+    return table
