@@ -185,7 +185,7 @@ def test_names_with_control_characters_are_escaped_in_tables(
     for args, needle in [
         (["runs"], r"a\nb.csv[target=y\x1b[31m]"),
         (["sweeps"], r"evil\nname\t[/b]"),
-        (["leaderboard", "1"], r"(evil\nname\t[/b])"),
+        (["leaderboard", "1"], r'Sweep 1 "evil\nname\t[/b]"'),
         (["show", "1"], r"Error: line1\nline2"),
     ]:
         code, out, err = call(capsys, *args, "--store", str(one_run_store))
