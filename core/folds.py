@@ -80,8 +80,9 @@ def load_fold(spec: DatasetSpec) -> Dataset:
 
 
 def _take(X: Any, rows: Any) -> Any:
-    """Rows of an array or of a pandas frame (a CSV's features), by position."""
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+    """Rows of an array, by position; for a CSV ``X`` is its train rows' numbers in
+    the table (None: every row), so this gives table row numbers."""
+    return rows if X is None else X[rows]
 
 
 def check_folds(class_counts: Any, test_size: float | None, cv: int) -> None:

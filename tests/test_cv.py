@@ -301,3 +301,29 @@ def test_a_cv_sweep_killed_9_resumes_with_every_fold_trained_exactly_once(
             assert all([p.epoch for p in curves[f]] == list(range(1, 151)) for f in curves)
             assert record.cv_accuracy == float(np.mean(record.fold_accuracies))
             assert record.test_accuracy == curves[REFIT][-1].test_accuracy
+
+
+@pytest.mark.parametrize("test_file", [False, True], ids=["split", "test-file"])
+def test_a_csv_fold_is_encoded_on_its_own_train_rows(test_file: bool) -> None:
+    """A CSV with text columns and gaps: each fold holds the base train part's rows
+    (validation rows = StratifiedKFold's), its encoding is fit on the fold's train
+    rows only (the scaled columns have mean 0 there, not on the whole train part),
+    and the held-out test part is never in a fold."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    mapping = {"name": None, "train": str(data / "survey_text.csv"), "cv": 3}
+    if test_file:
+        mapping = {"name": None, "train": str(data / "moons_train.csv"), "cv": 3}
+        mapping["test"] = str(data / "moons_test.csv")
+    spec = DatasetSpec.from_mapping(mapping)
+    whole = load_dataset(spec.base())
+    folds = list(StratifiedKFold(3).split(np.zeros((whole.y_train.size, 1)), whole.y_train))
+    for f, (train_rows, valid_rows) in enumerate(folds):
+        fold = load_dataset(spec.fold_spec(f))
+        assert np.array_equal(fold.y_train, whole.y_train[train_rows])
+        assert np.array_equal(fold.y_test, whole.y_train[valid_rows])
+        scaled = np.isclose(fold.X_train.std(axis=0), 1.0)
+        assert scaled.any()
+        assert np.allclose(fold.X_train[:, scaled].mean(axis=0), 0.0, atol=1e-9)
+        assert not np.allclose(fold.X_test[:, scaled].mean(axis=0), 0.0, atol=1e-9)
