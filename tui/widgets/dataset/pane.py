@@ -37,6 +37,7 @@ from tui.widgets.dataset.report import (
 from tui.widgets.dataset.table import ColumnTable
 from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid, FieldPane
+from tui.widgets.onoff import OnOffSwitch
 
 if TYPE_CHECKING:
     from core.datasets import DatasetInfo
@@ -53,7 +54,11 @@ FIELDS: dict[str, tuple[str, str]] = {
     "test_size": ("Test fraction", "Share of rows held out for testing, e.g. 0.25."),
     "split_seed": ("Split seed", "Seeds the train/test split (and the generator)."),
     "scale": ("Scale", "Standardise features (fit on the train part only)."),
+    "cv": ("CV folds", "k-fold cross-validation of the train part: 0 = off, or 2 to 50 folds."),
+    "refit": ("Refit", "With CV folds: also train on the whole train part for a test score."),
 }
+#: Fields drawn as an on/off switch rather than typed.
+SWITCHES = ("scale", "refit")
 CSV_ONLY = ("train", "test", "target")
 #: CSV reading settings without a field of their own: kept from a loaded spec (a run
 #: reopened from History) and set by the column table's keys (drop, keep).
@@ -133,8 +138,8 @@ class DatasetPane(FieldPane):
         for name, (label, help_text) in FIELDS.items():
             hidden = " -off" if name in off else ""
             children.append(Label(label, classes="field-label" + hidden, id=f"dlbl-{name}"))
-            if name == "scale":
-                widget: Widget = Switch(value=spec.scale, id="d-scale")
+            if name in SWITCHES:
+                widget: Widget = OnOffSwitch(value=getattr(spec, name), id=f"d-{name}")
             else:
                 widget = FieldInput(
                     texts[name],
@@ -181,7 +186,9 @@ class DatasetPane(FieldPane):
                     values[name] = self.query_one(f"#d-{name}", Input).value
         for name in ("test_size", "split_seed"):
             values[name] = self.query_one(f"#d-{name}", Input).value
-        values["scale"] = self.query_one("#d-scale", Switch).value
+        values["cv"] = self.query_one("#d-cv", Input).value
+        for name in SWITCHES:
+            values[name] = self.query_one(f"#d-{name}", Switch).value
         return values
 
     def check(self) -> tuple[DatasetSpec | None, dict[str, str], str]:
@@ -230,7 +237,8 @@ class DatasetPane(FieldPane):
         texts = _field_texts(spec)
         for name, text in texts.items():
             self.query_one(f"#d-{name}", Input).value = text
-        self.query_one("#d-scale", Switch).value = spec.scale
+        for name in SWITCHES:
+            self.query_one(f"#d-{name}", Switch).value = getattr(spec, name)
         self._options = {name: getattr(spec, name) for name in CSV_OPTIONS}
         self._options_path = spec.train or ""
         self._update_mode()
@@ -364,12 +372,15 @@ class DatasetPane(FieldPane):
     @work(thread=True, exclusive=True, group="describe", exit_on_error=False)
     def _describe(self, spec: DatasetSpec, key: tuple[Any, ...]) -> None:
         from core.datasets import describe
+        from core.folds import check_folds
 
         if spec.train is not None:
             self._inspect(spec, key)
             return
         try:
             info = describe(spec)
+            # Too many folds for a class: said here, not by a failed run.
+            check_folds(list(info.class_counts.values()), spec.test_size, spec.cv)
         except InputError as error:
             self.post_message(DatasetDescribed(key, None, str(error)))
             return
@@ -507,4 +518,5 @@ def _field_texts(spec: DatasetSpec) -> dict[str, str]:
         "n_samples": str(spec.n_samples),
         "test_size": f"{spec.test_size:g}",
         "split_seed": str(spec.split_seed),
+        "cv": str(spec.cv),
     }

