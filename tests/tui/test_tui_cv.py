@@ -11,6 +11,8 @@ from tui_helpers import settle, wait_for
 from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import ConfigError
+from tui.format import DASH
+from tui.widgets.history.pane import HistoryPane
 
 BAD_CV = ["1", "51", "-2", "x", "9" * 5000]
 
@@ -59,6 +61,30 @@ async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> N
         assert record.status == "done"
         assert record.cv_accuracy is not None and len(record.fold_accuracies) == 3
         assert record.test_accuracy is None  # no refit: no test score
+        # History: a "cv ± std" column, the dash for a run without cross-validation.
+        field.value = "0"
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.store.count_runs() == 2 and _finished(app))
+        history = app.query_one(HistoryPane)
+        history.reload()
+        await wait_for(pilot, lambda: len(history.records) == 2)
+        await settle(pilot)
+        table = history.table
+        labels = [str(column.label) for column in table.ordered_columns]
+        assert labels[labels.index("test") + 1] == "cv ± std"
+        plain = ordinary = None
+        for row in range(2):
+            cells = dict(zip(labels, (str(c) for c in table.get_row_at(row)), strict=True))
+            if cells["#"] == str(record.id):
+                plain = cells
+            else:
+                ordinary = cells
+        assert plain is not None and ordinary is not None
+        assert plain["cv ± std"] == f"{record.cv_accuracy:.3f}±{record.cv_std:.3f}"
+        assert plain["test"] == DASH
+        assert ordinary["cv ± std"] == DASH and ordinary["test"] != DASH
 
 
 def _finished(app) -> bool:
