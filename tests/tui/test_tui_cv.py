@@ -89,3 +89,33 @@ async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> N
 
 def _finished(app) -> bool:
     return all(r.status not in ("running", "queued") for r in app.store.list_runs())
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_snapshot_cv_run_charts_with_band(snap_compare, make_app, size) -> None:
+    """A 5-fold run's charts: the mean train and cv lines, each in a dotted band of
+    mean ± std in a quieter shade, the legend saying "cv ± std"."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await wait_for(pilot, lambda: _finished(app) and app.store.count_runs() == 1)
+        await pilot.press("f2")
+        await settle(pilot)
+        await wait_for(pilot, lambda: bool(app.charts._band_of(app.charts.view)))
+        await settle(pilot)
+        legend = app.charts.accuracy.header().plain
+        assert "cv ± std" in legend and "train ± std" in legend
+        app.clear_notifications()
+
+    app = make_app(config=CV_CONFIG, dataset=CV_DATASET)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+CV_CONFIG = RunConfig(epochs=30, lr=0.05)
+CV_DATASET = DatasetSpec(name="moons", n_samples=200, noise=0.3, cv=5)
