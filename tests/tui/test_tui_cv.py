@@ -119,3 +119,45 @@ def test_snapshot_cv_run_charts_with_band(snap_compare, make_app, size) -> None:
 
 CV_CONFIG = RunConfig(epochs=30, lr=0.05)
 CV_DATASET = DatasetSpec(name="moons", n_samples=200, noise=0.3, cv=5)
+
+
+async def test_sweep_builder_cv_reaches_the_sweep_and_the_leaderboard(make_app) -> None:
+    from test_tui_sweep import checked, open_builder, search
+
+    from tui.screens.sweep_results import SweepResultsScreen
+    from tui.widgets.sweep.results import LeaderboardTable
+
+    app = make_app(config=RunConfig(epochs=3))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_builder(pilot)
+        builder = screen.builder
+        assert builder.setting("cv") == "0" and "cv" not in builder.search_table()
+        search(screen, {"lr": ("list", "0.01, 0.1")})
+        screen.query_one("#sw-cv", Input).value = "1"
+        await checked(pilot, screen)
+        assert "[search].cv: must be 0" in screen.error and "\n" not in screen.error
+        assert builder.query_one("#swlbl-cv").has_class("-invalid")
+        screen.query_one("#sw-cv", Input).value = "3"
+        screen.query_one("#sw-refit", Switch).value = True
+        await checked(pilot, screen)
+        assert screen.error == "" and screen.spec is not None
+        assert (screen.spec.cv, screen.spec.refit) == (3, True)
+        assert screen.points == 2
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        (sweep,) = app.store.list_sweeps()
+        await wait_for(pilot, lambda: app.store.get_sweep(sweep["id"])["status"] == "done")
+        runs = app.store.list_runs(sweep_id=sweep["id"])
+        assert len(runs) == 2 and all(r.dataset["cv"] == 3 for r in runs)
+        assert all(r.cv_accuracy is not None and r.test_accuracy is not None for r in runs)
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepResultsScreen))
+        results = app.screen
+        await wait_for(pilot, lambda: results.loaded > 0 and results.rows)
+        table = results.query_one(LeaderboardTable)
+        labels = [str(column.label) for column in table.ordered_columns]
+        assert labels[labels.index("test") + 1] == "cv ± std"
+        shown = [str(table.get_row_at(i)[labels.index("cv ± std")]) for i in range(2)]
+        by_cv = sorted(runs, key=lambda r: r.cv_accuracy, reverse=True)
+        assert shown == [f"{r.cv_accuracy:.3f}±{r.cv_std:.3f}" for r in by_cv]
