@@ -29,6 +29,7 @@ async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> N
         await settle(pilot)
         field = app.query_one("#d-cv", Input)
         assert field.value == "0"
+        assert app.query_one("#d-refit").has_class("-off")  # only with CV folds
         for text in BAD_CV:
             field.value = text
             await settle(pilot)
@@ -50,6 +51,8 @@ async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> N
         assert app.store.count_runs() == 0
         app.query_one("#d-n_samples", Input).value = "200"
         field.value = "3"
+        await settle(pilot)
+        assert not app.query_one("#d-refit").has_class("-off")
         app.query_one("#d-refit", Switch).value = False
         await settle(pilot)
         assert not app.dataset_pane.errors and not app.dataset_pane.data_error

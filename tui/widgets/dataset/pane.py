@@ -135,11 +135,15 @@ class DatasetPane(FieldPane):
         children.append(source)
         texts = _field_texts(spec)
         off = {*CSV_ONLY, *SYNTHETIC_ONLY} - set(_relevant(spec.name or CSV))
+        if not spec.cv:
+            off.add("refit")  # only with cross-validation
         for name, (label, help_text) in FIELDS.items():
             hidden = " -off" if name in off else ""
             children.append(Label(label, classes="field-label" + hidden, id=f"dlbl-{name}"))
             if name in SWITCHES:
-                widget: Widget = OnOffSwitch(value=getattr(spec, name), id=f"d-{name}")
+                widget: Widget = OnOffSwitch(
+                    value=getattr(spec, name), id=f"d-{name}", classes=hidden.strip()
+                )
             else:
                 widget = FieldInput(
                     texts[name],
@@ -272,6 +276,8 @@ class DatasetPane(FieldPane):
                 # Column choices name the old file's columns.
                 self._options_path = path
                 self._options["drop"] = self._options["keep"] = None
+        if event.control.id == "d-cv":
+            self._update_refit()
         self._schedule_describe()
 
     @on(ColumnTable.Picked)
@@ -311,6 +317,12 @@ class DatasetPane(FieldPane):
         relevant = _relevant(self.source)
         for name in (*CSV_ONLY, *SYNTHETIC_ONLY):
             self.grid.set_field_class(name, name not in relevant, "-off")
+        self._update_refit()
+
+    def _update_refit(self) -> None:
+        """Refit shows only with CV folds (a refit of no cross-validation means nothing)."""
+        cv = self.query_one("#d-cv", Input).value.strip()
+        self.grid.set_field_class("refit", cv in ("", "0"), "-off")
 
     def _show_errors(self, errors: dict[str, str], data_error: str) -> None:
         for name in FIELDS:
