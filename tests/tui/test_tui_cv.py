@@ -88,6 +88,26 @@ async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> N
         assert plain["cv ± std"] == f"{record.cv_accuracy:.3f}±{record.cv_std:.3f}"
         assert plain["test"] == DASH
         assert ordinary["cv ± std"] == DASH and ordinary["test"] != DASH
+        # The overlay's table: the cv score beside test, the dash for the other run.
+        app.history.marked.update(r.id for r in app.store.list_runs())
+        app.action_overlay()
+        await settle(pilot)
+        await wait_for(pilot, lambda: len(app.charts.overlay_ids) == 2)
+        lines = _table_lines(app.charts._table_parts)
+        assert "cv ± std" in lines[0]
+        row = next(line for line in lines if f"#{record.id} " in line)
+        assert f"{record.cv_accuracy:.3f}±{record.cv_std:.3f}" in row
+
+
+def _table_lines(parts) -> list[str]:
+    """The overlay table's rows as plain text lines."""
+    from rich.console import Console
+
+    from tui.widgets.charts.compare import overlay_table
+
+    console = Console(width=120, record=True, color_system=None)
+    console.print(overlay_table(*parts))
+    return console.export_text().splitlines()
 
 
 def _finished(app) -> bool:
