@@ -42,7 +42,6 @@ from tui.format import dataset_label
 from tui.lifecycle import Lifecycle
 from tui.messages import (
     EpochProgress,
-    InterruptedFound,
     OverlayLoaded,
     QueueChanged,
     RunFinished,
@@ -50,8 +49,7 @@ from tui.messages import (
 )
 from tui.queue_model import QueueModel
 from tui.screens.main_screen import MainScreen
-from tui.screens.resume import ResumeRuns
-from tui.screens.sweep_resume import ResumeWork
+from tui.screens.resume_actions import ResumeActions
 from tui.session import load_session
 from tui.usertext import one_line
 from tui.widgets.charts.pane import ChartsPane, RunView
@@ -98,7 +96,9 @@ SWEEP_HISTORY_S = 0.5
 NOTIFY_LIMIT = 600
 
 
-class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, Lifecycle, App[int]):
+class PerceptuneApp(
+    FormActions, QueueActions, HistoryActions, SweepActions, ResumeActions, Lifecycle, App[int]
+):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
     TITLE = "perceptune"
@@ -494,60 +494,6 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, Lif
         self.post_message(QueueChanged())
         self._notify_soon(f"Queued run #{run_id}: {label}", markup=False, timeout=3)
         self.call_from_thread(self.reload_history)
-
-    # -- interrupted runs -----------------------------------------------------------------------
-
-    def action_offer_resume(self) -> None:
-        self._find_interrupted(offer=False)
-
-    @work(thread=True, group="resume", exit_on_error=False, name="Finding interrupted runs")
-    def _find_interrupted(self, offer: bool) -> None:
-        if offer:  # at start: show the newest stored run right away
-            newest = self.store.list_runs(limit=1, descending=True)
-            if newest:
-                self.call_from_thread(self._show_newest, newest[0].id)
-        from core.search.engine import POINT_FINISHED, pending_work, running_elsewhere
-
-        sweeps, records = pending_work(self.store)  # runs outside sweeps
-        for sweep_id, owner in running_elsewhere(self.store):  # not offered: say why
-            self._notify_soon(f"Sweep #{sweep_id} is running in {owner}.", markup=False, timeout=5)
-        active = set(self.sweeps.active_ids())
-        sweeps = [sweep for sweep in sweeps if sweep["id"] not in active]
-        counts: dict[int, str] = {}
-        for sweep in sweeps:
-            total = self.store.count_runs(sweep_id=sweep["id"])
-            done = self.store.count_runs(statuses=POINT_FINISHED, sweep_id=sweep["id"])
-            counts[sweep["id"]] = f"{done}/{total} points done" if total else "not started"
-        if records or sweeps:
-            self.post_message(InterruptedFound(records, sweeps, counts))
-        elif not offer:
-            self._notify_soon("No interrupted runs or sweeps.", markup=False, timeout=3)
-
-    def _show_newest(self, run_id: int) -> None:
-        if self.selected_run is None:
-            self.select_run(run_id)
-
-    def on_interrupted_found(self, message: InterruptedFound) -> None:
-        records, sweeps = message.records, message.sweeps
-
-        def resume(answer: bool | None) -> None:
-            if answer and records:
-                self._resume(records)
-            if answer and sweeps:
-                self._resume_sweeps([sweep["id"] for sweep in sweeps])
-                self.call_after_refresh(self._show_sweeps)
-
-        if sweeps:
-            self.push_screen(ResumeWork(sweeps, records, message.counts), resume)
-        else:
-            self.push_screen(ResumeRuns(records), resume)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Resuming runs")
-    def _resume(self, records: list[RunRecord]) -> None:
-        added = self.queue.add_existing(records)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self._notify_soon(f"Resuming {len(added)} runs.", markup=False, timeout=3)
 
     # -- navigation, help, quit -----------------------------------------------------------------
 
