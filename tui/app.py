@@ -60,6 +60,7 @@ from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.actions import HistoryActions
 from tui.widgets.history.pane import HistoryPane
 from tui.widgets.keybar import KeyBar
+from tui.widgets.nextstep.actions import NextStepActions
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
@@ -97,7 +98,14 @@ NOTIFY_LIMIT = 600
 
 
 class PerceptuneApp(
-    FormActions, QueueActions, HistoryActions, SweepActions, ResumeActions, Lifecycle, App[int]
+    FormActions,
+    QueueActions,
+    HistoryActions,
+    SweepActions,
+    NextStepActions,
+    ResumeActions,
+    Lifecycle,
+    App[int],
 ):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
@@ -363,11 +371,6 @@ class PerceptuneApp(
         self._queue_dirty = True
         self._check_lessons()
 
-    def _check_lessons(self) -> None:
-        """A lesson queued on Next step (l) is overlaid once its runs have ended."""
-        for pane in self._mounted_panes(NextStepPane):
-            pane.check_lessons()
-
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
         if self._queue_dirty and self._mounted_panes(QueuePane):
@@ -466,34 +469,6 @@ class PerceptuneApp(
             self._switch_tab("charts")  # show it, but leave the keys to the field
         else:
             self.action_show_tab("charts")
-
-    # -- next step ----------------------------------------------------------------------------
-
-    def action_lesson(self) -> None:
-        """The palette's "Lesson": the Next step tab owns the action (its key is l)."""
-        for pane in self.query(NextStepPane):
-            pane.action_lesson()
-
-    def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
-        pane = self.next_step
-        if not 0 <= message.index < len(pane.suggestions):
-            return
-        suggestion = pane.suggestions[message.index]
-        spec = DatasetSpec.from_mapping(pane.dataset) if pane.dataset else None
-        if message.load:
-            self.load_into_form(suggestion.config, spec, f"'{suggestion.label}'")
-            return
-        if spec is None:
-            return
-        self._add_suggestion(suggestion.config, spec, suggestion.label)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Queueing suggestion")
-    def _add_suggestion(self, config: RunConfig, spec: DatasetSpec, label: str) -> None:
-        run_id = self.queue.add(config, spec)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self._notify_soon(f"Queued run #{run_id}: {label}", markup=False, timeout=3)
-        self.call_from_thread(self.reload_history)
 
     # -- navigation, help, quit -----------------------------------------------------------------
 
