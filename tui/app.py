@@ -38,20 +38,18 @@ from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
 from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
 from tui.errors import show_error
-from tui.format import dataset_label
 from tui.lifecycle import Lifecycle
 from tui.messages import (
     EpochProgress,
-    OverlayLoaded,
     QueueChanged,
     RunFinished,
-    RunLoaded,
 )
 from tui.queue_model import QueueModel
 from tui.screens.main_screen import MainScreen
 from tui.screens.resume_actions import ResumeActions
 from tui.session import load_session
 from tui.usertext import one_line
+from tui.widgets.charts.actions import ChartsActions
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
@@ -103,6 +101,7 @@ class PerceptuneApp(
     HistoryActions,
     SweepActions,
     NextStepActions,
+    ChartsActions,
     ResumeActions,
     Lifecycle,
     App[int],
@@ -262,11 +261,6 @@ class PerceptuneApp(
         return [pane for pane in self.query(kind) if pane.is_mounted]
 
     @property
-    def selected_record(self) -> RunRecord | None:
-        """The stored record of the selected run, once loaded."""
-        return self.records.get(self.selected_run) if self.selected_run is not None else None
-
-    @property
     def form(self) -> HyperparamForm:
         return self.query_one(HyperparamForm)
 
@@ -343,17 +337,6 @@ class PerceptuneApp(
         redraw timer reloads History soon (from the follower's thread: one assignment)."""
         self._history_dirty_at = self._history_dirty_at or time.monotonic()
 
-    def on_epoch_progress(self, message: EpochProgress) -> None:
-        self._queue_dirty = True
-        if self.queue.status(message.run_id) != "running":
-            return  # a late epoch of a run whose outcome (with the whole curve) is in
-        view = self.views.get(message.run_id)
-        if view is not None and len(message.curve) >= len(view.curve):
-            view.curve = list(message.curve)
-            view.status = "running"
-        if message.run_id == self.selected_run:
-            self._charts_dirty = True
-
     def on_run_finished(self, message: RunFinished) -> None:
         outcome = message.outcome
         self._queue_dirty = True
@@ -391,62 +374,10 @@ class PerceptuneApp(
 
     # -- selecting a run ------------------------------------------------------------------
 
-    def select_run(self, run_id: int, *, show_charts: bool = False) -> None:
-        """Make ``run_id`` the run Charts and Next step are about."""
-        self.selected_run = run_id
-        self.overlay = False
-        item = self.queue.get(run_id)
-        if item is not None and run_id not in self.views:
-            self.views[run_id] = RunView(
-                run_id, item.label, item.dataset, item.status, item.epochs, list(item.curve)
-            )
-        self._charts_dirty = True
-        self._load_run(run_id)
-        if show_charts:
-            self.action_show_tab("charts")
-
-    @work(thread=True, exclusive=True, group="load-run", exit_on_error=False, name="Loading run")
-    def _load_run(self, run_id: int) -> None:
-        record = self.store.get_run(run_id)
-        curve = self.store.curve(run_id)
-        self.post_message(RunLoaded(record, curve))
-
-    def on_run_loaded(self, message: RunLoaded) -> None:
-        record = message.record
-        self.records[record.id] = record
-        curve = message.curve
-        status = record.status
-        if self.queue.status(record.id) == "running":
-            status = "running"
-            live = self.queue.curve(record.id)
-            if len(live) > len(curve):
-                curve = list(live)
-        self.views[record.id] = RunView(
-            run_id=record.id,
-            label=record.label,
-            dataset_label=_dataset_text(record.dataset),
-            status=status,
-            planned_epochs=int(record.params.get("epochs") or len(curve) or 1),
-            curve=list(curve),
-            params=record.params,
-            dataset=record.dataset,
-            verdict=record.verdict,
-            stop_reason=record.stop_reason,
-            error=record.error,
-        )
-        if record.id == self.selected_run:
-            self._charts_dirty = True
-            for pane in self._mounted_panes(NextStepPane):
-                pane.show_record(record)
-
     @on(DataTable.RowHighlighted, "#queue-table")
     def _queue_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.has_focus and event.row_key.value is not None:
             self.select_run(int(event.row_key.value))
-
-    def on_history_pane_highlighted(self, message: HistoryPane.Highlighted) -> None:
-        if message.run_id != self.selected_run:
-            self.select_run(message.run_id)
 
     # -- running the form ----------------------------------------------------------------
 
@@ -461,14 +392,6 @@ class PerceptuneApp(
     def _schedule(self) -> None:
         if self.queue.schedule():
             self.post_message(QueueChanged())
-
-    def on_overlay_loaded(self, message: OverlayLoaded) -> None:
-        self.overlay = True
-        self.charts.show_overlay(message.records, message.curves)
-        if isinstance(self.focused, Input):  # a lesson ended while the user types
-            self._switch_tab("charts")  # show it, but leave the keys to the field
-        else:
-            self.action_show_tab("charts")
 
     # -- navigation, help, quit -----------------------------------------------------------------
 
@@ -535,13 +458,6 @@ class PerceptuneApp(
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-
-def _dataset_text(dataset: dict[str, Any]) -> str:
-    try:
-        return DatasetSpec.from_mapping(dataset).label()
-    except PerceptuneError:
-        return dataset_label(dataset)
 
 
 def _hidden(widget: Widget) -> Widget:
