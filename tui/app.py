@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -32,19 +32,11 @@ from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import PerceptuneError
 from core.executors import Executor, InlineExecutor
-from core.results import EpochPoint
 from core.runner import Runner
 from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
-from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
 from tui.errors import show_error
 from tui.lifecycle import Lifecycle
-from tui.messages import (
-    EpochProgress,
-    QueueChanged,
-    RunFinished,
-)
-from tui.queue_model import QueueModel
 from tui.screens.main_screen import MainScreen
 from tui.screens.resume_actions import ResumeActions
 from tui.session import load_session
@@ -62,8 +54,8 @@ from tui.widgets.nextstep.actions import NextStepActions
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
+from tui.widgets.queue.wiring import QueueWiring
 from tui.widgets.sweep.actions import SweepActions
-from tui.widgets.sweep.model import SweepModel
 from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
@@ -101,6 +93,7 @@ class PerceptuneApp(
     HistoryActions,
     SweepActions,
     NextStepActions,
+    QueueWiring,
     ChartsActions,
     ResumeActions,
     Lifecycle,
@@ -153,35 +146,7 @@ class PerceptuneApp(
         self._own_executor = executor is None
         self.executor: Executor = executor or InlineExecutor(workers or 1)
         self.runner = Runner(self.store, self.executor)
-        pool = max(1, self.executor.workers)
-        self.background = background is not None
-        if background is not None:
-            from tui.background_queue import BackgroundQueue
-
-            self.queue = BackgroundQueue(  # type: ignore[assignment]  # QueueModel's API
-                str(store_path),
-                background,
-                on_progress=self._on_progress,
-                on_finished=self._on_finished,
-                workers=workers,
-                on_other_runs=self._history_changed,
-            )
-        else:
-            self.queue = QueueModel(
-                self.runner,
-                parallel=min(workers or pool, pool),
-                max_parallel=pool,
-                on_progress=self._on_progress,
-                on_finished=self._on_finished,
-            )
-        if background is not None:
-            from tui.background_sweeps import BackgroundSweeps
-
-            self.sweeps = BackgroundSweeps(  # type: ignore[assignment]  # SweepModel's API
-                str(store_path), background, self._on_sweep_change, pool=workers or pool
-            )
-        else:
-            self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+        self._wire_queue(store_path, workers, background)
         #: The sweep builder's settings between openings (F6 shows them as left).
         self.sweep_builder_memory: dict[str, Any] = {}
         # Not given (a plain launch): the form, data and tab as this store last had them.
@@ -322,38 +287,6 @@ class PerceptuneApp(
 
     # -- run callbacks (executor threads) -> messages -------------------------------------
 
-    def _notify_soon(self, message: str, **kwargs: Any) -> None:
-        """notify() from a thread worker (notifications live on the UI thread)."""
-        self.call_from_thread(lambda: self.notify(message, **kwargs))
-
-    def _on_progress(self, run_id: int, curve: tuple[EpochPoint, ...]) -> None:
-        self.post_message(EpochProgress(run_id, curve))
-
-    def _on_finished(self, outcome: RunOutcome) -> None:
-        self.post_message(RunFinished(outcome))
-
-    def _history_changed(self) -> None:
-        """Another process stored or ended a run (a CLI ``run``, another app): the
-        redraw timer reloads History soon (from the follower's thread: one assignment)."""
-        self._history_dirty_at = self._history_dirty_at or time.monotonic()
-
-    def on_run_finished(self, message: RunFinished) -> None:
-        outcome = message.outcome
-        self._queue_dirty = True
-        if self._quitting:
-            return
-        if outcome.status == "failed" and outcome.error:
-            show_error(self, outcome.error, f"run #{outcome.run_id} failed")
-        if outcome.run_id == self.selected_run or outcome.run_id in self.views:
-            self._load_run(outcome.run_id)
-        self.reload_history()
-        self._schedule()
-        self._check_lessons()
-
-    def on_queue_changed(self, message: QueueChanged) -> None:
-        self._queue_dirty = True
-        self._check_lessons()
-
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
         if self._queue_dirty and self._mounted_panes(QueuePane):
@@ -383,15 +316,6 @@ class PerceptuneApp(
 
     def _modal_open(self) -> bool:
         return isinstance(self.screen, ModalScreen)
-
-    def reload_history(self) -> None:
-        for pane in self._mounted_panes(HistoryPane):
-            pane.reload()
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Starting runs")
-    def _schedule(self) -> None:
-        if self.queue.schedule():
-            self.post_message(QueueChanged())
 
     # -- navigation, help, quit -----------------------------------------------------------------
 
