@@ -2,11 +2,15 @@
 History / Next step tabs on the right; sweeps are built (F6) and read (F7) in screens
 of their own, and run beside the queue through a :class:`SweepModel`.
 
-The app is a thin layer: it reads the form, asks core to validate, and hands runs to a
-:class:`~tui.queue_model.QueueModel` over core's Runner from thread workers. Run
-progress comes back as coalescing messages; a 0.1 s timer redraws what changed, so the
-charts refresh at most ~10 times a second however fast epochs arrive. Every worker
-error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
+The app is a thin layer that composes, routes and handles errors. Each area's actions
+and message handlers live next to its widget and are mixed in: the form's, Queue's,
+History's, sweeps' and Next step's in ``tui/widgets/*/actions.py``, run selection in
+``tui/widgets/charts/actions.py``, where the queue trains and how its progress comes
+back in ``tui/widgets/queue/wiring.py``, interrupted work in
+``tui/screens/resume_actions.py``, quitting and signals in ``tui/lifecycle.py``. Run
+progress comes back as coalescing messages; a 0.1 s timer (:meth:`_redraw`) redraws
+what changed, so the charts refresh at most ~10 times a second however fast epochs
+arrive. Every worker error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
 """
 
 from __future__ import annotations
@@ -285,7 +289,7 @@ class PerceptuneApp(
             markup=markup,
         )
 
-    # -- run callbacks (executor threads) -> messages -------------------------------------
+    # -- the redraw tick ---------------------------------------------------------------
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
@@ -305,19 +309,19 @@ class PerceptuneApp(
             self._history_dirty_at = None
             self.reload_history()
 
-    # -- selecting a run ------------------------------------------------------------------
+    # -- routing -----------------------------------------------------------------------
 
+    # Here rather than in a mixin: Textual collects @on handlers only from the classes
+    # it builds (its metaclass), not from plain mixins.
     @on(DataTable.RowHighlighted, "#queue-table")
     def _queue_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.has_focus and event.row_key.value is not None:
             self.select_run(int(event.row_key.value))
 
-    # -- running the form ----------------------------------------------------------------
-
     def _modal_open(self) -> bool:
         return isinstance(self.screen, ModalScreen)
 
-    # -- navigation, help, quit -----------------------------------------------------------------
+    # -- navigation and help -----------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
         if tab not in TABS:
