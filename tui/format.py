@@ -92,3 +92,9 @@ def dataset_label(dataset: Mapping[str, Any]) -> str:
         return str(name)
     train = str(dataset.get("train") or "?")
     return train.rsplit("/", 1)[-1]
+
+
+def runs_training(running: int, waiting: int) -> str:
+    """What a quit dialog says is at stake: "2 runs training, 3 waiting"."""
+    text = f"{running} run{'s' if running != 1 else ''} training"
+    return f"{text}, {waiting} waiting" if waiting else text
