@@ -103,3 +103,9 @@ def cv_score(mean: float | None, std: float | None, cross_validated: bool) -> st
     if std is None or not math.isfinite(std):
         return acc(mean)
     return f"{mean:.3f}±{std:.3f}"
+
+
+def runs_training(running: int, waiting: int) -> str:
+    """What a quit dialog says is at stake: "2 runs training, 3 waiting"."""
+    text = f"{running} run{'s' if running != 1 else ''} training"
+    return f"{text}, {waiting} waiting" if waiting else text

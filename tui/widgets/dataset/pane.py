@@ -402,23 +402,13 @@ class DatasetPane(FieldPane):
         """(In the worker thread.) What ``perceptune inspect`` says about the train file,
         then, when it can train and a test file is given, core's check of that file."""
         from core.datasets import describe
-        from core.inspection import inspect_csv
+        from core.inspection import inspect_spec
 
         assert spec.train is not None
         try:
             # Cached in core on the file's path, size and mtime and the reading options:
             # switching back to a target (or toggling scale) does not parse again.
-            report = inspect_csv(
-                spec.train,
-                target=spec.target,
-                sep=spec.sep,
-                decimal=spec.decimal,
-                na_values=spec.na_values,
-                header=spec.header,
-                drop=spec.drop,
-                keep=spec.keep,
-                test_size=spec.test_size,
-            )
+            report = inspect_spec(spec)
         except InputError as error:
             self.post_message(CsvInspected(key, None, str(error)))
             return
