@@ -14,7 +14,7 @@ from core.errors import ConfigError
 from tui.format import DASH
 from tui.widgets.history.pane import HistoryPane
 
-BAD_CV = ["1", "51", "-2", "x", "9" * 5000]
+BAD_CV = ["1", "x", "9" * 5000]
 
 
 def core_message(value: str) -> str:
@@ -37,9 +37,9 @@ async def test_cv_field_refuses_bad_values_and_a_cv_run_is_stored(make_app) -> N
             assert message == core_message(text)
             assert "\n" not in message and len(message) < 200
             assert str(app.query_one("#derr-cv", Static).render()) == message
-            await pilot.press("ctrl+r")
-            await settle(pilot)
-            assert app.store.count_runs() == 0
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.store.count_runs() == 0
         # More folds than a class has train rows: the data line says so, no run.
         field.value = "50"
         app.query_one("#d-n_samples", Input).value = "40"
