@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1.15
 NETWORKS = ("6,6", "64,64")
+TOL = "0.0001"  # both sides' tol (--tol)
 
 PLAIN = """
 import sys, warnings
@@ -46,6 +47,7 @@ from sklearn.preprocessing import StandardScaler
 
 layers = tuple(int(n) for n in sys.argv[1].split(","))
 epochs = int(sys.argv[2])
+tol = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-4
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, random_state=0, stratify=y
@@ -53,7 +55,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 model = MLPClassifier(hidden_layer_sizes=layers, learning_rate_init=0.01, max_iter=epochs,
-                      random_state=10)
+                      random_state=10, tol=tol)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     model.fit(X_train, y_train)
@@ -96,7 +98,7 @@ Result = tuple[float, float, int, float, float]  # exit s, closed s, epochs, tra
 def run_perceptune(layers: str, epochs: int, tmp: str, executor: str = "process") -> Result:
     store = os.path.join(tmp, f"bench-{executor}.db")
     args = ["run", "--dataset", "digits", "--layers", layers, "--epochs", str(epochs)]
-    args += ["--store", store, "--json", "--quiet", "--executor", executor]
+    args += ["--store", store, "--json", "--quiet", "--executor", executor, "--tol", TOL]
     exited, closed, out = timed([sys.executable, "-c", PERCEPTUNE, *args], tmp)
     data = json.loads(out)
     return exited, closed, data["n_epochs"], data["train_accuracy"], data["test_accuracy"]
@@ -107,7 +109,7 @@ def run_inline(layers: str, epochs: int, tmp: str) -> Result:
 
 
 def run_plain(layers: str, epochs: int, tmp: str) -> Result:
-    exited, closed, out = timed([sys.executable, "-c", PLAIN, layers, str(epochs)], tmp)
+    exited, closed, out = timed([sys.executable, "-c", PLAIN, layers, str(epochs), TOL], tmp)
     n_iter, train, test = out.split()
     return exited, closed, int(n_iter), float(train), float(test)
 
@@ -181,11 +183,15 @@ def profile(epochs: int) -> None:
 
 
 def main() -> None:
+    global TOL, NETWORKS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--tol", default="0.0001", help="both sides' tol (0: all epochs)")
+    parser.add_argument("--networks", nargs="*", default=list(NETWORKS), help="e.g. 64,64")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    TOL, NETWORKS = args.tol, tuple(args.networks)
     machine()
     sides = {
         "plain": run_plain,
@@ -212,7 +218,7 @@ def main() -> None:
             base_close = statistics.median(closes["plain"])
             print(
                 f"layers {layers}: {results['plain'][0]} epochs run of {args.epochs} "
-                f"(default tol); plain fit+score {base_exit:.3f} s"
+                f"(tol {TOL}); plain fit+score {base_exit:.3f} s"
             )
             for name in names[1:]:
                 exit_ratio = statistics.median(exits[name]) / base_exit

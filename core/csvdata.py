@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.encoding import Encoded
 from core.errors import DataError
 from core.lazy import lazy_module
 from core.tabular import (
@@ -59,6 +60,16 @@ def convert_labels(*label_lists: Sequence[str]) -> list[np.ndarray]:
     return [np.array(list(labels), dtype=str) for labels in label_lists]
 
 
+def coded_labels(table: Table) -> Any:
+    """:func:`convert_labels` of the table's labels, from their few distinct values."""
+    uniques = table.label_uniques.tolist()
+    if all(_INT_LABEL.fullmatch(label) for label in uniques):
+        values = np.array([int(label) for label in uniques], dtype=np.int64)
+    else:
+        values = np.array(uniques, dtype=str)
+    return values[table.label_codes]
+
+
 def read_csv_pair(spec: Any) -> CsvPair:
     """Read ``spec.train`` (and ``spec.test``) with the spec's CSV options."""
     options = {
@@ -78,8 +89,7 @@ def read_csv_pair(spec: Any) -> CsvPair:
     if table.unusable:
         raise DataError(table.unusable, path=spec.train, column=table.target)
     if spec.test is None:
-        (y,) = convert_labels(table.labels)
-        pair = CsvPair(table, y)
+        pair = CsvPair(table, coded_labels(table))
     else:
         pair = _with_test_file(spec, table, options)
     classes = np.unique(pair.y)
@@ -100,8 +110,10 @@ def read_csv_pair(spec: Any) -> CsvPair:
 
 
 def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair:
+    import pandas as pd
+
     frame, lines, _ = read_frame(spec.test, target=table.target, **options)
-    _check_same_header(list(frame.columns), table.names, spec.test, spec.train)
+    _check_test_columns(list(frame.columns), table, spec.test, spec.train)
     if frame.empty:
         raise DataError("no data rows after the header; add at least one row", path=spec.test)
     has_label = frame[table.target].notna().to_numpy()
@@ -120,11 +132,11 @@ def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair
             row=int(lines[first]),
             column=table.target,
         )
-    features = features_of(frame, table.numeric, table.categorical, lines, spec.test)
+    features = features_of(frame, table, lines, spec.test)
     notices = [f"test file: {dropped} row(s) with a missing target dropped"] if dropped else []
     for name in table.categorical:
-        known = set(table.features[name].dropna().tolist())
-        new = features[name].dropna()
+        known = set(table.texts[name].uniques.tolist())
+        new = pd.Series(features[name]).dropna()
         new = new[~new.isin(known)]
         if len(new):
             notices.append(
@@ -134,33 +146,61 @@ def _with_test_file(spec: Any, table: Table, options: dict[str, Any]) -> CsvPair
     return CsvPair(table, y, features, y_test, len(frame), dropped, notices)
 
 
-def _check_same_header(header: list[str], expected: list[str], path: str, train: str) -> None:
-    if header == expected:
-        return
-    if len(header) != len(expected):
+def needed_columns(table: Table) -> list[str]:
+    """The train file's columns a test file must have: the target and every column
+    training uses (a date column, not its parts), in train-file order."""
+    parts = {part for names in table.dates.values() for part in names}
+    used = set(table.categorical) | set(table.dates) | (set(table.numeric) - parts)
+    return [name for name in table.names if name in used or name == table.target]
+
+
+def _check_test_columns(header: list[str], table: Table, path: str, train: str) -> None:
+    """A separate test file is matched to its train file by column name: it needs
+    every column training uses (in any order; others are not read)."""
+    present = set(header)
+    missing = [name for name in needed_columns(table) if name not in present]
+    if missing:
+        shown = ", ".join(repr(name[:40]) for name in missing[:5])
+        shown += ", ..." if len(missing) > 5 else ""
         raise DataError(
-            f"header has {len(header)} columns but the train file {train} has "
-            f"{len(expected)}; both files need the same columns in the same order",
+            f"no column {shown} here, but the train file {train} uses "
+            f"{'it' if len(missing) == 1 else 'them'}; the test file needs the same "
+            f"column names (it has: {', '.join(header[:20])[:200]})",
             path=path,
-            row=1,
         )
-    position = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
-    raise DataError(
-        f"header differs from the train file {train}: column {position + 1} is "
-        f"{header[position]!r} here but {expected[position]!r} there; both files need the "
-        "same columns in the same order",
-        path=path,
-        row=1,
-    )
 
 
 def encode(
-    table: Table, train: Any, test: Any, scale: bool, test_path: str | None = None
-) -> tuple[Any, Any, list[str], Any]:
-    """Fit the encoding pipeline on ``train`` (a feature frame) and transform both parts.
+    table: Table,
+    train: Any,
+    train_rows: Any,
+    test: Any,
+    test_rows: Any,
+    scale: bool,
+    test_path: str | None = None,
+    consume: bool = False,
+) -> Encoded:
+    """Fit the encoding pipeline on the train rows only and transform both parts.
 
-    Returns ``(X_train, X_test, feature_names, transformer)``: C-ordered float64 arrays,
-    the encoded column names and the fitted ``ColumnTransformer``."""
+    ``train``/``test``: mappings from column name to values (the table's features, or
+    a separate test file's); ``train_rows``/``test_rows``: the rows of each to use, in
+    order (None: all). Returns C-ordered float64 arrays and the encoded column names,
+    equal to what the :func:`core.tabular.make_transformer` pipeline gives.
+    ``consume``: the mappings (dicts) may be emptied as soon as their values are
+    copied (the caller is done with them: peak memory)."""
+    from core.encoding import encode_direct
+
+    _, gaps = numeric_groups(table, train, test if test is not train else None)
+    return encode_direct(
+        table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
+    )
+
+
+def encode_with_transformer(
+    table: Table, train: Any, test: Any, scale: bool, test_path: str | None = None
+) -> Encoded:
+    """:func:`encode` through the fitted ``ColumnTransformer`` itself (feature frames of
+    the train and test rows): the reference the direct encoder is checked against."""
     complete, gaps = numeric_groups(table, train, test)
     if scale:  # a value past ~1e154 squares to inf: say which column, not "not finite"
         from core.scaling import check_scalable
@@ -179,7 +219,14 @@ def encode(
             path=test_path or table.path,
         )
     names = [str(name) for name in transformer.get_feature_names_out()]
-    return X_train, X_test, names, transformer
+    mean = spread = None
+    if scale and (complete or gaps):
+        steps = transformer.named_transformers_
+        scalers = [steps["numbers"]] if "numbers" in steps else []
+        scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
+        mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
+        spread = np.concatenate([s.scale_ for s in scalers])
+    return Encoded(X_train, X_test, names, mean, spread)
 
 
 def describe_text(pair: CsvPair, spec: Any) -> str:

@@ -184,10 +184,11 @@ def sniff(path: str, sep: str | None = None, decimal: str | None = None) -> Snif
         chosen = SEP_NAMES.get(sep.lower(), sep)
     else:
         chosen, width = _guess_sep(sample)
-        if '"' not in text and _guess_sep(sample, "'")[1] > width:
+        single = '"' not in text and "'" in text  # cells may be in 'single quotes'
+        if single and _guess_sep(sample, "'")[1] > width:
             chosen, width = _guess_sep(sample, "'")  # a separator inside 'quoted' cells
             quote = "'"
-    if '"' not in text and quote == '"':
+    if '"' not in text and "'" in text and quote == '"':
         quote = _guess_quote(sample[1:], chosen)
     mark = decimal or _guess_decimal(sample, chosen)
     names = tuple(clean_name(cell) for cell in _split(sample[0], chosen, quote))

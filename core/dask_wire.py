@@ -50,6 +50,10 @@ STOP_STATUSES = ("cancelled", "pruned")
 _DTYPE = re.compile(r"[<>|](?:[fiu][1248]|b1|U\d{1,5})")
 _SPEC_DEFAULTS = DatasetSpec().to_dict()
 _SPEC_FIELDS = tuple(_SPEC_DEFAULTS)
+#: Cross-validation fields of a spec (core.folds): sent only when ``cv`` is set.
+_SPEC_CV_FIELDS = ("cv", "refit", "fold")
+#: Scores of a cross-validated run's outcome (core.cv): each a number in [0, 1] or None.
+_CV_SCORES = ("cv_accuracy", "cv_std", "train_accuracy", "test_accuracy")
 _INFO_FIELDS = ("name", "n_rows", "n_features", "n_classes", "class_counts")
 _INFO_FIELDS += ("feature_names", "description")
 #: A CSV's column report (core.datasets.DatasetInfo): checked as plain JSON.
@@ -184,9 +188,21 @@ def _optional_mapping(value: Any, where: str) -> dict[str, Any] | None:
 def _spec(value: Any, where: str) -> DatasetSpec:
     """A :class:`DatasetSpec` whose every field has its type. Not ``validate()``d: it
     describes data the worker is given, and its files need not exist there."""
-    data = _dict(value, where, _SPEC_FIELDS)
+    data = _dict(value, where, _SPEC_FIELDS, optional=_SPEC_CV_FIELDS)
     fields = {}
+    if "cv" in data:
+        from core.datasets import MAX_CV
+
+        fields["cv"] = _int(data["cv"], f"{where}.cv", 0, MAX_CV)
+    if "refit" in data:
+        if not isinstance(data["refit"], bool):
+            raise WireError(f"{where}.refit: expected true or false")
+        fields["refit"] = data["refit"]
+    if data.get("fold") is not None:
+        fields["fold"] = _int(data["fold"], f"{where}.fold", 0, fields.get("cv", 0) - 1)
     for key, item in data.items():
+        if key in _SPEC_CV_FIELDS:
+            continue
         default, here = _SPEC_DEFAULTS[key], f"{where}.{key}"
         if isinstance(default, bool):
             if not isinstance(item, bool):
@@ -258,7 +274,7 @@ def points_from_wire(value: Any, where: str = "epochs") -> list[EpochPoint]:
 
 _OUTCOME_KEYS = ("run_id", "status", "stop_reason", "error", "verdict", "duration_s", "notes")
 _OUTCOME_KEYS += ("baseline", "n_epochs")
-_OPTIONAL_OUTCOME_KEYS = ("curve", "facts", "new_reference", "regions")
+_OPTIONAL_OUTCOME_KEYS = ("curve", "facts", "new_reference", "regions", "cv")
 
 
 def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, Any]:
@@ -279,6 +295,8 @@ def outcome_to_wire(outcome: RunOutcome, with_curve: bool = True) -> dict[str, A
         # The decision-region grid the worker predicted (2-D data): stored with the run.
         "regions": _plain((outcome.metrics or {}).get("regions")),
     }
+    if outcome.cv is not None:
+        data["cv"] = _plain(outcome.cv)
     if with_curve:
         data["curve"] = points_to_wire(outcome.curve)
     return data
@@ -307,8 +325,30 @@ def outcome_from_wire(message: Any) -> tuple[RunOutcome, int]:
         facts=_optional_mapping(data.get("facts"), "outcome.facts"),
         new_reference=_optional_mapping(data.get("new_reference"), "outcome.new_reference"),
         metrics=_regions(data.get("regions")),
+        cv=_cv_scores(data.get("cv")),
     )
     return outcome, _int(data["n_epochs"], "outcome.n_epochs")
+
+
+def _cv_scores(value: Any) -> dict[str, Any] | None:
+    """A cross-validated outcome's scores (:attr:`RunOutcome.cv`), checked key by key."""
+    if value is None:
+        return None
+    data = _dict(value, "outcome.cv", (*_CV_SCORES, "fold_accuracies"))
+    scores: dict[str, Any] = {
+        key: None if data[key] is None else _float(data[key], f"outcome.cv.{key}", 0.0, 1.0)
+        for key in _CV_SCORES
+    }
+    folds = data["fold_accuracies"]
+    scores["fold_accuracies"] = (
+        None
+        if folds is None
+        else [
+            _float(item, f"outcome.cv.fold_accuracies[{i}]", 0.0, 1.0)
+            for i, item in enumerate(_list(folds, "outcome.cv.fold_accuracies", 1000))
+        ]
+    )
+    return scores
 
 
 def _regions(value: Any) -> dict[str, Any] | None:

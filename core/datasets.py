@@ -30,6 +30,11 @@ DEFAULT_DATASET = "moons"
 MIN_SAMPLES = 10
 MAX_SAMPLES = 1_000_000
 MAX_NOISE = 10.0
+#: Most folds of a cross-validation (``cv``); 0 means no cross-validation.
+MAX_CV = 50
+#: Fields stored only for a cross-validated spec (``cv`` > 0): a spec without
+#: cross-validation keeps the JSON it always had.
+CV_FIELDS = ("cv", "refit", "fold")
 
 _BUNDLED_DESCRIPTIONS = {
     "iris": "iris flowers: 4 measurements in cm, 3 species (0=setosa, 1=versicolor, 2=virginica)",
@@ -61,10 +66,34 @@ class DatasetSpec:
     header: bool = True  # False: the first row is data; columns are "column 1", ...
     drop: str | None = None  # comma-separated columns never used as features
     keep: str | None = None  # comma-separated columns used even if ignored by the rules
+    # Cross-validation (core.folds): ``cv`` stratified folds of the train part (0: none);
+    # ``refit``: also train on the whole train part and score on the test part;
+    # ``fold``: this spec is fold ``fold`` (0-based) only: its train part is the fold's
+    # train rows and its test part the fold's validation rows, scaled on the former.
+    cv: int = 0
+    refit: bool = True
+    fold: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict with every field."""
-        return asdict(self)
+        """JSON-friendly dict with every field (the cross-validation ones only when
+        ``cv`` is set, ``fold`` only when set)."""
+        data = asdict(self)
+        if not self.cv:
+            for name in CV_FIELDS:
+                data.pop(name)
+        elif self.fold is None:
+            data.pop("fold")
+        return data
+
+    def base(self) -> DatasetSpec:
+        """The same data without cross-validation: its whole train/test split."""
+        if not self.cv and self.fold is None:
+            return self
+        return replace(self, cv=0, refit=True, fold=None)
+
+    def fold_spec(self, fold: int) -> DatasetSpec:
+        """Fold ``fold`` (0-based) of this cross-validated spec."""
+        return replace(self, fold=fold)
 
     @classmethod
     def from_mapping(
@@ -120,6 +149,8 @@ class DatasetSpec:
             raise ConfigError(
                 "target", "only applies to CSV data; built-in datasets have their own target"
             )
+        if self.fold is not None and not 0 <= self.fold < max(self.cv, 1):
+            raise ConfigError("fold", f"must be from 0 to {self.cv - 1} with cv={self.cv}")
         if self.train is None:
             for name in _CSV_ONLY:
                 if getattr(self, name) is not None:
@@ -317,6 +348,21 @@ def parse_spec_field(name: str, value: Any) -> Any:
         return as_bool(name, value)
     if name in _CSV_ONLY:
         return _parse_csv_option(name, value)
+    if name == "cv":
+        allowed = f"0 (no cross-validation) or a number of folds from 2 to {MAX_CV}"
+        number = as_int(name, value, allowed)
+        if number != 0 and not 2 <= number <= MAX_CV:
+            raise ConfigError(name, f"must be {allowed}, got {shown(number)}")
+        return number
+    if name == "refit":
+        return as_bool(name, value)
+    if name == "fold":
+        if value is None:
+            return None
+        number = as_int(name, value, "a fold number from 0")
+        if number < 0:
+            raise ConfigError(name, f"must be a fold number from 0, got {shown(number)}")
+        return number
     if name == "noise":
         number = as_float(name, value, f"a number from 0 to {MAX_NOISE:g} like 0.2")
         if not 0 <= number <= MAX_NOISE:
@@ -407,10 +453,23 @@ def _join_labels(labels: np.ndarray, limit: int = 10) -> str:
     return ", ".join(shown) + (", ..." if labels.size > limit else "")
 
 
+def _class_counts(raw: _Raw, with_test: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted classes of ``raw.y`` (and ``raw.y_test`` with ``with_test``) and their
+    row counts; a CSV's from its few label codes instead of sorting every row."""
+    if raw.pair is not None and (raw.y_test is None or not with_test):
+        codes = raw.pair.table.label_codes
+        per_code = np.empty(int(codes.max()) + 1, dtype=raw.y.dtype)
+        per_code[codes] = raw.y
+        labels, rank = np.unique(per_code, return_inverse=True)
+        counts = np.bincount(rank[codes], minlength=labels.size)
+        return labels, counts
+    y_all = raw.y if raw.y_test is None or not with_test else np.concatenate([raw.y, raw.y_test])
+    return np.unique(y_all, return_counts=True)
+
+
 def _info(raw: _Raw) -> DatasetInfo:
-    y_all = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
-    labels, counts = np.unique(y_all, return_counts=True)
-    n_rows = raw.X.shape[0] + (0 if raw.X_test is None else raw.X_test.shape[0])
+    labels, counts = _class_counts(raw)
+    n_rows = len(raw.y) + (0 if raw.y_test is None else len(raw.y_test))
     extra: dict[str, Any] = {}
     if raw.pair is not None:
         table = raw.pair.table
@@ -437,7 +496,7 @@ def _info(raw: _Raw) -> DatasetInfo:
 
 def _check_split(raw: _Raw, spec: DatasetSpec) -> None:
     """Refuse data too small for the stratified split, without scikit-learn."""
-    labels, counts = np.unique(raw.y, return_counts=True)
+    labels, counts = _class_counts(raw, with_test=False)
     n_rows, n_classes = int(raw.y.size), int(labels.size)
     # Check what stratified train_test_split needs, to say it in the user's terms.
     n_test = math.ceil(spec.test_size * n_rows)
@@ -459,14 +518,21 @@ def _check_split(raw: _Raw, spec: DatasetSpec) -> None:
         )
 
 
-def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
+def _split(raw: _Raw, spec: DatasetSpec, X: Any = None) -> tuple[np.ndarray, ...]:
+    """Stratified split of ``X`` (default: ``raw.X``) and ``raw.y``; a CSV splits its
+    row numbers, so only the labels are copied (the same rows, in the same order, as
+    splitting the feature frame itself)."""
     _check_split(raw, spec)
     n_rows, n_classes = int(raw.y.size), int(np.unique(raw.y).size)
     from sklearn.model_selection import train_test_split
 
     try:
         parts = train_test_split(
-            raw.X, raw.y, test_size=spec.test_size, random_state=spec.split_seed, stratify=raw.y
+            raw.X if X is None else X,
+            raw.y,
+            test_size=spec.test_size,
+            random_state=spec.split_seed,
+            stratify=raw.y,
         )
     except ValueError as error:
         raise DataError(
@@ -476,21 +542,76 @@ def _split(raw: _Raw, spec: DatasetSpec) -> tuple[np.ndarray, ...]:
     return tuple(parts)
 
 
+def _train_classes(raw: _Raw, train_rows: Any) -> list[Any]:
+    """The sorted classes of a CSV's train rows (python ints or str): ``train_rows``
+    of ``raw.y``, or all of it (None)."""
+    codes = raw.pair.table.label_codes
+    per_code = np.empty(int(codes.max()) + 1, dtype=raw.y.dtype)
+    per_code[codes] = raw.y
+    chosen = codes if train_rows is None else codes[train_rows]
+    present = np.bincount(chosen, minlength=per_code.size) > 0
+    return np.unique(per_code[present]).tolist()
+
+
+def _csv_split(raw: _Raw, spec: DatasetSpec, codes: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The train and test row numbers of a CSV's stratified split: the rows
+    ``train_test_split`` picks, from the labels' codes (core/stratify.py)."""
+    from core.stratify import label_ranks, stratified_rows
+
+    _check_split(raw, spec)
+    ranks, n_classes = label_ranks(codes, raw.y)
+    try:
+        return stratified_rows(ranks, n_classes, spec.test_size, spec.split_seed)
+    except ValueError as error:
+        raise DataError(
+            f"too few rows to split: {raw.y.size} rows, {n_classes} classes; {error}",
+            path=raw.path,
+        ) from None
+
+
 def load_dataset(spec: DatasetSpec) -> Dataset:
     """Load, split and scale the data ``spec`` names; raises :class:`DataError` (or
-    :class:`ConfigError` for an invalid spec field)."""
+    :class:`ConfigError` for an invalid spec field). A spec with a ``fold`` gives that
+    fold of its cross-validation (:mod:`core.folds`); one with ``cv`` and no fold
+    gives the whole split, as without ``cv``."""
     spec = spec.validate()
+    if spec.fold is not None:
+        from core.folds import load_fold
+
+        return load_fold(spec)
+    raw, parts = split_parts(spec)
+    return prepared(spec, raw, *parts)
+
+
+def split_parts(spec: DatasetSpec) -> tuple[_Raw, tuple[Any, Any, Any, Any]]:
+    """The unscaled data of a validated ``spec`` and its ``(X_train, X_test, y_train,
+    y_test)`` split (for a CSV, row numbers of its table: see :func:`prepared`)."""
     raw = _load_raw(spec)
+    if raw.pair is not None:
+        return raw, _csv_rows(spec, raw)
     if raw.X_test is None or raw.y_test is None:
         X_train, X_test, y_train, y_test = _split(raw, spec)
     else:
         X_train, X_test, y_train, y_test = raw.X, raw.X_test, raw.y, raw.y_test
-    if raw.pair is not None:
-        info = _info(raw)
-        table = raw.pair.table
-        # The parts are copies: drop the whole feature frame before encoding (peak memory).
-        raw.X = raw.X_test = raw.pair = table.features = None
-        return _encoded_dataset(spec, table, info, X_train, X_test, y_train, y_test)
+    return raw, (X_train, X_test, y_train, y_test)
+
+
+def prepared(
+    spec: DatasetSpec,
+    raw: _Raw,
+    X_train: Any,
+    X_test: Any,
+    y_train: Any,
+    y_test: Any,
+    release: bool = True,
+) -> Dataset:
+    """The :class:`Dataset` of unscaled parts: scaled (or, for a CSV, encoded) with a
+    pipeline fit on ``X_train`` only. For a CSV the parts are row numbers of its table
+    (``X_train`` None: every row; ``X_test`` None: the separate test file's rows).
+    ``release`` lets a CSV's columns go as they are encoded (peak memory);
+    cross-validation keeps them for the next fold."""
+    if raw.pair is not None:  # the parts are row numbers (see split_parts)
+        return _encoded_dataset(spec, raw, X_train, X_test, y_train, y_test, release)
     X_train = np.array(X_train, dtype=np.float64, order="C")  # own copies, writeable
     X_test = np.array(X_test, dtype=np.float64, order="C")
     mean = scale = None
@@ -518,40 +639,55 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     )
 
 
+def _csv_rows(spec: DatasetSpec, raw: _Raw) -> tuple[Any, Any, Any, Any]:
+    """A CSV's split as row numbers: ``(train rows, test rows, y_train, y_test)``; the
+    rows are None for a separate test file (all of the train file, all of the test's)."""
+    if raw.pair.test_features is None:
+        train_rows, test_rows = _csv_split(raw, spec, raw.pair.table.label_codes)
+        return train_rows, test_rows, raw.y[train_rows], raw.y[test_rows]
+    return None, None, raw.y, raw.y_test
+
+
 def _encoded_dataset(
     spec: DatasetSpec,
-    table: Any,
-    info: DatasetInfo,
-    X_train: Any,
-    X_test: Any,
+    raw: _Raw,
+    train_rows: Any,
+    test_rows: Any,
     y_train: Any,
     y_test: Any,
+    release: bool = True,
 ) -> Dataset:
-    """A CSV's feature frames encoded by the pipeline fit on the train part only
-    (``table``: the core.tabular.Table of the train file)."""
+    """A CSV's rows encoded straight into the final arrays by the pipeline fit on the
+    train rows only. ``test_rows`` None: the separate test file's rows; else rows of
+    the train file (a split, or a fold's validation rows)."""
     from core.csvdata import encode
 
-    X_train, X_test, names, transformer = encode(table, X_train, X_test, spec.scale, spec.test)
-    mean = scale = None
-    if spec.scale and not table.categorical:
-        steps = transformer.named_transformers_
-        scalers = [steps["numbers"]] if "numbers" in steps else []
-        scalers += [steps["gaps"].named_steps["scale"]] if "gaps" in steps else []
-        mean = np.concatenate([s.mean_ for s in scalers])  # in the output's column order
-        scale = np.concatenate([s.scale_ for s in scalers])
-    info = replace(info, n_features=X_train.shape[1])  # the categories train saw
+    pair = raw.pair
+    table = pair.table
+    info = _info(raw)
+    from_file = test_rows is None and pair.test_features is not None
+    test = pair.test_features if from_file else table.features
+    classes = _train_classes(raw, train_rows)
+    features = table.features
+    if release:  # only the arrays are kept: the columns go as they are copied (peak memory)
+        raw.X = raw.X_test = raw.pair = pair.test_features = table.features = None
+    test_path = spec.test if from_file else None
+    encoded = encode(table, features, train_rows, test, test_rows, spec.scale, test_path, release)
+    plain = not table.categorical
+    info = replace(info, n_features=encoded.X_train.shape[1])  # the categories train saw
     return Dataset(
         spec=spec,
-        X_train=X_train,
-        X_test=X_test,
-        y_train=np.asarray(y_train).copy(),
-        y_test=np.asarray(y_test).copy(),
-        feature_names=names,
-        classes=np.unique(y_train).tolist(),
+        X_train=encoded.X_train,
+        X_test=encoded.X_test,
+        y_train=y_train if train_rows is not None else np.array(y_train),  # own copies
+        y_test=y_test if test_rows is not None else np.array(y_test),
+        feature_names=encoded.names,
+        # Every class has train rows (a split keeps each; a test file's are checked).
+        classes=classes,
         info=info,
-        scaler_mean=mean,
-        scaler_scale=scale,
-        encoded=bool(table.categorical),
+        scaler_mean=encoded.mean if plain else None,
+        scaler_scale=encoded.scale if plain else None,
+        encoded=not plain,
     )
 
 

@@ -96,6 +96,21 @@ class DataFacts:
     baseline: float = 0.0
     reference: float | None = None
     scaled: bool = True
+    #: Cross-validated runs: the standard deviation of the folds' validation accuracy.
+    #: It is the noise level of every accuracy when larger than the binomial noise of
+    #: the ``n_test`` validated rows.
+    spread: float | None = None
+
+    def noise_of(self, accuracy: float) -> float:
+        """The noise of ``accuracy`` on this data: the binomial standard error over
+        ``n_test`` rows, or the folds' spread when that is larger."""
+        return max(noise(accuracy, self.n_test), self.spread or 0.0)
+
+    def noise_label(self) -> str:
+        """What the noise is measured on, for messages: ``38 test rows``."""
+        if self.spread is not None:
+            return f"the folds (spread ±{self.spread:.3f}, {self.n_test} validated rows)"
+        return _rows(self.n_test)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict with every field."""
@@ -111,6 +126,7 @@ class DataFacts:
             baseline=float(data.get("baseline", 0.0)),
             reference=None if reference is None else float(reference),
             scaled=bool(data.get("scaled", True)),
+            spread=None if data.get("spread") is None else float(data["spread"]),
         )
 
 
@@ -227,12 +243,12 @@ def _stopped_by_sklearn(config: RunConfig, status: str, n_epochs: int) -> bool:
     return status == "done" and config.solver != "lbfgs" and 0 < n_epochs < config.epochs
 
 
-def _within(value: float, limit: float, n_test: int, what: str) -> str:
+def _within(value: float, limit: float, n_test: int, what: str, label: str = "") -> str:
     """``"gap 0.017 is within the noise of 38 test rows (±0.052)"``-style text."""
     if n_test <= 0:
         return f"{what} {value:.3f}"
     relation = "within" if abs(value) <= limit else "beyond"
-    return f"{what} {value:.3f} is {relation} the noise of {_rows(n_test)} (±{limit:.3f})"
+    return f"{what} {value:.3f} is {relation} the noise of {label or _rows(n_test)} (±{limit:.3f})"
 
 
 # --- the verdict -----------------------------------------------------------------------
@@ -260,6 +276,8 @@ def diagnose(
         "reference_accuracy": None if facts.reference is None else round(facts.reference, 6),
         "n_test": facts.n_test,
     }
+    if facts.spread is not None:  # cross-validated: the folds' spread is the noise
+        base_numbers["fold_spread"] = round(facts.spread, 6)
     if status == "diverged":
         return _diverged(curve, facts, config, base_numbers)
     if not curve:
@@ -269,7 +287,7 @@ def diagnose(
     train, test = final.train_accuracy, final.test_accuracy
     gap = train - test
     peak = max(curve, key=lambda p: (p.test_accuracy, -p.epoch))
-    test_noise = noise(test, facts.n_test)
+    test_noise = facts.noise_of(test)
     share, climbs = loss_instability([p.loss for p in curve], facts.n_classes)
     swings = accuracy_swings(curve, facts.n_test)
     # What the data allows: the reference, never below always guessing the majority.
@@ -295,7 +313,7 @@ def diagnose(
     losses = [p.loss for p in curve if math.isfinite(p.loss)]
     max_loss = max(losses, default=0.0)
     numbers["max_loss"] = max_loss if losses else None
-    chance = facts.baseline + NOISE_Z * noise(facts.baseline, facts.n_test)
+    chance = facts.baseline + NOISE_Z * facts.noise_of(facts.baseline)
     blown = (
         max_loss > BLOWUP_LOSS * math.log(max(2, facts.n_classes))
         and config.alpha < ALPHA_HIGH
@@ -312,7 +330,7 @@ def diagnose(
     # 4. overfitting
     gap_limit = max(OVERFIT_GAP, NOISE_Z * test_noise)
     drop = peak.test_accuracy - test
-    drop_limit = max(TEST_DROP, NOISE_Z * noise(peak.test_accuracy, facts.n_test))
+    drop_limit = max(TEST_DROP, NOISE_Z * facts.noise_of(peak.test_accuracy))
     train_rise = train - peak.train_accuracy
     numbers["gap_limit"] = round(gap_limit, 6)
     numbers["drop"] = round(drop, 6)
@@ -322,7 +340,8 @@ def diagnose(
     if by_gap or by_drop:
         text = f"overfitting: {scores}"
         if by_gap:
-            text += f" ({_within(gap, NOISE_Z * test_noise, facts.n_test, 'gap')})"
+            limit = NOISE_Z * test_noise
+            text += f" ({_within(gap, limit, facts.n_test, 'gap', facts.noise_label())})"
         text += f"; test peaked at {peak.test_accuracy:.3f} at epoch {peak.epoch}"
         if by_drop:
             text += (
@@ -333,7 +352,7 @@ def diagnose(
         return Diagnosis("overfitting", text, numbers)
 
     # 5. good fit
-    text = f"good fit: {scores} ({_gap_text(gap, test_noise, facts.n_test)})"
+    text = f"good fit: {scores} ({_gap_text(gap, test_noise, facts.n_test, facts.noise_label())})"
     if allows_text:
         text += f"; {allows_text}"
     note = _stop_note(curve, facts, config, status)
@@ -343,14 +362,14 @@ def diagnose(
     return Diagnosis("good fit", text, numbers)
 
 
-def _gap_text(gap: float, test_noise: float, n_test: int) -> str:
+def _gap_text(gap: float, test_noise: float, n_test: int, label: str = "") -> str:
     limit = NOISE_Z * test_noise
     if n_test <= 0:
         return f"gap {gap:.3f}"
     if abs(gap) <= limit:
-        return _within(gap, limit, n_test, "gap")
+        return _within(gap, limit, n_test, "gap", label)
     return (
-        f"gap {gap:.3f}: beyond the noise of {_rows(n_test)} (±{limit:.3f}) "
+        f"gap {gap:.3f}: beyond the noise of {label or _rows(n_test)} (±{limit:.3f}) "
         f"but under {OVERFIT_GAP:g}"
     )
 
@@ -358,7 +377,7 @@ def _gap_text(gap: float, test_noise: float, n_test: int) -> str:
 def _underfits(train: float, facts: DataFacts, allows: float | None) -> tuple[bool, float]:
     """Whether train accuracy is clearly below what the data allows, and the margin."""
     if allows is not None and allows > facts.baseline:
-        margin = max(UNDERFIT_MARGIN, NOISE_Z * noise(allows, facts.n_test))
+        margin = max(UNDERFIT_MARGIN, NOISE_Z * facts.noise_of(allows))
         return allows - train > margin, margin
     return _skill(train, facts.baseline) < UNDERFIT_SKILL, 0.0
 
@@ -438,7 +457,7 @@ def _underfitting(
         numbers["underfit_margin"] = round(margin, 6)
     else:
         text = f"underfitting: {scores}, majority-class baseline {facts.baseline:.3f}"
-    chance = facts.baseline + NOISE_Z * noise(facts.baseline, facts.n_test)
+    chance = facts.baseline + NOISE_Z * facts.noise_of(facts.baseline)
     if train <= chance:
         text += f" (no better than always guessing the majority class, {facts.baseline:.3f})"
     n_epochs = curve[-1].epoch
@@ -478,7 +497,7 @@ def _stop_note(curve: list[EpochPoint], facts: DataFacts, config: RunConfig, sta
         return ""
     peak = max(p.test_accuracy for p in curve)
     final = curve[-1].test_accuracy
-    if peak - final > max(TEST_DROP, NOISE_Z * noise(peak, facts.n_test)):
+    if peak - final > max(TEST_DROP, NOISE_Z * facts.noise_of(peak)):
         return ""
     return (
         f"stopped at epoch {n_epochs} of {config.epochs} because the loss stopped "

@@ -102,16 +102,28 @@ def runs_json(records: list[Any]) -> str:
 _HEADER = '''"""Reproduces perceptune run {run_id}: {label}
 Data: {data_label}
 Stored result: train accuracy {train}, test accuracy {test}.
-Needs only numpy and scikit-learn. Run: python {script_name}
+Needs only {needs}. Run: python {script_name}
 """
 import warnings
+{imports}'''
 
-import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import StandardScaler
-'''
+
+def _imports(*, pandas: bool, split: bool, scaler: bool, sklearn: list[str]) -> str:
+    """The script's import block: only what its code uses (``sklearn``: extra
+    ``from sklearn.X import Y`` lines, as "X Y")."""
+    lines = ["", "import re", ""] if pandas else [""]
+    lines.append("import numpy as np")
+    if pandas:
+        lines.append("import pandas as pd")
+    modules = ["exceptions ConvergenceWarning", "neural_network MLPClassifier", *sklearn]
+    if split:
+        modules.append("model_selection train_test_split")
+    if scaler:
+        modules.append("preprocessing StandardScaler")
+    for module, name in sorted(item.split() for item in modules):
+        lines.append(f"from sklearn.{module} import {name}")
+    return "\n".join(lines) + "\n"
+
 
 # {name} is one of BUNDLED_NAMES (checked by the caller): a closed set of identifiers.
 _BUNDLED = """
@@ -120,37 +132,25 @@ def load_data():
     from sklearn.datasets import load_{name}
 
     X, y = load_{name}(return_X_y=True)
-    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64), None, None
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 """
 
 _CSV = """
-import re
-
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
-
 # How perceptune read the file and what it made of each column.
 TRAIN = {train!r}{test_line}
 TARGET = {target!r}
 NUMBERS = {complete!r}  # numbers without missing cells
 GAPS = {gaps!r}  # numbers with missing cells: median-imputed
 CATEGORICAL = {categorical!r}
-READ = {read}
+{dates_line}READ = {read}
 
 
 def read(path):
     \"\"\"The feature columns and the class labels of a CSV, as perceptune reads them.\"\"\"
     data = pd.read_csv(path, dtype={{TARGET: str}}, **READ)
     data = data[data.notna().any(axis=1) & data[TARGET].notna()]  # no blank or unlabelled rows
-    X = pd.DataFrame(index=data.index)
-    for name in NUMBERS + GAPS:
-        X[name] = pd.to_numeric(data[name], errors="coerce").astype(np.float64)
-    for name in CATEGORICAL:
-        X[name] = data[name].where(data[name].isna(), data[name].astype(str).str.strip())
-    return X, data[TARGET].str.strip().tolist()
+{dates_code}    X = pd.DataFrame(index=data.index)
+{columns_code}    return X, data[TARGET].str.strip().tolist()
 
 
 def as_classes(*label_lists):
@@ -223,9 +223,25 @@ _CATEGORIES = """            (
             ),"""
 
 
-def _csv_script(spec: DatasetSpec, params: str) -> str:
-    """The data part and main() of a script for a CSV run: pandas reads the raw file
-    with the options perceptune used, and the same ColumnTransformer encodes it."""
+_DATES_CODE = """    for name in DATES:  # NAME_year, NAME_month, NAME_weekday (Monday 0)
+        when = pd.to_datetime(data[name].str.strip(), format="ISO8601", errors="coerce")
+        data[name + "_year"], data[name + "_month"] = when.dt.year, when.dt.month
+        data[name + "_weekday"] = when.dt.day_of_week
+"""
+
+
+def _dates_line(dates: dict[str, list[str]]) -> str:
+    """``DATES = [...]``: the ISO date columns expanded into numbers (the parts used
+    are in NUMBERS/GAPS); nothing when the file has none."""
+    if not dates:
+        return ""
+    return f"DATES = {list(dates)!r}  # ISO dates: year, month, weekday parts\n"
+
+
+def _csv_script(spec: DatasetSpec, params: str) -> tuple[str, str]:
+    """The data part and main() of a script for a CSV run (pandas reads the raw file
+    with the options perceptune used, and the same ColumnTransformer encodes it), and
+    the imports they need."""
     from core.csvdata import read_csv_pair
     from core.tabular import numeric_groups
 
@@ -241,7 +257,9 @@ def _csv_script(spec: DatasetSpec, params: str) -> str:
         scale = '                        ("scale", StandardScaler()),\n' if spec.scale else ""
         parts.append(_GAPS.format(scale=scale))
     if table.numeric:
-        doc.append("numbers: " + ("standardised; " if spec.scale else "") + "gaps: median")
+        number_doc = ["standardised"] if spec.scale else []
+        number_doc += ["gaps: median"] if gaps else []
+        doc.append("numbers: " + ("; ".join(number_doc) or "as they are"))
     if table.categorical:
         parts.append(_CATEGORIES)
         doc.append("text: most frequent, one-hot")
@@ -249,19 +267,35 @@ def _csv_script(spec: DatasetSpec, params: str) -> str:
         split = _CSV_SPLIT.format(test_size=spec.test_size, split_seed=spec.split_seed)
     else:
         split = _CSV_TEST_FILE
-    return _CSV.format(
+    sklearn = ["compose ColumnTransformer"]
+    if gaps or table.categorical:
+        sklearn += ["impute SimpleImputer", "pipeline Pipeline"]
+    if table.categorical:
+        sklearn.append("preprocessing OneHotEncoder")
+    imports = _imports(
+        pandas=True,
+        split=spec.test is None,
+        scaler=spec.scale and bool(table.numeric),
+        sklearn=sklearn,
+    )
+    text = _CSV.format(
         train=spec.train,
         test_line="" if spec.test is None else f"\nTEST = {spec.test!r}",
         target=table.target,
         complete=complete,
         gaps=gaps,
         categorical=table.categorical,
+        dates_line=_dates_line(table.dates),
+        dates_code=_DATES_CODE if table.dates else "",
+        columns_code=(_NUMBER_COLUMNS if table.numeric else "")
+        + (_TEXT_COLUMNS if table.categorical else ""),
         read=pprint.pformat(table.read_options, width=88, sort_dicts=False),
         encoder_doc="; ".join(doc) + ".",
         encoder_parts="\n".join(parts),
         split=split,
         params=params,
     )
+    return text, imports
 
 
 _SYNTHETIC = """
@@ -269,24 +303,17 @@ _SYNTHETIC = """
 {source}
 
 def load_data():
-    X, y = generate({name!r}, n_samples={n_samples!r}, noise={noise!r}, seed={seed!r})
-    return X, y, None, None
+    return generate({name!r}, n_samples={n_samples!r}, noise={noise!r}, seed={seed!r})
 """
 
 _MAIN = """
 
 def main():
-    X, y, X_test, y_test = load_data()
-    if X_test is None:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size={test_size!r}, random_state={split_seed!r}, stratify=y
-        )
-    else:
-        X_train, y_train = X, y
-    if {scale!r}:
-        scaler = StandardScaler().fit(X_train)  # fit on the train part only
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-
+    X, y = load_data()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size={test_size!r}, random_state={split_seed!r}, stratify=y
+    )
+{scale}
     model = MLPClassifier(
 {params}
     )
@@ -301,6 +328,18 @@ if __name__ == "__main__":
     main()
 """
 
+_SCALE = """    scaler = StandardScaler().fit(X_train)  # fit on the train part only
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+"""
+
+_NUMBER_COLUMNS = """    for name in NUMBERS + GAPS:
+        X[name] = pd.to_numeric(data[name], errors="coerce").astype(np.float64)
+"""
+
+_TEXT_COLUMNS = """    for name in CATEGORICAL:
+        X[name] = data[name].where(data[name].isna(), data[name].astype(str).str.strip())
+"""
+
 
 def python_script(record: Any, script_name: str = "run.py") -> str:
     """A standalone script that reproduces ``record`` and prints its accuracies."""
@@ -310,22 +349,23 @@ def python_script(record: Any, script_name: str = "run.py") -> str:
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{float(value):.3f}"
 
-    parts = [
-        _HEADER.format(
-            run_id=int(record.id),
-            label=_docstring_text(config.short_label()),
-            data_label=_docstring_text(spec.label()),
-            train=fmt(record.train_accuracy),
-            test=fmt(record.test_accuracy),
-            script_name=_docstring_text(script_name),
-        )
-    ]
+    header = {
+        "run_id": int(record.id),
+        "label": _docstring_text(config.short_label()),
+        "data_label": _docstring_text(spec.label()),
+        "train": fmt(record.train_accuracy),
+        "test": fmt(record.test_accuracy),
+        "script_name": _docstring_text(script_name),
+    }
     params = "\n".join(
         f"        {key}={value!r}," for key, value in config.to_sklearn_params().items()
     )
     if spec.name is None:
-        parts.append(_csv_script(spec, params))
-        return "".join(parts)
+        data, imports = _csv_script(spec, params)
+        needs = "numpy, pandas and scikit-learn"
+        return _HEADER.format(**header, needs=needs, imports=imports) + data
+    imports = _imports(pandas=False, split=True, scaler=spec.scale, sklearn=[])
+    parts = [_HEADER.format(**header, needs="numpy and scikit-learn", imports=imports)]
     if spec.name in BUNDLED_NAMES:
         parts.append(_BUNDLED.format(name=spec.name))
     else:
@@ -342,7 +382,7 @@ def python_script(record: Any, script_name: str = "run.py") -> str:
         _MAIN.format(
             test_size=spec.test_size,
             split_seed=spec.split_seed,
-            scale=spec.scale,
+            scale=_SCALE if spec.scale else "",
             params=params,
         )
     )

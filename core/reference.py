@@ -63,7 +63,7 @@ def reference_key(spec: DatasetSpec) -> str:
     """The canonical JSON of ``spec``: sorted keys, no spaces. Fields that do not
     change a bundled dataset (noise, sample count) are left at their defaults, so
     every ``iris`` run shares one entry."""
-    values = spec.to_dict()
+    values = spec.base().to_dict()  # folds and refit share the split's reference
     if not spec.is_synthetic():
         defaults = DatasetSpec()
         values["noise"] = defaults.noise

@@ -89,9 +89,12 @@ class Runner:
         on_epoch: OnEpoch | None = None,
         on_finish: OnFinish | None = None,
         data: Dataset | None = None,
+        on_task: Callable[[], None] | None = None,
     ) -> RunHandle:
         """Start a stored run (queued, interrupted or finished: it starts over).
-        ``data``: the run's data already loaded (else the worker loads it)."""
+        ``data``: the run's data already loaded (else the worker loads it).
+        A cross-validated run trains a task per fold (:mod:`core.cv`): ``on_task`` is
+        called as each ends, and the handle's ``tasks_left()`` says how many are left."""
         record = self.store.get_run(run_id)
         config = RunConfig.from_mapping(record.params)
         dataset = DatasetSpec.from_mapping(record.dataset)
@@ -111,14 +114,51 @@ class Runner:
 
         with self._lock:
             self._unstored.pop(run_id, None)  # a run started again starts afresh
-        reference = request_reference(self.store, dataset)  # None: the worker computes it
-        handle = self.executor.submit(RunRequest(run_id, config, dataset, reference, data), epoch)
+        reference = request_reference(self.store, dataset.base())  # None: the worker computes it
+        if dataset.cv:
+            handle = self._submit_cv(run_id, config, dataset, reference, data, epoch, on_task)
+        else:
+            request = RunRequest(run_id, config, dataset, reference, data)
+            handle = self.executor.submit(request, epoch)
         with self._lock:
             self._handles[run_id] = handle
             failed = run_id in self._unstored  # its first epoch came before the handle
         if failed:
             handle.stop("cancelled", "the store refused a write")
         handle.future.add_done_callback(lambda future: self._finish(run_id, future, on_finish))
+        return handle
+
+    def _submit_cv(
+        self,
+        run_id: int,
+        config: RunConfig,
+        dataset: DatasetSpec,
+        reference: dict | None,
+        data: Dataset | None,
+        epoch: OnEpoch,
+        on_task: Callable[[], None] | None = None,
+    ) -> RunHandle:
+        """Start the folds (and refit) of a cross-validated run (:mod:`core.cv`); the
+        folds that ended in an earlier attempt are kept, not trained again."""
+        from core import fold_store
+        from core.cv import CvLaunch
+        from core.executors import RunHandle
+
+        kept = fold_store.keep_finished(self.store, run_id)
+        launch = CvLaunch(
+            self,
+            run_id,
+            config,
+            dataset,
+            lambda point: epoch(run_id, point),
+            kept,
+            reference,
+            data,
+            on_task,
+        )
+        handle = RunHandle(run_id, launch.future, launch.stop)
+        handle.tasks_left = launch.tasks_left  # type: ignore[attr-defined]
+        launch.start()
         return handle
 
     def run(self, config: RunConfig, dataset: DatasetSpec, **kwargs) -> RunOutcome:
@@ -228,6 +268,10 @@ class Runner:
             stop_reason=stop_reason,
             error=outcome.error,
         )
+        if outcome.cv is not None:
+            from core.fold_store import set_cv
+
+            set_cv(self.store, outcome.run_id, **outcome.cv)
         if outcome.new_reference is not None:
             save_new_reference(self.store, outcome.run_id, outcome.new_reference)
 

@@ -72,6 +72,61 @@ class AccuracyScorer:
         return predicted
 
 
+class SplitScorer:
+    """Train and test accuracy of a model in one go: the float32 forward pass runs
+    over both parts at once, with the weights converted once, which is most of what
+    scoring an epoch costs beyond the bare forward pass. Narrow networks (float64)
+    score each part as :class:`AccuracyScorer` does, without copying the data.
+    """
+
+    def __init__(
+        self,
+        X_train: np.ndarray,
+        y_train: np.ndarray,
+        X_test: np.ndarray,
+        y_test: np.ndarray,
+        classes: np.ndarray,
+        widest: int,
+    ) -> None:
+        self.train = AccuracyScorer(X_train, y_train, classes, 0)  # float64 parts, no copy
+        self.test = AccuracyScorer(X_test, y_test, classes, 0)
+        self.n_train = self.train.n
+        self.use_float32 = widest >= FLOAT32_MIN_WIDTH and self.train.n + self.test.n > 0
+        if self.use_float32:
+            self.X32 = np.concatenate([self.train.X, self.test.X]).astype(np.float32)
+            self.y_index = np.concatenate([self.train.y_index, self.test.y_index])
+
+    def accuracies(
+        self, model: Any, coefs: list[np.ndarray], intercepts: list[np.ndarray]
+    ) -> tuple[float, float]:
+        """``(train accuracy, test accuracy)`` of ``model`` with the given weights (NaN
+        for an empty part)."""
+        if not self.use_float32:
+            return (
+                self.train.accuracy(model, coefs, intercepts),
+                self.test.accuracy(model, coefs, intercepts),
+            )
+        out = _logits(model, self.X32, [c.astype(np.float32) for c in coefs], intercepts)
+        predicted, unsure = _decide(out, FLOAT32_MARGIN)
+        rows = np.flatnonzero(unsure)
+        if rows.size:  # near ties: decided in float64, as predict decides them
+            split = np.searchsorted(rows, self.n_train)
+            for part, part_rows, offset in (
+                (self.train, rows[:split], 0),
+                (self.test, rows[split:], self.n_train),
+            ):
+                if part_rows.size:
+                    predicted[part_rows] = _predict_index(
+                        model, part.X[part_rows - offset], coefs, intercepts
+                    )
+        correct = predicted == self.y_index
+        n = self.n_train
+        train = np.count_nonzero(correct[:n]) / n if n else float("nan")
+        n_test = correct.size - n
+        test = np.count_nonzero(correct[n:]) / n_test if n_test else float("nan")
+        return train, test
+
+
 def _logits(
     model: Any, X: np.ndarray, coefs: list[np.ndarray], intercepts: list[np.ndarray]
 ) -> np.ndarray:
@@ -99,9 +154,11 @@ def _decide(out: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(out.shape[0])
     predicted = out.argmax(axis=1)  # argmax along rows is fast; max(axis=1) is not
     top = out[rows, predicted]
-    rest = out.copy()
-    rest[rows, predicted] = -np.inf
-    second = rest[rows, rest.argmax(axis=1)]
+    # The runner-up: the top masked out in place (no copy of the logits), then put back
+    # (the near-tie rows are decided again from these logits).
+    out[rows, predicted] = -np.inf
+    second = out[rows, out.argmax(axis=1)]
+    out[rows, predicted] = top
     return predicted, (top - second) < margin * (1.0 + np.abs(top))
 
 

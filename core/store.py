@@ -56,13 +56,15 @@ ORDER_COLUMNS = {
     "duration": "duration",
     "status": "status",
     "n_epochs": "n_epochs",
+    "cv_accuracy": "cv_accuracy",
 }
 
 # Sort keys a run may lack (not finished yet): those runs are listed last either way.
-_NULLABLE = {"test_accuracy", "train_accuracy", "gap", "duration"}
+_NULLABLE = {"test_accuracy", "train_accuracy", "gap", "duration", "cv_accuracy"}
 _RUN_COLUMNS = (
     "id, status, params, dataset, train_accuracy, test_accuracy, n_epochs, verdict, "
-    "stop_reason, error, created_at, started_at, finished_at, sweep_id, point_key, label"
+    "stop_reason, error, created_at, started_at, finished_at, sweep_id, point_key, label, "
+    "cv_accuracy, cv_std, fold_accuracies"
 )
 _SWEEP_COLUMNS = "id, name, status, created_at, spec, owner_pid, owner_host, heartbeat_at, reason"
 # Keeps IN (...) lists well under SQLite's bound-variable limit.
@@ -89,6 +91,11 @@ class RunRecord:
     sweep_id: int | None
     point_key: str | None
     label: str
+    # Cross-validated runs only (core.folds): mean and std of the folds' validation
+    # accuracy at the run's epochs, and each fold's.
+    cv_accuracy: float | None = None
+    cv_std: float | None = None
+    fold_accuracies: list[float] | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -123,6 +130,18 @@ class RunRecord:
             "duration_s": self.duration_s,
             "sweep_id": self.sweep_id,
             "label": self.label,
+            **self.cv_dict(),
+        }
+
+    def cv_dict(self) -> dict[str, Any]:
+        """``cv_accuracy``, ``cv_std`` and ``fold_accuracies`` of a cross-validated run
+        (empty for any other)."""
+        if not self.dataset.get("cv"):
+            return {}
+        return {
+            "cv_accuracy": self.cv_accuracy,
+            "cv_std": self.cv_std,
+            "fold_accuracies": self.fold_accuracies,
         }
 
 
@@ -149,7 +168,7 @@ def _lazy_json(cls: type, name: str) -> None:
     setattr(cls, name, property(get, set_, doc=f"{name} (JSON text is parsed on first read)"))
 
 
-for _name in ("params", "dataset", "verdict"):
+for _name in ("params", "dataset", "verdict", "fold_accuracies"):
     _lazy_json(RunRecord, _name)
 
 
@@ -172,6 +191,9 @@ def _record(row: Sequence[Any]) -> RunRecord:
         sweep_id=row[13],
         point_key=row[14],
         label=row[15],
+        cv_accuracy=row[16],
+        cv_std=row[17],
+        fold_accuracies=row[18],
     )
 
 
@@ -462,7 +484,8 @@ class RunStore:
                 "UPDATE runs SET status = 'running', started_at = ?, finished_at = NULL,"
                 " duration = NULL, owner_pid = ?, owner_host = ?, heartbeat_at = ?,"
                 " n_epochs = 0, train_accuracy = NULL, test_accuracy = NULL, gap = NULL,"
-                " verdict = NULL, stop_reason = '', error = '' WHERE id = ?",
+                " verdict = NULL, stop_reason = '', error = '', cv_accuracy = NULL,"
+                " cv_std = NULL, fold_accuracies = NULL WHERE id = ?",
                 (now, self._pid, self._host, now, run_id),
             )
             if cursor.rowcount == 0:
@@ -621,6 +644,8 @@ class RunStore:
         with self._write() as conn:
             # Explicit, not only ON DELETE CASCADE: that needs foreign_keys on.
             conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM fold_epochs WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM folds WHERE run_id = ?", (run_id,))
             if conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise self._no_run(run_id)
 

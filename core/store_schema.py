@@ -185,6 +185,47 @@ def add_ui_settings(conn: sqlite3.Connection) -> None:
     )
 
 
+def add_cross_validation(conn: sqlite3.Connection) -> None:
+    """Cross-validated runs (:mod:`core.folds`): ``runs.cv_accuracy``, ``cv_std`` and
+    ``fold_accuracies`` (JSON list) for ranking in SQL; ``folds``, one row per finished
+    fold (``fold`` -1 is the refit on the whole train part), so a resumed run trains
+    every fold exactly once; ``fold_epochs``, each fold's faithful curve (its
+    ``test_accuracy`` is the fold's validation accuracy; the refit's is the test part's).
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    for column in ("cv_accuracy REAL", "cv_std REAL", "fold_accuracies TEXT"):
+        if column.split()[0] not in columns:  # independent of other migrations' order
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+    conn.execute("CREATE INDEX IF NOT EXISTS runs_cv_accuracy ON runs(cv_accuracy)")
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS folds (
+            run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            fold         INTEGER NOT NULL,
+            status       TEXT NOT NULL,
+            stop_reason  TEXT NOT NULL DEFAULT '',
+            error        TEXT NOT NULL DEFAULT '',
+            duration     REAL,
+            finished_at  REAL NOT NULL,
+            PRIMARY KEY (run_id, fold)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS fold_epochs (
+            run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            fold            INTEGER NOT NULL,
+            epoch           INTEGER NOT NULL,
+            train_accuracy  REAL NOT NULL,
+            test_accuracy   REAL NOT NULL,
+            loss            REAL,
+            PRIMARY KEY (run_id, fold, epoch)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
 MIGRATIONS: list[Migration] = [
     create_v1,
@@ -193,6 +234,7 @@ MIGRATIONS: list[Migration] = [
     add_run_metrics,
     add_run_queue,
     add_ui_settings,
+    add_cross_validation,
 ]
 
 

@@ -9,12 +9,15 @@ header sniffed by :mod:`core.csvfile`) and types every column from the whole fil
 - text: text unique or nearly unique per row (names, tickets): ignored;
 - id: a column named like ``id`` with unique values: ignored;
 - index: an unnamed first column, or a first column of row numbers 1..N: ignored;
-- date, constant (one value), empty (no value): ignored;
+- date: ISO dates are expanded into year, month and weekday numbers (the parts that
+  vary), other dates ignored;
+- constant (one value), empty (no value): ignored;
 - target: the class column.
 
 :func:`make_transformer` is the scikit-learn ``ColumnTransformer`` that encodes the
 kept columns; it is fit on the train part only (``core.datasets``) and exported scripts
-build the very same one. pandas and scikit-learn are imported on first use.
+build the very same one; :mod:`core.encoding` builds its output directly, bit for bit.
+pandas and scikit-learn are imported on first use.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ MAX_LABEL_CHARS = 200
 FEW_TEST_ROWS = 10
 
 _ID_NAME = re.compile(r"(^|[^a-z])id$|^(index|rownames|row\.names|row_names)$", re.IGNORECASE)
+_CAMEL_ID = re.compile(r"[a-z0-9](Id|ID)$")  # PassengerId, customerID (not "paid")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?")
 _UNNAMED = "unnamed {}"  # an empty header cell
 _NUMBERED = "column {}"  # --no-header
@@ -61,7 +65,7 @@ class ColumnInfo:
     @property
     def used(self) -> bool:
         """True for a feature that goes into the network."""
-        return self.kind in ("numeric", "categorical") and not self.action.startswith("ignored")
+        return self.kind != "target" and not self.action.startswith("ignored")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict with every field."""
@@ -79,10 +83,14 @@ class Table:
     names: list[str]  # every column, in file order
     columns: list[ColumnInfo]  # same order
     target: str
-    numeric: list[str]  # feature columns, file order
+    numeric: list[str]  # feature columns, file order (a date's parts at its place)
     categorical: list[str]
-    features: Any  # pandas DataFrame: numeric as float64, categorical as str/NaN
+    #: Column name -> values, one per kept row: float64 arrays for ``numeric`` (with
+    #: NaN), object arrays of str/NaN for ``categorical``.
+    features: Any
     labels: Any  # numpy array of label texts, one per kept row
+    label_codes: Any  # each kept row's label as a position in label_uniques
+    label_uniques: Any  # object array: the distinct labels, in order of appearance
     lines: Any  # numpy int array: the 1-based file line of each kept row
     rows_read: int  # data rows in the file (blank rows not counted)
     dropped_rows: int  # rows dropped because the target was missing
@@ -91,6 +99,10 @@ class Table:
     #: Why training cannot use this target (a continuous one); ``inspect`` shows it
     #: as a warning, a run refuses the file with it.
     unusable: str = ""
+    #: Each categorical column factorised (codes and distinct values), for the encoder.
+    texts: dict[str, Text] = field(default_factory=dict)
+    #: Each expanded date column -> the names of its numeric parts.
+    dates: dict[str, list[str]] = field(default_factory=dict)
 
     def encoded_width(self) -> int:
         """Inputs of the network: one per numeric column, one per category."""
@@ -148,6 +160,7 @@ def read_frame(
         "encoding": "utf-8-sig",
     }
     try:
+        one_malloc_arena()
         frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c")
     except UnicodeDecodeError:
         raise utf8_error(path) from None
@@ -155,18 +168,65 @@ def read_frame(
         raise _parser_error(error, path, sniffed.header_line, len(names)) from None
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
-    if len(frame) and frame.iloc[:, -1].isna().any():
+    release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
+    no_target = frame[target_name].isna().to_numpy()
+    last_missing = no_target if target_name == names[-1] else frame.iloc[:, -1].isna()
+    if len(frame) and last_missing.any():
         # A short row gets missing cells at its end: only then count fields per line.
         check_row_widths(path, sniffed)
     first = sniffed.header_line + (1 if header else 0)
     lines = np.arange(first, first + len(frame))
     # Blank lines and rows of bare commas (their target is missing too: look only there).
-    no_target = frame[target_name].isna().to_numpy()
     if no_target.any():
         blank = np.zeros(len(frame), dtype=bool)
         blank[no_target] = frame[no_target].isna().all(axis=1).to_numpy()
-        frame, lines = frame[~blank], lines[~blank]
+        if blank.any():
+            frame, lines = frame[~blank], lines[~blank]
     return frame, lines, options
+
+
+def one_malloc_arena() -> None:
+    """Before the first parse: let every thread allocate from glibc's main arena.
+
+    pandas parses a big file in threads, and glibc gives each thread its own arena;
+    what those threads free stays stranded there (~14 MiB per 100k x 30 file, which
+    the main thread can never reuse), so a run's peak would be the parse plus that
+    plus the arrays. With one arena, :func:`release_free_memory` returns it all. Only
+    the first call in a process can set it (glibc fixes the arena limit when a thread
+    first needs one); glibc only, a no-op elsewhere."""
+    libc = _libc()
+    if libc is not None and not _state.get("arenas"):
+        _state["arenas"] = True
+        libc.mallopt(-8, 1)  # M_ARENA_MAX = 1
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by the CSV parser back to the system (``malloc_trim``, about a
+    millisecond), so what follows the parse does not add to the parse's own peak."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+_state: dict[str, Any] = {}
+
+
+def _libc() -> Any:
+    """glibc through ctypes (None when not on Linux/glibc)."""
+    if "libc" not in _state:
+        import ctypes
+        import sys
+
+        libc = None
+        if sys.platform.startswith("linux"):
+            try:
+                found = ctypes.CDLL("libc.so.6")
+                if hasattr(found, "malloc_trim") and hasattr(found, "mallopt"):
+                    libc = found
+            except OSError:
+                libc = None
+        _state["libc"] = libc
+    return _state["libc"]
 
 
 def _first_line(error: BaseException) -> str:
@@ -266,20 +326,24 @@ def read_table(
     if frame.empty:
         raise DataError("no data rows after the header; add at least one row", path=path)
     rows_read = len(frame)
-    raw_labels = frame[target_name]
-    has_label = raw_labels.notna().to_numpy()
+    target_text = Text.of(frame[target_name])  # labels factorised once, stripped
+    has_label = target_text.codes >= 0
     dropped = int((~has_label).sum())
-    if not has_label.all():
-        frame, lines = frame[has_label], lines[has_label]
-    if frame.empty:
+    # Rows without a label are left out column by column (no copy of the whole frame).
+    keep_rows = None if dropped == 0 else has_label
+    if keep_rows is not None:
+        lines = lines[keep_rows]
+    if dropped == rows_read:
         raise DataError(
             f"every row's target is missing ({rows_read} rows); is {target_name!r} the class "
             "column? use --target NAME",
             path=path,
             column=target_name,
         )
-    labels = stripped(frame[target_name]).to_numpy(dtype=object)
-    _check_labels(labels, lines, path, target_name)
+    label_codes = target_text.codes if keep_rows is None else target_text.codes[keep_rows]
+    label_uniques = target_text.uniques
+    _check_labels(label_uniques, label_codes, lines, path, target_name)
+    labels = label_uniques[label_codes]
     dropped_names, kept_names = parse_names(drop), parse_names(keep)
     for name in (*dropped_names, *kept_names):
         if name not in names:
@@ -295,26 +359,44 @@ def read_table(
     numeric: list[str] = []
     categorical: list[str] = []
     notices: list[str] = []
+    texts: dict[str, Text] = {}
+    dates: dict[str, list[str]] = {}
     for position, name in enumerate(names):
         if name == target_name:
-            n_classes = len(set(labels.tolist()))
+            n_classes = len(label_uniques)
             columns.append(ColumnInfo(name, "target", 0, f"target ({n_classes} classes)"))
             continue
-        info, values = _type_column(frame[name], name, position, len(frame), lines, path)
+        series = frame[name] if keep_rows is None else frame[name][keep_rows]
+        info, values = _type_column(series, name, position, len(series), lines, path)
         if name in dropped_names:
             info = ColumnInfo(name, info.kind, info.missing, "ignored: --drop", info.distinct)
         elif name in kept_names and not info.used and info.kind != "empty":
-            info, values = _forced(frame[name], info)
-        if info.used:
+            info, values = _forced(series, info)
+        if isinstance(values, dict) and any(part in names for part in values):
+            info = ColumnInfo(
+                name,
+                "date",
+                info.missing,
+                f"ignored: dates (a column is named {next(iter(values))!r})",
+            )
+        if info.used and isinstance(values, dict):  # a date's numeric parts
+            features.update(values)
+            numeric.extend(values)
+            dates[name] = list(values)
+        elif info.used and isinstance(values, Text):
+            features[name] = values.values()
+            texts[name] = values
+            categorical.append(name)
+        elif info.used:
             features[name] = values
-            (numeric if info.kind == "numeric" else categorical).append(name)
+            numeric.append(name)
         columns.append(info)
         automatic = info.action.startswith("ignored") and info.action != "ignored: --drop"
-        if automatic and (info.kind == "text" or info.action.startswith("ignored: row numbers")):
+        if automatic and (
+            info.kind in ("text", "date") or info.action.startswith("ignored: row numbers")
+        ):
             why = info.action.removeprefix("ignored: ")
             notices.append(f"column {name!r} ignored: {why} (--keep {name} uses it)")
-    import pandas as pd
-
     table = Table(
         path=path,
         sep=" " if options["sep"] == r"\s+" else options["sep"],
@@ -325,12 +407,16 @@ def read_table(
         target=target_name,
         numeric=numeric,
         categorical=categorical,
-        features=pd.DataFrame(features, index=frame.index, copy=False)[numeric + categorical],
+        features=features,
         labels=labels,
+        label_codes=label_codes,
+        label_uniques=label_uniques,
         lines=lines,
         rows_read=rows_read,
         dropped_rows=dropped,
         notices=notices,
+        texts=texts,
+        dates=dates,
     )
     _check_target(table, test_size)
     if not features:
@@ -347,25 +433,25 @@ def no_features_message(table: Table) -> str:
     )
 
 
-def _check_labels(labels: Any, lines: Any, path: str, target: str) -> None:
-    distinct = set(labels.tolist())
-    longest = max(distinct, key=len, default="")
-    shortest = min(distinct, key=len, default="x")
-    if len(longest) > MAX_LABEL_CHARS:
-        i = int(np.flatnonzero(labels == longest)[0])
+def _check_labels(uniques: Any, codes: Any, lines: Any, path: str, target: str) -> None:
+    """Refuse an empty or overlong label (``uniques``: the distinct labels, ``codes``:
+    each row's)."""
+    longest = max(range(len(uniques)), key=lambda i: len(uniques[i]), default=None)
+    shortest = min(range(len(uniques)), key=lambda i: len(uniques[i]), default=None)
+    if longest is not None and len(uniques[longest]) > MAX_LABEL_CHARS:
+        label = uniques[longest]
         raise DataError(
-            f"class label of {len(longest):,} characters ({labels[i][:20]!r}...); labels are at "
+            f"class label of {len(label):,} characters ({label[:20]!r}...); labels are at "
             f"most {MAX_LABEL_CHARS} characters (is {target!r} the class column? use --target)",
             path=path,
-            row=int(lines[i]),
+            row=int(lines[int(np.argmax(codes == longest))]),
             column=target,
         )
-    if not shortest:
-        i = int(np.flatnonzero(labels == "")[0])
+    if shortest is not None and not uniques[shortest]:
         raise DataError(
             "missing class label (empty cell); every row needs one",
             path=path,
-            row=int(lines[i]),
+            row=int(lines[int(np.argmax(codes == shortest))]),
             column=target,
         )
 
@@ -374,7 +460,10 @@ def _check_target(table: Table, test_size: float) -> None:
     """Warnings about the target; `table.unusable` when no classifier can use it."""
     import pandas as pd
 
-    counts = pd.Series(table.labels).value_counts()
+    counts = pd.Series(
+        np.bincount(table.label_codes, minlength=len(table.label_uniques)),
+        index=pd.Index(table.label_uniques, dtype=object),
+    ).sort_values(ascending=False, kind="stable")  # as value_counts(), ties in file order
     numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
     if numbers.notna().all() and len(counts) > 20:
         whole = bool((numbers == numbers.round()).all())
@@ -382,7 +471,7 @@ def _check_target(table: Table, test_size: float) -> None:
             few = [  # counted only now: distinct numbers are not counted while typing
                 name
                 for name in table.numeric + table.categorical
-                if 2 <= table.features[name].nunique() <= 10
+                if 2 <= pd.Series(table.features[name]).nunique() <= 10
             ]
             hint = f"; columns with few values: {', '.join(few[:5])}" if few else ""
             table.unusable = (
@@ -416,82 +505,161 @@ def _check_target(table: Table, test_size: float) -> None:
 def _type_column(
     series: Any, name: str, position: int, n_rows: int, lines: Any, path: str
 ) -> tuple[ColumnInfo, Any]:
-    """The kind of one feature column, and its values ready for the transformer."""
-    import pandas as pd
-
-    missing = int(series.isna().sum())
-    present = n_rows - missing
-    if present == 0:
+    """The kind of one feature column, and its values ready for the encoder: a float64
+    array (numeric), a :class:`Text` (categorical) or a dict of float64 arrays
+    (an expanded date)."""
+    if series.dtype.kind in "iufb":
+        values = series.to_numpy(dtype=np.float64)  # no copy for float64
+        missing = int(np.isnan(values).sum())
+        if missing == n_rows:
+            return ColumnInfo(name, "empty", missing, "ignored: no values"), None
+        if position == 0 and name == _UNNAMED.format(1):
+            return ColumnInfo(name, "index", missing, _ROW_NAMES), None
+        whole = series.dtype.kind in "iu"
+        rownum = series.index.to_numpy() if whole and position == 0 else None
+        return _type_numeric(values, whole, name, position, missing, n_rows, lines, path, rownum)
+    text = Text.of(series)
+    missing = text.missing
+    if missing == n_rows:
         return ColumnInfo(name, "empty", missing, "ignored: no values"), None
     if position == 0 and name == _UNNAMED.format(1):
-        return ColumnInfo(name, "index", missing, "ignored: row names (unnamed first column)"), None
-    if series.dtype.kind == "O":
-        values = series.dropna().unique()  # few for categories: convert those only
-        failed_values = pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()
-        failed = series.isin(values[failed_values])
-        # Numbers with a few "None"/"-" cells: those cells are missing values.
-        if (
-            failed.any()
-            and failed.sum() < present
-            and series[failed].str.strip().isin(SOFT_NA).all()
-        ):
-            series = pd.to_numeric(series, errors="coerce")
-            missing = int(series.isna().sum())
-    if series.dtype == bool:
-        series = series.astype(np.float64)
-    if series.dtype.kind in "iuf":
-        return _type_numeric(series, name, position, missing, present, n_rows, lines, path)
-    return _type_text(series, name, missing, present)
+        return ColumnInfo(name, "index", missing, _ROW_NAMES), None
+    numbers = text.soft_numbers()
+    if numbers is not None:  # numbers with a few "None"/"-" cells: those are missing
+        missing = int(np.isnan(numbers).sum())
+        return _type_numeric(numbers, False, name, position, missing, n_rows, lines, path)
+    return _type_text(text, name, n_rows - missing)
+
+
+_ROW_NAMES = "ignored: row names (unnamed first column)"
+
+
+@dataclass(slots=True)
+class Text:
+    """A text column factorised once: each row's code into ``uniques`` (-1: missing).
+
+    Every question about the column (missing cells, distinct values, numbers, dates)
+    is answered from its few distinct values instead of its many rows."""
+
+    codes: Any  # int array, one per row
+    uniques: Any  # object array of distinct str values, stripped of surrounding spaces
+
+    @classmethod
+    def of(cls, series: Any) -> Text:
+        """Factorise ``series`` (text cells, missing as NaN), stripping spaces."""
+        import pandas as pd
+
+        codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+        cleaned = [value.strip() if isinstance(value, str) else str(value) for value in uniques]
+        if cleaned != list(uniques):  # " a" and "a" are one category
+            remap, uniques = pd.factorize(np.array(cleaned, dtype=object))
+            codes = np.where(codes >= 0, remap[codes], -1)
+        return cls(codes, np.asarray(uniques, dtype=object))
+
+    @property
+    def missing(self) -> int:
+        """Rows without a value."""
+        return int((self.codes < 0).sum())
+
+    def values(self) -> Any:
+        """One object per row: its text, or NaN."""
+        if not len(self.uniques):
+            return np.full(len(self.codes), np.nan, dtype=object)
+        cells = self.uniques[self.codes]
+        cells[self.codes < 0] = np.nan
+        return cells
+
+    def soft_numbers(self) -> Any:
+        """The column as float64 when every value is a number but a few missing
+        markers (``None``, ``-``, see :data:`SOFT_NA`); else None."""
+        import pandas as pd
+
+        numbers = pd.to_numeric(pd.Series(self.uniques), errors="coerce").to_numpy(np.float64)
+        failed = np.isnan(numbers)
+        if not failed.any() or failed.all():
+            return None
+        if not all(value in SOFT_NA for value in self.uniques[failed]):
+            return None
+        values = numbers[self.codes]
+        values[self.codes < 0] = np.nan
+        return values
+
+    def sample(self, size: int = 200) -> list[str]:
+        """The first ``size`` present values, in row order."""
+        head = self.codes[: size * 4]  # enough rows unless most are missing
+        present = head[head >= 0][:size]
+        if len(present) < size and len(head) < len(self.codes):
+            present = self.codes[self.codes >= 0][:size]
+        return self.uniques[present].tolist()
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def _type_numeric(
-    series: Any,
+    values: Any,
+    whole: bool,
     name: str,
     position: int,
     missing: int,
-    present: int,
     n_rows: int,
     lines: Any,
     path: str,
+    rownum: Any = None,
 ) -> tuple[ColumnInfo, Any]:
-    values = series.to_numpy(dtype=np.float64)
+    """``rownum``: each row's 0-based position among the file's data rows (None: not
+    an integer first column, so not checked for row numbers)."""
+    present = n_rows - missing
+    if missing == n_rows:
+        return ColumnInfo(name, "empty", missing, "ignored: no values"), None
     low, high = np.nanmin(values), np.nanmax(values)
     if not (np.isfinite(low) and np.isfinite(high)):
         bad = int(np.flatnonzero(np.isinf(values))[0])
         raise DataError(
-            f"{str(series.iloc[bad])[:40]!r} is not a finite number; features must not be inf",
+            f"{values[bad]!r} is not a finite number; features must not be inf",
             path=path,
             row=int(lines[bad]),
             column=name,
         )
     if low == high:
         return ColumnInfo(name, "constant", missing, f"ignored: constant ({low:g})", 1), None
-    if missing == 0 and series.dtype.kind in "iu":
-        start = values[0]
-        # Row numbers 0..N-1 or 1..N in the first column: an index written with the data.
-        if (
-            position == 0
-            and n_rows >= 10
-            and start in (0, 1)
-            and high - low == n_rows - 1
-            and (np.diff(values) == 1).all()
-        ):
-            return ColumnInfo(name, "index", 0, f"ignored: row numbers {start:g}..{high:g}"), None
-        if _ID_NAME.search(name) and series.nunique() >= 0.9 * present:
+    if missing == 0 and whole:
+        # Row numbers 0..N-1 or 1..N in the first column (counted over every data row
+        # of the file, also those dropped for a missing target): an index, not data.
+        if position == 0 and n_rows >= 10 and rownum is not None:
+            for offset in (0, 1):
+                if values[0] == rownum[0] + offset and np.array_equal(values, rownum + offset):
+                    return ColumnInfo(
+                        name, "index", 0, f"ignored: row numbers {values[0]:g}..{high:g}"
+                    ), None
+        if looks_like_id(name) and len(np.unique(values)) >= 0.9 * present:
             return ColumnInfo(name, "id", 0, "ignored: ID-like (unique per row)"), None
     action = f"imputed (median): {missing} missing" if missing else "feature"
     return ColumnInfo(name, "numeric", missing, action), values
 
 
-def _type_text(series: Any, name: str, missing: int, present: int) -> tuple[ColumnInfo, Any]:
-    text = stripped(series)
-    distinct = int(text.nunique())
+#: An ISO date, optionally with a time: the only dates expanded (03/04/2024 is
+#: ambiguous: day first or month first).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?")
+#: What an expanded date becomes: numeric features named ``<column>_<part>``.
+DATE_PARTS = ("year", "month", "weekday")
+_DATE_FIELDS = {"year": "year", "month": "month", "weekday": "day_of_week"}  # pandas names
+
+
+def looks_like_id(name: str) -> bool:
+    """A column name like ``id``, ``ID``, ``patient_id``, ``PassengerId``, ``rownames``."""
+    return bool(_ID_NAME.search(name) or _CAMEL_ID.search(name))
+
+
+def _type_text(text: Text, name: str, present: int) -> tuple[ColumnInfo, Any]:
+    missing = len(text) - present
+    distinct = len(text.uniques)
     if distinct == 1:
         return ColumnInfo(name, "constant", missing, "ignored: constant", 1), None
-    sample = text.dropna().iloc[:200]
-    if sample.map(lambda v: bool(_DATE.fullmatch(v))).mean() > 0.95:
-        return ColumnInfo(name, "date", missing, "ignored: dates", distinct), None
-    if _ID_NAME.search(name) and distinct >= 0.9 * present:
+    sample = text.sample()
+    if sum(bool(_DATE.fullmatch(v)) for v in sample) > 0.95 * len(sample):
+        return _type_date(text, name, missing, distinct)
+    if looks_like_id(name) and distinct >= 0.9 * present:
         return ColumnInfo(name, "id", missing, "ignored: ID-like (unique per row)", distinct), None
     if distinct > MAX_CATEGORIES or (distinct > 0.5 * present and distinct > 10):
         why = (
@@ -506,13 +674,48 @@ def _type_text(series: Any, name: str, missing: int, present: int) -> tuple[Colu
     return ColumnInfo(name, "categorical", missing, action, distinct), text
 
 
-def stripped(series: Any) -> Any:
-    """Text cells without surrounding spaces (as text; missing cells stay missing).
-    Only the distinct values are looked at: a column has few."""
-    values = series.dropna().unique()
-    if all(isinstance(v, str) and v == v.strip() for v in values):
-        return series
-    return series.where(series.isna(), series.astype(str).str.strip())
+def _type_date(text: Text, name: str, missing: int, distinct: int) -> tuple[ColumnInfo, Any]:
+    """A column of dates: expanded to year, month and weekday when every value is a
+    clean ISO date (or date and time), else ignored."""
+    parts = date_parts(text.uniques)
+    if parts is None:
+        why = "ignored: dates, not all ISO YYYY-MM-DD (so not expanded)"
+        return ColumnInfo(name, "date", missing, why, distinct), None
+    values = {}
+    for part, numbers in zip(DATE_PARTS, parts, strict=True):
+        column = numbers[text.codes]
+        column[text.codes < 0] = np.nan
+        if np.nanmin(column) != np.nanmax(column):  # a part that never changes says nothing
+            values[f"{name}_{part}"] = column
+    kept = [part for part in DATE_PARTS if f"{name}_{part}" in values]
+    if not kept:
+        return ColumnInfo(name, "date", missing, "ignored: dates, all on one day", distinct), None
+    same = [part for part in DATE_PARTS if part not in kept]
+    action = (
+        "expanded: "
+        + ", ".join(kept)
+        + (f" ({', '.join(same)} constant)" if same else "")
+        + (f"; imputed (median): {missing} missing" if missing else "")
+    )
+    return ColumnInfo(name, "date", missing, action, distinct), values
+
+
+def date_parts(cells: Any) -> tuple[Any, Any, Any] | None:
+    """Year, month and weekday (Monday 0) of ISO date texts as float64 arrays; None
+    if any text is not a clean ISO date. Missing cells (NaN) give NaN."""
+    import pandas as pd
+
+    cells = pd.Series(np.asarray(cells, dtype=object))
+    present = cells.dropna()
+    if not all(isinstance(v, str) and _ISO_DATE.fullmatch(v) for v in present.tolist()):
+        return None
+    when = pd.to_datetime(cells, format="ISO8601", errors="coerce")
+    if when[cells.notna()].isna().any():
+        return None  # 2024-02-30: shaped like a date, but not one
+    return tuple(
+        getattr(when.dt, _DATE_FIELDS[part]).to_numpy(dtype=np.float64, na_value=np.nan)
+        for part in DATE_PARTS
+    )
 
 
 def _forced(series: Any, info: ColumnInfo) -> tuple[ColumnInfo, Any]:
@@ -520,24 +723,40 @@ def _forced(series: Any, info: ColumnInfo) -> tuple[ColumnInfo, Any]:
     if series.dtype.kind in "iufb":
         values = series.to_numpy(dtype=np.float64)
         return ColumnInfo(info.name, "numeric", info.missing, "feature (--keep)"), values
-    text = stripped(series)
-    distinct = int(text.nunique())
+    text = Text.of(series)
+    distinct = len(text.uniques)
     action = f"one-hot: {distinct} columns (--keep)"
     return ColumnInfo(info.name, "categorical", info.missing, action, distinct), text
 
 
 def features_of(
-    frame: Any, numeric: list[str], categorical: list[str], lines: Any, path: str
-) -> Any:
-    """A test file's columns prepared as :func:`read_table` prepares the train file's;
-    text in a number column (other than a missing marker) is refused."""
+    frame: Any,
+    table: Table,
+    lines: Any,
+    path: str,
+) -> dict[str, Any]:
+    """A test file's columns prepared as :func:`read_table` prepared the train file's
+    (``table``); text in a number column (other than a missing marker) is refused."""
     import pandas as pd
 
     out: dict[str, Any] = {}
-    for name in numeric:
+    for name, parts in table.dates.items():
+        cells = Text.of(frame[name]).values()
+        clean = date_parts(cells)
+        if clean is None:  # parse what parses; the rest is imputed like a missing cell
+            when = pd.to_datetime(pd.Series(cells), format="ISO8601", errors="coerce")
+            clean = tuple(
+                getattr(when.dt, _DATE_FIELDS[part]).to_numpy(dtype=np.float64, na_value=np.nan)
+                for part in DATE_PARTS
+            )
+        every = dict(zip((f"{name}_{part}" for part in DATE_PARTS), clean, strict=True))
+        out.update((part, every[part]) for part in parts)
+    for name in table.numeric:
+        if name in out:
+            continue
         series = frame[name]
         converted = pd.to_numeric(series, errors="coerce")
-        if series.dtype.kind == "O":
+        if series.dtype.kind == "O" or isinstance(series.dtype, pd.StringDtype):
             failed = converted.isna() & series.notna()
             failed &= ~series.astype(str).str.strip().isin(SOFT_NA)
             if failed.any():
@@ -549,18 +768,23 @@ def features_of(
                     row=int(lines[i]),
                     column=name,
                 )
-        out[name] = converted.to_numpy(dtype=np.float64)
-    for name in categorical:
-        series = frame[name]
-        out[name] = series.where(series.isna(), series.astype(str).str.strip())
-    return pd.DataFrame(out, index=frame.index)[numeric + categorical]
+        out[name] = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    for name in table.categorical:
+        out[name] = Text.of(frame[name]).values()
+    return out
 
 
 def numeric_groups(table: Table, *frames: Any) -> tuple[list[str], list[str]]:
-    """The number columns without and with missing cells in any of ``frames`` (only
-    those with gaps get an imputer: a median over 100k rows costs more than the read)."""
-    gaps = {name for frame in frames if frame is not None for name in table.numeric
-            if frame[name].isna().any()}  # fmt: skip
+    """The number columns without and with missing cells in any of ``frames``
+    (mappings from column name to values; only those with gaps get an imputer: a
+    median over 100k rows costs more than the read)."""
+    gaps = {
+        name
+        for frame in frames
+        if frame is not None
+        for name in table.numeric
+        if np.isnan(np.asarray(frame[name], dtype=np.float64)).any()
+    }
     return [n for n in table.numeric if n not in gaps], [n for n in table.numeric if n in gaps]
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from core.config import RunConfig, check_network_size
 from core.results import EpochPoint, TrainResult
-from core.scoring import AccuracyScorer
+from core.scoring import SplitScorer
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -106,6 +106,7 @@ def train(
     should_stop: StopCheck | None = None,
     keep_model: bool = False,
     on_weights: WeightsCallback | None = None,
+    metrics: bool = True,
 ) -> TrainResult:
     """Fit ``config`` on ``data`` and record train/test accuracy and loss per epoch.
 
@@ -115,22 +116,20 @@ def train(
     Divergence (a non-finite loss or weights) ends the run as ``diverged``.
     With ``keep_model`` the fitted estimator is returned in ``result.model``.
     ``on_weights`` (tests, debugging) gets copies of each epoch's weights.
+    ``metrics``: per-class results and decision regions of the final model (a fold of
+    a cross-validation does without them).
     """
     classes = np.unique(data.y_train)
     check_network_size(config.layers, data.X_train.shape[1], len(classes))
     model = make_classifier(config)
     widest = max(config.layers)
-    train_scorer = AccuracyScorer(data.X_train, data.y_train, classes, widest)
-    test_scorer = AccuracyScorer(data.X_test, data.y_test, classes, widest)
+    scorer = SplitScorer(data.X_train, data.y_train, data.X_test, data.y_test, classes, widest)
     result = TrainResult(status="done")
     curve = result.curve
 
     def score(weights_owner: Any) -> tuple[float, float]:
         coefs, intercepts = _final_weights(weights_owner)
-        return (
-            train_scorer.accuracy(weights_owner, coefs, intercepts),
-            test_scorer.accuracy(weights_owner, coefs, intercepts),
-        )
+        return scorer.accuracies(weights_owner, coefs, intercepts)
 
     last_best: list[Any] = [None, None]  # early stopping: best weights seen, their scores
 
@@ -187,12 +186,12 @@ def train(
             _send_weights(on_weights, point.epoch, model)
         if on_epoch is not None:
             on_epoch(point)
-    if result.status == "done":
+    if result.status == "done" and metrics:
         from core.metrics import class_metrics
 
         # Per-class results of the final model (with early stopping: its best weights).
         result.metrics = class_metrics(data.y_test, model.predict(data.X_test), data.classes)
-    if data.is_2d and result.status in ("done", "pruned"):
+    if metrics and data.is_2d and result.status in ("done", "pruned"):
         from core.regions import regions_of
 
         # Predicted here, where the model is: showing them later is a store read.

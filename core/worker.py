@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config import RunConfig
@@ -60,13 +60,18 @@ class RunOutcome(CurveSummary):
     #: ``data`` (rows, dropped rows, inputs, columns) and, for a finished run, per-class
     #: results (core.metrics.class_metrics); stored in the run's ``metrics`` column.
     metrics: dict[str, Any] | None = None
+    #: Cross-validated runs (core.cv): cv_accuracy, cv_std, fold_accuracies and the
+    #: refit's train_accuracy and test_accuracy, as core.fold_store.set_cv stores them.
+    cv: dict[str, Any] | None = None
 
 
 _DATASET_CACHE: dict[tuple[Any, ...], Dataset] = {}
-_DATASET_CACHE_SIZE = 4
+#: A 5-fold set, its whole split and one more dataset: a cross-validated sweep cycles
+#: through its folds in every worker, and a smaller cache would load each fold again.
+_DATASET_CACHE_SIZE = 8
 
 
-def _file_stamp(path: str | None) -> tuple[int, int] | None:
+def file_stamp(path: str | None) -> tuple[int, int] | None:
     """Size and modification time of a CSV: an edited file is loaded again."""
     if path is None:
         return None
@@ -79,7 +84,7 @@ def _file_stamp(path: str | None) -> tuple[int, int] | None:
 
 def cached_dataset(spec: DatasetSpec) -> Dataset:
     """Load ``spec`` once per process: a sweep reuses the same data for every run."""
-    key = (spec, _file_stamp(spec.train), _file_stamp(spec.test))
+    key = (spec, file_stamp(spec.train), file_stamp(spec.test))
     data = _DATASET_CACHE.get(key)
     if data is None:
         data = load_dataset(spec)
@@ -115,11 +120,12 @@ def execute_run(
             return True
         return False
 
+    fold = request.dataset.fold is not None
     try:
         if data is None:
             data = request.data or cached_dataset(request.dataset)
         result: TrainResult = train(
-            request.config, data, on_epoch=on_epoch, should_stop=should_stop
+            request.config, data, on_epoch=on_epoch, should_stop=should_stop, metrics=not fold
         )
     except PerceptuneError as error:
         return RunOutcome(run_id, "failed", error=str(error))
@@ -131,7 +137,18 @@ def execute_run(
         status, given = stop_state[0]  # e.g. pruned by the caller, with its reason
         reason = f"{given} (after epoch {result.n_epochs})" if given else ""
     verdict = facts = new_reference = None
-    if status in ("done", "diverged", "pruned"):
+    if fold:
+        # One fold of a cross-validated run: its run is judged on all folds together
+        # (core.cv); the fold only tells what its validation rows are. Fold 0 also
+        # brings the split's reference when the store has none yet.
+        facts = data_facts(data, None).to_dict()
+        if request.dataset.fold == 0 and request.reference is None and status == "done":
+            base = request.dataset.base()
+            try:
+                _, new_reference = _reference(replace(request, dataset=base), cached_dataset(base))
+            except PerceptuneError:
+                new_reference = None
+    elif status in ("done", "diverged", "pruned"):
         reference, new_reference = _reference(request, data)
         judged = data_facts(data, reference)
         facts = judged.to_dict()
@@ -147,7 +164,9 @@ def execute_run(
         baseline=data.baseline_accuracy,
         facts=facts,
         new_reference=new_reference,
-        metrics={
+        metrics=None
+        if fold
+        else {
             "data": data.summary(),
             **(result.metrics or {}),
             **({"regions": result.regions} if result.regions else {}),

@@ -385,7 +385,7 @@ def test_bad_separate_test_file_exits_2(cli: Cli, tmp_path: Path) -> None:
     train = write(tmp_path / "train.csv", "a,b,label\n" + GOOD_ROWS)
     test = write(tmp_path / "test.csv", "a,c,label\n1,2,a\n")
     code, _, err = cli.run("--train", train, "--test", test)
-    assert_one_line_error(code, err, test, "header differs")
+    assert_one_line_error(code, err, test, "no column 'b' here")
     assert not cli.store.exists()
 
 

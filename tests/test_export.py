@@ -3,6 +3,7 @@ stored train and test accuracy."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -22,6 +23,24 @@ def perceptune(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     out, err = capsys.readouterr()
     assert code == 0, err
     return out
+
+
+def assert_no_dead_code(source: str) -> None:
+    """Every import is used and no branch is decided by a constant (``if True:``,
+    ``if X_test is None`` on data that never has a test part)."""
+    tree = ast.parse(source)
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert imported <= used, f"unused imports: {sorted(imported - used)}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            assert not isinstance(node.test, ast.Constant), ast.unparse(node.test)
+    assert "X_test is None" not in source
 
 
 @pytest.mark.parametrize(
@@ -66,6 +85,7 @@ def test_exported_script_prints_the_stored_accuracies(
     source = script.read_text(encoding="utf-8")
 
     assert not re.search(r"^\s*(from|import)\s+(core|tui|perceptune)\b", source, re.M)
+    assert_no_dead_code(source)
     result = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_export import assert_no_dead_code
 
 from core.cli import main
 from core.datasets import DatasetSpec, describe, load_dataset
@@ -106,18 +107,20 @@ def test_missing_markers_and_soft_markers(tmp_path: Path) -> None:
 def test_every_ignored_kind_is_named(tmp_path: Path) -> None:
     def row(i: int) -> str:
         return (
-            f'"{i + 1}",{i},{1000 + 13 * i},person {i},2024-01-{i % 28 + 1:02d},7,,'
-            f"{i % 4},{'abc'[i % 3]},{'xy'[i % 2]}\n"
+            f'"{i + 1}",{i},{1000 + 13 * i},person {i},2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},7,,'
+            f"{i % 4},{'abc'[i % 3]},{i % 28 + 1:02d}/01/2024,{'xy'[i % 2]}\n"
         )
 
-    header = '"","seq","ID","name","when","const","empty","n","cat","label"\n'
+    header = '"","seq","ID","name","when","const","empty","n","cat","dmy","label"\n'
     path = write(tmp_path, "kinds.csv", header + rows(40, row))
     got = kinds(path)
     assert got["unnamed 1"] == ("index", "ignored: row names (unnamed first column)")
     assert got["seq"][0] == "numeric"  # 0..N-1 but not the first column: a feature
     assert got["ID"] == ("id", "ignored: ID-like (unique per row)")
     assert got["name"] == ("text", "ignored: free text or ID (unique per row)")
-    assert got["when"] == ("date", "ignored: dates")
+    # Clean ISO dates: numbers for the parts that vary (all in 2024 here).
+    assert got["when"] == ("date", "expanded: month, weekday (year constant)")
+    assert got["dmy"] == ("date", "ignored: dates, not all ISO YYYY-MM-DD (so not expanded)")
     assert got["const"][0] == "constant" and got["empty"][0] == "empty"
     assert got["n"] == ("numeric", "feature")
     assert got["cat"] == ("categorical", "one-hot: 3 columns")
@@ -126,6 +129,22 @@ def test_every_ignored_kind_is_named(tmp_path: Path) -> None:
         tmp_path, "named.csv", "rownum,x,label\n" + rows(30, lambda i: f"{i + 1},{i % 4},{i % 2}\n")
     )
     assert kinds(named)["rownum"] == ("index", "ignored: row numbers 1..30")
+
+
+def test_row_numbers_with_unlabelled_rows_and_camel_case_ids_are_ignored(
+    tmp_path: Path,
+) -> None:
+    # Titanic's shape: PassengerId 1..N first, a target with gaps (rows dropped), and a
+    # customerID column; "paid" is not an ID.
+    def row(i: int) -> str:
+        label = "NA" if i % 6 == 0 else "ab"[i % 2]
+        return f"{i + 1},{(i * 7919) % 100003},{i % 3},{label}\n"
+
+    path = write(tmp_path, "t.csv", "PassengerId,customerID,paid,label\n" + rows(60, row))
+    got = kinds(path)
+    assert got["PassengerId"] == ("index", "ignored: row numbers 2..60")
+    assert got["customerID"] == ("id", "ignored: ID-like (unique per row)")
+    assert got["paid"] == ("numeric", "feature")
 
 
 def test_drop_and_keep_override_the_rules(tmp_path: Path) -> None:
@@ -158,6 +177,30 @@ def test_imputation_and_encoding_are_fit_on_the_train_part_only(tmp_path: Path) 
     scaled = load_dataset(spec(train_path, test=test_path))
     assert np.allclose(scaled.X_train[:, 0].mean(), 0.0) and scaled.encoded
     assert not scaled.is_2d and scaled.scaler_mean is None
+
+
+def test_a_test_file_is_sniffed_by_itself_and_matched_by_name(tmp_path: Path, run_cli) -> None:
+    train = "x,colour,when,id,label\n" + rows(
+        40, lambda i: f"{i % 7}.5,{'rgb'[i % 3]},2024-0{i % 9 + 1}-1{i % 9},{i},{'ab'[i % 2]}\n"
+    )
+    # An Excel export: BOM, CRLF, ';' and decimal commas; columns reordered, the
+    # ignored 'id' absent, an extra column.
+    test = "\ufefflabel;extra;colour;x;when\r\n" + rows(
+        8, lambda i: f"{'ab'[i % 2]};zz;{'rgb'[i % 3]};{i % 7},5;2024-0{i % 9 + 1}-1{i % 9}\r\n"
+    )
+    train_path, test_path = write(tmp_path, "tr.csv", train), write(tmp_path, "te.csv", test)
+    data = load_dataset(spec(train_path, test=test_path, scale=False))
+    assert data.feature_names[:3] == ["x", "when_month", "when_weekday"]  # year: constant
+    assert sorted(data.X_test[:, 0].tolist()) == sorted(i % 7 + 0.5 for i in range(8))
+    assert data.X_test[0, 1:3].tolist() == [1.0, 2.0]  # 2024-01-10: a Wednesday
+    # --sep/--decimal apply to both files: the test file is then read with them.
+    with pytest.raises(DataError, match=r"te\.csv"):
+        load_dataset(spec(train_path, test=test_path, sep=","))
+    broken = write(tmp_path, "broken.csv", "label,x,when\na,1,2024-01-01\n")
+    result = run_cli("run", "--train", train_path, "--test", broken, "--epochs", "2")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "broken.csv" in result.stderr
+    assert "no column 'colour' here, but the train file" in result.stderr
 
 
 def test_rows_without_a_target_are_dropped_and_counted(tmp_path: Path) -> None:
@@ -265,7 +308,11 @@ def test_sample_files_train(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert main(["show", str(run["id"]), "--store", store]) == 0
     out = capsys.readouterr().out
     assert "Balanced accuracy: " in out and "Confusion matrix (rows: true class" in out
-    assert "Data: 233 rows used, 4 dropped, 9 network inputs" in out
+    # survey_text's ISO dates (one month of 2024) add their weekday: 9 inputs + 1.
+    assert "Data: 233 rows used, 4 dropped, 10 network inputs" in out
+    date = next(c for c in run["data"]["columns"] if c["name"] == "date")
+    action = "expanded: weekday (year, month constant)"
+    assert date == {"name": "date", "kind": "date", "action": action}
     if any(c["precision"] is None for c in run["per_class"]):
         assert "never predicted: " in out
 
@@ -290,7 +337,8 @@ def test_exported_script_of_a_mixed_csv_prints_the_stored_accuracies(
     script = tmp_path / "reproduce.py"
     assert main(["export", str(run["id"]), "--python", "-o", str(script), "--store", store]) == 0
     source = script.read_text(encoding="utf-8")
-    assert "pd.read_csv" in source and "OneHotEncoder" in source and "if True" not in source
+    assert "pd.read_csv" in source and "OneHotEncoder" in source
+    assert_no_dead_code(source)
     result = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -70,6 +70,12 @@ def dataset_from_args(args: argparse.Namespace, base: DatasetSpec | None = None)
         values["n_samples"] = args.samples
     if args.no_scale:
         values["scale"] = False
+    if getattr(args, "cv", None) is not None:
+        values["cv"] = args.cv
+    if getattr(args, "no_refit", False):
+        if getattr(args, "cv", None) is None:
+            raise InputError("--no-refit: only applies with --cv K (cross-validation)")
+        values["refit"] = False
     values.update(csv_values(args))
     spec = DatasetSpec.from_mapping(values, base=base).validate()
     for path in (spec.train, spec.test):
@@ -100,6 +106,22 @@ def check_before_storing(config: RunConfig, spec):
     check_network_size(config.layers, *_BUILTIN_MAX_SHAPE)
     check_builtin_split(spec, config)
     return None
+
+
+def check_cv(spec, data=None) -> None:
+    """Refuse ``cv`` folds the data cannot give: a class with fewer train rows than
+    folds (``data``: a CSV already loaded; built-in sets are checked by their counts)."""
+    if not spec.cv:
+        return
+    if data is not None:
+        from core.folds import fold_indices
+
+        fold_indices(data.y_train, spec.cv)
+        return
+    from core.folds import check_folds
+    from core.splits import builtin_class_counts
+
+    check_folds(builtin_class_counts(spec), spec.test_size, spec.cv)
 
 
 def data_notes(info, spec) -> list[str]:
@@ -157,9 +179,10 @@ def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def record_json(record, curve=None, metrics=None) -> dict[str, Any]:
+def record_json(record, curve=None, metrics=None, store=None) -> dict[str, Any]:
     """The JSON object scripts rely on for a run; ``metrics`` (``RunStore.metrics``)
-    adds ``data``, ``per_class``, ``balanced_accuracy`` and ``confusion_matrix``."""
+    adds ``data``, ``per_class``, ``balanced_accuracy`` and ``confusion_matrix``; with
+    the ``store``, a cross-validated run adds its folds (:func:`core.cv.cv_json`)."""
     data = {
         "id": record.id,
         "status": record.status,
@@ -180,7 +203,24 @@ def record_json(record, curve=None, metrics=None) -> dict[str, Any]:
     metrics = metrics or {}
     for key in ("data", "per_class", "balanced_accuracy", "confusion_matrix"):
         data[key] = metrics.get(key)
+    if store is not None and record.dataset.get("cv"):
+        from core.cv import cv_json
+
+        data.update(cv_json(store, record))
     return data
+
+
+def print_cv_line(record) -> None:
+    """``CV accuracy: 0.962 ± 0.021 (5 folds: 0.95 ...)`` for a cross-validated run; the
+    train and test lines that follow are then the refit's."""
+    cv = record.dataset.get("cv")
+    if not cv:
+        return
+    folds = " ".join(fmt(a) for a in record.fold_accuracies or [])
+    spread = f" ± {fmt(record.cv_std)}" if record.cv_std is not None else ""
+    print(f"CV accuracy: {fmt(record.cv_accuracy)}{spread} ({cv} folds: {folds or '-'})")
+    if not record.dataset.get("refit", True):
+        print("No refit: nothing trained on the whole train part or scored on the test part")
 
 
 def print_class_results(metrics: dict[str, Any] | None) -> None:
@@ -231,16 +271,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         return cmd_queue_add(args)
     config = config_from_args(args)
     spec = dataset_from_args(args)  # cheap checks (flags, file exists...) before any worker
+    if spec.train is None:
+        check_cv(spec)  # built-in data: its class counts are known without loading it
     # The executor first: its worker imports scikit-learn (~1 s) while this process
     # checks the data, and an unreachable scheduler must not leave an empty store.
     tls = tls_files(args)
+    # One run trains on one worker; a cross-validated one has a task per fold (and
+    # the refit) and spreads them over the cores.
+    tasks = spec.cv + (1 if spec.refit else 0) if spec.cv else 1
     if args.executor == "process" and args.scheduler is None and tls is None:
-        from core.executors import ProcessExecutor
+        from core.executors import ProcessExecutor, default_workers
 
-        # One run: fork its worker straight from this still single-threaded process.
-        executor = ProcessExecutor(1, fork_now=True)
+        # Fork the workers straight from this still single-threaded process.
+        executor = ProcessExecutor(min(tasks, default_workers()), fork_now=True)
     else:
-        executor = make_executor(args.executor, workers=1, scheduler=args.scheduler, tls=tls)
+        workers = 1 if tasks == 1 or args.executor == "inline" else None
+        executor = make_executor(args.executor, workers=workers, scheduler=args.scheduler, tls=tls)
     start = getattr(executor, "start", None)
     if start is not None:
         start(warm=True)
@@ -248,6 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_ids: list[int] = []  # the run once stored: Ctrl-C and store errors name it
     try:
         data = check_before_storing(config, spec)
+        check_cv(spec, data)
         if data is not None and not args.quiet:
             for line in data_notes(data.info, spec):
                 print(f"perceptune: {printable(line)}", file=sys.stderr)
@@ -279,15 +326,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     record = store.get_run(outcome.run_id)
     curve = store.curve(outcome.run_id)
     metrics = store.metrics(outcome.run_id)
+    as_json = record_json(record, curve, metrics, store)
     store.close()
     if outcome.status == "failed":
         if args.json:
-            print(json.dumps(record_json(record, curve, metrics)))
+            print(json.dumps(as_json))
         print(f"perceptune: run {record.id} failed: {outcome.error}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(record_json(record, curve, metrics)))
+        print(json.dumps(as_json))
         return 0
+    print_cv_line(record)
     print(f"Train accuracy: {fmt(record.train_accuracy)}")
     print(f"Test accuracy: {fmt(record.test_accuracy)}")
     print(f"Verdict: {verdict_line(record, metrics)}")
@@ -312,7 +361,10 @@ def _reference_line(diagnosis: dict[str, Any] | None) -> str:
         "(simple models on the same split)"
     )
     n_test, noise = diagnosis.get("n_test"), diagnosis.get("noise")
-    if n_test and noise is not None:
+    if diagnosis.get("fold_spread") is not None and noise is not None:
+        spread = diagnosis["fold_spread"]
+        text += f"; noise: the folds' spread ±{spread:.3f} ({n_test} validated rows)"
+    elif n_test and noise is not None:
         text += f"; noise of {n_test} test rows ±{diagnosis.get('noise_z', 2) * noise:.3f}"
     return text
 
@@ -360,7 +412,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.limit is not None:
         records.reverse()
     if args.json:
-        print(json.dumps([record_json(r, store.curve(r.id), store.metrics(r.id)) for r in records]))
+        print(
+            json.dumps(
+                [record_json(r, store.curve(r.id), store.metrics(r.id), store) for r in records]
+            )
+        )
         return 0
     if not records:
         print(f"no runs in {args.store}")
@@ -395,10 +451,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     curve = store.curve(run_id)
     metrics = store.metrics(run_id)
     if args.json:
-        print(json.dumps(record_json(record, curve, metrics)))
+        print(json.dumps(record_json(record, curve, metrics, store)))
         return 0
     config = RunConfig.from_mapping(record.params)
     print(f"Run {record.id}: {record.status}  {printable(config.short_label())}")
+    print_cv_line(record)
     print(f"Train accuracy: {fmt(record.train_accuracy)}")
     print(f"Test accuracy: {fmt(record.test_accuracy)}")
     if record.verdict:
@@ -457,7 +514,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """``perceptune inspect FILE``: the column table, classes and warnings; stores nothing."""
     from core.datasets import DatasetSpec
-    from core.inspection import inspect_csv, report_lines
+    from core.inspection import inspect_spec, report_lines
 
     check_named("target", args.target)
     values: dict[str, Any] = {"train": args.file, **csv_values(args)}
@@ -467,17 +524,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         values["test_size"] = args.test_size
     check_named("train", args.file)
     spec = DatasetSpec.from_mapping(values).validate()
-    report = inspect_csv(
-        args.file,
-        target=spec.target,
-        sep=spec.sep,
-        decimal=spec.decimal,
-        na_values=spec.na_values,
-        header=spec.header,
-        drop=spec.drop,
-        keep=spec.keep,
-        test_size=spec.test_size,
-    )
+    report = inspect_spec(spec)
     if args.json:
         print(json.dumps(report.to_dict()))
     else:

@@ -167,6 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataset_flags(run)
     _add_store(run)
     add_executor_flags(run)
+    run.add_argument(
+        "--cv",
+        metavar="K",
+        help="K-fold cross-validation over the train part (stratified, 2 to 50 folds)",
+    )
+    run.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="with --cv: skip the final fit on the whole train part (no test accuracy)",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     run.add_argument(

@@ -195,6 +195,7 @@ def _point_json(record: Any) -> dict[str, Any]:
         "n_epochs": record.n_epochs,
         "stop_reason": record.stop_reason,
         "sweep_id": record.sweep_id,
+        **record.cv_dict(),
     }
 
 
@@ -212,6 +213,11 @@ def _print_summary(store: Any, sweep_id: int, strategy: str, elapsed: float, pat
     best = best_run(store, sweep_id)
     if best is None:
         print("No point finished.")
+    elif best.dataset.get("cv"):
+        print(
+            f"Best: run {best.id}, cv {fmt(best.cv_accuracy)} ± {fmt(best.cv_std)}"
+            f"{_refit_text(best)}: {_flags(best.params, names)}"
+        )
     else:
         print(
             f"Best: run {best.id}, test {fmt(best.test_accuracy)}, train "
@@ -220,16 +226,26 @@ def _print_summary(store: Any, sweep_id: int, strategy: str, elapsed: float, pat
     print(f"Stored in {path}: perceptune leaderboard {sweep_id} --store {path}")
 
 
+def _refit_text(record: Any) -> str:
+    if record.test_accuracy is None:
+        return ""
+    return f", refit test {fmt(record.test_accuracy)}, train {fmt(record.train_accuracy)}"
+
+
 def _print_rows(rows: list[Any]) -> None:
+    cv = any(row.cv_accuracy is not None for row in rows)
+    extra = f" {'cv':>6} {'±':>6}" if cv else ""
     print(
-        f"{'rank':>4} {'run':>5}  {'status':<8} {'train':>6} {'test':>6} {'gap':>6}  "
+        f"{'rank':>4} {'run':>5}  {'status':<8}{extra} {'train':>6} {'test':>6} {'gap':>6}  "
         f"{'verdict':<12} params"
     )
     for row in rows:
         gap = fmt(row.gap) if row.gap is not None else "-"
+        scores = f" {fmt(row.cv_accuracy):>6} {fmt(row.cv_std):>6}" if cv else ""
         print(
-            f"{row.rank:>4} {row.run_id:>5}  {row.status:<8} {fmt(row.train_accuracy):>6} "
-            f"{fmt(row.test_accuracy):>6} {gap:>6}  {row.verdict:<12} {printable(row.point_text())}"
+            f"{row.rank:>4} {row.run_id:>5}  {row.status:<8}{scores} "
+            f"{fmt(row.train_accuracy):>6} {fmt(row.test_accuracy):>6} {gap:>6}  "
+            f"{row.verdict:<12} {printable(row.point_text())}"
         )
 
 
@@ -416,6 +432,11 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                         "n_epochs": row.n_epochs,
                         "point": row.point,
                         "params": row.params,
+                        **(
+                            {"cv_accuracy": row.cv_accuracy, "cv_std": row.cv_std}
+                            if row.cv_accuracy is not None
+                            else {}
+                        ),
                     }
                     for row in rows
                 ]

@@ -70,6 +70,14 @@ PROGRESS_INTERVAL_S = 0.2
 INTERRUPT_WAIT_S = 10.0
 
 
+def point_score(record: RunRecord) -> float | None:
+    """What a point is ranked by: its ``cv_accuracy`` when cross-validated, else its
+    test accuracy."""
+    if record.dataset.get("cv"):
+        return record.cv_accuracy
+    return record.test_accuracy
+
+
 def point_key(config: RunConfig) -> str:
     """The stable key of a point: its whole config as sorted, compact JSON."""
     return json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -179,7 +187,10 @@ class SweepEngine:
         self.on_progress = on_progress
         self.should_stop = should_stop
         self._stop_status: str | None = None
-        self._outcomes: queue.Queue[RunOutcome] = queue.Queue()
+        # Outcomes of runs, and None when a fold of a cross-validated run ended (a
+        # worker is free: time to start the next point).
+        self._outcomes: queue.Queue[RunOutcome | None] = queue.Queue()
+        self._tasks_left: dict[int, Callable[[], int]] = {}
         self._lock = threading.Lock()
         self._active: dict[int, _Job] = {}
         self._facts: DataFacts | None = None  # the split's facts, for derived verdicts
@@ -260,7 +271,7 @@ class SweepEngine:
         large for memory) as a ``failed`` run saying why; returns its run id."""
         run_id = self.store.create_run(
             config.to_dict(),
-            self.spec.dataset.to_dict(),
+            self.spec.run_dataset().to_dict(),
             status="failed",
             sweep_id=self.sweep_id,
             point_key=key,
@@ -274,7 +285,9 @@ class SweepEngine:
         record = records.get(key)
         if record is not None:
             return record.id
-        return self.runner.enqueue(config, self.spec.dataset, sweep_id=self.sweep_id, point_key=key)
+        return self.runner.enqueue(
+            config, self.spec.run_dataset(), sweep_id=self.sweep_id, point_key=key
+        )
 
     def _job(self, group: Group, configs: Sequence[RunConfig], run_ids: Sequence[int]) -> _Job:
         config = configs[group.trained]
@@ -315,6 +328,8 @@ class SweepEngine:
     def _write_derived(
         self, run_id: int, epochs: int, source: RunRecord, curve: list[EpochPoint]
     ) -> RunRecord:
+        if self.spec.cv:
+            return self._write_derived_cv(run_id, epochs, source)
         derived = derive(
             curve,
             epochs,
@@ -342,6 +357,57 @@ class SweepEngine:
         )
         return self.store.get_run(run_id)
 
+    def _write_derived_cv(self, run_id: int, epochs: int, source: RunRecord) -> RunRecord:
+        """A cross-validated point read off a longer one: every fold (and the refit) cut
+        at ``epochs``, then the folds' mean, spread and verdict as for a trained run."""
+        from core import fold_store
+        from core.cv import summarize
+
+        curves = fold_store.fold_curves(self.store, source.id)
+        ends = fold_store.folds(self.store, source.id)
+        self.store.mark_running(run_id)  # also drops epochs of an earlier attempt
+        fold_store.clear(self.store, run_id)
+        cut: dict[int, list[EpochPoint]] = {}
+        cut_ends: dict[int, tuple[str, str, str]] = {}
+        for fold, end in ends.items():
+            derived = derive(
+                curves.get(fold, []),
+                epochs,
+                status=end.status,
+                stop_reason=end.stop_reason,
+                error=end.error,
+                source_run=source.id,
+            )
+            fold_store.finish_fold(
+                self.store,
+                run_id,
+                fold,
+                derived.status,
+                derived.curve,
+                stop_reason=derived.stop_reason,
+                error=derived.error,
+            )
+            cut[fold], cut_ends[fold] = derived.curve, (derived.status, derived.stop_reason, "")
+        summary = summarize(self.spec.cv, epochs, cut, cut_ends)
+        if len(cut_ends) < self.spec.cv or summary.status not in ("done", "diverged"):
+            summary.status = source.status if source.status != "done" else "failed"
+        verdict = None
+        if summary.status in ("done", "diverged"):
+            config = RunConfig.from_mapping({**source.params, "epochs": epochs})
+            facts = replace(self._data_facts(), spread=summary.cv_std)
+            verdict = diagnose(summary.curve, facts, config, summary.status).to_dict()
+        self.store.add_epochs(run_id, summary.curve)
+        self.store.finish_run(
+            run_id,
+            summary.status,
+            n_epochs=summary.curve[-1].epoch if summary.curve else 0,
+            verdict=verdict,
+            stop_reason=f"{summary.stop_reason} (read off run {source.id}'s folds)",
+            error=source.error if summary.status != "done" else "",
+        )
+        fold_store.set_cv(self.store, run_id, **summary.scores())
+        return self.store.get_run(run_id)
+
     def _data_facts(self) -> DataFacts:
         if self._facts is None:
             # Only when resuming a sweep whose trained run ended in an earlier process:
@@ -363,6 +429,8 @@ class SweepEngine:
             else:
                 remember(self.spec.dataset, reference)
             self._facts = data_facts(data, reference)
+            if self.spec.cv:  # every train row is validated once
+                self._facts = replace(self._facts, n_test=len(data.y_train))
         return self._facts
 
     # -- TPE --------------------------------------------------------------------------
@@ -413,7 +481,7 @@ class SweepEngine:
                     self._done += 1
                     continue
                 run_id = self.runner.enqueue(
-                    config, self.spec.dataset, sweep_id=self.sweep_id, point_key=key
+                    config, self.spec.run_dataset(), sweep_id=self.sweep_id, point_key=key
                 )
                 known[key] = run_id
                 batch.append((trial, run_id))
@@ -470,12 +538,15 @@ class SweepEngine:
         try:
             while pending or self._active:
                 self._check_stop()
-                while pending and len(self._active) < self.workers:
+                while pending and self._busy() < self.workers:
                     self._start(pending.popleft())
                 outcome = self._next_outcome()
+                if outcome is None:
+                    continue  # a fold ended: maybe room for the next point
                 self.runner.check_store()  # a full disk stops the sweep, resumable
                 with self._lock:
                     job = self._active.pop(outcome.run_id)
+                    self._tasks_left.pop(outcome.run_id, None)
                     self._epochs_left -= job.max_epochs
                     self._epochs_at.pop(outcome.run_id, None)
                     self._trained_points += 1
@@ -485,13 +556,31 @@ class SweepEngine:
             self._interrupt()
             raise
 
+    def _busy(self) -> int:
+        """Workers the runs in flight keep busy: one per run, one per fold still to
+        end of a cross-validated run (its folds train in parallel)."""
+        with self._lock:
+            return sum(
+                self._tasks_left[run_id]() if run_id in self._tasks_left else 1
+                for run_id in self._active
+            )
+
     def _start(self, job: _Job) -> None:
         self.pruner.start(job.run_id, job.max_epochs)
         with self._lock:
             self._active[job.run_id] = job
-        self.runner.start(job.run_id, on_epoch=self._on_epoch, on_finish=self._outcomes.put)
+        handle = self.runner.start(
+            job.run_id,
+            on_epoch=self._on_epoch,
+            on_finish=self._outcomes.put,
+            on_task=lambda: self._outcomes.put(None),
+        )
+        tasks_left = getattr(handle, "tasks_left", None)
+        if tasks_left is not None:
+            with self._lock:
+                self._tasks_left[job.run_id] = tasks_left
 
-    def _next_outcome(self) -> RunOutcome:
+    def _next_outcome(self) -> RunOutcome | None:
         while True:
             # A timeout keeps the wait interruptible by Ctrl-C (and by should_stop).
             with contextlib.suppress(queue.Empty):
@@ -543,7 +632,7 @@ class SweepEngine:
 
     def _point_done(self, record: RunRecord) -> None:
         self._done += 1
-        if record.status == "done" and record.test_accuracy is not None:
+        if record.status == "done" and point_score(record) is not None:
             self._note_best(record)
 
     def _note_best(self, record: RunRecord) -> None:
@@ -552,11 +641,11 @@ class SweepEngine:
         key = rank_key(record)
         if self._best_key is None or key < self._best_key:
             self._best_key = key
-            self._best = (float(record.test_accuracy or 0.0), record.id)
+            self._best = (float(point_score(record) or 0.0), record.id)
 
     def _note_best_stored(self) -> None:
         for record in self.store.sweep_runs(self.sweep_id).values():
-            if record.status == "done" and record.test_accuracy is not None:
+            if record.status == "done" and point_score(record) is not None:
                 self._note_best(record)
 
     def _report(self, force: bool = False) -> None:
@@ -612,9 +701,10 @@ def _trial_result(record: RunRecord, pruned_at: EpochPoint | None = None):
     the pruner decided, when known)."""
     from core.search.strategies import TrialResult
 
-    if record.status == "done" or (
-        record.status == "diverged" and record.test_accuracy is not None
-    ):
+    score = point_score(record)
+    if record.status == "done" and score is not None:
+        return TrialResult("complete", score)
+    if record.status == "diverged" and record.test_accuracy is not None:
         return TrialResult("complete", record.test_accuracy)
     if record.status == "pruned" and pruned_at is not None:
         return TrialResult("pruned", pruned_at.test_accuracy, pruned_at.epoch)

@@ -40,6 +40,15 @@ class LeaderboardRow:
     point: dict[str, Any]  # the searched values
     params: dict[str, Any] = field(repr=False)  # every hyperparameter (stored JSON form)
     stop_reason: str = ""
+    # Cross-validated sweeps: what the row is ranked by (None otherwise).
+    cv_accuracy: float | None = None
+    cv_std: float | None = None
+
+    @property
+    def score(self) -> float | None:
+        """What the row is ranked by: ``cv_accuracy`` when cross-validated, else the
+        test accuracy."""
+        return self.cv_accuracy if self.cv_accuracy is not None else self.test_accuracy
 
     def point_text(self) -> str:
         """``layers=64,64 lr=0.01 epochs=100``: the searched values, short."""
@@ -81,6 +90,11 @@ def searched_names(store: RunStore, sweep_id: int, records: list[RunRecord]) -> 
     return varying
 
 
+def _score(record: RunRecord) -> float | None:
+    """``cv_accuracy`` of a cross-validated run, else its test accuracy."""
+    return record.cv_accuracy if record.dataset.get("cv") else record.test_accuracy
+
+
 def sweep_title(sweep_id: int, name: str | None = "") -> str:
     """The one way a sweep is named on every screen and in every command:
     ``sweep 3 "moons grid"``, or ``sweep 3`` when it has no name."""
@@ -90,8 +104,9 @@ def sweep_title(sweep_id: int, name: str | None = "") -> str:
 def rank_key(record: RunRecord) -> tuple:
     """How a sweep's points rank, smallest first: the leaderboard's order and the one
     best run every screen and command names (ties broken the same way everywhere)."""
-    test = record.test_accuracy
-    # Best test first; then a finished point before a pruned one, a smaller gap, the
+    test = _score(record)
+    # Best score first (cv_accuracy when cross-validated, as GridSearchCV ranks by
+    # mean_test_score); then a finished point before a pruned one, a smaller gap, the
     # earlier run.
     return (
         test is None,
@@ -124,18 +139,19 @@ def leaderboard(store: RunStore, sweep_id: int, limit: int | None = None) -> lis
             point={name: r.params.get(name) for name in names},
             params=r.params,
             stop_reason=r.stop_reason,
+            cv_accuracy=r.cv_accuracy,
+            cv_std=r.cv_std,
         )
         for rank, r in enumerate(ranked, 1)
     ]
 
 
 def best_run(store: RunStore, sweep_id: int) -> RunRecord | None:
-    """The finished (``done``) run with the best test accuracy; ties: smaller gap,
-    then the earlier run. None while no point is done."""
+    """The finished (``done``) run with the best test accuracy (``cv_accuracy`` when
+    cross-validated); ties: smaller gap, then the earlier run. None while no point is
+    done."""
     done = [
-        r
-        for r in store.list_runs(sweep_id=sweep_id, statuses=["done"])
-        if r.test_accuracy is not None
+        r for r in store.list_runs(sweep_id=sweep_id, statuses=["done"]) if _score(r) is not None
     ]
     return min(done, key=rank_key) if done else None
 
@@ -151,7 +167,7 @@ def param_series(
     ``log`` forces the axis; by default lr and alpha get a log axis. ``searched``: the
     values the sweep's list gave ``name``, in its order (None for a range).
     """
-    done = [row for row in rows if row.status == "done" and row.test_accuracy is not None]
+    done = [row for row in rows if row.status == "done" and row.score is not None]
     kind = FIELD_INFO[name].kind if name in FIELD_INFO else "choice"
     categorical = kind in ("layers", "choice", "bool")
     x: list[Any] = []
@@ -174,7 +190,7 @@ def param_series(
     return ParamSeries(
         name=name,
         x=x,
-        y=[float(row.test_accuracy or 0.0) for row in done],
+        y=[float(row.score or 0.0) for row in done],
         log_axis=log_axis and not categorical,
         categorical=categorical,
         order=order,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ _SEARCH_KEYS = (
     "executor",
     "scheduler",
     "name",
+    "cv",
+    "refit",
 )
 
 
@@ -105,6 +107,13 @@ class SweepSpec:
         Address of a cluster scheduler, for executors that use one (passed through).
     name : str
         A name for the sweep in lists.
+    cv : int
+        Cross-validate every point over ``cv`` stratified folds of the train part
+        (:mod:`core.folds`); 0: score on the test part. Points then rank by
+        ``cv_accuracy``.
+    refit : bool
+        With ``cv``: also train every point on the whole train part, for its test
+        accuracy (``GridSearchCV`` refits only its best; off by default).
     fixed : dict
         Field -> value for every run (validated values, e.g. layers as a tuple).
     space : dict
@@ -122,10 +131,18 @@ class SweepSpec:
     executor: str = "process"
     scheduler: str | None = None
     name: str = ""
+    cv: int = 0
+    refit: bool = False
     fixed: dict[str, Any] = field(default_factory=dict)
     space: dict[str, Dimension] = field(default_factory=dict)
 
     # -- the points --------------------------------------------------------------------
+
+    def run_dataset(self) -> DatasetSpec:
+        """The dataset spec of every run: the sweep's, with its cross-validation."""
+        if not self.cv:
+            return self.dataset
+        return replace(self.dataset, cv=self.cv, refit=self.refit)
 
     def base_config(self) -> RunConfig:
         """The config with the ``[fixed]`` values (defaults elsewhere)."""
@@ -154,12 +171,14 @@ class SweepSpec:
     def total_epochs(self) -> float:
         """Epochs the sweep trains (points that share a curve count once; TPE and
         ranges of epochs: the expected number)."""
+        # A cross-validated point trains each fold, and the refit when asked for.
+        tasks = self.cv + int(self.refit) if self.cv else 1
         if self.strategy in ("grid", "random"):
             configs = [self.config(point) for point in self.points()]
-            return float(sum(configs[g.trained].epochs for g in group_points(configs)))
+            return tasks * float(sum(configs[g.trained].epochs for g in group_points(configs)))
         epochs = self.space.get("epochs")
         mean = epochs.expected() if epochs is not None else self.base_config().epochs
-        return self.trials * mean
+        return tasks * self.trials * mean
 
     def max_epochs(self) -> int:
         """The most epochs any point trains (for the pruners' rungs)."""
@@ -203,6 +222,9 @@ class SweepSpec:
             search["scheduler"] = self.scheduler
         if self.name:
             search["name"] = self.name
+        if self.cv:
+            search["cv"] = self.cv
+            search["refit"] = self.refit
         return {
             "dataset": _dataset_table(self.dataset),
             "search": search,
@@ -249,6 +271,7 @@ def _from_dict(data: Mapping[str, Any]) -> SweepSpec:
             raise SpecError(f"[{table}]", f"expected a table, got {shown(data[table])}")
     spec = _search(data.get("search", {}))
     spec.dataset = _dataset(data.get("dataset", {}))
+    _check_cv(spec)
     if "space" not in data:
         raise SpecError("[space]", "missing: a sweep needs the hyperparameters it searches")
     spec.fixed = parse_fixed(data.get("fixed", {}))
@@ -288,6 +311,7 @@ def _search(table: Mapping[str, Any]) -> SweepSpec:
             if not isinstance(table[key], str):
                 raise SpecError(f"[search].{key}", f"expected a string, got {shown(table[key])}")
             setattr(spec, key, table[key])
+    _cv(spec, table)
     if spec.workers is not None:  # a fork bomb otherwise (core.executors.max_workers)
         from core.executors import workers_problem
 
@@ -295,6 +319,47 @@ def _search(table: Mapping[str, Any]) -> SweepSpec:
         if problem is not None:
             raise SpecError("[search].workers", problem)
     return spec
+
+
+def _cv(spec: SweepSpec, table: Mapping[str, Any]) -> None:
+    """``cv`` (0, or 2 to MAX_CV folds) and ``refit`` (true or false) of ``[search]``."""
+    from core.datasets import MAX_CV
+
+    if "cv" in table:
+        value = _int(table["cv"], "[search].cv", 0)
+        if value == 1 or value > MAX_CV:
+            raise SpecError(
+                "[search].cv",
+                f"must be 0 (no cross-validation) or a number of folds from 2 to {MAX_CV}, "
+                f"got {value}",
+            )
+        spec.cv = value
+    if "refit" in table:
+        if not isinstance(table["refit"], bool):
+            raise SpecError(
+                "[search].refit", f"expected true or false, got {shown(table['refit'])}"
+            )
+        if not spec.cv:
+            raise SpecError("[search].refit", "only applies with cv = K (cross-validation)")
+        spec.refit = table["refit"]
+    if spec.cv and spec.prune != "none":
+        raise SpecError(
+            "[search].prune",
+            f'{spec.prune!r} pruning reads one test curve; with cv use prune = "none"',
+        )
+
+
+def _check_cv(spec: SweepSpec) -> None:
+    """Every class needs ``cv`` train rows (built-in data: checked from its counts)."""
+    if not spec.cv or spec.dataset.name is None:
+        return
+    from core.folds import check_folds
+    from core.splits import builtin_class_counts
+
+    try:
+        check_folds(builtin_class_counts(spec.dataset), spec.dataset.test_size, spec.cv)
+    except ConfigError as error:
+        raise SpecError("[search].cv", error.message) from None
 
 
 def _int(value: Any, where: str, minimum: int) -> int:
@@ -308,6 +373,11 @@ def _int(value: Any, where: str, minimum: int) -> int:
 
 
 def _dataset(table: Mapping[str, Any]) -> DatasetSpec:
+    from core.datasets import CV_FIELDS
+
+    for key in table:
+        if str(key).replace("-", "_") in CV_FIELDS:
+            raise SpecError(f"[dataset].{key}", "cross-validation is set in [search]: cv = K")
     try:
         spec = DatasetSpec.from_mapping(table).validate()
         check_builtin_split(spec)

@@ -90,7 +90,8 @@ async def test_the_table_lists_kinds_actions_rows_and_classes(make_app: Any) -> 
         await settle(pilot)
         table = rows(app)
         assert table["id"] == ("id", "0", "ignored")
-        assert table["date"] == ("date", "0", "ignored")
+        # ISO dates are expanded into numbers (core: "expanded: weekday ..."): used.
+        assert table["date"] == ("date", "0", "feature")
         assert table["Sex"] == ("category", "5", "one-hot 2")
         assert table["Height"] == ("number", "26", "imputed")
         assert table["Age"] == ("number", "0", "feature")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,6 +27,16 @@ from tui.widgets.charts.axes import (
     fitted_ylim,
     int_ticks,
     stop_label,
+)
+from tui.widgets.charts.band import (
+    CV_LABEL,
+    CV_MEAN_LABEL,
+    TRAIN_LABEL,
+    BandLoaded,
+    band_series,
+    band_values,
+    is_cv,
+    read_band,
 )
 from tui.widgets.charts.compare import differing, overlay_table, run_label
 from tui.widgets.charts.plots import (
@@ -60,6 +70,8 @@ VERDICT_ROWS, NARROW_VERDICT_ROWS = 6, 9
 NARROW_TABLE = 60
 #: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
 LIVE_PLOT_MAX_AGE_S = 1.0
+#: A training CV run's band is read again this often (its folds end one by one).
+BAND_READ_S = 1.0
 FINISHED = ("done", "diverged", "pruned", "cancelled", "interrupted", "failed")
 
 
@@ -154,6 +166,9 @@ class ChartsPane(Vertical):
         self._plots_drawn: tuple[int, str, int, float] | None = None
         self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
         self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
+        #: CV runs' bands: run id -> (the status it was read for, when, the band).
+        self._bands: dict[int, tuple[str, float, list[Any]]] = {}
+        self._band_reading: int | None = None  # the run whose band a worker reads
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -261,6 +276,8 @@ class ChartsPane(Vertical):
         if columns is None or not columns.extends(view.run_id, curve):
             columns = self._columns = _Columns(view.run_id)
         columns.extend(curve)
+        if is_cv(view.dataset):
+            self._want_band(view)
         if self._plots_due(view):
             self._draw_plots(view, columns)
         self._set_text("#chart-title", self._title(view, self._title_width()))
@@ -296,13 +313,16 @@ class ChartsPane(Vertical):
         stopped_at = view.epochs_run if view.stopped_early else None
         ticks = epoch_ticks(xlim, stopped_at)
         xlabel = stop_label(view.epochs_run, view.planned_epochs) if stopped_at else "epoch"
+        cv, band = is_cv(view.dataset), self._band_of(view)
+        labels = (TRAIN_LABEL, CV_LABEL) if band else ("train", CV_MEAN_LABEL if cv else "test")
         self.accuracy.draw(
             [
-                Series("train", epochs, tuple(columns.train), TRAIN_COLOR),
-                Series("test", epochs, tuple(columns.test), TEST_COLOR),
+                *band_series(band, self.app.current_theme.dark),  # under the mean lines
+                Series(labels[0], epochs, tuple(columns.train), TRAIN_COLOR),
+                Series(labels[1], epochs, tuple(columns.test), TEST_COLOR),
             ],
             xlim=xlim,
-            ylim=fitted_ylim((columns.low, columns.high), self.full_range),
+            ylim=fitted_ylim((columns.low, columns.high, *band_values(band)), self.full_range),
             title="accuracy",
             note=" · ".join(n for n in (self._range_note(), "l: loss" if self.short else "") if n),
             xlabel=xlabel,
@@ -318,6 +338,46 @@ class ChartsPane(Vertical):
         for plot in (self.accuracy, self.loss):
             if plot.series:
                 plot.set_xticks(*ticks)
+
+    # -- a CV run's band ------------------------------------------------------------------
+
+    def _band_of(self, view: RunView) -> list[Any]:
+        """The band read for ``view``'s run (empty: none, or not read yet)."""
+        found = self._bands.get(view.run_id)
+        return found[2] if found is not None else []
+
+    def _want_band(self, view: RunView) -> None:
+        """Read ``view``'s band in a thread worker when it may have changed: not read
+        yet, read for another status, or every BAND_READ_S while the run trains."""
+        found = self._bands.get(view.run_id)
+        now = time.monotonic()
+        fresh = view.status != "running" or now - (found[1] if found else 0.0) < BAND_READ_S
+        if found is not None and found[0] == view.status and fresh:
+            return
+        if self._band_reading == view.run_id:
+            return
+        self._band_reading = view.run_id
+        self._bands[view.run_id] = (view.status, now, found[2] if found else [])
+        self._read_band(view.run_id, view.status, view.planned_epochs)
+
+    @work(thread=True, group="cv-band", exit_on_error=False, name="Reading band")
+    def _read_band(self, run_id: int, status: str, epochs: int) -> None:
+        try:
+            band = read_band(self.app.store, run_id, epochs)  # type: ignore[attr-defined]
+        except Exception:  # a store being written: the next read tries again
+            band = []
+        self.post_message(BandLoaded(run_id, status, band))
+
+    def on_band_loaded(self, message: BandLoaded) -> None:
+        self._band_reading = None
+        old = self._bands.get(message.run_id)
+        self._bands[message.run_id] = (message.status, time.monotonic(), message.band)
+        view = self.view
+        shown = view is not None and view.run_id == message.run_id and not self.overlay_ids
+        if shown and (old is None or old[2] != message.band):
+            assert view is not None
+            self._plots_drawn = None  # draw the new band now
+            self.show_run(view)
 
     def _range_note(self) -> str:
         return "y: 0 to 1" if self.full_range else ""
@@ -379,7 +439,9 @@ class ChartsPane(Vertical):
             text.append(sep)
             text.append("train", style=f"bold {rich_color(TRAIN_COLOR)}")
             text.append(f" {acc(last.train_accuracy)} ")
-            text.append("test", style=f"bold {rich_color(TEST_COLOR)}")
+            # A CV run's test line is its folds' mean validation accuracy.
+            word = "cv" if is_cv(view.dataset) else "test"
+            text.append(word, style=f"bold {rich_color(TEST_COLOR)}")
             text.append(f" {acc(last.test_accuracy)}")
         return text
 

@@ -1,0 +1,160 @@
+"""The direct encoder (core/encoding.py) gives, bit for bit, what the ColumnTransformer
+of the exported script gives: real pandas frames, real scikit-learn, real CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.csvdata import encode, encode_with_transformer, read_csv_pair
+from core.datasets import DatasetSpec, load_dataset
+from core.errors import DataError
+
+
+def pair_of(tmp_path: Path, train: str, test: str | None = None, **values: object):
+    (tmp_path / "train.csv").write_text(train)
+    given = {"train": str(tmp_path / "train.csv"), **values}
+    if test is not None:
+        (tmp_path / "test.csv").write_text(test)
+        given["test"] = str(tmp_path / "test.csv")
+    spec = DatasetSpec.from_mapping(given).validate()
+    return spec, read_csv_pair(spec)
+
+
+def both_ways(pair, spec, train_rows, test_rows):
+    """(direct, through the fitted ColumnTransformer) for the same rows."""
+    table = pair.table
+    test = table.features if pair.test_features is None else pair.test_features
+    direct = encode(table, table.features, train_rows, test, test_rows, spec.scale, spec.test)
+    frame = pd.DataFrame({n: table.features[n] for n in table.numeric + table.categorical})
+    test_frame = (
+        frame
+        if pair.test_features is None
+        else pd.DataFrame({n: test[n] for n in table.numeric + table.categorical})
+    )
+    train_part = frame if train_rows is None else frame.take(train_rows)
+    test_part = test_frame if test_rows is None else test_frame.take(test_rows)
+    reference = encode_with_transformer(table, train_part, test_part, spec.scale, spec.test)
+    return direct, reference
+
+
+def assert_same(direct, reference) -> None:
+    assert direct.names == reference.names
+    assert direct.X_train.flags.c_contiguous and direct.X_test.flags.c_contiguous
+    assert direct.X_train.dtype == np.float64
+    # Bit for bit: equal arrays, and equal bytes (so no -0.0 / 0.0 or NaN difference).
+    assert direct.X_train.tobytes() == reference.X_train.tobytes()
+    assert direct.X_test.tobytes() == reference.X_test.tobytes()
+    if reference.mean is None:
+        assert direct.mean is None
+    else:
+        assert direct.mean.tobytes() == reference.mean.tobytes()
+        assert direct.scale.tobytes() == reference.scale.tobytes()
+
+
+MIXED = "x,y,colour,size,label\n" + "".join(
+    f"{(i * 37 % 101) / 7 if i % 9 else 'NA'},{i * 1.5e3 % 17},"
+    f"{['red', 'green', 'blue', 'NA', 'tan'][i % 5]},{'SMLX'[i * 7 % 4] if i % 11 else ''},"
+    f"{'abc'[i % 3]}\n"
+    for i in range(300)
+)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_split_rows_encode_as_the_column_transformer(tmp_path: Path, scale: bool) -> None:
+    spec, pair = pair_of(tmp_path, MIXED, scale=scale)
+    rng = np.random.default_rng(3)
+    rows = rng.permutation(len(pair.y))
+    direct, reference = both_ways(pair, spec, rows[:220], rows[220:])
+    assert_same(direct, reference)
+    assert direct.names[:2] == ["y", "x"]  # complete numbers first, then those with gaps
+
+
+def test_a_separate_test_file_with_unseen_and_missing_categories(tmp_path: Path) -> None:
+    test = "x,y,colour,size,label\n1.5,NA,purple,M,a\nNA,3,NA,,b\n2,2,red,XXL,c\n"
+    spec, pair = pair_of(tmp_path, MIXED, test)
+    direct, reference = both_ways(pair, spec, None, None)
+    assert_same(direct, reference)
+    colour = [i for i, name in enumerate(direct.names) if name.startswith("colour_")]
+    assert direct.X_test[0, colour].tolist() == [0.0] * len(colour)  # purple: unseen
+    assert direct.X_test[1, colour].sum() == 1.0  # missing: the most frequent train value
+
+
+def test_most_frequent_ties_take_the_smallest_category(tmp_path: Path) -> None:
+    text = "a,c,label\n" + "".join(
+        f"{i % 7},{['q', 'b', 'NA'][i % 3]},{'xy'[i % 2]}\n" for i in range(30)
+    )
+    spec, pair = pair_of(tmp_path, text)
+    direct, reference = both_ways(pair, spec, np.arange(30), np.arange(30))
+    assert_same(direct, reference)
+    missing_row = 2  # 'NA': imputed with 'b' (10 rows each for b and q)
+    assert direct.X_test[missing_row, 1:].tolist() == [1.0, 0.0]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, width=32)),
+            st.sampled_from(["u", "v", "w", None]),
+        ),
+        min_size=12,
+        max_size=60,
+    ),
+    seed=st.integers(0, 2**16),
+    scale=st.booleans(),
+)
+def test_any_mixed_table_encodes_as_the_column_transformer(
+    tmp_path: Path, cells: list, seed: int, scale: bool
+) -> None:
+    lines = ["num,cat,label"]
+    for i, (number, category) in enumerate(cells):
+        shown = "NA" if number is None else repr(float(number))
+        lines.append(f"{shown},{category or 'NA'},{i % 2}")
+    lines.append("1,u,0")  # at least one number and one category present
+    lines.append("2,v,1")
+    spec, pair = pair_of(tmp_path, "\n".join(lines) + "\n", scale=scale, keep="num,cat")
+    table = pair.table
+    if not table.numeric or not table.categorical:
+        return  # typed as something else (constant...): nothing to compare
+    rows = np.random.default_rng(seed).permutation(len(pair.y))
+    cut = max(1, len(rows) * 3 // 4)
+    if pd.isna(pd.Series(table.features["cat"])[rows[:cut]]).all():
+        return  # refused (a category with no train value), as the next test shows
+    direct, reference = both_ways(pair, spec, rows[:cut], rows[cut:])
+    assert_same(direct, reference)
+
+
+def test_load_dataset_matches_the_pipeline_on_a_sample_file() -> None:
+    sample = Path(__file__).resolve().parent.parent / "data" / "penguins_r.csv"
+    spec = DatasetSpec.from_mapping({"train": str(sample), "target": "species"}).validate()
+    data = load_dataset(spec)
+    pair = read_csv_pair(spec)
+    from sklearn.model_selection import train_test_split
+
+    frame = pd.DataFrame(
+        {n: pair.table.features[n] for n in pair.table.numeric + pair.table.categorical}
+    )
+    train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=pair.y)
+    reference = encode_with_transformer(pair.table, train, test, True)
+    assert data.X_train.tobytes() == reference.X_train.tobytes()
+    assert data.X_test.tobytes() == reference.X_test.tobytes()
+    assert data.feature_names == reference.names
+
+
+def test_a_category_without_values_in_the_train_rows_is_refused(tmp_path: Path) -> None:
+    # The ColumnTransformer would fail on it (nothing to impute or one-hot from).
+    rows = [f"{i % 7},{'NA' if i % 4 else 'uvw'[i % 3]},{'ab'[i % 2]}" for i in range(40)]
+    _, pair = pair_of(tmp_path, "x,c,label\n" + "\n".join(rows) + "\n")
+    table = pair.table
+    missing = np.flatnonzero(pd.isna(pd.Series(table.features["c"])))
+    present = np.flatnonzero(pd.notna(pd.Series(table.features["c"])))
+    with pytest.raises(DataError, match=r"column 'c': no value in the train rows \(30 rows"):
+        encode(table, table.features, missing, table.features, present, True)
