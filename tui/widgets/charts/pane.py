@@ -160,6 +160,8 @@ class ChartsPane(Vertical):
         self._regions_swap = False
         #: d in a wide pane: the regions beside the curves are hidden.
         self._regions_hidden = False
+        #: The regions show instead of the curves (narrow pane, d, grid found).
+        self._regions_only = False
         self._columns: _Columns | None = None
         self._undrawn = False  # show_run came while the pane was hidden
         #: (run id, status, epochs, time) of the curves drawn last by show_run.
@@ -213,7 +215,7 @@ class ChartsPane(Vertical):
         if action == "toggle_regions":
             return self.view is not None and not overlay
         if action == "toggle_loss":
-            return not overlay and self.short and not self.has_class("-regions-only")
+            return not overlay and self.short and not self._regions_only
         if action == "toggle_range":
             return self.view is not None or overlay
         return True
@@ -515,6 +517,7 @@ class ChartsPane(Vertical):
         self.overlay_ids = [r.id for r in records]
         self.add_class("-overlay")
         self.regions.forget()
+        self._sync_regions_classes()  # hidden in the overlay
         names = differing(records)
         series: list[Series] = []
         colors: list[str] = []
@@ -611,15 +614,27 @@ class ChartsPane(Vertical):
 
     def _sync_regions_classes(self) -> None:
         """Beside the curves (wide) unless hidden; instead of them (narrow, d) only
-        once there is something to show: the curves stay while the grid is found."""
+        once there is something to show: the curves stay while the grid is found.
+
+        ``d`` sets the two widgets' ``display`` inline rather than a class on the pane:
+        a class change restyles every widget in the pane (~1/3 of a ``d`` press's cost,
+        ``bench/bench_regions.py``); the -regions-beside class (the regions' width)
+        changes only with the pane's width."""
         wide = self.has_class("-wide")
         regions = self.regions
-        self.set_class(wide and not self._regions_hidden, "-regions-beside")
+        overlay = bool(self.overlay_ids)
+        self.set_class(wide, "-regions-beside")
         # A read from the store takes milliseconds: the regions' place shows at once;
         # while a run is trained again for them, the curves stay.
-        only = not wide and self._regions_swap and regions.retraining is None
-        if only != self.has_class("-regions-only"):
-            self.set_class(only, "-regions-only")
+        only = not wide and not overlay and self._regions_swap and regions.retraining is None
+        beside = wide and not overlay and not self._regions_hidden
+        if regions.display != (beside or only):
+            regions.display = beside or only
+        curves = self.query_one("#curves")
+        if curves.display != (not only):
+            curves.display = not only
+        if only != self._regions_only:
+            self._regions_only = only
             self.refresh_bindings()
         if not wide and self._regions_swap and regions.retraining is not None:
             # Only a retraining says so on the curves: a store read takes milliseconds,
