@@ -7,10 +7,11 @@ column by column straight into the final arrays: no train/test copies of the fea
 frame, no intermediate matrices per transformer, no ``hstack``. That keeps a 100k-row
 load close to the cost and the peak memory of the parse itself.
 
-Each statistic is still computed by scikit-learn's own estimator (``StandardScaler``,
-``SimpleImputer``) on the column's contiguous train values, which is how the
-``ColumnTransformer`` sees them (pandas hands it column-major data), so the numbers do
-not depend on a re-implementation.
+The median imputer is scikit-learn's own ``SimpleImputer``, fit on the column's
+contiguous train values. The scaler's mean and scale are the sums
+``StandardScaler.fit`` makes (:func:`scaler_statistics`: the same sums over the same
+contiguous values, in the same order, so the same bits), without its input checks
+and masks: those cost more than the sums on a 100k-row file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 from core.errors import DataError
 from core.lazy import lazy_module
 from core.scaling import MAX_SCALED_VALUE
-from core.tabular import release_free_memory
 
 np = lazy_module("numpy")
 
@@ -37,18 +37,19 @@ class Encoded:
     scale: Any = None
 
 
-#: Source rows copied at a time: a block of every number column, made row-major in
-#: the CPU cache, then its rows go to their places in the train and test arrays.
-BLOCK_ROWS = 2048
-#: Number columns whose train values are copied at a time for the statistics.
-STAT_COLUMNS = 9
+#: Number columns encoded at a time: their train and test values are gathered
+#: contiguous, in row order (as pandas hands them to the ColumnTransformer:
+#: column-major), fit, imputed and scaled there, then copied into the arrays'
+#: columns together (each pass over an array's rows writes this many columns).
+GROUP_COLUMNS = 9
 
 
 def _check_scalable(values: Any, name: str, path: str | None) -> None:
     """As :func:`core.scaling.check_scalable`, for one column (missing cells skipped)."""
     if values.size == 0:
         return
-    largest = float(np.fmax.reduce(np.abs(values)))  # fmax: NaN only if all are NaN
+    # max |x| without an |x| copy; fmax/fmin skip NaN (NaN only if all are NaN).
+    largest = float(max(np.fmax.reduce(values), -np.fmin.reduce(values)))
     if largest > MAX_SCALED_VALUE:
         raise DataError(
             f"values up to {largest:g} are too large to standardise (at most "
@@ -75,13 +76,20 @@ def encode_direct(
 
     ``gaps``: the number columns that get a median imputer (those with a missing cell
     in either part, as :func:`core.tabular.numeric_groups` says). ``consume``:
-    empty ``train`` and ``test`` (dicts) once their values are copied, so their memory
-    is free again before the statistics are computed."""
+    empty ``train`` and ``test`` (dicts) once their values are copied."""
     complete = [name for name in table.numeric if name not in gaps]
     numbers = complete + [name for name in table.numeric if name in gaps]
     first = (table.numeric + table.categorical)[0]
     n_train = len(train_rows) if train_rows is not None else len(train[first])
     n_test = len(test_rows) if test_rows is not None else len(test[first])
+    for rows, source in ((train_rows, train), (test_rows, test)):
+        # Gathers below skip the bounds check (mode="clip"): check the rows once here.
+        if (
+            rows is not None
+            and len(rows)
+            and not 0 <= rows.min() <= rows.max() < len(source[first])
+        ):
+            raise IndexError("row numbers outside the table")
     plans = [
         _categories(table.texts[name], train_rows, name, table.path) for name in table.categorical
     ]
@@ -92,16 +100,10 @@ def encode_direct(
     paths = (table.path, test_path or table.path)
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
     tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
-    steps = _fit_numbers(numbers, sources, tests, train_rows, gaps, scale, paths)
-    release_free_memory()  # the statistics' scratch copies, before the arrays fill up
-    parts = [(X_train, train, train_rows), (X_test, test, test_rows)]
-    if test is train:  # one source split in two: each source row is read once
-        _fill_numbers(sources, parts, steps)
-    else:
-        _fill_numbers(sources, parts[:1], steps)
-        _fill_numbers(tests, parts[1:], steps)
+    parts = ((X_train, train_rows), (X_test, test_rows))
+    means, scales = _encode_numbers(numbers, sources, tests, parts, gaps, scale, paths)
     del sources, tests
-    for out, source, rows in parts:
+    for (out, rows), source in zip(parts, (train, test), strict=True):
         start = len(numbers)
         for name, plan in zip(table.categorical, plans, strict=True):
             plan.write(source[name], rows, out, start, same_source=source is train)
@@ -113,116 +115,117 @@ def encode_direct(
     for name, plan in zip(table.categorical, plans, strict=True):
         names += [f"{name}_{category}" for category in plan.names]
     if scale and numbers:
-        return Encoded(X_train, X_test, names, steps.means, steps.scales)
+        return Encoded(X_train, X_test, names, means, scales)
     return Encoded(X_train, X_test, names)
 
 
-@dataclass(slots=True)
-class _NumberSteps:
-    """The fitted imputers and scaler of the number columns (in output order)."""
-
-    fills: dict[int, float]  # column -> median of its train values (gap columns only)
-    means: Any  # per column (zeros when not scaled)
-    scales: Any  # per column (ones when not scaled)
-    scale: bool
-
-    def apply(self, block: Any) -> None:
-        """Impute and scale a block of rows in place, as the pipeline's transform does
-        (missing cells get the median; then x -= mean; x /= scale)."""
-        for j, fill in self.fills.items():
-            column = block[:, j]
-            np.copyto(column, fill, where=np.isnan(column))
-        if self.scale:
-            block -= self.means
-            block /= self.scales
-
-
-def _fit_numbers(
+def _encode_numbers(
     numbers: list[str],
     sources: list[Any],
     tests: list[Any],
-    train_rows: Any,
+    parts: tuple[tuple[Any, Any], tuple[Any, Any]],
     gaps: set[str],
     scale: bool,
     paths: tuple[str | None, str | None],
-) -> _NumberSteps:
-    """Fit the median imputers and the scaler on each number column's train values,
-    a few columns at a time, copied contiguous in train-row order (as pandas hands
-    them to the ColumnTransformer: column-major)."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import StandardScaler
+) -> tuple[Any, Any]:
+    """Fit the median imputers and the scaler of the number columns on their train
+    values and write the imputed, scaled values into the first columns of both arrays.
 
+    ``sources``/``tests``: each column's values in the train/test source; ``parts``:
+    ``((X_train, train_rows), (X_test, test_rows))``, the rows of each source that
+    make each array (None: all, in order). Returns the scaler's ``(mean, scale)``
+    per column (zeros and ones when not scaled)."""
     k = len(numbers)
-    steps = _NumberSteps({}, np.zeros(k), np.ones(k), scale)
-    n_train = len(train_rows) if train_rows is not None else (len(sources[0]) if k else 0)
-    buffer = np.empty((min(k, STAT_COLUMNS), n_train), dtype=np.float64)  # reused: few pages
-    for first in range(0, k, STAT_COLUMNS):
-        group = range(first, min(first + STAT_COLUMNS, k))
-        values = buffer[: len(group)]
-        for i, j in enumerate(group):
-            if train_rows is None:
-                values[i] = sources[j]
-            else:
-                np.take(sources[j], train_rows, out=values[i])
-            if numbers[j] in gaps:
-                imputer = SimpleImputer(strategy="median", keep_empty_features=True)
-                steps.fills[j] = imputer.fit(values[i][:, None]).statistics_[0]
-                np.copyto(values[i], steps.fills[j], where=np.isnan(values[i]))
+    means, scales = np.zeros(k), np.ones(k)
+    if not k:
+        return means, scales
+    (X_train, train_rows), (X_test, test_rows) = parts
+    size = min(k, GROUP_COLUMNS)
+    # Reused for every group: a few MiB, whatever the number of columns.
+    train_values = np.empty((size, len(X_train)), dtype=np.float64)
+    test_values = np.empty((size, len(X_test)), dtype=np.float64)
+    scratch = np.empty(len(X_train), dtype=np.float64) if scale else None
+    for begin in range(0, k, size):
+        end = min(begin + size, k)
+        sums = np.empty((3, end - begin))
+        for i, j in enumerate(range(begin, end)):
+            train_column, test_column = train_values[i], test_values[i]
+            _gather(sources[j], train_rows, train_column)
+            _gather(tests[j], test_rows, test_column)
             if scale:
-                _check_scalable(values[i], numbers[j], paths[0])
-                _check_scalable(tests[j], numbers[j], paths[1])
-            elif np.isinf(tests[j]).any():
+                _check_scalable(test_column, numbers[j], paths[1])
+            elif np.isinf(test_column).any():
                 raise DataError(
                     "a feature is not a finite number (inf or a value too large); "
                     "features must be finite",
                     path=paths[1],
                     column=numbers[j],
                 )
+            if numbers[j] in gaps:
+                _impute_median(train_column, test_column)
+            if scale:
+                _check_scalable(train_column, numbers[j], paths[0])
+                sums[:, i] = _scaler_sums(train_column, scratch)
+        group_train, group_test = train_values[: end - begin], test_values[: end - begin]
         if scale:
-            scaler = StandardScaler().fit(values.T)
-            steps.means[first : group.stop], steps.scales[first : group.stop] = (
-                scaler.mean_,
-                scaler.scale_,
-            )
-    return steps
+            means[begin:end], scales[begin:end] = scaler_statistics(*sums, len(X_train))
+            for values in (group_train, group_test):  # StandardScaler.transform's steps
+                values -= means[begin:end, None]
+                values /= scales[begin:end, None]
+        X_train[:, begin:end] = group_train.T
+        X_test[:, begin:end] = group_test.T
+    return means, scales
 
 
-def _fill_numbers(
-    columns: list[Any], parts: list[tuple[Any, Any, Any]], steps: _NumberSteps
-) -> None:
-    """Write the imputed, scaled number ``columns`` (one source) into the first
-    columns of each part's array: ``parts`` holds ``(out, source, rows)`` with the
-    source row of each output row (None: all, in order). The source is read in order,
-    a block at a time (each column is contiguous there, each row is contiguous in
-    ``out``), and transformed while the block is in the CPU cache."""
-    k = len(columns)
-    if not k:
-        return
-    n = len(columns[0])
-    part_of = np.full(n, -1, dtype=np.int8)
-    position = np.zeros(n, dtype=np.int64)
-    for i, (out, _, rows) in enumerate(parts):
-        chosen = slice(None) if rows is None else rows
-        part_of[chosen] = i
-        position[chosen] = np.arange(len(out))
-    if int((part_of >= 0).sum()) != sum(len(out) for out, _, _ in parts):
-        # A row used twice (overlapping parts: not a split): gather each part instead.
-        for out, _, rows in parts:
-            chosen = slice(None) if rows is None else rows
-            out[:, :k] = np.column_stack([column[chosen] for column in columns])
-            steps.apply(out[:, :k])
-        return
-    block = np.empty((BLOCK_ROWS, k), dtype=np.float64)
-    for begin in range(0, n, BLOCK_ROWS):
-        end = min(begin + BLOCK_ROWS, n)
-        rows = block[: end - begin]
-        for j, column in enumerate(columns):
-            rows[:, j] = column[begin:end]
-        steps.apply(rows)
-        where = part_of[begin:end]
-        for i, (out, _, _) in enumerate(parts):
-            mine = where == i
-            out[position[begin:end][mine], :k] = rows[mine]
+def _gather(column: Any, rows: Any, out: Any) -> None:
+    """``out[:] = column[rows]`` (rows None: all), rows already checked in range."""
+    if rows is None:
+        np.copyto(out, column)
+    else:
+        # "clip" skips the bounds check and the scratch copy "raise" makes for ``out``.
+        np.take(column, rows, out=out, mode="clip")
+
+
+def _impute_median(train_column: Any, test_column: Any) -> None:
+    """Fill the missing cells of both parts with the median of the train values, as
+    the pipeline's ``SimpleImputer(strategy="median", keep_empty_features=True)``."""
+    from sklearn.impute import SimpleImputer
+
+    imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+    fill = imputer.fit(train_column[:, None]).statistics_[0]
+    for column in (train_column, test_column):
+        np.copyto(column, fill, where=np.isnan(column))
+
+
+def _scaler_sums(values: Any, scratch: Any) -> tuple[Any, Any, Any]:
+    """The sums ``StandardScaler.fit`` makes over one column without missing cells
+    (scikit-learn's ``_incremental_mean_and_var``, first call): the total, then with
+    ``temp = values - total / n``: ``sum(temp)`` and ``sum(temp ** 2)``. Contiguous
+    ``values``, as scikit-learn sums each column of its column-major input: the same
+    pairwise sums. ``scratch``: as long as ``values``."""
+    total = np.add.reduce(values)
+    temp = np.subtract(values, total / len(values), out=scratch)
+    correction = np.add.reduce(temp)
+    np.square(temp, out=temp)  # what temp **= 2 computes
+    return total, correction, np.add.reduce(temp)
+
+
+def scaler_statistics(totals: Any, corrections: Any, squares: Any, n: int) -> tuple[Any, Any]:
+    """``StandardScaler().fit(X)``'s ``mean_`` and ``scale_`` from the per-column
+    :func:`_scaler_sums` of ``n`` rows: its arithmetic, step by step, on arrays (so
+    that every rounding is the one it makes)."""
+    count = np.full(len(totals), float(n))  # its sample counts are float64
+    mean = (0.0 + totals) / count  # last_sum (0.0) + new_sum
+    unnormalised = squares - corrections**2 / count
+    variance = unnormalised / count
+    # _is_constant_feature, then _handle_zeros_in_scale: a (near) constant column
+    # keeps scale 1.
+    samples = count[0]
+    eps = np.finfo(np.float64).eps
+    constant = variance <= samples * eps * variance + (samples * mean * eps) ** 2
+    spread = np.sqrt(variance)
+    spread[constant] = 1.0
+    return mean, spread
 
 
 @dataclass(slots=True)
