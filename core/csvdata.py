@@ -190,10 +190,24 @@ def encode(
     copied (the caller is done with them: peak memory)."""
     from core.encoding import encode_direct
 
-    _, gaps = numeric_groups(table, train, test if test is not train else None)
+    if test is train and train is table.features:
+        # Rows of the table itself: its typing counted each column's missing cells.
+        missing = {column.name: column.missing for column in table.columns}
+        gaps = [name for name in table.numeric if _missing_in(name, table, missing)]
+    else:
+        _, gaps = numeric_groups(table, train, test if test is not train else None)
     return encode_direct(
         table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
     )
+
+
+def _missing_in(name: str, table: Table, missing: dict[str, int]) -> bool:
+    """Whether number column ``name`` of ``table`` has a missing cell (a date's part
+    is missing exactly where its date is)."""
+    for column, parts in table.dates.items():
+        if name in parts:
+            return missing[column] > 0
+    return missing[name] > 0
 
 
 def encode_with_transformer(

@@ -94,20 +94,29 @@ def encode_direct(
         _categories(table.texts[name], train_rows, name, table.path) for name in table.categorical
     ]
     width = len(numbers) + sum(len(plan.names) for plan in plans)
-    # zeros: fresh pages from the OS, already zero where no one-hot bit is set.
-    X_train = np.zeros((n_train, width), dtype=np.float64)
-    X_test = np.zeros((n_test, width), dtype=np.float64)
+    # Not zeros: the number columns are all written; only the one-hot ones are zeroed
+    # (calloc may clear recycled memory: a whole extra pass over the arrays).
+    X_train = np.empty((n_train, width), dtype=np.float64)
+    X_test = np.empty((n_test, width), dtype=np.float64)
     paths = (table.path, test_path or table.path)
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
     tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
     parts = ((X_train, train_rows), (X_test, test_rows))
-    means, scales = _encode_numbers(numbers, sources, tests, parts, gaps, scale, paths)
+
+    def write_categories() -> None:
+        for (out, rows), source in zip(parts, (train, test), strict=True):
+            start = len(numbers)
+            out[:, start:] = 0.0
+            for name, plan in zip(table.categorical, plans, strict=True):
+                plan.write(source[name], rows, out, start, same_source=source is train)
+                start += len(plan.names)
+
+    # The one-hot columns are written while a helper thread encodes numbers.
+    share = 0.4 if plans else 0.5
+    means, scales = _encode_numbers(
+        numbers, sources, tests, parts, gaps, scale, paths, write_categories, share
+    )
     del sources, tests
-    for (out, rows), source in zip(parts, (train, test), strict=True):
-        start = len(numbers)
-        for name, plan in zip(table.categorical, plans, strict=True):
-            plan.write(source[name], rows, out, start, same_source=source is train)
-            start += len(plan.names)
     if consume:
         train.clear()
         test.clear()
@@ -127,6 +136,8 @@ def _encode_numbers(
     gaps: set[str],
     scale: bool,
     paths: tuple[str | None, str | None],
+    meanwhile: Any = None,
+    share: float = 0.5,
 ) -> tuple[Any, Any]:
     """Fit the median imputers and the scaler of the number columns on their train
     values and write the imputed, scaled values into the first columns of both arrays.
@@ -134,47 +145,109 @@ def _encode_numbers(
     ``sources``/``tests``: each column's values in the train/test source; ``parts``:
     ``((X_train, train_rows), (X_test, test_rows))``, the rows of each source that
     make each array (None: all, in order). Returns the scaler's ``(mean, scale)``
-    per column (zeros and ones when not scaled)."""
+    per column (zeros and ones when not scaled).
+
+    ``meanwhile``: a function (no arguments) to run in this thread once its columns
+    are done (after all of them without a helper thread).
+
+    Big tables are done in two threads: this one encodes the first ``share`` of the
+    columns (then runs ``meanwhile``), a helper thread the rest. numpy releases the
+    GIL while it gathers, sums and copies, so a second core shortens the wait."""
     k = len(numbers)
     means, scales = np.zeros(k), np.ones(k)
-    if not k:
+    job = _NumberJob(numbers, sources, tests, parts, gaps, scale, paths, means, scales)
+    if k < 2 or len(parts[0][0]) * k < THREAD_CELLS:
+        job.run(0, k)
+        if meanwhile is not None:
+            meanwhile()
         return means, scales
-    (X_train, train_rows), (X_test, test_rows) = parts
-    size = min(k, GROUP_COLUMNS)
-    # Reused for every group: a few MiB, whatever the number of columns.
-    train_values = np.empty((size, len(X_train)), dtype=np.float64)
-    test_values = np.empty((size, len(X_test)), dtype=np.float64)
-    scratch = np.empty(len(X_train), dtype=np.float64) if scale else None
-    for begin in range(0, k, size):
-        end = min(begin + size, k)
-        sums = np.empty((3, end - begin))
-        for i, j in enumerate(range(begin, end)):
-            train_column, test_column = train_values[i], test_values[i]
-            _gather(sources[j], train_rows, train_column)
-            _gather(tests[j], test_rows, test_column)
-            if scale:
-                _check_scalable(test_column, numbers[j], paths[1])
-            elif np.isinf(test_column).any():
-                raise DataError(
-                    "a feature is not a finite number (inf or a value too large); "
-                    "features must be finite",
-                    path=paths[1],
-                    column=numbers[j],
-                )
-            if numbers[j] in gaps:
-                _impute_median(train_column, test_column)
-            if scale:
-                _check_scalable(train_column, numbers[j], paths[0])
-                sums[:, i] = _scaler_sums(train_column, scratch)
-        group_train, group_test = train_values[: end - begin], test_values[: end - begin]
-        if scale:
-            means[begin:end], scales[begin:end] = scaler_statistics(*sums, len(X_train))
-            for values in (group_train, group_test):  # StandardScaler.transform's steps
-                values -= means[begin:end, None]
-                values /= scales[begin:end, None]
-        X_train[:, begin:end] = group_train.T
-        X_test[:, begin:end] = group_test.T
+    import threading
+
+    middle = min(k - 1, max(1, round(k * share)))
+    errors: list[BaseException] = []
+
+    def second_half() -> None:
+        try:
+            job.run(middle, k)
+        except BaseException as error:  # re-raised below, in the caller's thread
+            errors.append(error)
+
+    helper = threading.Thread(target=second_half, name="encode-numbers", daemon=True)
+    helper.start()
+    try:
+        job.run(0, middle)  # an error here is the first column's: raised as is
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        helper.join()
+    if errors:
+        raise errors[0]
     return means, scales
+
+
+#: Cells (rows x number columns) from which the numbers are encoded in two threads.
+THREAD_CELLS = 200_000
+
+
+@dataclass(slots=True)
+class _NumberJob:
+    """What :func:`_encode_numbers` does for a range of columns (see there)."""
+
+    numbers: list[str]
+    sources: list[Any]
+    tests: list[Any]
+    parts: tuple[tuple[Any, Any], tuple[Any, Any]]
+    gaps: set[str]
+    scale: bool
+    paths: tuple[str | None, str | None]
+    means: Any  # filled in for the columns done
+    scales: Any
+
+    def run(self, first: int, stop: int) -> None:
+        """Encode the number columns ``first`` to ``stop - 1``, a group at a time."""
+        if first >= stop:
+            return
+        (X_train, train_rows), (X_test, test_rows) = self.parts
+        size = min(stop - first, GROUP_COLUMNS)
+        # Reused for every group: a few MiB, whatever the number of columns.
+        train_values = np.empty((size, len(X_train)), dtype=np.float64)
+        test_values = np.empty((size, len(X_test)), dtype=np.float64)
+        scratch = np.empty(len(X_train), dtype=np.float64) if self.scale else None
+        for begin in range(first, stop, size):
+            end = min(begin + size, stop)
+            sums = np.empty((3, end - begin))
+            for i, j in enumerate(range(begin, end)):
+                train_column, test_column = train_values[i], test_values[i]
+                _gather(self.sources[j], train_rows, train_column)
+                _gather(self.tests[j], test_rows, test_column)
+                if self.numbers[j] in self.gaps:
+                    _impute_median(train_column, test_column)
+                self._check(j, train_column, test_column)
+                if self.scale:
+                    sums[:, i] = _scaler_sums(train_column, scratch)
+            group_train, group_test = train_values[: end - begin], test_values[: end - begin]
+            if self.scale:
+                mean, spread = scaler_statistics(*sums, len(X_train))
+                self.means[begin:end], self.scales[begin:end] = mean, spread
+                for values in (group_train, group_test):  # StandardScaler.transform's steps
+                    values -= mean[:, None]
+                    values /= spread[:, None]
+            X_train[:, begin:end] = group_train.T
+            X_test[:, begin:end] = group_test.T
+
+    def _check(self, j: int, train_column: Any, test_column: Any) -> None:
+        """Refuse values too large to scale (train part first), or, unscaled, an
+        infinite test value (the train file's were refused when it was typed)."""
+        if self.scale:
+            _check_scalable(train_column, self.numbers[j], self.paths[0])
+            _check_scalable(test_column, self.numbers[j], self.paths[1])
+        elif np.isinf(test_column).any():
+            raise DataError(
+                "a feature is not a finite number (inf or a value too large); "
+                "features must be finite",
+                path=self.paths[1],
+                column=self.numbers[j],
+            )
 
 
 def _gather(column: Any, rows: Any, out: Any) -> None:
