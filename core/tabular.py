@@ -168,7 +168,7 @@ def read_frame(
         raise _parser_error(error, path, sniffed.header_line, len(names)) from None
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
-    pass  # release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
+    release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
     no_target = frame[target_name].isna().to_numpy()
     last_missing = no_target if target_name == names[-1] else frame.iloc[:, -1].isna()
     if len(frame) and last_missing.any():
