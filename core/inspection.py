@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.tabular import read_table
+
+if TYPE_CHECKING:
+    from core.datasets import DatasetSpec
 
 #: Reports kept by :func:`inspect_csv` (a pane flips between a few targets).
 _CACHE_SIZE = 8
@@ -50,6 +53,24 @@ class TableReport:
         """``target: 'year' (last column; 3 classes)``."""
         where = "last column; " if self.target_is_default else ""
         return f"target: {self.target!r} ({where}{len(self.classes)} classes)"
+
+
+def inspect_spec(spec: DatasetSpec) -> TableReport:
+    """:func:`inspect_csv` of a validated CSV spec's train file, with its reading
+    options, target and test share (what ``perceptune inspect`` and the app's
+    dataset pane show)."""
+    assert spec.train is not None
+    return inspect_csv(
+        spec.train,
+        target=spec.target,
+        sep=spec.sep,
+        decimal=spec.decimal,
+        na_values=spec.na_values,
+        header=spec.header,
+        drop=spec.drop,
+        keep=spec.keep,
+        test_size=spec.test_size,
+    )
 
 
 def inspect_csv(

@@ -2,22 +2,24 @@
 History / Next step tabs on the right; sweeps are built (F6) and read (F7) in screens
 of their own, and run beside the queue through a :class:`SweepModel`.
 
-The app is a thin layer: it reads the form, asks core to validate, and hands runs to a
-:class:`~tui.queue_model.QueueModel` over core's Runner from thread workers. Run
-progress comes back as coalescing messages; a 0.1 s timer redraws what changed, so the
-charts refresh at most ~10 times a second however fast epochs arrive. Every worker
-error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
+The app is a thin layer that composes, routes and handles errors. Each area's actions
+and message handlers live next to its widget and are mixed in: the form's, Queue's,
+History's, sweeps' and Next step's in ``tui/widgets/*/actions.py``, run selection in
+``tui/widgets/charts/actions.py``, where the queue trains and how its progress comes
+back in ``tui/widgets/queue/wiring.py``, interrupted work in
+``tui/screens/resume_actions.py``, quitting and signals in ``tui/lifecycle.py``. Run
+progress comes back as coalescing messages; a 0.1 s timer (:meth:`_redraw`) redraws
+what changed, so the charts refresh at most ~10 times a second however fast epochs
+arrive. Every worker error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -34,28 +36,16 @@ from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import PerceptuneError
 from core.executors import Executor, InlineExecutor
-from core.results import EpochPoint
 from core.runner import Runner
 from core.store import DEFAULT_STORE_PATH, RunRecord, RunStore
-from core.worker import RunOutcome
 from tui.commands import PerceptuneCommands
 from tui.errors import show_error
-from tui.format import dataset_label
-from tui.messages import (
-    EpochProgress,
-    InterruptedFound,
-    OverlayLoaded,
-    QueueChanged,
-    RunFinished,
-    RunLoaded,
-)
-from tui.queue_model import QueueModel
-from tui.screens.confirm_quit import ConfirmQuit
+from tui.lifecycle import Lifecycle
 from tui.screens.main_screen import MainScreen
-from tui.screens.resume import ResumeRuns
-from tui.screens.sweep_resume import ResumeWork
-from tui.session import Session, load_session, save_session
+from tui.screens.resume_actions import ResumeActions
+from tui.session import load_session
 from tui.usertext import one_line
+from tui.widgets.charts.actions import ChartsActions
 from tui.widgets.charts.pane import ChartsPane, RunView
 from tui.widgets.dataset.hint import LeftColumn
 from tui.widgets.dataset.pane import DatasetPane
@@ -64,11 +54,12 @@ from tui.widgets.form.form import HyperparamForm
 from tui.widgets.history.actions import HistoryActions
 from tui.widgets.history.pane import HistoryPane
 from tui.widgets.keybar import KeyBar
+from tui.widgets.nextstep.actions import NextStepActions
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
+from tui.widgets.queue.wiring import QueueWiring
 from tui.widgets.sweep.actions import SweepActions
-from tui.widgets.sweep.model import SweepModel
 from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
@@ -98,17 +89,20 @@ TAB_PANES = {
 SWEEP_HISTORY_S = 0.5
 #: Longest notification text; the rest becomes "…".
 NOTIFY_LIMIT = 600
-#: Seconds a quit waits for sweeps to leave their runs interrupted.
-SWEEP_STOP_WAIT_S = 15.0
-#: Signals that quit like ctrl+q without asking: the terminal went away (SIGHUP, an
-#: SSH drop) or someone asks the process to end (SIGTERM). The app exits with 128 + the
-#: signal's number, as a shell reports a process ended by it.
-QUIT_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)
-)
 
 
-class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App[int]):
+class PerceptuneApp(
+    FormActions,
+    QueueActions,
+    HistoryActions,
+    SweepActions,
+    NextStepActions,
+    QueueWiring,
+    ChartsActions,
+    ResumeActions,
+    Lifecycle,
+    App[int],
+):
     """Tune MLPClassifier hyperparameters: define, train, evaluate, adjust, repeat."""
 
     TITLE = "perceptune"
@@ -156,35 +150,7 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
         self._own_executor = executor is None
         self.executor: Executor = executor or InlineExecutor(workers or 1)
         self.runner = Runner(self.store, self.executor)
-        pool = max(1, self.executor.workers)
-        self.background = background is not None
-        if background is not None:
-            from tui.background_queue import BackgroundQueue
-
-            self.queue = BackgroundQueue(  # type: ignore[assignment]  # QueueModel's API
-                str(store_path),
-                background,
-                on_progress=self._on_progress,
-                on_finished=self._on_finished,
-                workers=workers,
-                on_other_runs=self._history_changed,
-            )
-        else:
-            self.queue = QueueModel(
-                self.runner,
-                parallel=min(workers or pool, pool),
-                max_parallel=pool,
-                on_progress=self._on_progress,
-                on_finished=self._on_finished,
-            )
-        if background is not None:
-            from tui.background_sweeps import BackgroundSweeps
-
-            self.sweeps = BackgroundSweeps(  # type: ignore[assignment]  # SweepModel's API
-                str(store_path), background, self._on_sweep_change, pool=workers or pool
-            )
-        else:
-            self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+        self._wire_queue(store_path, workers, background)
         #: The sweep builder's settings between openings (F6 shows them as left).
         self.sweep_builder_memory: dict[str, Any] = {}
         # Not given (a plain launch): the form, data and tab as this store last had them.
@@ -264,11 +230,6 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
         return [pane for pane in self.query(kind) if pane.is_mounted]
 
     @property
-    def selected_record(self) -> RunRecord | None:
-        """The stored record of the selected run, once loaded."""
-        return self.records.get(self.selected_run) if self.selected_run is not None else None
-
-    @property
     def form(self) -> HyperparamForm:
         return self.query_one(HyperparamForm)
 
@@ -328,55 +289,7 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
             markup=markup,
         )
 
-    # -- run callbacks (executor threads) -> messages -------------------------------------
-
-    def _notify_soon(self, message: str, **kwargs: Any) -> None:
-        """notify() from a thread worker (notifications live on the UI thread)."""
-        self.call_from_thread(lambda: self.notify(message, **kwargs))
-
-    def _on_progress(self, run_id: int, curve: tuple[EpochPoint, ...]) -> None:
-        self.post_message(EpochProgress(run_id, curve))
-
-    def _on_finished(self, outcome: RunOutcome) -> None:
-        self.post_message(RunFinished(outcome))
-
-    def _history_changed(self) -> None:
-        """Another process stored or ended a run (a CLI ``run``, another app): the
-        redraw timer reloads History soon (from the follower's thread: one assignment)."""
-        self._history_dirty_at = self._history_dirty_at or time.monotonic()
-
-    def on_epoch_progress(self, message: EpochProgress) -> None:
-        self._queue_dirty = True
-        if self.queue.status(message.run_id) != "running":
-            return  # a late epoch of a run whose outcome (with the whole curve) is in
-        view = self.views.get(message.run_id)
-        if view is not None and len(message.curve) >= len(view.curve):
-            view.curve = list(message.curve)
-            view.status = "running"
-        if message.run_id == self.selected_run:
-            self._charts_dirty = True
-
-    def on_run_finished(self, message: RunFinished) -> None:
-        outcome = message.outcome
-        self._queue_dirty = True
-        if self._quitting:
-            return
-        if outcome.status == "failed" and outcome.error:
-            show_error(self, outcome.error, f"run #{outcome.run_id} failed")
-        if outcome.run_id == self.selected_run or outcome.run_id in self.views:
-            self._load_run(outcome.run_id)
-        self.reload_history()
-        self._schedule()
-        self._check_lessons()
-
-    def on_queue_changed(self, message: QueueChanged) -> None:
-        self._queue_dirty = True
-        self._check_lessons()
-
-    def _check_lessons(self) -> None:
-        """A lesson queued on Next step (l) is overlaid once its runs have ended."""
-        for pane in self._mounted_panes(NextStepPane):
-            pane.check_lessons()
+    # -- the redraw tick ---------------------------------------------------------------
 
     def _redraw(self) -> None:
         """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
@@ -396,170 +309,19 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
             self._history_dirty_at = None
             self.reload_history()
 
-    # -- selecting a run ------------------------------------------------------------------
+    # -- routing -----------------------------------------------------------------------
 
-    def select_run(self, run_id: int, *, show_charts: bool = False) -> None:
-        """Make ``run_id`` the run Charts and Next step are about."""
-        self.selected_run = run_id
-        self.overlay = False
-        item = self.queue.get(run_id)
-        if item is not None and run_id not in self.views:
-            self.views[run_id] = RunView(
-                run_id, item.label, item.dataset, item.status, item.epochs, list(item.curve)
-            )
-        self._charts_dirty = True
-        self._load_run(run_id)
-        if show_charts:
-            self.action_show_tab("charts")
-
-    @work(thread=True, exclusive=True, group="load-run", exit_on_error=False, name="Loading run")
-    def _load_run(self, run_id: int) -> None:
-        record = self.store.get_run(run_id)
-        curve = self.store.curve(run_id)
-        self.post_message(RunLoaded(record, curve))
-
-    def on_run_loaded(self, message: RunLoaded) -> None:
-        record = message.record
-        self.records[record.id] = record
-        curve = message.curve
-        status = record.status
-        if self.queue.status(record.id) == "running":
-            status = "running"
-            live = self.queue.curve(record.id)
-            if len(live) > len(curve):
-                curve = list(live)
-        self.views[record.id] = RunView(
-            run_id=record.id,
-            label=record.label,
-            dataset_label=_dataset_text(record.dataset),
-            status=status,
-            planned_epochs=int(record.params.get("epochs") or len(curve) or 1),
-            curve=list(curve),
-            params=record.params,
-            dataset=record.dataset,
-            verdict=record.verdict,
-            stop_reason=record.stop_reason,
-            error=record.error,
-        )
-        if record.id == self.selected_run:
-            self._charts_dirty = True
-            for pane in self._mounted_panes(NextStepPane):
-                pane.show_record(record)
-
+    # Here rather than in a mixin: Textual collects @on handlers only from the classes
+    # it builds (its metaclass), not from plain mixins.
     @on(DataTable.RowHighlighted, "#queue-table")
     def _queue_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.has_focus and event.row_key.value is not None:
             self.select_run(int(event.row_key.value))
 
-    def on_history_pane_highlighted(self, message: HistoryPane.Highlighted) -> None:
-        if message.run_id != self.selected_run:
-            self.select_run(message.run_id)
-
-    # -- running the form ----------------------------------------------------------------
-
     def _modal_open(self) -> bool:
         return isinstance(self.screen, ModalScreen)
 
-    def reload_history(self) -> None:
-        for pane in self._mounted_panes(HistoryPane):
-            pane.reload()
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Starting runs")
-    def _schedule(self) -> None:
-        if self.queue.schedule():
-            self.post_message(QueueChanged())
-
-    def on_overlay_loaded(self, message: OverlayLoaded) -> None:
-        self.overlay = True
-        self.charts.show_overlay(message.records, message.curves)
-        if isinstance(self.focused, Input):  # a lesson ended while the user types
-            self._switch_tab("charts")  # show it, but leave the keys to the field
-        else:
-            self.action_show_tab("charts")
-
-    # -- next step ----------------------------------------------------------------------------
-
-    def action_lesson(self) -> None:
-        """The palette's "Lesson": the Next step tab owns the action (its key is l)."""
-        for pane in self.query(NextStepPane):
-            pane.action_lesson()
-
-    def on_next_step_pane_chosen(self, message: NextStepPane.Chosen) -> None:
-        pane = self.next_step
-        if not 0 <= message.index < len(pane.suggestions):
-            return
-        suggestion = pane.suggestions[message.index]
-        spec = DatasetSpec.from_mapping(pane.dataset) if pane.dataset else None
-        if message.load:
-            self.load_into_form(suggestion.config, spec, f"'{suggestion.label}'")
-            return
-        if spec is None:
-            return
-        self._add_suggestion(suggestion.config, spec, suggestion.label)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Queueing suggestion")
-    def _add_suggestion(self, config: RunConfig, spec: DatasetSpec, label: str) -> None:
-        run_id = self.queue.add(config, spec)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self._notify_soon(f"Queued run #{run_id}: {label}", markup=False, timeout=3)
-        self.call_from_thread(self.reload_history)
-
-    # -- interrupted runs -----------------------------------------------------------------------
-
-    def action_offer_resume(self) -> None:
-        self._find_interrupted(offer=False)
-
-    @work(thread=True, group="resume", exit_on_error=False, name="Finding interrupted runs")
-    def _find_interrupted(self, offer: bool) -> None:
-        if offer:  # at start: show the newest stored run right away
-            newest = self.store.list_runs(limit=1, descending=True)
-            if newest:
-                self.call_from_thread(self._show_newest, newest[0].id)
-        from core.search.engine import POINT_FINISHED, pending_work, running_elsewhere
-
-        sweeps, records = pending_work(self.store)  # runs outside sweeps
-        for sweep_id, owner in running_elsewhere(self.store):  # not offered: say why
-            self._notify_soon(f"Sweep #{sweep_id} is running in {owner}.", markup=False, timeout=5)
-        active = set(self.sweeps.active_ids())
-        sweeps = [sweep for sweep in sweeps if sweep["id"] not in active]
-        counts: dict[int, str] = {}
-        for sweep in sweeps:
-            total = self.store.count_runs(sweep_id=sweep["id"])
-            done = self.store.count_runs(statuses=POINT_FINISHED, sweep_id=sweep["id"])
-            counts[sweep["id"]] = f"{done}/{total} points done" if total else "not started"
-        if records or sweeps:
-            self.post_message(InterruptedFound(records, sweeps, counts))
-        elif not offer:
-            self._notify_soon("No interrupted runs or sweeps.", markup=False, timeout=3)
-
-    def _show_newest(self, run_id: int) -> None:
-        if self.selected_run is None:
-            self.select_run(run_id)
-
-    def on_interrupted_found(self, message: InterruptedFound) -> None:
-        records, sweeps = message.records, message.sweeps
-
-        def resume(answer: bool | None) -> None:
-            if answer and records:
-                self._resume(records)
-            if answer and sweeps:
-                self._resume_sweeps([sweep["id"] for sweep in sweeps])
-                self.call_after_refresh(self._show_sweeps)
-
-        if sweeps:
-            self.push_screen(ResumeWork(sweeps, records, message.counts), resume)
-        else:
-            self.push_screen(ResumeRuns(records), resume)
-
-    @work(thread=True, group="queue", exit_on_error=False, name="Resuming runs")
-    def _resume(self, records: list[RunRecord]) -> None:
-        added = self.queue.add_existing(records)
-        self.queue.schedule()
-        self.post_message(QueueChanged())
-        self._notify_soon(f"Resuming {len(added)} runs.", markup=False, timeout=3)
-
-    # -- navigation, help, quit -----------------------------------------------------------------
+    # -- navigation and help -----------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
         if tab not in TABS:
@@ -624,147 +386,6 @@ class PerceptuneApp(FormActions, QueueActions, HistoryActions, SweepActions, App
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-    async def action_quit(self) -> None:
-        if isinstance(self.screen, ConfirmQuit):
-            self.screen.dismiss(True)
-            return
-        if self._quitting:
-            return
-        self.remember_session()
-        running, waiting = len(self.queue.running_ids()), len(self.queue.pending_ids())
-        if self.background:
-            sweeps = sum(1 for item in self.sweeps.items() if not item.ended)
-            if self._ask_keep_training(running + sweeps, waiting):
-                return
-            self.exit(0)  # nothing of the queue trains in the app
-            return
-        for item in self.sweeps.items():
-            if not item.ended:
-                running += max(1, item.running)
-                waiting += max(0, item.total - item.done - max(1, item.running))
-        if running:
-
-            def answered(quit_now: bool | None) -> None:
-                if quit_now:
-                    self._stop_and_exit()
-
-            self.push_screen(ConfirmQuit(running, waiting), answered)
-        elif waiting:
-            self._stop_and_exit()
-        else:
-            self.exit(0)
-
-    def _ask_keep_training(self, running: int, waiting: int) -> bool:
-        """Background queue with work: ask "keep training / stop all" (ctrl+q again
-        keeps). True when the dialog is up or answered here."""
-        from tui.screens.keep_training import KEEP, STOP, KeepTraining
-
-        if isinstance(self.screen, KeepTraining):
-            self.screen.dismiss(KEEP)
-            return True
-        if not (running or waiting):
-            return False
-
-        def answered(choice: str | None) -> None:
-            if choice == STOP:
-                self._stop_background()
-            elif choice == KEEP:
-                self._quit_keeping()
-
-        from core.daemon import log_path
-
-        self.push_screen(KeepTraining(running, waiting, str(log_path(self.store.path))), answered)
-        return True
-
-    def _quit_keeping(self) -> None:
-        """Quit; the runner trains on (the runs and the sweeps)."""
-        self.exit(0)
-
-    @work(thread=True, group="quit", exit_on_error=False, name="Stopping the queue")
-    def _stop_background(self) -> None:
-        self.queue.stop_all()  # type: ignore[attr-defined]  # BackgroundQueue
-        self.call_from_thread(self._quit_keeping)
-
-    def _stop_and_exit(self) -> None:
-        self._quitting = True
-        self.notify("Stopping runs…", markup=False, timeout=5)
-        self._interrupt_all()
-
-    @work(thread=True, group="quit", exit_on_error=False, name="Stopping runs")
-    def _interrupt_all(self) -> None:
-        try:
-            self.sweeps.interrupt_all()
-            self.queue.interrupt_all()
-            self.sweeps.wait_idle(SWEEP_STOP_WAIT_S)
-        finally:
-            status = self._exit_status
-            self.call_from_thread(lambda: self.exit(status, return_code=status))
-
-    def _catch_signals(self) -> None:
-        """Quit on :data:`QUIT_SIGNALS` through the normal path (runs left interrupted,
-        terminal restored by Textual's driver) instead of dying on the spot. Through
-        the event loop, so the handler runs on the UI thread between events."""
-        try:
-            loop = asyncio.get_running_loop()
-            for signum in QUIT_SIGNALS:
-                previous = signal.getsignal(signum)
-                loop.add_signal_handler(signum, self._quit_on_signal, signum)
-                self._signal_handlers[signum] = previous
-        except (RuntimeError, ValueError, NotImplementedError):
-            pass  # not the main thread (an embedding host) or no such signals: default
-
-    def _release_signals(self) -> None:
-        """Give the signals back as they were (the process may go on: a test run)."""
-        if not self._signal_handlers:
-            return
-        loop = asyncio.get_running_loop()
-        for signum, previous in self._signal_handlers.items():
-            loop.remove_signal_handler(signum)
-            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
-        self._signal_handlers.clear()
-
-    def _quit_on_signal(self, signum: int) -> None:
-        """ctrl+q without the dialog: stop what trains, leave it and the waiting runs
-        interrupted, exit with 128 + ``signum``."""
-        if self._quitting or self._exit:
-            return  # already on the way out
-        self._exit_status = 128 + signum
-        self.remember_session()
-        self._stop_and_exit()
-
-    def remember_session(self) -> None:
-        """Save the form, the dataset and the tab for this store's next launch (the parts
-        that are valid now; an invalid form keeps the last saved one)."""
-        try:
-            config = self.form.read_config()
-            spec = self.dataset_pane.read_spec()
-            tab = self.active_tab
-        except NoMatches:  # the main screen is already gone
-            return
-        save_session(self.store, Session(config, spec, tab))
-
-    def on_unmount(self) -> None:
-        self._release_signals()
-        # Leaving without the quit dialog (a test harness, a panic): stop what trains
-        # and leave it interrupted, like ctrl+q does.
-        if self.sweeps.interrupt_all():
-            self.sweeps.wait_idle(5.0)
-        if self.queue.running_ids() or self.queue.pending_ids():
-            self.queue.interrupt_all(timeout=3.0)  # a background queue stops nothing
-        if self.background:
-            self.queue.close()  # type: ignore[attr-defined]  # stop following the store
-            self.sweeps.close()  # type: ignore[attr-defined]
-        self.runner.close()
-        if self._own_executor:
-            self.executor.shutdown(wait=False)
-
-
-def _dataset_text(dataset: dict[str, Any]) -> str:
-    try:
-        return DatasetSpec.from_mapping(dataset).label()
-    except PerceptuneError:
-        return dataset_label(dataset)
 
 
 def _hidden(widget: Widget) -> Widget:

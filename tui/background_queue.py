@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from core.config import RunConfig
@@ -30,7 +29,15 @@ from core.results import EpochPoint
 from core.store import RunStore
 from core.store_follow import StoreFollower
 from core.worker import RunOutcome
-from tui.queue_model import ENDED, OnFinished, OnProgress, QueueItem, _dataset_label
+from tui.queue_model import (
+    ENDED,
+    OnFinished,
+    OnProgress,
+    QueueItem,
+    QueueReading,
+    _dataset_label,
+)
+from tui.settings_text import data_text, run_text
 
 if TYPE_CHECKING:
     from core.queue_runner import RunnerOptions
@@ -40,7 +47,7 @@ if TYPE_CHECKING:
 POLL_S = 0.05
 
 
-class BackgroundQueue:
+class BackgroundQueue(QueueReading):
     """The stored queue of the store at ``store_path``, for the app."""
 
     def __init__(
@@ -181,41 +188,6 @@ class BackgroundQueue:
         workers = self.stored.control().workers
         return default_workers() if workers is None else workers
 
-    def items(self) -> list[QueueItem]:
-        with self._lock:
-            return [
-                replace(self._items[run_id], curve=[])
-                for run_id in (*self._started, *self._pending)
-                if run_id in self._items
-            ]
-
-    def status(self, run_id: int) -> str | None:
-        with self._lock:
-            item = self._items.get(run_id)
-            return None if item is None else item.status
-
-    def get(self, run_id: int) -> QueueItem | None:
-        with self._lock:
-            item = self._items.get(run_id)
-            return None if item is None else replace(item, curve=list(item.curve))
-
-    def curve(self, run_id: int) -> tuple[EpochPoint, ...]:
-        with self._lock:
-            item = self._items.get(run_id)
-            return tuple(item.curve) if item is not None else ()
-
-    def pending_ids(self) -> list[int]:
-        with self._lock:
-            return list(self._pending)
-
-    def running_ids(self) -> list[int]:
-        with self._lock:
-            return [i for i in self._started if self._items[i].status == "running"]
-
-    def ids(self) -> list[int]:
-        with self._lock:
-            return [*self._started, *self._pending]
-
     # -- changing (writes the stored queue; the runner obeys) --------------------------
 
     def add(
@@ -353,4 +325,6 @@ def _item(record: RunRecord) -> QueueItem:
         int(record.params.get("epochs", 0) or 0),
         dataset=_dataset_label(record.dataset),
         status=record.status,
+        settings=run_text(record.params, record.label),
+        data=data_text(record.dataset),
     )

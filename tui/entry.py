@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.executors import Executor
 
 TUI_OPTIONS = ("--store", "--workers", "--executor", "--scheduler")
 #: Dask TLS files (as on ``perceptune run``), by the name ``make_executor`` takes.
@@ -104,15 +107,13 @@ def open_tui(
             file=sys.stderr,
         )
         return 2
-    # The pool (forkserver, resource tracker; or a Dask LocalCluster) must start before
-    # the app runs: Textual swaps stderr for an object without a file descriptor, which
-    # multiprocessing cannot hand to new processes. Workers warm up in the background.
+    background = background_options(executor_kind, scheduler, tls)
     hangup = _ignore_hangups()  # while the pool's processes start: they inherit it
     try:
         executor = make_executor(
             executor_kind, workers, scheduler=scheduler, nice=WORKER_NICE, tls=tls
         )
-        executor.start(warm=True)
+        start_executor(executor, in_app=background is None)
     except PerceptuneError as error:  # e.g. an unreachable Dask scheduler
         print(f"perceptune: {error}", file=sys.stderr)
         return error.exit_code
@@ -129,7 +130,7 @@ def open_tui(
                 executor,
                 # In the background only a --workers given asks the runner for it.
                 workers if workers_text is not None else None,
-                background=background_options(executor_kind, scheduler, tls),
+                background=background,
             )
         except PerceptuneError as error:
             print(f"perceptune: {error}", file=sys.stderr)
@@ -142,6 +143,21 @@ def open_tui(
         return int(result or 0) if app.return_code is None else app.return_code
     finally:
         executor.shutdown(wait=True)
+
+
+def start_executor(executor: Executor, in_app: bool) -> None:
+    """Start ``executor`` before the app runs, as :mod:`core.executors` requires: its
+    helper processes (a process pool's forkserver and resource tracker; a Dask
+    LocalCluster is already up) cannot be started once Textual has swapped stderr for an
+    object without a file descriptor.
+
+    ``in_app``: the queue trains in this app, so every worker starts now (importing
+    scikit-learn in the background) for the first runs not to wait. Otherwise the
+    store's background runner trains the queue and the sweeps, and only decision
+    regions use the app's pool: no worker starts until one is asked for, and the first
+    is then forked from the forkserver already running (safe in a running app; about
+    0.1 s, scikit-learn is already imported there)."""
+    executor.start(warm=in_app)
 
 
 #: Set to 0 to train the queue inside the app (stopped when it quits), as before.

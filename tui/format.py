@@ -92,3 +92,20 @@ def dataset_label(dataset: Mapping[str, Any]) -> str:
         return str(name)
     train = str(dataset.get("train") or "?")
     return train.rsplit("/", 1)[-1]
+
+
+def cv_score(mean: float | None, std: float | None, cross_validated: bool) -> str:
+    """A cross-validated run's score as ``0.912±0.021`` (the folds' mean validation
+    accuracy ± their std); ``cross_validated`` False (an ordinary run) or no score yet
+    gives the dash."""
+    if not cross_validated or mean is None or not math.isfinite(mean):
+        return DASH
+    if std is None or not math.isfinite(std):
+        return acc(mean)
+    return f"{mean:.3f}±{std:.3f}"
+
+
+def runs_training(running: int, waiting: int) -> str:
+    """What a quit dialog says is at stake: "2 runs training, 3 waiting"."""
+    text = f"{running} run{'s' if running != 1 else ''} training"
+    return f"{text}, {waiting} waiting" if waiting else text

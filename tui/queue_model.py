@@ -23,6 +23,7 @@ from core.config import RunConfig
 from core.datasets import DatasetSpec
 from core.errors import PerceptuneError
 from core.results import EpochPoint
+from tui.settings_text import data_text, run_text
 
 if TYPE_CHECKING:
     from core.runner import Runner
@@ -51,13 +52,66 @@ class QueueItem:
     stopping: bool = False
     error: str = ""
     curve: list[EpochPoint] = field(default_factory=list, repr=False)
+    #: The Queue table's config and data cells, as History shows them (what differs
+    #: from the defaults: ``6,6 ep=50 pat=3``, ``moons n=200``); empty: label, dataset.
+    settings: str = ""
+    data: str = ""
 
     @property
     def ended(self) -> bool:
         return self.status in ENDED
 
 
-class QueueModel:
+class QueueReading:
+    """What the app reads of a queue, shared by the in-app :class:`QueueModel` and the
+    stored queue's view (:class:`tui.background_queue.BackgroundQueue`): ``_items``
+    by run id, the ``_started`` and ``_pending`` ids in order, under ``_lock``."""
+
+    _lock: threading.Lock
+    _items: dict[int, QueueItem]
+    _started: list[int]
+    _pending: list[int]
+
+    def items(self) -> list[QueueItem]:
+        """Copies of every item in display order: started runs, then the waiting line.
+        Without their curves (see :meth:`curve`): the table does not need them."""
+        with self._lock:
+            return [
+                replace(self._items[run_id], curve=[])
+                for run_id in (*self._started, *self._pending)
+                if run_id in self._items
+            ]
+
+    def status(self, run_id: int) -> str | None:
+        """The run's status as the queue knows it; None when it is not in the queue."""
+        with self._lock:
+            item = self._items.get(run_id)
+            return None if item is None else item.status
+
+    def get(self, run_id: int) -> QueueItem | None:
+        with self._lock:
+            item = self._items.get(run_id)
+            return None if item is None else replace(item, curve=list(item.curve))
+
+    def curve(self, run_id: int) -> tuple[EpochPoint, ...]:
+        with self._lock:
+            item = self._items.get(run_id)
+            return tuple(item.curve) if item is not None else ()
+
+    def pending_ids(self) -> list[int]:
+        with self._lock:
+            return list(self._pending)
+
+    def running_ids(self) -> list[int]:
+        with self._lock:
+            return [i for i in self._started if self._items[i].status == "running"]
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return [*self._started, *self._pending]
+
+
+class QueueModel(QueueReading):
     """Queued, running and finished runs over one :class:`Runner`.
 
     ``parallel`` is how many runs may train at once (0 pauses the queue); it never
@@ -91,43 +145,6 @@ class QueueModel:
     def parallel(self) -> int:
         return self._parallel
 
-    def items(self) -> list[QueueItem]:
-        """Copies of every item in display order: started runs, then the waiting line.
-        Without their curves (see :meth:`curve`): the table does not need them."""
-        with self._lock:
-            return [
-                replace(self._items[run_id], curve=[])
-                for run_id in (*self._started, *self._pending)
-            ]
-
-    def status(self, run_id: int) -> str | None:
-        """The run's status as the queue knows it; None when it is not in the queue."""
-        with self._lock:
-            item = self._items.get(run_id)
-            return None if item is None else item.status
-
-    def get(self, run_id: int) -> QueueItem | None:
-        with self._lock:
-            item = self._items.get(run_id)
-            return None if item is None else replace(item, curve=list(item.curve))
-
-    def curve(self, run_id: int) -> tuple[EpochPoint, ...]:
-        with self._lock:
-            item = self._items.get(run_id)
-            return tuple(item.curve) if item is not None else ()
-
-    def pending_ids(self) -> list[int]:
-        with self._lock:
-            return list(self._pending)
-
-    def running_ids(self) -> list[int]:
-        with self._lock:
-            return [i for i in self._started if self._items[i].status == "running"]
-
-    def ids(self) -> list[int]:
-        with self._lock:
-            return [*self._started, *self._pending]
-
     # -- adding ----------------------------------------------------------------------
 
     def add(
@@ -147,6 +164,8 @@ class QueueModel:
             label or config.short_label(),
             config.epochs,
             dataset=dataset.label(),
+            settings=run_text(config.to_dict(), label),
+            data=data_text(dataset.to_dict()),
         )
         with self._lock:
             closing = self._closing
@@ -180,6 +199,8 @@ class QueueModel:
                     record.label or str(record.params.get("layers", "")),
                     epochs,
                     dataset=_dataset_label(record.dataset),
+                    settings=run_text(record.params, record.label),
+                    data=data_text(record.dataset),
                 )
                 added.append(record.id)
             if front:

@@ -514,7 +514,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """``perceptune inspect FILE``: the column table, classes and warnings; stores nothing."""
     from core.datasets import DatasetSpec
-    from core.inspection import inspect_csv, report_lines
+    from core.inspection import inspect_spec, report_lines
 
     check_named("target", args.target)
     values: dict[str, Any] = {"train": args.file, **csv_values(args)}
@@ -524,17 +524,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         values["test_size"] = args.test_size
     check_named("train", args.file)
     spec = DatasetSpec.from_mapping(values).validate()
-    report = inspect_csv(
-        args.file,
-        target=spec.target,
-        sep=spec.sep,
-        decimal=spec.decimal,
-        na_values=spec.na_values,
-        header=spec.header,
-        drop=spec.drop,
-        keep=spec.keep,
-        test_size=spec.test_size,
-    )
+    report = inspect_spec(spec)
     if args.json:
         print(json.dumps(report.to_dict()))
     else:

@@ -87,6 +87,9 @@ async def test_the_queue_trains_in_the_background_and_outlives_the_app(store_pat
             seen = len(again.queue.curve(2))
             assert seen > after_quit
             await wait_for(pilot, lambda: len(again.queue.curve(2)) > seen, timeout=20)
+            # The Queue's config and data cells read as History's (what differs).
+            item = next(i for i in again.queue.items() if i.run_id == 2)
+            assert (item.settings, item.data) == (f"6,6 ep={LONG} pat={LONG}", "moons n=200")
             # A run another process stores (a CLI `run`) shows up in History by itself.
             with RunStore(store_path) as other:
                 outside = other.create_run({"epochs": 3}, {"name": "moons"}, status="done")

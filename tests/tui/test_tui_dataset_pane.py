@@ -357,3 +357,29 @@ async def test_a_wide_file_scrolls_inside_the_table(make_app: Any, tmp_path: Pat
         assert table.scroll_y > 0 and table.current_column()["name"] == "y"
         assert "y: the target" in flat(app.query_one("#d-column", Static))
     assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+async def test_the_scale_switch_says_on_or_off(make_app: Any, size: tuple[int, int]) -> None:
+    """The Scale switch draws its state in text, as the form's switches do (Textual's
+    own Switch drew a blank slider there); space turns scaling off and the run's data
+    says so."""
+    from tui.widgets.onoff import OFF_TEXT, ON_TEXT, OnOffSwitch
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        switch = app.query_one("#d-scale", OnOffSwitch)
+        switch.focus()  # scrolls the pane into view at 80x24
+        await settle(pilot)
+        assert shown(switch) == ON_TEXT
+        # On screen, beside its label (not hidden by the form at 80x24).
+        region = switch.region
+        assert app.screen.get_widget_at(region.x, region.y)[0] is switch
+        label = app.query_one("#dlbl-scale")
+        assert label.region.y == region.y and "Scale" in shown(label)
+        await pilot.press("space")
+        await settle(pilot)
+        assert shown(switch) == OFF_TEXT
+        assert app.dataset_pane.read_spec().scale is False
+    assert app.return_code in (None, 0)

@@ -133,13 +133,13 @@ async def test_hostile_names_show_literally_everywhere(
         await wait_for(pilot, lambda: len(app.screen.query(Static)) > 3)
         await pilot.pause()
         dialog = "\n".join(shown(static) for static in app.screen.query(Static))
-        assert_literal(dialog, f"sweep #1 {SHOWN}", f"#2  {SHOWN}  epoch 0/5")
+        assert_literal(dialog, f'sweep 1 "{SHOWN}"', f"#2  {SHOWN}  epoch 0/5")
         await pilot.press("r")  # resume both: the queue and the sweeps strip show them
         await settle(pilot)
         await pilot.press("f3")
         await pilot.pause(0.3)
         queue = shown(app.query_one("#queue-table", DataTable))
-        assert_literal(queue, SHOWN, "red]\\x1f.csv[target=[/b] [red]x")  # label, data
+        assert_literal(queue, SHOWN, "red]\\x1f.csv")  # label, data (as History)
         assert_literal(shown(app.query_one("#sweep-table", DataTable)), f'sweep 1 "{SHOWN}" (grid)')
 
         await pilot.press("f4")
@@ -152,7 +152,8 @@ async def test_hostile_names_show_literally_everywhere(
         await wait_for(pilot, lambda: 1 in app.records and not app.charts.regions_busy)
         await pilot.pause(0.3)
         title = shown(app.query_one("#chart-title", Static))
-        assert_literal(title, f"#1 {SHOWN} · red]\\x1f.csv[target={TARGET_SHOWN}] · done")
+        # Too long for one line: the name and data on the first, "done" on the second.
+        assert_literal(title, f"#1 {SHOWN} · red]\\x1f.csv[target={TARGET_SHOWN}]", "done · ")
         legend = "\n".join(shown(app.charts.regions).splitlines()[-3:])  # may wrap
         assert_literal(legend, "=[/b]", "=[red]x[/red]\\nz")
 

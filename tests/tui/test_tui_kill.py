@@ -22,7 +22,16 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 def test_killing_the_tui_leaves_no_worker(tmp_path: Path, signum: int) -> None:
     session = f"perceptune-kill-{os.getpid()}-{signum}"
     store = tmp_path / "kill.db"
-    start_app(session, store, (100, 30), "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color")
+    # The queue in the app (not a background runner): its pool's worker starts at once.
+    # With a background runner no worker starts until decision regions ask for one.
+    start_app(
+        session,
+        store,
+        (100, 30),
+        "TEXTUAL_ANIMATIONS=none",
+        "TERM=xterm-256color",
+        "PERCEPTUNE_BACKGROUND=0",
+    )
     below: set[int] = set()
     try:
         pane = int(tmux("display-message", "-p", "-t", session, "#{pane_pid}").stdout)

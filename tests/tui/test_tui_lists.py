@@ -96,6 +96,13 @@ async def test_history_and_queue(make_app, size) -> None:
         assert item.status == "done" and 0 < item.epoch < 200
         row = [i.run_id for i in app.queue.items()].index(1)
         assert str(queue.get_row_at(row)[4]) == f"████████ {item.epoch}/200 early stop"
+        # Its config and data cells read as History's: what differs from the defaults.
+        cells = {i.run_id: queue.get_row_at(n) for n, i in enumerate(app.queue.items())}
+        assert [str(cells[n][5]) for n in (1, 2)] == [
+            "6,6 ep=200 tol=0.5 pat=2",
+            "6,6 ep=200 tol=0.5 pat=3",
+        ]
+        assert str(cells[1][6]) == "moons n=200"
         # 0 workers: Enter on a waiting run says why it does not start.
         await pilot.press("minus")
         await settle(pilot)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 from tui_helpers import wait_for
 
@@ -22,7 +23,10 @@ sys.stdin.read()  # alive, owning the sweep, until the test ends
 """
 
 
-async def test_a_sweep_live_elsewhere_is_not_offered(make_app, store_path: Path) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_a_sweep_live_elsewhere_is_not_offered(
+    make_app, store_path: Path, size: tuple[int, int]
+) -> None:
     from core.store import RunStore
     from tui.screens.sweep_resume import ResumeWork
 
@@ -38,15 +42,16 @@ async def test_a_sweep_live_elsewhere_is_not_offered(make_app, store_path: Path)
     try:
         live = int(owner.stdout.readline())
         app = make_app()
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=size) as pilot:
             # The dialog's list mounts after its title: wait for its lines.
             await wait_for(
                 pilot,
                 lambda: isinstance(app.screen, ResumeWork) and len(app.screen.query(Static)) > 2,
             )
             offered = str(app.screen.query(Static)[2].render())
-            assert f"sweep #{mine}" in offered and f"#{live}" not in offered
-            said = f"Sweep #{live} is running in process {owner.pid} on {socket.gethostname()}."
+            # Named as on every screen (core.search.results.sweep_title).
+            assert offered.startswith(f"sweep {mine}  ") and f"sweep {live}" not in offered
+            said = f"sweep {live} is running in process {owner.pid} on {socket.gethostname()}."
             await wait_for(pilot, lambda: any(n.message == said for n in app._notifications))
             await pilot.press("escape")
     finally:

@@ -268,7 +268,7 @@ async def test_unfinished_sweep_is_offered_for_resume(make_app, store_path: Path
             pilot,
             lambda: (
                 isinstance(app.screen, ResumeWork)
-                and any(line.startswith("sweep #1 ") for line in dialog_lines(app))
+                and any(line.startswith("sweep 1 ") for line in dialog_lines(app))
             ),
         )
         await pilot.press("r")

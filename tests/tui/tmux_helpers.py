@@ -37,6 +37,13 @@ def app_command(store: Path, *env: str) -> str:
     return " ".join(
         [
             "env",
+            # The tmux server is shared: it hands every session the environment of the
+            # process that started it, and a COLUMNS/LINES from there (a Textual test
+            # sets them) would make the app ignore the real size of its terminal.
+            "-u",
+            "COLUMNS",
+            "-u",
+            "LINES",
             "PERCEPTUNE_RUNNER_IDLE_S=2",  # a background runner it starts exits soon after
             *env,
             f"PYTHONPATH={shlex.quote(str(ROOT))}",

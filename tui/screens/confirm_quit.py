@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from tui.format import runs_training
 from tui.screens.yes_no import YesNoDialog
 
 
@@ -26,9 +27,7 @@ class ConfirmQuit(YesNoDialog):
         self.waiting = waiting
 
     def compose(self) -> ComposeResult:
-        runs = f"{self.running} run{'s' if self.running != 1 else ''} training"
-        if self.waiting:
-            runs += f", {self.waiting} waiting"
+        runs = runs_training(self.running, self.waiting)
         with Vertical(classes="dialog"):
             yield Static("Quit perceptune?", classes="dialog-title")
             yield Static(

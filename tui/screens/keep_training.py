@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.format import runs_training
+
 #: What the dialog dismisses with: keep training, stop everything; None: stay.
 KEEP = "keep"
 STOP = "stop"
@@ -31,9 +33,7 @@ class KeepTraining(ModalScreen[str | None]):
         self.log_file = log
 
     def compose(self) -> ComposeResult:
-        runs = f"{self.running} run{'s' if self.running != 1 else ''} training"
-        if self.waiting:
-            runs += f", {self.waiting} waiting"
+        runs = runs_training(self.running, self.waiting)
         with Vertical(classes="dialog"):
             yield Static("Quit perceptune?", classes="dialog-title")
             yield Static(

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static, Switch
 
 from core.config import RunConfig
 from core.datasets import DatasetSpec
@@ -123,6 +123,8 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
         self._show_dataset()
         if "builder" in self.memory:  # as it was left, over the form's current values
             self.builder.restore(self.memory["builder"])
+        elif self.dataset.cv:  # the dataset pane's folds: in a sweep, a search setting
+            self.query_one("#sw-cv", Input).value = str(self.dataset.cv)
         self._measure(self.dataset.to_dict())
         self.query_one("#sw-strategy", Select).focus()
         self.schedule_check()
@@ -143,6 +145,7 @@ class SweepBuilderScreen(ModalScreen[SweepSpec | None]):
 
     @on(Input.Changed)
     @on(Select.Changed)
+    @on(Switch.Changed)
     @on(SweepBuilder.Edited)
     def _edited(self, event: Message) -> None:
         if isinstance(event, Input.Changed) and event.input.id == "sweep-path":

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from core.errors import PerceptuneError
 from core.search.results import sweep_title
 from tui.errors import show_error
-from tui.format import acc, verdict_name
+from tui.format import acc, cv_score, verdict_name
 from tui.usertext import one_line
 from tui.widgets.charts.pane import accuracy_ylim, int_ticks, status_color
 from tui.widgets.charts.plots import OVERLAY_COLORS, CurvePlot, Series
@@ -175,7 +175,7 @@ class SweepResultsScreen(ModalScreen[None]):
             self.chart_index = 0
         table = self.leaderboard
         selected = table.selected_id()
-        table.show(message.rows)
+        table.show(message.rows, cv=any(r.cv_accuracy is not None for r in message.rows))
         ids = [row.run_id for row in message.rows]
         if selected in ids:
             table.move_cursor(row=ids.index(selected), animate=False)
@@ -198,7 +198,11 @@ class SweepResultsScreen(ModalScreen[None]):
             return text
         row = next((r for r in message.rows if r.run_id == best.id), None)
         text.append("Best ", style="bold")
-        text.append(f"run #{best.id}: test {acc(best.test_accuracy)}", style="bold green")
+        if best.dataset.get("cv"):  # ranked by the folds' mean (GridSearchCV's)
+            score = f"cv {cv_score(best.cv_accuracy, best.cv_std, True)}, test "
+        else:
+            score = "test "
+        text.append(f"run #{best.id}: {score}{acc(best.test_accuracy)}", style="bold green")
         text.append(
             f" · train {acc(best.train_accuracy)} · gap {acc(best.gap)} · "
             f"{verdict_name(best.verdict)}"

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from core.search.results import sweep_title
 from tui.screens.resume import ResumeRuns
 from tui.usertext import one_line
 
@@ -41,12 +42,12 @@ class ResumeWork(ResumeRuns):
             )
             with VerticalScroll(classes="dialog-list"):
                 for sweep in self.sweeps[:50]:
-                    name = f" {one_line(sweep['name'])}" if sweep["name"] else ""
+                    title = one_line(sweep_title(sweep["id"], sweep["name"]))
                     spec = sweep["spec"] if isinstance(sweep["spec"], dict) else {}
                     search = spec.get("search") if isinstance(spec.get("search"), dict) else {}
                     strategy = search.get("strategy", "?") if search else "?"
                     yield Static(
-                        f"sweep #{sweep['id']}{name}  {one_line(strategy)}  {sweep['status']}  "
+                        f"{title}  {one_line(strategy)}  {sweep['status']}  "
                         f"{self.counts.get(sweep['id'], '')}",
                         markup=False,
                     )

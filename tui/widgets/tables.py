@@ -25,6 +25,17 @@ def cell(value: Any) -> Any:
     return as_text(value) if isinstance(value, str) else value
 
 
+#: A cross-validated run's score column (folds' mean ± std), placed after "test" only
+#: where a table shows such a run: runs without cross-validation keep the width.
+CV_COLUMN = ("cv", "cv ± std")
+
+
+def with_cv(columns: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``columns`` (key, label pairs with a "test" one) with :data:`CV_COLUMN` after "test"."""
+    at = [key for key, _ in columns].index("test") + 1
+    return (*columns[:at], CV_COLUMN, *columns[at:])
+
+
 class AppTable(DataTable[Any]):
     """A DataTable that works out its style once per draw instead of once per line.
 
@@ -38,6 +49,12 @@ class AppTable(DataTable[Any]):
 
     def __init__(self, *, columns: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        for key, label in columns:
+            self.add_column(label, key=key)
+
+    def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
+        """Replace every column (and row) with ``columns``: (key, label) pairs."""
+        self.clear(columns=True)
         for key, label in columns:
             self.add_column(label, key=key)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
-from tui.format import acc, dataset_label, verdict_color, verdict_name
+from tui.format import acc, cv_score, dataset_label, verdict_color, verdict_name
 from tui.usertext import one_line
 
 if TYPE_CHECKING:
@@ -119,7 +119,9 @@ def overlay_table(
     if not narrow:
         table.add_column("run", no_wrap=True)
     table.add_column(f"run {differs}" if narrow else differs, overflow="fold", min_width=10)
-    for name in ("train", "test", "gap"):
+    # A cross-validated run's score (its folds' mean ± std) only when one is overlaid.
+    cv = any(record.dataset.get("cv") for record in records)
+    for name in ("train", "test", "cv ± std", "gap") if cv else ("train", "test", "gap"):
         table.add_column(name, justify="right", no_wrap=True, min_width=6 if name == "gap" else 5)
     table.add_column("verdict", no_wrap=True, min_width=8 if narrow else 12)
     for record, color in zip(records, colors, strict=False):
@@ -133,7 +135,10 @@ def overlay_table(
             settings.append(stop, style="dim")
         verdict = verdict_name(record.verdict)
         shown = SHORT_VERDICTS.get(verdict, verdict) if narrow else verdict
-        scores = (acc(record.train_accuracy), acc(record.test_accuracy), acc(record.gap))
+        scores: tuple[str, ...] = (acc(record.train_accuracy), acc(record.test_accuracy))
+        if cv:
+            scores += (cv_score(record.cv_accuracy, record.cv_std, bool(record.dataset.get("cv"))),)
+        scores += (acc(record.gap),)
         cells = [Text.assemble(run, " ", settings)] if narrow else [run, settings]
         table.add_row(*cells, *scores, Text(shown, style=verdict_color(verdict)))
     return table

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,6 +27,16 @@ from tui.widgets.charts.axes import (
     fitted_ylim,
     int_ticks,
     stop_label,
+)
+from tui.widgets.charts.band import (
+    CV_LABEL,
+    CV_MEAN_LABEL,
+    TRAIN_LABEL,
+    BandLoaded,
+    band_series,
+    band_values,
+    is_cv,
+    read_band,
 )
 from tui.widgets.charts.compare import differing, overlay_table, run_label
 from tui.widgets.charts.plots import (
@@ -53,10 +63,15 @@ WIDE_WIDTH = 70
 #: chart needs ACCURACY_ROWS and the loss chart LOSS_ROWS beside the title and verdict.
 ACCURACY_ROWS, LOSS_ROWS = 12, 10  # 7 and 5 rows of curve inside the axes and labels
 SHORT_HEIGHT = 2 + ACCURACY_ROWS + LOSS_ROWS + 7  # title, the charts, the verdict
+#: Rows of text under the charts for the verdict (tcss #verdict max-height, less its
+#: border), and in a pane narrower than WIDE_WIDTH (ChartsPane.-narrow #verdict).
+VERDICT_ROWS, NARROW_VERDICT_ROWS = 6, 9
 #: Below this width the overlay's table shortens its verdicts.
 NARROW_TABLE = 60
 #: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
 LIVE_PLOT_MAX_AGE_S = 1.0
+#: A training CV run's band is read again this often (its folds end one by one).
+BAND_READ_S = 1.0
 FINISHED = ("done", "diverged", "pruned", "cancelled", "interrupted", "failed")
 
 
@@ -151,6 +166,9 @@ class ChartsPane(Vertical):
         self._plots_drawn: tuple[int, str, int, float] | None = None
         self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
         self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
+        #: CV runs' bands: run id -> (the status it was read for, when, the band).
+        self._bands: dict[int, tuple[str, float, list[Any]]] = {}
+        self._band_reading: int | None = None  # the run whose band a worker reads
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -258,10 +276,12 @@ class ChartsPane(Vertical):
         if columns is None or not columns.extends(view.run_id, curve):
             columns = self._columns = _Columns(view.run_id)
         columns.extend(curve)
+        if is_cv(view.dataset):
+            self._want_band(view)
         if self._plots_due(view):
             self._draw_plots(view, columns)
-        self._set_text("#chart-title", self._title(view))
-        self._set_text("#verdict", self._verdict_text(view))
+        self._set_text("#chart-title", self._title(view, self._title_width()))
+        self._set_text("#verdict", self._fitted_verdict(view))
         self._update_regions()
 
     def _plots_due(self, view: RunView) -> bool:
@@ -293,13 +313,16 @@ class ChartsPane(Vertical):
         stopped_at = view.epochs_run if view.stopped_early else None
         ticks = epoch_ticks(xlim, stopped_at)
         xlabel = stop_label(view.epochs_run, view.planned_epochs) if stopped_at else "epoch"
+        cv, band = is_cv(view.dataset), self._band_of(view)
+        labels = (TRAIN_LABEL, CV_LABEL) if band else ("train", CV_MEAN_LABEL if cv else "test")
         self.accuracy.draw(
             [
-                Series("train", epochs, tuple(columns.train), TRAIN_COLOR),
-                Series("test", epochs, tuple(columns.test), TEST_COLOR),
+                *band_series(band, self.app.current_theme.dark),  # under the mean lines
+                Series(labels[0], epochs, tuple(columns.train), TRAIN_COLOR),
+                Series(labels[1], epochs, tuple(columns.test), TEST_COLOR),
             ],
             xlim=xlim,
-            ylim=fitted_ylim((columns.low, columns.high), self.full_range),
+            ylim=fitted_ylim((columns.low, columns.high, *band_values(band)), self.full_range),
             title="accuracy",
             note=" · ".join(n for n in (self._range_note(), "l: loss" if self.short else "") if n),
             xlabel=xlabel,
@@ -315,6 +338,46 @@ class ChartsPane(Vertical):
         for plot in (self.accuracy, self.loss):
             if plot.series:
                 plot.set_xticks(*ticks)
+
+    # -- a CV run's band ------------------------------------------------------------------
+
+    def _band_of(self, view: RunView) -> list[Any]:
+        """The band read for ``view``'s run (empty: none, or not read yet)."""
+        found = self._bands.get(view.run_id)
+        return found[2] if found is not None else []
+
+    def _want_band(self, view: RunView) -> None:
+        """Read ``view``'s band in a thread worker when it may have changed: not read
+        yet, read for another status, or every BAND_READ_S while the run trains."""
+        found = self._bands.get(view.run_id)
+        now = time.monotonic()
+        fresh = view.status != "running" or now - (found[1] if found else 0.0) < BAND_READ_S
+        if found is not None and found[0] == view.status and fresh:
+            return
+        if self._band_reading == view.run_id:
+            return
+        self._band_reading = view.run_id
+        self._bands[view.run_id] = (view.status, now, found[2] if found else [])
+        self._read_band(view.run_id, view.status, view.planned_epochs)
+
+    @work(thread=True, group="cv-band", exit_on_error=False, name="Reading band")
+    def _read_band(self, run_id: int, status: str, epochs: int) -> None:
+        try:
+            band = read_band(self.app.store, run_id, epochs)  # type: ignore[attr-defined]
+        except Exception:  # a store being written: the next read tries again
+            band = []
+        self.post_message(BandLoaded(run_id, status, band))
+
+    def on_band_loaded(self, message: BandLoaded) -> None:
+        self._band_reading = None
+        old = self._bands.get(message.run_id)
+        self._bands[message.run_id] = (message.status, time.monotonic(), message.band)
+        view = self.view
+        shown = view is not None and view.run_id == message.run_id and not self.overlay_ids
+        if shown and (old is None or old[2] != message.band):
+            assert view is not None
+            self._plots_drawn = None  # draw the new band now
+            self.show_run(view)
 
     def _range_note(self) -> str:
         return "y: 0 to 1" if self.full_range else ""
@@ -334,25 +397,79 @@ class ChartsPane(Vertical):
             layout = new_height != static.visual.get_height(rules, width)
         static.update(text, layout=layout)
 
+    def _refit(self) -> None:
+        """The title and the verdict again, for a new width."""
+        if self.view is not None and not self.overlay_ids:
+            self._set_text("#chart-title", self._title(self.view, self._title_width()))
+            self._set_text("#verdict", self._fitted_verdict(self.view))
+
+    def _title_width(self) -> int:
+        """The title's width in cells (0 before the first layout)."""
+        return self.query_one("#chart-title", Static).content_region.width
+
     @staticmethod
-    def _title(view: RunView) -> Text:
+    def _title(view: RunView, width: int = 0) -> Text:
+        """The run's name, data, status, epochs and last scores on one line; in a pane
+        narrower than that (``width`` cells), on two, each cut to the width: the status
+        and the scores whole on the second, the name and data cut with "…" on the first
+        (a title wrapped by Textual lost its scores at 80x24)."""
+        name = f"{one_line(view.label)} · {one_line(view.dataset_label)}"
+        one = ChartsPane._title_parts(view, f"#{view.run_id} ", f"{name} · ", "epoch ")
+        if width <= 0 or one.cell_len <= width:
+            return one
+        head = f"#{view.run_id} "
+        rest = one_line(name, max(1, width - len(head)))
+        # The second line: the words "epoch" and " · " go first when it is too long.
+        for sep, epoch in ((" · ", "epoch "), (" · ", ""), (" ", "")):
+            two = ChartsPane._title_parts(view, head, f"{rest}\n", epoch, sep)
+            if max(Text(line).cell_len for line in two.plain.split("\n")) <= width:
+                break
+        return two
+
+    @staticmethod
+    def _title_parts(view: RunView, head: str, name: str, epoch: str, sep: str = " · ") -> Text:
         text = Text()
-        text.append(f"#{view.run_id} ", style="bold")
-        text.append(f"{one_line(view.label)} · {one_line(view.dataset_label)} · ")
+        text.append(head, style="bold")
+        text.append(name)
         text.append(view.status, style=f"bold {status_color(view.status)}")
-        text.append(f" · epoch {view.epochs_run}/{view.planned_epochs}")
+        text.append(f"{sep}{epoch}{view.epochs_run}/{view.planned_epochs}")
         if view.curve:
             last = view.curve[-1]
             # The words in their curves' colours: the title line is the legend too.
-            text.append(" · ")
+            text.append(sep)
             text.append("train", style=f"bold {rich_color(TRAIN_COLOR)}")
             text.append(f" {acc(last.train_accuracy)} ")
-            text.append("test", style=f"bold {rich_color(TEST_COLOR)}")
+            # A CV run's test line is its folds' mean validation accuracy.
+            word = "cv" if is_cv(view.dataset) else "test"
+            text.append(word, style=f"bold {rich_color(TEST_COLOR)}")
             text.append(f" {acc(last.test_accuracy)}")
         return text
 
+    def _fitted_verdict(self, view: RunView) -> Text:
+        """The verdict text for the pane's width: the numbers line (train, test and gap
+        are in the summary too) is left out when all would not fit in VERDICT_ROWS, so
+        the verdict and why it stopped are never the lines cut; a narrow pane gives the
+        verdict up to NARROW_VERDICT_ROWS rows."""
+        text = self._verdict_text(view)
+        static = self.query_one("#verdict", Static)
+        width = static.content_region.width
+        if width <= 0:
+            return text
+        narrow = self.size.width < WIDE_WIDTH
+        self.set_class(narrow, "-narrow")
+        rows = NARROW_VERDICT_ROWS if narrow else VERDICT_ROWS
+
+        def height(candidate: Text) -> int:
+            return visualize(static, candidate, markup=False).get_height(static.styles, width)
+
+        if height(text) > rows:
+            short = self._verdict_text(view, numbers=False)
+            if height(short) < height(text):
+                return short
+        return text
+
     @staticmethod
-    def _verdict_text(view: RunView) -> Text:
+    def _verdict_text(view: RunView, numbers: bool = True) -> Text:
         text = Text()
         if view.error:
             text.append("failed: ", style="bold red")
@@ -380,9 +497,9 @@ class ChartsPane(Vertical):
             sentence = ""  # the title's "epoch 40/40" says it: the row goes to the chart
         if sentence:
             text.append(f"\n{sentence}" if text else sentence)
-        numbers = verdict_numbers(view.verdict)
-        if numbers:
-            text.append(f"\n{numbers}", style="dim")
+        line = verdict_numbers(view.verdict) if numbers else ""
+        if line:
+            text.append(f"\n{line}", style="dim")
         return text
 
     # -- overlay ---------------------------------------------------------------------------
@@ -408,7 +525,7 @@ class ChartsPane(Vertical):
             curve = curves.get(record.id, [])
             every.extend(curve)
             color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
-            colors.append(rich_color(color))
+            colors.append(rich_color(color, self.accuracy.dark))
             planned[record.id] = int(record.params.get("epochs") or 0)
             epochs = tuple(float(p.epoch) for p in curve)
             if not epochs:
@@ -460,6 +577,8 @@ class ChartsPane(Vertical):
         width, height = event.size
         self.set_class(width >= WIDE_WIDTH, "-wide")
         self._show_table()
+        if self.view is not None:  # one line or two, cut to the new width once laid out
+            self.call_after_refresh(self._refit)
         short = height < SHORT_HEIGHT
         if short != self.short:
             self.set_class(short, "-short")

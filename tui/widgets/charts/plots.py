@@ -47,8 +47,21 @@ MIN_HEIGHT = 5
 DOT_SPACING = 3
 
 
-def rich_color(color: str) -> str:
-    """The Rich name of a plotext colour, for legends drawn next to a chart."""
+#: On a light theme, the colours that would vanish into the background: yellow
+#: (plotext's "orange": the loss, an overlay run) and white (an overlay run).
+LIGHT_SWAPS = {"orange": "black", "white": "blue"}
+
+
+def readable(color: str, dark: bool = True) -> str:
+    """``color`` (a plotext name), or what replaces it on a light theme (``dark``
+    False) where it would not read: :data:`LIGHT_SWAPS`."""
+    return color if dark else LIGHT_SWAPS.get(color, color)
+
+
+def rich_color(color: str, dark: bool = True) -> str:
+    """The Rich name of a plotext colour, for legends drawn next to a chart (``dark``:
+    the theme is dark; on a light one, :func:`readable` first)."""
+    color = readable(color, dark)
     special = {"gray": "bright_black", "gray+": "white", "orange": "yellow"}
     if color in special:
         return special[color]
@@ -67,15 +80,16 @@ class Series:
     dotted: bool = False
 
 
-def legend_text(series: Sequence[Series]) -> Text:
-    """``━ train  ━ test`` in the series' colours (``• `` for dotted ones)."""
+def legend_text(series: Sequence[Series], dark: bool = True) -> Text:
+    """``━ train  ━ test`` in the series' colours (``• `` for dotted ones); ``dark``:
+    the theme is dark (see :func:`readable`)."""
     text = Text()
     for index, s in enumerate(series):
         if not s.label:
             continue
         if index:
             text.append("  ")
-        text.append("• " if s.dotted else "━ ", style=f"bold {rich_color(s.color)}")
+        text.append("• " if s.dotted else "━ ", style=f"bold {rich_color(s.color, dark)}")
         text.append(s.label)
     return text
 
@@ -202,6 +216,7 @@ class CurvePlot(PlotextPlot):
         self._xticks: tuple[list[float], list[str]] | None = None
         self._plotted: Plotted = []
         self._figure_stale = False  # ``_plot`` does not show ``_plotted`` yet
+        self._figure_dark = True  # the theme ``_plot``'s colours were chosen for
         self._thinned_for = 0  # the width (columns) the plotted points were thinned for
         self._version = 0  # bumped whenever the figure changes
         self._external = False  # ``plt`` was used directly: build on the UI thread
@@ -271,7 +286,7 @@ class CurvePlot(PlotextPlot):
     def header(self) -> Text:
         """The line above the plot: title, legend, note."""
         text = Text(self.chart_title, style="bold")
-        legend = legend_text(self.series) if self.legend else None
+        legend = legend_text(self.series, self.dark) if self.legend else None
         if legend:
             text.append("  ")
             text.append_text(legend)
@@ -279,12 +294,23 @@ class CurvePlot(PlotextPlot):
             text.append(f"  {self.note}", style="dim")
         return text
 
+    @property
+    def dark(self) -> bool:
+        """Whether the app's theme is dark (colours that vanish on a light one are
+        swapped: :func:`readable`)."""
+        try:
+            return bool(self.app.current_theme.dark)
+        except Exception:  # no app yet (a chart built outside one)
+            return True
+
     def _figure(self) -> tuple[Any, ...]:
+        dark = self.dark
+        self._figure_dark = dark
         return (
             self.header(),
             self.xlabel,
             self.ylabel,
-            self._plotted,
+            [(dotted, xs, ys, readable(color, dark)) for dotted, xs, ys, color in self._plotted],
             self.xlim,
             self.ylim,
             self._xticks,
@@ -293,7 +319,7 @@ class CurvePlot(PlotextPlot):
     def _sync_figure(self) -> None:
         """Bring ``_plot`` up to date (only needed when the UI thread builds or ``plt``
         is used: configuring a plotext figure costs a few ms)."""
-        if self._figure_stale:
+        if self._figure_stale or self._figure_dark != self.dark:  # or the theme changed
             self._figure_stale = False
             _configure(self._plot, *self._figure())
 

@@ -306,13 +306,20 @@ class RegionsView(Widget):
         self.cancel()
 
 
-def regions_legend(classes: list[str]) -> str:
-    """``test points o=0  x=1 · black: wrong``: the glyph of each class's points."""
-    legend = "  ".join(
+def regions_legend(classes: list[str], width: int = 0) -> str:
+    """``test points o=0  x=1 · black: wrong``: the glyph of each class's points. In
+    ``width`` cells (0: any) it drops the words "test points", then breaks the line
+    before "black: wrong" rather than inside a phrase."""
+    points = "  ".join(
         f"{POINT_GLYPHS[i % len(POINT_GLYPHS)]}={one_line(name, 40)}"
         for i, name in enumerate(classes)
     )
-    return f"test points {legend} · black: wrong"
+    full = f"test points {points} · black: wrong"
+    if width <= 0 or len(full) <= width:
+        return full
+    if len(short := f"{points} · black: wrong") <= width:
+        return short
+    return f"{points}\nblack: wrong"
 
 
 def render_regions(regions: Any, width: int, height: int) -> Text:
@@ -321,8 +328,9 @@ def render_regions(regions: Any, width: int, height: int) -> Text:
     xs, ys, labels = list(regions.x), list(regions.y), regions.labels
     if not xs or not ys or not labels:
         return Text("no regions", style="dim")
-    legend = regions_legend(list(regions.classes))
-    legend_rows = min(max(1, -(-len(legend) // max(width, 1))), max(1, height // 3))
+    legend = regions_legend(list(regions.classes), width)
+    wrapped = sum(max(1, -(-len(line) // max(width, 1))) for line in legend.split("\n"))
+    legend_rows = min(wrapped, max(1, height // 3))
     height = max(1, height - legend_rows)
     n_x, n_y = len(xs), len(ys)
     # Cell (col, row) -> grid index; row 0 is the top (largest y).

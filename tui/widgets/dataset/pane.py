@@ -37,6 +37,7 @@ from tui.widgets.dataset.report import (
 from tui.widgets.dataset.table import ColumnTable
 from tui.widgets.field_input import FieldInput
 from tui.widgets.fields import FieldGrid, FieldPane
+from tui.widgets.onoff import OnOffSwitch
 
 if TYPE_CHECKING:
     from core.datasets import DatasetInfo
@@ -53,7 +54,11 @@ FIELDS: dict[str, tuple[str, str]] = {
     "test_size": ("Test fraction", "Share of rows held out for testing, e.g. 0.25."),
     "split_seed": ("Split seed", "Seeds the train/test split (and the generator)."),
     "scale": ("Scale", "Standardise features (fit on the train part only)."),
+    "cv": ("CV folds", "k-fold cross-validation of the train part: 0 = off, or 2 to 50 folds."),
+    "refit": ("Refit", "With CV folds: also train on the whole train part for a test score."),
 }
+#: Fields drawn as an on/off switch rather than typed.
+SWITCHES = ("scale", "refit")
 CSV_ONLY = ("train", "test", "target")
 #: CSV reading settings without a field of their own: kept from a loaded spec (a run
 #: reopened from History) and set by the column table's keys (drop, keep).
@@ -130,11 +135,15 @@ class DatasetPane(FieldPane):
         children.append(source)
         texts = _field_texts(spec)
         off = {*CSV_ONLY, *SYNTHETIC_ONLY} - set(_relevant(spec.name or CSV))
+        if not spec.cv:
+            off.add("refit")  # only with cross-validation
         for name, (label, help_text) in FIELDS.items():
             hidden = " -off" if name in off else ""
             children.append(Label(label, classes="field-label" + hidden, id=f"dlbl-{name}"))
-            if name == "scale":
-                widget: Widget = Switch(value=spec.scale, id="d-scale")
+            if name in SWITCHES:
+                widget: Widget = OnOffSwitch(
+                    value=getattr(spec, name), id=f"d-{name}", classes=hidden.strip()
+                )
             else:
                 widget = FieldInput(
                     texts[name],
@@ -181,7 +190,9 @@ class DatasetPane(FieldPane):
                     values[name] = self.query_one(f"#d-{name}", Input).value
         for name in ("test_size", "split_seed"):
             values[name] = self.query_one(f"#d-{name}", Input).value
-        values["scale"] = self.query_one("#d-scale", Switch).value
+        values["cv"] = self.query_one("#d-cv", Input).value
+        for name in SWITCHES:
+            values[name] = self.query_one(f"#d-{name}", Switch).value
         return values
 
     def check(self) -> tuple[DatasetSpec | None, dict[str, str], str]:
@@ -230,7 +241,8 @@ class DatasetPane(FieldPane):
         texts = _field_texts(spec)
         for name, text in texts.items():
             self.query_one(f"#d-{name}", Input).value = text
-        self.query_one("#d-scale", Switch).value = spec.scale
+        for name in SWITCHES:
+            self.query_one(f"#d-{name}", Switch).value = getattr(spec, name)
         self._options = {name: getattr(spec, name) for name in CSV_OPTIONS}
         self._options_path = spec.train or ""
         self._update_mode()
@@ -264,6 +276,8 @@ class DatasetPane(FieldPane):
                 # Column choices name the old file's columns.
                 self._options_path = path
                 self._options["drop"] = self._options["keep"] = None
+        if event.control.id == "d-cv":
+            self._update_refit()
         self._schedule_describe()
 
     @on(ColumnTable.Picked)
@@ -303,6 +317,12 @@ class DatasetPane(FieldPane):
         relevant = _relevant(self.source)
         for name in (*CSV_ONLY, *SYNTHETIC_ONLY):
             self.grid.set_field_class(name, name not in relevant, "-off")
+        self._update_refit()
+
+    def _update_refit(self) -> None:
+        """Refit shows only with CV folds (a refit of no cross-validation means nothing)."""
+        cv = self.query_one("#d-cv", Input).value.strip()
+        self.grid.set_field_class("refit", cv in ("", "0"), "-off")
 
     def _show_errors(self, errors: dict[str, str], data_error: str) -> None:
         for name in FIELDS:
@@ -364,12 +384,15 @@ class DatasetPane(FieldPane):
     @work(thread=True, exclusive=True, group="describe", exit_on_error=False)
     def _describe(self, spec: DatasetSpec, key: tuple[Any, ...]) -> None:
         from core.datasets import describe
+        from core.folds import check_folds
 
         if spec.train is not None:
             self._inspect(spec, key)
             return
         try:
             info = describe(spec)
+            # Too many folds for a class: said here, not by a failed run.
+            check_folds(list(info.class_counts.values()), spec.test_size, spec.cv)
         except InputError as error:
             self.post_message(DatasetDescribed(key, None, str(error)))
             return
@@ -379,23 +402,13 @@ class DatasetPane(FieldPane):
         """(In the worker thread.) What ``perceptune inspect`` says about the train file,
         then, when it can train and a test file is given, core's check of that file."""
         from core.datasets import describe
-        from core.inspection import inspect_csv
+        from core.inspection import inspect_spec
 
         assert spec.train is not None
         try:
             # Cached in core on the file's path, size and mtime and the reading options:
             # switching back to a target (or toggling scale) does not parse again.
-            report = inspect_csv(
-                spec.train,
-                target=spec.target,
-                sep=spec.sep,
-                decimal=spec.decimal,
-                na_values=spec.na_values,
-                header=spec.header,
-                drop=spec.drop,
-                keep=spec.keep,
-                test_size=spec.test_size,
-            )
+            report = inspect_spec(spec)
         except InputError as error:
             self.post_message(CsvInspected(key, None, str(error)))
             return
@@ -507,4 +520,5 @@ def _field_texts(spec: DatasetSpec) -> dict[str, str]:
         "n_samples": str(spec.n_samples),
         "test_size": f"{spec.test_size:g}",
         "split_seed": str(spec.split_seed),
+        "cv": str(spec.cv),
     }

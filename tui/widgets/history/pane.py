@@ -13,11 +13,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from tui.format import acc, duration, verdict_color, verdict_name
+from tui.format import acc, cv_score, duration, verdict_color, verdict_name
 from tui.messages import HistoryLoaded
 from tui.settings_text import data_text, run_text, short_verdict
 from tui.widgets.charts.pane import status_color
-from tui.widgets.tables import AppTable
+from tui.widgets.tables import CV_COLUMN, AppTable, with_cv
 
 if TYPE_CHECKING:
     from core.store import RunRecord
@@ -35,6 +35,7 @@ FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
 SORTS: tuple[tuple[str, str, bool], ...] = (
     ("id", "newest", True),
     ("test_accuracy", "test acc", True),
+    ("cv_accuracy", "cv acc", True),
     ("train_accuracy", "train acc", True),
     ("gap", "gap", False),
     ("duration", "duration", False),
@@ -51,6 +52,7 @@ HEADER_SORT = {
     "id": "id",
     "status": "status",
     "test": "test_accuracy",
+    "cv": "cv_accuracy",
     "train": "train_accuracy",
     "gap": "gap",
     "epochs": "n_epochs",
@@ -111,6 +113,7 @@ class HistoryPane(Vertical):
         self.records: list[RunRecord] = []
         self.marked: set[int] = set()
         self.loaded = 0  # how many pages have been shown (tests wait on it)
+        self.show_cv = False  # the page has a cross-validated run: the cv column is shown
 
     def compose(self) -> ComposeResult:
         yield Static("History: loading…", id="history-summary", markup=False)
@@ -176,6 +179,9 @@ class HistoryPane(Vertical):
         # there: History opens on the run just made. Moved elsewhere, it stays on its run.
         on_top = table.cursor_row <= 0
         table.clear_rows()
+        self.show_cv = any(record.dataset.get("cv") for record in message.records)
+        if self.show_cv != (CV_COLUMN[0] in table.columns):
+            table.set_columns(with_cv(COLUMNS) if self.show_cv else COLUMNS)
         fixed = bool(getattr(self.app, "snapshot_mode", False))
         for record in message.records:
             table.add_row(*self._cells(record, fixed), key=str(record.id))
@@ -194,11 +200,13 @@ class HistoryPane(Vertical):
             result = Text(short_verdict(verdict), style=verdict_color(verdict))
         else:
             result = Text(record.status, style=status_color(record.status))
+        cv = (cv_score(record.cv_accuracy, record.cv_std, bool(record.dataset.get("cv"))),)
         return (
             Text("●", style="bold yellow") if record.id in self.marked else "",
             str(record.id),
             acc(record.train_accuracy),
             acc(record.test_accuracy),
+            *(cv if self.show_cv else ()),
             acc(record.gap),
             result,
             run_text(record.params, record.label),

@@ -127,6 +127,6 @@ class QueuePane(Vertical):
             acc(item.train),
             acc(item.test),
             progress_text(item),
-            item.label,
-            item.dataset,
+            item.settings or item.label,
+            item.data or item.dataset,
         )

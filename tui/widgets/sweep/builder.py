@@ -16,15 +16,16 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static, Switch
 
 from core.config import FIELD_INFO, RunConfig, field_text
-from core.datasets import DatasetSpec
+from core.datasets import CV_FIELDS, DatasetSpec
 from core.search.pruning import PRUNERS
 from core.search.space import IntRange, RealRange, Shape, Values, toml_value, value_label
 from core.search.strategies import STRATEGIES
 from tui.usertext import one_line
 from tui.widgets.fields import FieldGrid
+from tui.widgets.onoff import OnOffSwitch
 
 #: mode -> (label in the Select, TOML range key or "" for lists / shapes)
 MODES: dict[str, tuple[str, str]] = {
@@ -46,7 +47,7 @@ KIND_MODES: dict[str, tuple[str, ...]] = {
     "bool": ("fixed", "list"),
 }
 #: The search settings the builder edits; the others of a loaded file are kept.
-EDITED_SEARCH_KEYS = ("strategy", "trials", "seed", "workers", "prune", "name")
+EDITED_SEARCH_KEYS = ("strategy", "trials", "seed", "workers", "prune", "name", "cv", "refit")
 SHORT_LABELS = {"validation_fraction": "Val. fraction", "n_iter_no_change": "Patience"}
 LIST_EXAMPLES = {
     "layers": "e.g. 6,6; 32; 64,64 (; between networks)",
@@ -163,7 +164,12 @@ def fixed_table(base: RunConfig, searched: set[str]) -> dict[str, Any]:
 
 
 def dataset_table(spec: DatasetSpec) -> dict[str, Any]:
-    return {key: value for key, value in spec.to_dict().items() if value is not None}
+    """``[dataset]``: the spec's settings (its cross-validation goes in ``[search]``)."""
+    return {
+        key: value
+        for key, value in spec.to_dict().items()
+        if value is not None and key not in CV_FIELDS
+    }
 
 
 # --- the widget ----------------------------------------------------------------------------
@@ -211,6 +217,8 @@ class SweepBuilder(Vertical):
             ("Pruning", select("prune", PRUNERS, "none")),
             ("Workers", text("workers", "", f"{self.pool} (all)")),
             ("Name", text("name", "", "optional")),
+            ("CV folds", text("cv", "0")),
+            ("Refit", OnOffSwitch(value=False, id="sw-refit")),
         ]
         tips = {
             "strategy": "grid tries every combination; random draws Trials points; tpe "
@@ -220,6 +228,10 @@ class SweepBuilder(Vertical):
             "prune": "stop weak runs early: median, or successive halving (ASHA)",
             "workers": f"runs trained at once (at most the pool: {self.pool})",
             "name": "a name for the sweep in lists",
+            "cv": "k-fold cross-validation of every point (0 = off, or 2 to 50 folds): "
+            "points are ranked by their folds' mean accuracy",
+            "refit": "with CV folds: also train every point on the whole train part, for "
+            "its test accuracy",
         }
         widgets: list[Widget] = []
         for label, widget in pairs:
@@ -266,7 +278,7 @@ class SweepBuilder(Vertical):
 
     def setting(self, name: str) -> Any:
         widget = self.query_one(f"#sw-{name}")
-        assert isinstance(widget, (Input, Select))
+        assert isinstance(widget, (Input, Select, Switch))
         return widget.value
 
     def search_table(self) -> dict[str, Any]:
@@ -283,6 +295,10 @@ class SweepBuilder(Vertical):
         name = str(self.setting("name")).strip()
         if name:
             table["name"] = name
+        cv = str(self.setting("cv")).strip()
+        if cv and cv != "0":  # 0: no cross-validation, as without the key
+            table["cv"] = scalar(cv)
+            table["refit"] = bool(self.setting("refit"))
         return table
 
     def space_table(self) -> dict[str, Any]:
@@ -318,9 +334,16 @@ class SweepBuilder(Vertical):
         self.extra_search = {k: v for k, v in search.items() if k not in EDITED_SEARCH_KEYS}
         self.query_one("#sw-strategy", Select).value = search.get("strategy", "grid")
         self.query_one("#sw-prune", Select).value = search.get("prune", "none")
-        for name, default in (("trials", "20"), ("seed", "0"), ("workers", ""), ("name", "")):
+        for name, default in (
+            ("trials", "20"),
+            ("seed", "0"),
+            ("workers", ""),
+            ("name", ""),
+            ("cv", "0"),
+        ):
             value = search.get(name)
             self.query_one(f"#sw-{name}", Input).value = default if value is None else str(value)
+        self.query_one("#sw-refit", Switch).value = bool(search.get("refit", False))
         self.base = base
         for name in FIELD_INFO:
             if name in space:
@@ -420,7 +443,7 @@ class SweepBuilder(Vertical):
         self.extra_search = dict(state.get("extra", {}))
         for name, value in state.get("settings", {}).items():
             widget = self.query_one(f"#sw-{name}")
-            if isinstance(widget, (Input, Select)):
+            if isinstance(widget, (Input, Select, Switch)):
                 widget.value = value
         for name, (mode, text) in state.get("rows", {}).items():
             if name in FIELD_INFO and mode in KIND_MODES[FIELD_INFO[name].kind]:

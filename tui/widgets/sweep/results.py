@@ -17,10 +17,10 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from tui.format import DASH, acc, verdict_color
+from tui.format import DASH, acc, cv_score, verdict_color
 from tui.widgets.charts.pane import status_color
 from tui.widgets.charts.plots import MIN_HEIGHT, MIN_WIDTH, TEST_COLOR
-from tui.widgets.tables import AppTable
+from tui.widgets.tables import AppTable, with_cv
 
 if TYPE_CHECKING:
     from core.search.results import LeaderboardRow, ParamSeries
@@ -38,19 +38,26 @@ class LeaderboardTable(AppTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(columns=LEADERBOARD_COLUMNS, **kwargs)
 
-    def show(self, rows: list[LeaderboardRow]) -> None:
+    def show(self, rows: list[LeaderboardRow], cv: bool = False) -> None:
+        """Show ``rows``; ``cv``: the sweep is cross-validated (a "cv ± std" column,
+        what the rows are ranked by)."""
         self.clear_rows()
+        if cv != ("cv" in self.columns):
+            self.set_columns(with_cv(LEADERBOARD_COLUMNS) if cv else LEADERBOARD_COLUMNS)
         for row in rows:
-            self.add_row(*leaderboard_cells(row), key=str(row.run_id))
+            self.add_row(*leaderboard_cells(row, cv), key=str(row.run_id))
 
 
-def leaderboard_cells(row: LeaderboardRow) -> tuple[Any, ...]:
+def leaderboard_cells(row: LeaderboardRow, cv: bool = False) -> tuple[Any, ...]:
+    """The cells of ``row``; ``cv``: with its cross-validated score after "test"."""
     verdict = row.verdict or DASH
+    score = (cv_score(row.cv_accuracy, row.cv_std, True),) if cv else ()
     return (
         str(row.rank),
         f"#{row.run_id}",
         Text(row.status, style=status_color(row.status)),
         acc(row.test_accuracy),
+        *score,
         acc(row.train_accuracy),
         acc(row.gap),
         Text(verdict, style=verdict_color(verdict)),

@@ -1,0 +1,138 @@
+"""Where the queue and the sweeps train, and how their progress reaches the UI,
+mixed into the app.
+
+With ``background`` options the store's background runner trains them
+(:class:`~tui.background_queue.BackgroundQueue`, :class:`~tui.background_sweeps.
+BackgroundSweeps`), and goes on after the app quits; without, this app's executor does
+(:class:`~tui.queue_model.QueueModel`, :class:`~tui.widgets.sweep.model.SweepModel`).
+Either way run callbacks arrive on other threads and become messages
+(:class:`EpochProgress`, :class:`RunFinished`); ``on_run_finished`` and
+``on_queue_changed`` keep their names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual import work
+from textual.widget import Widget
+
+from core.results import EpochPoint
+from core.worker import RunOutcome
+from tui.errors import show_error
+from tui.messages import EpochProgress, QueueChanged, RunFinished
+from tui.queue_model import QueueModel
+from tui.widgets.history.pane import HistoryPane
+from tui.widgets.sweep.model import SweepModel
+
+if TYPE_CHECKING:
+    from core.executors import Executor
+    from core.queue_runner import RunnerOptions
+    from core.runner import Runner
+    from core.store import RunStore
+    from tui.widgets.charts.pane import RunView
+
+PaneT = TypeVar("PaneT", bound=Widget)
+
+
+class QueueWiring:
+    """Mixin for :class:`~tui.app.PerceptuneApp`: builds ``queue`` and ``sweeps`` and
+    turns their callbacks into messages."""
+
+    if TYPE_CHECKING:  # provided by the app
+        store: RunStore
+        executor: Executor
+        runner: Runner
+        selected_run: int | None
+        views: dict[int, RunView]
+        _queue_dirty: bool
+        _quitting: bool
+        _history_dirty_at: float | None
+
+        def notify(self, message: str, **kwargs: Any) -> None: ...
+        def post_message(self, message: Any) -> bool: ...
+        def call_from_thread(self, callback: Callable[..., Any], *args: Any) -> Any: ...
+        def _mounted_panes(self, kind: type[PaneT]) -> list[PaneT]: ...
+        def _load_run(self, run_id: int) -> None: ...
+        def _check_lessons(self) -> None: ...
+        def _on_sweep_change(self, sweep_id: int) -> None: ...
+
+    def _wire_queue(
+        self, store_path: str | Path, workers: int | None, background: RunnerOptions | None
+    ) -> None:
+        """Build ``self.queue`` and ``self.sweeps``. ``workers``: runs at once (None: the
+        executor's pool size, or the runner's own choice); ``background``: the runner's
+        options, or None to train in this app."""
+        pool = max(1, self.executor.workers)
+        self.background = background is not None
+        if background is not None:
+            from tui.background_queue import BackgroundQueue
+
+            self.queue = BackgroundQueue(  # type: ignore[assignment]  # QueueModel's API
+                str(store_path),
+                background,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+                workers=workers,
+                on_other_runs=self._history_changed,
+            )
+        else:
+            self.queue = QueueModel(
+                self.runner,
+                parallel=min(workers or pool, pool),
+                max_parallel=pool,
+                on_progress=self._on_progress,
+                on_finished=self._on_finished,
+            )
+        if background is not None:
+            from tui.background_sweeps import BackgroundSweeps
+
+            self.sweeps = BackgroundSweeps(  # type: ignore[assignment]  # SweepModel's API
+                str(store_path), background, self._on_sweep_change, pool=workers or pool
+            )
+        else:
+            self.sweeps = SweepModel(self.store, self.executor, on_change=self._on_sweep_change)
+
+    def _notify_soon(self, message: str, **kwargs: Any) -> None:
+        """notify() from a thread worker (notifications live on the UI thread)."""
+        self.call_from_thread(lambda: self.notify(message, **kwargs))
+
+    def _on_progress(self, run_id: int, curve: tuple[EpochPoint, ...]) -> None:
+        self.post_message(EpochProgress(run_id, curve))
+
+    def _on_finished(self, outcome: RunOutcome) -> None:
+        self.post_message(RunFinished(outcome))
+
+    def _history_changed(self) -> None:
+        """Another process stored or ended a run (a CLI ``run``, another app): the
+        redraw timer reloads History soon (from the follower's thread: one assignment)."""
+        self._history_dirty_at = self._history_dirty_at or time.monotonic()
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        outcome = message.outcome
+        self._queue_dirty = True
+        if self._quitting:
+            return
+        if outcome.status == "failed" and outcome.error:
+            show_error(self, outcome.error, f"run #{outcome.run_id} failed")
+        if outcome.run_id == self.selected_run or outcome.run_id in self.views:
+            self._load_run(outcome.run_id)
+        self.reload_history()
+        self._schedule()
+        self._check_lessons()
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self._queue_dirty = True
+        self._check_lessons()
+
+    def reload_history(self) -> None:
+        for pane in self._mounted_panes(HistoryPane):
+            pane.reload()
+
+    @work(thread=True, group="queue", exit_on_error=False, name="Starting runs")
+    def _schedule(self) -> None:
+        if self.queue.schedule():
+            self.post_message(QueueChanged())
