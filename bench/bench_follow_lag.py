@@ -114,7 +114,21 @@ def child(work: Path, seconds: float) -> None:
         draws = app.charts.draws
         epochs = {r: len(app.queue.curve(r)) for r in running}
         cpu, wall = time.process_time(), time.perf_counter()
+        profiler = None
+        if os.environ.get("BENCH_PROFILE"):  # the UI thread's own work, by function
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         report["lag"] = await probe(seconds)
+        if profiler is not None:
+            import io
+            import pstats
+
+            profiler.disable()
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+            report["profile"] = text.getvalue()
         wall = time.perf_counter() - wall
         report["ui_cpu"] = (time.process_time() - cpu) / wall
         report["draws_per_s"] = (app.charts.draws - draws) / wall
@@ -168,6 +182,8 @@ def parent(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="perceptune-followlag-"))
     store = work / "runs.db"
     print(f"{os.cpu_count()} CPUs, load before {os.getloadavg()}, terminal {args.size}")
+    if args.profile:
+        os.environ["BENCH_PROFILE"] = "1"
     env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "BENCH_CWD": str(work)}
     try:
         cli(store, "queue", "--store", str(store), "workers", "2", env=env)
@@ -231,12 +247,16 @@ def parent(args: argparse.Namespace) -> None:
         f"epochs/s per run seen by the app: {rates}; chart redraws {report['draws_per_s']:.1f}/s;"
         f" runs still training after the app quit: {still}"
     )
+    if "profile" in report:
+        print(report["profile"])
     print(f"app process CPU while following: {report['ui_cpu'] * 100:.1f}% of a core")
     for generation, pauses in sorted(report["gc"].items()):
         walls = [wall * 1000 for wall, _ in pauses]
+        cpus = [cpu * 1000 for _, cpu in pauses]
         print(
             f"garbage collector, generation {generation}: {len(pauses)} pauses, "
-            f"max {max(walls):.1f} ms, total {sum(walls):.0f} ms"
+            f"max {max(walls):.1f} ms (CPU {max(cpus):.1f}), total {sum(walls):.0f} ms"
+            f" (CPU {sum(cpus):.0f})"
         )
     lags = [lag * 1000 for lag in report["lag"][0]]
     cpus = [cpu * 1000 for cpu in report["lag"][1]]
@@ -254,6 +274,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the probe")
     parser.add_argument("--size", default="120x40")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the UI thread during the probe"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
