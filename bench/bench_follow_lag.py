@@ -267,7 +267,10 @@ def parent(args: argparse.Namespace) -> None:
         f"(UI-thread CPU per tick: p95 {percentile(cpus, 95):.2f}, max {max(cpus):.1f} ms)"
     )
     print(f"load during the probe {load}, after {os.getloadavg()}")
-    print(f"lag p95 {p95:.2f} ms {verdict(p95, LAG_P95_MS)}, max {worst:.1f} ms {verdict(worst, LAG_MAX_MS)}")
+    print(
+        f"lag p95 {p95:.2f} ms {verdict(p95, LAG_P95_MS)}, "
+        f"max {worst:.1f} ms {verdict(worst, LAG_MAX_MS)}"
+    )
 
 
 def main() -> None:
