@@ -274,6 +274,10 @@ def parent(args: argparse.Namespace) -> None:
         "TERM": "xterm-256color",
         "PYTHONPATH": str(ROOT),
         "BENCH_CWD": str(work),
+        # The app's own queue and pool (the workers are its children, "workers 2/2" on
+        # F3); with the background runner (the default since issue 12) the runs would
+        # outlive this script: bench_follow_lag.py measures that mode.
+        "PERCEPTUNE_BACKGROUND": "0",
     }
     here = str(Path(__file__).resolve())
     argv = [sys.executable, here, "--child", str(work), "--seconds", str(args.seconds)]

@@ -62,12 +62,16 @@ def convert_labels(*label_lists: Sequence[str]) -> list[np.ndarray]:
 
 def coded_labels(table: Table) -> Any:
     """:func:`convert_labels` of the table's labels, from their few distinct values."""
+    return label_values(table)[table.label_codes]
+
+
+def label_values(table: Table) -> Any:
+    """Each distinct label of the table (``label_uniques``) as :func:`convert_labels`
+    turns it: int64 if every label is a whole number, else str."""
     uniques = table.label_uniques.tolist()
     if all(_INT_LABEL.fullmatch(label) for label in uniques):
-        values = np.array([int(label) for label in uniques], dtype=np.int64)
-    else:
-        values = np.array(uniques, dtype=str)
-    return values[table.label_codes]
+        return np.array([int(label) for label in uniques], dtype=np.int64)
+    return np.array(uniques, dtype=str)
 
 
 def read_csv_pair(spec: Any) -> CsvPair:
@@ -92,7 +96,8 @@ def read_csv_pair(spec: Any) -> CsvPair:
         pair = CsvPair(table, coded_labels(table))
     else:
         pair = _with_test_file(spec, table, options)
-    classes = np.unique(pair.y)
+    # Without a test file every distinct label has rows: sort those few, not every row.
+    classes = np.unique(label_values(table) if spec.test is None else pair.y)
     if classes.size < 2:
         raise DataError(
             f"the target has only one class ({classes[0].item()!r}); need at least 2 classes"
@@ -190,10 +195,24 @@ def encode(
     copied (the caller is done with them: peak memory)."""
     from core.encoding import encode_direct
 
-    _, gaps = numeric_groups(table, train, test if test is not train else None)
+    if test is train and train is table.features:
+        # Rows of the table itself: its typing counted each column's missing cells.
+        missing = {column.name: column.missing for column in table.columns}
+        gaps = [name for name in table.numeric if _missing_in(name, table, missing)]
+    else:
+        _, gaps = numeric_groups(table, train, test if test is not train else None)
     return encode_direct(
         table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
     )
+
+
+def _missing_in(name: str, table: Table, missing: dict[str, int]) -> bool:
+    """Whether number column ``name`` of ``table`` has a missing cell (a date's part
+    is missing exactly where its date is)."""
+    for column, parts in table.dates.items():
+        if name in parts:
+            return missing[column] > 0
+    return missing[name] > 0
 
 
 def encode_with_transformer(

@@ -7,10 +7,11 @@ column by column straight into the final arrays: no train/test copies of the fea
 frame, no intermediate matrices per transformer, no ``hstack``. That keeps a 100k-row
 load close to the cost and the peak memory of the parse itself.
 
-Each statistic is still computed by scikit-learn's own estimator (``StandardScaler``,
-``SimpleImputer``) on the column's contiguous train values, which is how the
-``ColumnTransformer`` sees them (pandas hands it column-major data), so the numbers do
-not depend on a re-implementation.
+The median imputer is scikit-learn's own ``SimpleImputer``, fit on the column's
+contiguous train values. The scaler's mean and scale are the sums
+``StandardScaler.fit`` makes (:func:`scaler_statistics`: the same sums over the same
+contiguous values, in the same order, so the same bits), without its input checks
+and masks: those cost more than the sums on a 100k-row file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 from core.errors import DataError
 from core.lazy import lazy_module
 from core.scaling import MAX_SCALED_VALUE
-from core.tabular import release_free_memory
 
 np = lazy_module("numpy")
 
@@ -37,18 +37,19 @@ class Encoded:
     scale: Any = None
 
 
-#: Source rows copied at a time: a block of every number column, made row-major in
-#: the CPU cache, then its rows go to their places in the train and test arrays.
-BLOCK_ROWS = 2048
-#: Number columns whose train values are copied at a time for the statistics.
-STAT_COLUMNS = 9
+#: Number columns encoded at a time: their train and test values are gathered
+#: contiguous, in row order (as pandas hands them to the ColumnTransformer:
+#: column-major), fit, imputed and scaled there, then copied into the arrays'
+#: columns together (each pass over an array's rows writes this many columns).
+GROUP_COLUMNS = 9
 
 
 def _check_scalable(values: Any, name: str, path: str | None) -> None:
     """As :func:`core.scaling.check_scalable`, for one column (missing cells skipped)."""
     if values.size == 0:
         return
-    largest = float(np.fmax.reduce(np.abs(values)))  # fmax: NaN only if all are NaN
+    # max |x| without an |x| copy; fmax/fmin skip NaN (NaN only if all are NaN).
+    largest = float(max(np.fmax.reduce(values), -np.fmin.reduce(values)))
     if largest > MAX_SCALED_VALUE:
         raise DataError(
             f"values up to {largest:g} are too large to standardise (at most "
@@ -75,37 +76,47 @@ def encode_direct(
 
     ``gaps``: the number columns that get a median imputer (those with a missing cell
     in either part, as :func:`core.tabular.numeric_groups` says). ``consume``:
-    empty ``train`` and ``test`` (dicts) once their values are copied, so their memory
-    is free again before the statistics are computed."""
+    empty ``train`` and ``test`` (dicts) once their values are copied."""
     complete = [name for name in table.numeric if name not in gaps]
     numbers = complete + [name for name in table.numeric if name in gaps]
     first = (table.numeric + table.categorical)[0]
     n_train = len(train_rows) if train_rows is not None else len(train[first])
     n_test = len(test_rows) if test_rows is not None else len(test[first])
+    for rows, source in ((train_rows, train), (test_rows, test)):
+        # Gathers below skip the bounds check (mode="clip"): check the rows once here.
+        if (
+            rows is not None
+            and len(rows)
+            and not 0 <= rows.min() <= rows.max() < len(source[first])
+        ):
+            raise IndexError("row numbers outside the table")
     plans = [
         _categories(table.texts[name], train_rows, name, table.path) for name in table.categorical
     ]
     width = len(numbers) + sum(len(plan.names) for plan in plans)
-    # zeros: fresh pages from the OS, already zero where no one-hot bit is set.
-    X_train = np.zeros((n_train, width), dtype=np.float64)
-    X_test = np.zeros((n_test, width), dtype=np.float64)
+    # Not zeros: the number columns are all written; only the one-hot ones are zeroed
+    # (calloc may clear recycled memory: a whole extra pass over the arrays).
+    X_train = np.empty((n_train, width), dtype=np.float64)
+    X_test = np.empty((n_test, width), dtype=np.float64)
     paths = (table.path, test_path or table.path)
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
     tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
-    steps = _fit_numbers(numbers, sources, tests, train_rows, gaps, scale, paths)
-    release_free_memory()  # the statistics' scratch copies, before the arrays fill up
-    parts = [(X_train, train, train_rows), (X_test, test, test_rows)]
-    if test is train:  # one source split in two: each source row is read once
-        _fill_numbers(sources, parts, steps)
-    else:
-        _fill_numbers(sources, parts[:1], steps)
-        _fill_numbers(tests, parts[1:], steps)
+    parts = ((X_train, train_rows), (X_test, test_rows))
+
+    def write_categories() -> None:
+        for (out, rows), source in zip(parts, (train, test), strict=True):
+            start = len(numbers)
+            out[:, start:] = 0.0
+            for name, plan in zip(table.categorical, plans, strict=True):
+                plan.write(source[name], rows, out, start, same_source=source is train)
+                start += len(plan.names)
+
+    # The one-hot columns are written while a helper thread encodes numbers.
+    share = 0.4 if plans else 0.5
+    means, scales = _encode_numbers(
+        numbers, sources, tests, parts, gaps, scale, paths, write_categories, share
+    )
     del sources, tests
-    for out, source, rows in parts:
-        start = len(numbers)
-        for name, plan in zip(table.categorical, plans, strict=True):
-            plan.write(source[name], rows, out, start, same_source=source is train)
-            start += len(plan.names)
     if consume:
         train.clear()
         test.clear()
@@ -113,116 +124,181 @@ def encode_direct(
     for name, plan in zip(table.categorical, plans, strict=True):
         names += [f"{name}_{category}" for category in plan.names]
     if scale and numbers:
-        return Encoded(X_train, X_test, names, steps.means, steps.scales)
+        return Encoded(X_train, X_test, names, means, scales)
     return Encoded(X_train, X_test, names)
 
 
-@dataclass(slots=True)
-class _NumberSteps:
-    """The fitted imputers and scaler of the number columns (in output order)."""
-
-    fills: dict[int, float]  # column -> median of its train values (gap columns only)
-    means: Any  # per column (zeros when not scaled)
-    scales: Any  # per column (ones when not scaled)
-    scale: bool
-
-    def apply(self, block: Any) -> None:
-        """Impute and scale a block of rows in place, as the pipeline's transform does
-        (missing cells get the median; then x -= mean; x /= scale)."""
-        for j, fill in self.fills.items():
-            column = block[:, j]
-            np.copyto(column, fill, where=np.isnan(column))
-        if self.scale:
-            block -= self.means
-            block /= self.scales
-
-
-def _fit_numbers(
+def _encode_numbers(
     numbers: list[str],
     sources: list[Any],
     tests: list[Any],
-    train_rows: Any,
+    parts: tuple[tuple[Any, Any], tuple[Any, Any]],
     gaps: set[str],
     scale: bool,
     paths: tuple[str | None, str | None],
-) -> _NumberSteps:
-    """Fit the median imputers and the scaler on each number column's train values,
-    a few columns at a time, copied contiguous in train-row order (as pandas hands
-    them to the ColumnTransformer: column-major)."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import StandardScaler
+    meanwhile: Any = None,
+    share: float = 0.5,
+) -> tuple[Any, Any]:
+    """Fit the median imputers and the scaler of the number columns on their train
+    values and write the imputed, scaled values into the first columns of both arrays.
 
+    ``sources``/``tests``: each column's values in the train/test source; ``parts``:
+    ``((X_train, train_rows), (X_test, test_rows))``, the rows of each source that
+    make each array (None: all, in order). Returns the scaler's ``(mean, scale)``
+    per column (zeros and ones when not scaled).
+
+    ``meanwhile``: a function (no arguments) to run in this thread once its columns
+    are done (after all of them without a helper thread).
+
+    Big tables are done in two threads: this one encodes the first ``share`` of the
+    columns (then runs ``meanwhile``), a helper thread the rest. numpy releases the
+    GIL while it gathers, sums and copies, so a second core shortens the wait."""
     k = len(numbers)
-    steps = _NumberSteps({}, np.zeros(k), np.ones(k), scale)
-    n_train = len(train_rows) if train_rows is not None else (len(sources[0]) if k else 0)
-    buffer = np.empty((min(k, STAT_COLUMNS), n_train), dtype=np.float64)  # reused: few pages
-    for first in range(0, k, STAT_COLUMNS):
-        group = range(first, min(first + STAT_COLUMNS, k))
-        values = buffer[: len(group)]
-        for i, j in enumerate(group):
-            if train_rows is None:
-                values[i] = sources[j]
-            else:
-                np.take(sources[j], train_rows, out=values[i])
-            if numbers[j] in gaps:
-                imputer = SimpleImputer(strategy="median", keep_empty_features=True)
-                steps.fills[j] = imputer.fit(values[i][:, None]).statistics_[0]
-                np.copyto(values[i], steps.fills[j], where=np.isnan(values[i]))
-            if scale:
-                _check_scalable(values[i], numbers[j], paths[0])
-                _check_scalable(tests[j], numbers[j], paths[1])
-            elif np.isinf(tests[j]).any():
-                raise DataError(
-                    "a feature is not a finite number (inf or a value too large); "
-                    "features must be finite",
-                    path=paths[1],
-                    column=numbers[j],
-                )
-        if scale:
-            scaler = StandardScaler().fit(values.T)
-            steps.means[first : group.stop], steps.scales[first : group.stop] = (
-                scaler.mean_,
-                scaler.scale_,
+    means, scales = np.zeros(k), np.ones(k)
+    job = _NumberJob(numbers, sources, tests, parts, gaps, scale, paths, means, scales)
+    if k < 2 or len(parts[0][0]) * k < THREAD_CELLS:
+        job.run(0, k)
+        if meanwhile is not None:
+            meanwhile()
+        return means, scales
+    import threading
+
+    middle = min(k - 1, max(1, round(k * share)))
+    errors: list[BaseException] = []
+
+    def second_half() -> None:
+        try:
+            job.run(middle, k)
+        except BaseException as error:  # re-raised below, in the caller's thread
+            errors.append(error)
+
+    helper = threading.Thread(target=second_half, name="encode-numbers", daemon=True)
+    helper.start()
+    try:
+        job.run(0, middle)  # an error here is the first column's: raised as is
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        helper.join()
+    if errors:
+        raise errors[0]
+    return means, scales
+
+
+#: Cells (rows x number columns) from which the numbers are encoded in two threads.
+THREAD_CELLS = 200_000
+
+
+@dataclass(slots=True)
+class _NumberJob:
+    """What :func:`_encode_numbers` does for a range of columns (see there)."""
+
+    numbers: list[str]
+    sources: list[Any]
+    tests: list[Any]
+    parts: tuple[tuple[Any, Any], tuple[Any, Any]]
+    gaps: set[str]
+    scale: bool
+    paths: tuple[str | None, str | None]
+    means: Any  # filled in for the columns done
+    scales: Any
+
+    def run(self, first: int, stop: int) -> None:
+        """Encode the number columns ``first`` to ``stop - 1``, a group at a time."""
+        if first >= stop:
+            return
+        (X_train, train_rows), (X_test, test_rows) = self.parts
+        size = min(stop - first, GROUP_COLUMNS)
+        # Reused for every group: a few MiB, whatever the number of columns.
+        train_values = np.empty((size, len(X_train)), dtype=np.float64)
+        test_values = np.empty((size, len(X_test)), dtype=np.float64)
+        scratch = np.empty(len(X_train), dtype=np.float64) if self.scale else None
+        for begin in range(first, stop, size):
+            end = min(begin + size, stop)
+            sums = np.empty((3, end - begin))
+            for i, j in enumerate(range(begin, end)):
+                train_column, test_column = train_values[i], test_values[i]
+                _gather(self.sources[j], train_rows, train_column)
+                _gather(self.tests[j], test_rows, test_column)
+                if self.numbers[j] in self.gaps:
+                    _impute_median(train_column, test_column)
+                self._check(j, train_column, test_column)
+                if self.scale:
+                    sums[:, i] = _scaler_sums(train_column, scratch)
+            group_train, group_test = train_values[: end - begin], test_values[: end - begin]
+            if self.scale:
+                mean, spread = scaler_statistics(*sums, len(X_train))
+                self.means[begin:end], self.scales[begin:end] = mean, spread
+                for values in (group_train, group_test):  # StandardScaler.transform's steps
+                    values -= mean[:, None]
+                    values /= spread[:, None]
+            X_train[:, begin:end] = group_train.T
+            X_test[:, begin:end] = group_test.T
+
+    def _check(self, j: int, train_column: Any, test_column: Any) -> None:
+        """Refuse values too large to scale (train part first), or, unscaled, an
+        infinite test value (the train file's were refused when it was typed)."""
+        if self.scale:
+            _check_scalable(train_column, self.numbers[j], self.paths[0])
+            _check_scalable(test_column, self.numbers[j], self.paths[1])
+        elif np.isinf(test_column).any():
+            raise DataError(
+                "a feature is not a finite number (inf or a value too large); "
+                "features must be finite",
+                path=self.paths[1],
+                column=self.numbers[j],
             )
-    return steps
 
 
-def _fill_numbers(
-    columns: list[Any], parts: list[tuple[Any, Any, Any]], steps: _NumberSteps
-) -> None:
-    """Write the imputed, scaled number ``columns`` (one source) into the first
-    columns of each part's array: ``parts`` holds ``(out, source, rows)`` with the
-    source row of each output row (None: all, in order). The source is read in order,
-    a block at a time (each column is contiguous there, each row is contiguous in
-    ``out``), and transformed while the block is in the CPU cache."""
-    k = len(columns)
-    if not k:
-        return
-    n = len(columns[0])
-    part_of = np.full(n, -1, dtype=np.int8)
-    position = np.zeros(n, dtype=np.int64)
-    for i, (out, _, rows) in enumerate(parts):
-        chosen = slice(None) if rows is None else rows
-        part_of[chosen] = i
-        position[chosen] = np.arange(len(out))
-    if int((part_of >= 0).sum()) != sum(len(out) for out, _, _ in parts):
-        # A row used twice (overlapping parts: not a split): gather each part instead.
-        for out, _, rows in parts:
-            chosen = slice(None) if rows is None else rows
-            out[:, :k] = np.column_stack([column[chosen] for column in columns])
-            steps.apply(out[:, :k])
-        return
-    block = np.empty((BLOCK_ROWS, k), dtype=np.float64)
-    for begin in range(0, n, BLOCK_ROWS):
-        end = min(begin + BLOCK_ROWS, n)
-        rows = block[: end - begin]
-        for j, column in enumerate(columns):
-            rows[:, j] = column[begin:end]
-        steps.apply(rows)
-        where = part_of[begin:end]
-        for i, (out, _, _) in enumerate(parts):
-            mine = where == i
-            out[position[begin:end][mine], :k] = rows[mine]
+def _gather(column: Any, rows: Any, out: Any) -> None:
+    """``out[:] = column[rows]`` (rows None: all), rows already checked in range."""
+    if rows is None:
+        np.copyto(out, column)
+    else:
+        # "clip" skips the bounds check and the scratch copy "raise" makes for ``out``.
+        np.take(column, rows, out=out, mode="clip")
+
+
+def _impute_median(train_column: Any, test_column: Any) -> None:
+    """Fill the missing cells of both parts with the median of the train values, as
+    the pipeline's ``SimpleImputer(strategy="median", keep_empty_features=True)``."""
+    from sklearn.impute import SimpleImputer
+
+    imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+    fill = imputer.fit(train_column[:, None]).statistics_[0]
+    for column in (train_column, test_column):
+        np.copyto(column, fill, where=np.isnan(column))
+
+
+def _scaler_sums(values: Any, scratch: Any) -> tuple[Any, Any, Any]:
+    """The sums ``StandardScaler.fit`` makes over one column without missing cells
+    (scikit-learn's ``_incremental_mean_and_var``, first call): the total, then with
+    ``temp = values - total / n``: ``sum(temp)`` and ``sum(temp ** 2)``. Contiguous
+    ``values``, as scikit-learn sums each column of its column-major input: the same
+    pairwise sums. ``scratch``: as long as ``values``."""
+    total = np.add.reduce(values)
+    temp = np.subtract(values, total / len(values), out=scratch)
+    correction = np.add.reduce(temp)
+    np.square(temp, out=temp)  # what temp **= 2 computes
+    return total, correction, np.add.reduce(temp)
+
+
+def scaler_statistics(totals: Any, corrections: Any, squares: Any, n: int) -> tuple[Any, Any]:
+    """``StandardScaler().fit(X)``'s ``mean_`` and ``scale_`` from the per-column
+    :func:`_scaler_sums` of ``n`` rows: its arithmetic, step by step, on arrays (so
+    that every rounding is the one it makes)."""
+    count = np.full(len(totals), float(n))  # its sample counts are float64
+    mean = (0.0 + totals) / count  # last_sum (0.0) + new_sum
+    unnormalised = squares - corrections**2 / count
+    variance = unnormalised / count
+    # _is_constant_feature, then _handle_zeros_in_scale: a (near) constant column
+    # keeps scale 1.
+    samples = count[0]
+    eps = np.finfo(np.float64).eps
+    constant = variance <= samples * eps * variance + (samples * mean * eps) ** 2
+    spread = np.sqrt(variance)
+    spread[constant] = 1.0
+    return mean, spread
 
 
 @dataclass(slots=True)

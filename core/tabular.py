@@ -510,7 +510,7 @@ def _type_column(
     (an expanded date)."""
     if series.dtype.kind in "iufb":
         values = series.to_numpy(dtype=np.float64)  # no copy for float64
-        missing = int(np.isnan(values).sum())
+        missing = int(np.count_nonzero(np.isnan(values)))  # count_nonzero: no int cast
         if missing == n_rows:
             return ColumnInfo(name, "empty", missing, "ignored: no values"), None
         if position == 0 and name == _UNNAMED.format(1):
@@ -526,7 +526,7 @@ def _type_column(
         return ColumnInfo(name, "index", missing, _ROW_NAMES), None
     numbers = text.soft_numbers()
     if numbers is not None:  # numbers with a few "None"/"-" cells: those are missing
-        missing = int(np.isnan(numbers).sum())
+        missing = int(np.count_nonzero(np.isnan(numbers)))
         return _type_numeric(numbers, False, name, position, missing, n_rows, lines, path)
     return _type_text(text, name, n_rows - missing)
 
@@ -559,7 +559,7 @@ class Text:
     @property
     def missing(self) -> int:
         """Rows without a value."""
-        return int((self.codes < 0).sum())
+        return int(np.count_nonzero(self.codes < 0))
 
     def values(self) -> Any:
         """One object per row: its text, or NaN."""

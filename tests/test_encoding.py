@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import encoding
 from core.csvdata import encode, encode_with_transformer, read_csv_pair
 from core.datasets import DatasetSpec, load_dataset
 from core.errors import DataError
@@ -65,8 +66,14 @@ MIXED = "x,y,colour,size,label\n" + "".join(
 )
 
 
+@pytest.mark.parametrize("threads", [False, True])
 @pytest.mark.parametrize("scale", [True, False])
-def test_split_rows_encode_as_the_column_transformer(tmp_path: Path, scale: bool) -> None:
+def test_split_rows_encode_as_the_column_transformer(
+    tmp_path: Path, scale: bool, threads: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # threads: the number columns split between this thread and a helper, as for a
+    # big table (the threshold lowered so that a small one takes that path).
+    monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if threads else 10**12)
     spec, pair = pair_of(tmp_path, MIXED, scale=scale)
     rng = np.random.default_rng(3)
     rows = rng.permutation(len(pair.y))
@@ -158,3 +165,23 @@ def test_a_category_without_values_in_the_train_rows_is_refused(tmp_path: Path) 
     present = np.flatnonzero(pd.notna(pd.Series(table.features["c"])))
     with pytest.raises(DataError, match=r"column 'c': no value in the train rows \(30 rows"):
         encode(table, table.features, missing, table.features, present, True)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        np.full(50, 3.0),  # constant: scale 1
+        np.full(50, -0.0),  # its sum is -0.0
+        1e9 + np.arange(40) * 1e-7,  # near constant, far from 0
+        np.linspace(-1e12, 1e12, 33),
+        np.random.default_rng(5).normal(7.0, 3.0, 1001),
+    ],
+)
+def test_scaler_statistics_are_standard_scalers_bits(column: np.ndarray) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    sums = encoding._scaler_sums(column, np.empty_like(column))
+    mean, scale = encoding.scaler_statistics(*(np.array([v]) for v in sums), len(column))
+    reference = StandardScaler().fit(column[:, None])
+    assert mean.tobytes() == reference.mean_.tobytes()
+    assert scale.tobytes() == reference.scale_.tobytes()

@@ -178,12 +178,13 @@ def test_terminal_hangup_keeps_training_and_a_new_app_shows_it(tmp_path: Path) -
         try:
             wait_for_screen(again, re.compile("Hyperparameters"), timeout=30)
             keys(again, "F3")
-            # "7957/100000", cut to "7957/100" when the column is narrow.
-            progress = re.compile(r"running\s.*?\b(\d+)/\d+")
+            # The running row's "7957/100000" (cut to "7957/100" when the column is
+            # narrow), not the summary line's "1 running · 3 waiting · workers 1/8".
+            progress = re.compile(r"running {2,}.*?\b(\d+)/\d+")
             first = int(progress.search(wait_for_screen(again, progress, timeout=20))[1])
             wait_until(
                 lambda: (m := progress.search(screen(again))) and int(m[1]) > first,
-                60,  # the runner's workers run at niceness 10: slow on a busy machine
+                30,  # the runner's workers run at niceness 10: slow on a busy machine
                 "the epoch count on screen did not rise",
             )
         finally:

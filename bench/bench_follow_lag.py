@@ -1,0 +1,292 @@
+"""Event-loop lag of the app while it follows a store whose background runner trains on
+both cores (issue 12).
+
+    python bench/bench_follow_lag.py [--seconds 20] [--size 120x40]
+
+1. A fresh store; ``perceptune queue workers 2`` and two ``perceptune queue add`` of
+   digits, layers 64,64, tol 0, 20,000 epochs (they train the whole time): the CLI
+   starts the store's detached background runner, which trains both on its 2 worker
+   processes. The script waits until both report epochs in the store.
+2. The real app, as users start it, on a pseudo-terminal (``pty.fork``,
+   TERM=xterm-256color, Textual's Linux driver; the child is this script with
+   ``--child``, which calls ``tui.entry.main(["--store", ...])``, the ``perceptune``
+   console script, background runner mode, the default). An auto pilot
+   (``App.run(auto_pilot=...)``) waits until the app's follower shows both runs with
+   epochs, selects the newer one (Charts draws it live: its title every 0.1 s, its
+   curves as they move), then a probe on the app's event loop sleeps to a 10 ms
+   schedule for ``--seconds`` and records how late each wake-up is, and the CPU the UI
+   thread used per tick. The parent reads the terminal the whole time, as a terminal
+   would, and samples both cores and the runner's processes. Nothing in the app is
+   changed.
+3. The app quits (the runner keeps training, as after ctrl+q "keep training"), then
+   ``perceptune queue stop``.
+
+Targets (as bench_tui_lag.py): lag p95 <= 5 ms, max <= 50 ms. Also printed: the app's
+CPU while following (target <= 5 % of one core), epochs/s per run as the app saw them,
+chart redraws per second, garbage-collector pauses, and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_tui_lag import LAG_MAX_MS, LAG_P95_MS, PROBE_S, Terminal, percentile, verdict  # noqa: E402
+from bench_tui_launch import spawn  # noqa: E402
+
+EPOCHS = 20_000
+RUN_FLAGS = [
+    "--dataset", "digits", "--layers", "64,64", "--epochs", str(EPOCHS),
+    "--tol", "0", "--n-iter-no-change", str(EPOCHS),
+]  # fmt: skip
+
+
+# --- the child: the app following the store, and the probe -----------------------------
+
+
+def child(work: Path, seconds: float) -> None:
+    from tui.entry import main as entry_main
+    from tui.entry import textual_settings
+
+    textual_settings()  # as the console script does, before Textual is imported
+    from tui.app import PerceptuneApp
+
+    report: dict[str, Any] = {"gc": {}}
+    gc_start = [0.0, 0.0]
+    probing = [False]
+
+    def gc_watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start[:] = [time.perf_counter(), time.thread_time()]
+        elif probing[0]:
+            pauses = report["gc"].setdefault(str(info["generation"]), [])
+            pauses.append((time.perf_counter() - gc_start[0], time.thread_time() - gc_start[1]))
+
+    gc.callbacks.append(gc_watch)
+
+    async def probe(seconds: float) -> tuple[list[float], list[float]]:
+        """Sleep to a 10 ms schedule for ``seconds``; per tick, how late it woke, and
+        the UI thread's CPU since the previous tick."""
+        lags: list[float] = []
+        cpus: list[float] = []
+        end = time.perf_counter() + seconds
+        target = time.perf_counter() + PROBE_S
+        cpu = time.thread_time()
+        while time.perf_counter() < end:
+            await asyncio.sleep(max(0.0, target - time.perf_counter()))
+            now, now_cpu = time.perf_counter(), time.thread_time()
+            lags.append(now - target)
+            cpus.append(now_cpu - cpu)
+            target = max(target + PROBE_S, now)  # never catch up on missed ticks
+            cpu = now_cpu
+        return lags, cpus
+
+    async def pilot_run(pilot: Any) -> None:
+        app = pilot.app
+        deadline = time.monotonic() + 60
+        while not (
+            len(app.queue.running_ids()) == 2
+            and all(len(app.queue.curve(r)) >= 5 for r in app.queue.running_ids())
+        ):
+            assert time.monotonic() < deadline, "the app never showed the two runs training"
+            await asyncio.sleep(0.05)
+        running = sorted(app.queue.running_ids())
+        app.select_run(running[-1], show_charts=True)  # Charts follows it live
+        await pilot.pause(1.0)
+        app.clear_notifications()
+        probing[0] = True
+        (work / "probing").touch()  # the parent's cue
+        draws = app.charts.draws
+        epochs = {r: len(app.queue.curve(r)) for r in running}
+        cpu, wall = time.process_time(), time.perf_counter()
+        profiler = None
+        if os.environ.get("BENCH_PROFILE"):  # the UI thread's own work, by function
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        report["lag"] = await probe(seconds)
+        if profiler is not None:
+            import io
+            import pstats
+
+            profiler.disable()
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+            report["profile"] = text.getvalue()
+        wall = time.perf_counter() - wall
+        report["ui_cpu"] = (time.process_time() - cpu) / wall
+        report["draws_per_s"] = (app.charts.draws - draws) / wall
+        report["epochs_per_s"] = [(len(app.queue.curve(r)) - n) / wall for r, n in epochs.items()]
+        report["running_end"] = len(app.queue.running_ids())
+        report["threads"] = sorted(t.name for t in __import__("threading").enumerate())
+        (work / "out.json").write_text(json.dumps(report))
+        app.exit(0)  # the runner keeps training, as after ctrl+q "keep training"
+
+    run = PerceptuneApp.run
+
+    def run_with_pilot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return run(self, *args, auto_pilot=pilot_run, **kwargs)
+
+    PerceptuneApp.run = run_with_pilot  # type: ignore[method-assign]
+    entry_main(["--store", str(work / "runs.db")])
+
+
+# --- the parent: the queue, the terminal, the CPU ----------------------------------------
+
+
+def cli(store: Path, *args: str, env: dict[str, str]) -> str:
+    """``perceptune ARGS --store STORE``'s stdout (the CLI as a real subprocess)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "core.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=store.parent,
+        check=True,
+    )
+    return done.stdout
+
+
+def queue_state(store: Path, env: dict[str, str]) -> dict[str, Any]:
+    return json.loads(cli(store, "queue", "--store", str(store), "--json", env=env))
+
+
+def runner_processes(pid: int) -> list[Any]:
+    """The runner and everything under it (its pool's forkserver and workers)."""
+    import psutil
+
+    runner = psutil.Process(pid)
+    return [runner, *runner.children(recursive=True)]
+
+
+def parent(args: argparse.Namespace) -> None:
+    import psutil
+
+    size = tuple(int(v) for v in args.size.split("x"))
+    work = Path(tempfile.mkdtemp(prefix="perceptune-followlag-"))
+    store = work / "runs.db"
+    print(f"{os.cpu_count()} CPUs, load before {os.getloadavg()}, terminal {args.size}")
+    if args.profile:
+        os.environ["BENCH_PROFILE"] = "1"
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "BENCH_CWD": str(work)}
+    try:
+        cli(store, "queue", "--store", str(store), "workers", "2", env=env)
+        for _ in range(2):
+            cli(store, "queue", "add", "--store", str(store), *RUN_FLAGS, "--json", env=env)
+        deadline = time.monotonic() + 90
+        while True:
+            state = queue_state(store, env)
+            running = [r for r in state["runs"] if r["status"] == "running"]
+            if len(running) == 2 and all(r["n_epochs"] >= 5 for r in running):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the runner never trained both runs: {state}")
+            time.sleep(0.2)
+        runner_pid = int(state["runner"]["pid"])
+        print(f"runner pid {runner_pid} trains runs {[r['id'] for r in running]}")
+        here = str(Path(__file__).resolve())
+        argv = [sys.executable, here, "--child", str(work), "--seconds", str(args.seconds)]
+        pid, fd = spawn(argv, env, size)  # type: ignore[arg-type]
+        term = Terminal(fd)
+        try:
+            term.wait_file(work / "probing", 120)
+            processes = runner_processes(runner_pid)
+            app = psutil.Process(pid)
+            psutil.cpu_percent(percpu=True)
+            for process in [*processes, app]:
+                process.cpu_percent()
+            started = time.perf_counter()
+            term.wait_file(work / "out.json", args.seconds + 60)
+            cores = psutil.cpu_percent(percpu=True)
+            busy = [p.cpu_percent() for p in processes]
+            app_cpu = app.cpu_percent()
+            load = os.getloadavg()
+            print(
+                f"CPU during the probe ({time.perf_counter() - started:.1f} s): cores "
+                + ", ".join(f"{c:.0f}%" for c in cores)
+                + "; runner + pool processes "
+                + ", ".join(f"{b:.0f}%" for b in busy)
+                + f"; the app {app_cpu:.1f}%"
+            )
+            while not os.waitpid(pid, os.WNOHANG)[0]:
+                term.read_for(0.2)
+        except (EOFError, OSError):
+            os.waitpid(pid, 0)
+        finally:
+            os.close(fd)
+        report = json.loads((work / "out.json").read_text())
+        state = queue_state(store, env)
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "core.cli", "queue", "--store", str(store), "stop"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(work, ignore_errors=True)
+
+    rates = ", ".join(f"{v:.0f}" for v in report["epochs_per_s"])
+    still = sum(1 for r in state["runs"] if r["status"] == "running")
+    print(
+        f"epochs/s per run seen by the app: {rates}; chart redraws {report['draws_per_s']:.1f}/s;"
+        f" runs still training after the app quit: {still}"
+    )
+    if "profile" in report:
+        print(report["profile"])
+    print(f"app process CPU while following: {report['ui_cpu'] * 100:.1f}% of a core")
+    for generation, pauses in sorted(report["gc"].items()):
+        walls = [wall * 1000 for wall, _ in pauses]
+        cpus = [cpu * 1000 for _, cpu in pauses]
+        print(
+            f"garbage collector, generation {generation}: {len(pauses)} pauses, "
+            f"max {max(walls):.1f} ms (CPU {max(cpus):.1f}), total {sum(walls):.0f} ms"
+            f" (CPU {sum(cpus):.0f})"
+        )
+    lags = [lag * 1000 for lag in report["lag"][0]]
+    cpus = [cpu * 1000 for cpu in report["lag"][1]]
+    p95, worst = percentile(lags, 95), max(lags)
+    print(
+        f"event-loop lag, {len(lags)} ticks: median {statistics.median(lags):.2f}, "
+        f"p95 {p95:.2f}, p99 {percentile(lags, 99):.2f}, max {worst:.1f} ms "
+        f"(UI-thread CPU per tick: p95 {percentile(cpus, 95):.2f}, max {max(cpus):.1f} ms)"
+    )
+    print(f"load during the probe {load}, after {os.getloadavg()}")
+    print(
+        f"lag p95 {p95:.2f} ms {verdict(p95, LAG_P95_MS)}, "
+        f"max {worst:.1f} ms {verdict(worst, LAG_MAX_MS)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the probe")
+    parser.add_argument("--size", default="120x40")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the UI thread during the probe"
+    )
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        child(args.child, args.seconds)
+    else:
+        parent(args)
+
+
+if __name__ == "__main__":
+    main()
