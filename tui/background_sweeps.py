@@ -14,13 +14,12 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Collection
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from core.errors import PerceptuneError
 from core.queue_store import StoredQueue
 from core.store import RunStore
-from tui.widgets.sweep.model import OnChange, SweepItem
+from tui.widgets.sweep.model import OnChange, SweepItem, SweepReading
 
 if TYPE_CHECKING:
     from core.queue_runner import RunnerOptions
@@ -32,7 +31,7 @@ POLL_S = 0.5
 QUEUED = "queued"
 
 
-class BackgroundSweeps:
+class BackgroundSweeps(SweepReading):
     """Sweeps this app queued (or resumed) for the store's background runner."""
 
     def __init__(
@@ -57,18 +56,6 @@ class BackgroundSweeps:
         self._thread.start()
 
     # -- reading (as SweepModel) ----------------------------------------------------------
-
-    def workers_for(self, spec: SweepSpec) -> int:
-        return min(spec.workers or self.pool, self.pool)
-
-    def items(self) -> list[SweepItem]:
-        with self._lock:
-            return [replace(item) for item in self._items.values()]
-
-    def get(self, sweep_id: int) -> SweepItem | None:
-        with self._lock:
-            item = self._items.get(sweep_id)
-            return None if item is None else replace(item)
 
     def active_ids(self) -> list[int]:
         with self._lock:

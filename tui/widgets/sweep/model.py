@@ -73,7 +73,31 @@ class LimitedExecutor:
         """The app owns the pool: nothing to do."""
 
 
-class SweepModel:
+class SweepReading:
+    """What the app reads of its sweeps, shared by :class:`SweepModel` (sweeps run in
+    the app) and :class:`tui.background_sweeps.BackgroundSweeps` (the stored queue's):
+    ``_items`` by sweep id under ``_lock``, and the worker ``pool`` size."""
+
+    _lock: threading.Lock
+    _items: dict[int, SweepItem]
+    pool: int
+
+    def workers_for(self, spec: SweepSpec) -> int:
+        """Runs of ``spec`` trained at once here: its ``workers``, at most the pool."""
+        return min(spec.workers or self.pool, self.pool)
+
+    def items(self) -> list[SweepItem]:
+        """Copies, oldest first."""
+        with self._lock:
+            return [replace(item) for item in self._items.values()]
+
+    def get(self, sweep_id: int) -> SweepItem | None:
+        with self._lock:
+            item = self._items.get(sweep_id)
+            return None if item is None else replace(item)
+
+
+class SweepModel(SweepReading):
     """Sweeps launched or resumed in this session."""
 
     def __init__(
@@ -95,20 +119,6 @@ class SweepModel:
     @property
     def pool(self) -> int:
         return max(1, int(getattr(self.executor, "workers", 1) or 1))
-
-    def workers_for(self, spec: SweepSpec) -> int:
-        """Runs of ``spec`` trained at once here: its ``workers``, at most the pool."""
-        return min(spec.workers or self.pool, self.pool)
-
-    def items(self) -> list[SweepItem]:
-        """Copies, oldest first."""
-        with self._lock:
-            return [replace(item) for item in self._items.values()]
-
-    def get(self, sweep_id: int) -> SweepItem | None:
-        with self._lock:
-            item = self._items.get(sweep_id)
-            return None if item is None else replace(item)
 
     def active_ids(self) -> list[int]:
         with self._lock:
