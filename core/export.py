@@ -135,6 +135,21 @@ def load_data():
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 """
 
+#: The end of every exported script: the network, its fit, the two accuracies.
+_FIT = """    model = MLPClassifier(
+{params}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+    print(f"Train accuracy: {{model.score(X_train, y_train):.3f}}")
+    print(f"Test accuracy: {{model.score(X_test, y_test):.3f}}")
+
+
+if __name__ == "__main__":
+    main()
+"""
+
 _CSV = """
 # How perceptune read the file and what it made of each column.
 TRAIN = {train!r}{test_line}
@@ -176,19 +191,7 @@ def main():
     encoder = make_encoder().fit(X_train)  # fit on the train part only
     X_train, X_test = encoder.transform(X_train), encoder.transform(X_test)
 
-    model = MLPClassifier(
-{params}
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X_train, y_train)
-    print(f"Train accuracy: {{model.score(X_train, y_train):.3f}}")
-    print(f"Test accuracy: {{model.score(X_test, y_test):.3f}}")
-
-
-if __name__ == "__main__":
-    main()
-"""
+{fit}"""
 
 _CSV_SPLIT = """    (y,) = as_classes(labels)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -293,7 +296,7 @@ def _csv_script(spec: DatasetSpec, params: str) -> tuple[str, str]:
         encoder_doc="; ".join(doc) + ".",
         encoder_parts="\n".join(parts),
         split=split,
-        params=params,
+        fit=_FIT.format(params=params),
     )
     return text, imports
 
@@ -314,19 +317,7 @@ def main():
         X, y, test_size={test_size!r}, random_state={split_seed!r}, stratify=y
     )
 {scale}
-    model = MLPClassifier(
-{params}
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X_train, y_train)
-    print(f"Train accuracy: {{model.score(X_train, y_train):.3f}}")
-    print(f"Test accuracy: {{model.score(X_test, y_test):.3f}}")
-
-
-if __name__ == "__main__":
-    main()
-"""
+{fit}"""
 
 _SCALE = """    scaler = StandardScaler().fit(X_train)  # fit on the train part only
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
@@ -383,7 +374,7 @@ def python_script(record: Any, script_name: str = "run.py") -> str:
             test_size=spec.test_size,
             split_seed=spec.split_seed,
             scale=_SCALE if spec.scale else "",
-            params=params,
+            fit=_FIT.format(params=params),
         )
     )
     return "".join(parts)
