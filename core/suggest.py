@@ -60,6 +60,14 @@ def _layers_label(layers: tuple[int, ...]) -> str:
     return f"layers {format_layers(layers)}"
 
 
+def _halved(config: RunConfig, why: str) -> list[Suggestion]:
+    """Half the neurons per layer, with ``why``; nothing when they cannot shrink."""
+    smaller = _wider(config.layers, 0.5)
+    if smaller == config.layers:
+        return []
+    return [Suggestion(_layers_label(smaller), why, replace(config, layers=smaller))]
+
+
 def suggest_next(config: RunConfig, verdict: dict[str, Any] | None) -> list[Suggestion]:
     """Two or three variants of ``config`` that address ``verdict`` (a diagnosis dict
     as :meth:`core.diagnosis.Diagnosis.to_dict` gives it; None for no verdict)."""
@@ -159,15 +167,7 @@ def _overfitting(config: RunConfig, verdict: dict[str, Any]) -> list[Suggestion]
             replace(config, alpha=alpha),
         )
     )
-    fewer = _wider(config.layers, 0.5)
-    if fewer != config.layers:
-        out.append(
-            Suggestion(
-                _layers_label(fewer),
-                "fewer neurons leave less room to memorise",
-                replace(config, layers=fewer),
-            )
-        )
+    out.extend(_halved(config, "fewer neurons leave less room to memorise"))
     if not config.early_stopping:
         out.append(
             Suggestion(
@@ -269,15 +269,7 @@ def _good_fit(config: RunConfig, verdict: dict[str, Any]) -> list[Suggestion]:
                 replace(config, n_iter_no_change=patience),
             )
         )
-    smaller = _wider(config.layers, 0.5)
-    if smaller != config.layers:
-        out.append(
-            Suggestion(
-                _layers_label(smaller),
-                "a smaller network that may fit as well",
-                replace(config, layers=smaller),
-            )
-        )
+    out.extend(_halved(config, "a smaller network that may fit as well"))
     out.append(
         Suggestion(
             f"lr {_scaled(config.lr, 1 / 3):g}",
