@@ -244,14 +244,6 @@ class BackgroundQueue(QueueReading):
                     self._pending.remove(run_id)
         return removed
 
-    def clear_finished(self) -> list[int]:
-        with self._lock:
-            gone = [i for i in self._started if self._items[i].ended]
-            for run_id in gone:
-                self._started.remove(run_id)
-                del self._items[run_id]
-            return gone
-
     def cancel(self, run_id: int) -> bool:
         try:
             state = self.stored.cancel([run_id])[run_id]

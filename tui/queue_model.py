@@ -110,6 +110,17 @@ class QueueReading:
         with self._lock:
             return [*self._started, *self._pending]
 
+    # -- the one change both queues make alike -----------------------------------------
+
+    def clear_finished(self) -> list[int]:
+        """Drop every ended run from the queue (they stay in History)."""
+        with self._lock:
+            gone = [i for i in self._started if self._items[i].ended]
+            for run_id in gone:
+                self._started.remove(run_id)
+                del self._items[run_id]
+            return gone
+
 
 class QueueModel(QueueReading):
     """Queued, running and finished runs over one :class:`Runner`.
@@ -261,15 +272,6 @@ class QueueModel(QueueReading):
         if waiting:
             self.runner.store.delete_run(run_id)
         return True
-
-    def clear_finished(self) -> list[int]:
-        """Drop every ended run from the queue (they stay in History)."""
-        with self._lock:
-            gone = [i for i in self._started if self._items[i].ended]
-            for run_id in gone:
-                self._started.remove(run_id)
-                del self._items[run_id]
-            return gone
 
     def cancel(self, run_id: int) -> bool:
         """Stop a running run after its current epoch, or cancel a waiting one."""
