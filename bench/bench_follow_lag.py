@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import shutil
@@ -46,7 +45,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui_lag import LAG_MAX_MS, LAG_P95_MS, PROBE_S, Terminal, percentile, verdict  # noqa: E402
+from bench_tui_lag import (  # noqa: E402
+    LAG_MAX_MS,
+    LAG_P95_MS,
+    Terminal,
+    percentile,
+    probe,
+    verdict,
+    watch_gc,
+)
 from bench_tui_launch import spawn  # noqa: E402
 
 EPOCHS = 20_000
@@ -67,34 +74,7 @@ def child(work: Path, seconds: float) -> None:
     from tui.app import PerceptuneApp
 
     report: dict[str, Any] = {"gc": {}}
-    gc_start = [0.0, 0.0]
-    probing = [False]
-
-    def gc_watch(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            gc_start[:] = [time.perf_counter(), time.thread_time()]
-        elif probing[0]:
-            pauses = report["gc"].setdefault(str(info["generation"]), [])
-            pauses.append((time.perf_counter() - gc_start[0], time.thread_time() - gc_start[1]))
-
-    gc.callbacks.append(gc_watch)
-
-    async def probe(seconds: float) -> tuple[list[float], list[float]]:
-        """Sleep to a 10 ms schedule for ``seconds``; per tick, how late it woke, and
-        the UI thread's CPU since the previous tick."""
-        lags: list[float] = []
-        cpus: list[float] = []
-        end = time.perf_counter() + seconds
-        target = time.perf_counter() + PROBE_S
-        cpu = time.thread_time()
-        while time.perf_counter() < end:
-            await asyncio.sleep(max(0.0, target - time.perf_counter()))
-            now, now_cpu = time.perf_counter(), time.thread_time()
-            lags.append(now - target)
-            cpus.append(now_cpu - cpu)
-            target = max(target + PROBE_S, now)  # never catch up on missed ticks
-            cpu = now_cpu
-        return lags, cpus
+    probing = watch_gc(report)
 
     async def pilot_run(pilot: Any) -> None:
         app = pilot.app
@@ -120,7 +100,8 @@ def child(work: Path, seconds: float) -> None:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        report["lag"] = await probe(seconds)
+        end = time.perf_counter() + seconds
+        report["lag"] = await probe(lambda: time.perf_counter() >= end)
         if profiler is not None:
             import io
             import pstats

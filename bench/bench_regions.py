@@ -47,7 +47,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui_lag import LAG_MAX_MS, LAG_P95_MS, PROBE_S, Terminal, percentile  # noqa: E402
+from bench_tui_lag import (  # noqa: E402
+    LAG_MAX_MS,
+    LAG_P95_MS,
+    PROBE_S,
+    Terminal,
+    child_report,
+    end_child,
+    percentile,
+)
 from bench_tui_launch import spawn  # noqa: E402
 
 LAYERS = (256, 256)
@@ -256,17 +264,8 @@ def parent(args: argparse.Namespace) -> None:
         with contextlib.suppress(TimeoutError):  # reported as not seen
             term.wait_file(work / "stopped", 60)
     finally:
-        (work / "stop").touch()
-        try:
-            while not os.waitpid(pid, os.WNOHANG)[0]:
-                term.read_for(0.2)
-        except (EOFError, OSError):
-            os.waitpid(pid, 0)
-        os.close(fd)
-    report = json.loads((work / "out.json").read_text())
-    for path in sorted(work.iterdir()):
-        path.unlink()
-    work.rmdir()
+        end_child(term, pid, fd, work)
+    report = child_report(work)
     p95 = percentile(shows, 95)
     ok = "OK" if max(shows) <= SHOW_TARGET_MS else "MISSES"
     print(

@@ -81,6 +81,61 @@ def percentile(values: list[float], q: float) -> float:
 # --- the child: the app, its runs and the probe ----------------------------------------
 
 
+def watch_gc(report: dict[str, Any]) -> list[bool]:
+    """Record the collector's pauses in ``report["gc"]`` (generation -> list of (wall,
+    CPU) seconds) while the returned flag's ``[0]`` is True."""
+    start = [0.0, 0.0]
+    probing = [False]
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        # Wall time, and CPU time of the collecting thread (unaffected by waiting).
+        if phase == "start":
+            start[:] = [time.perf_counter(), time.thread_time()]
+        elif probing[0]:
+            pauses = report["gc"].setdefault(str(info["generation"]), [])
+            pauses.append((time.perf_counter() - start[0], time.thread_time() - start[1]))
+
+    gc.callbacks.append(watch)
+    return probing
+
+
+async def probe(done: Any) -> tuple[list[float], list[float]]:
+    """Sleep to a 10 ms schedule until ``done()``; per tick, how late it woke, and how
+    much CPU the UI thread used since the previous tick."""
+    lags: list[float] = []
+    cpus: list[float] = []
+    target = time.perf_counter() + PROBE_S
+    cpu = time.thread_time()
+    while not done():
+        await asyncio.sleep(max(0.0, target - time.perf_counter()))
+        now, now_cpu = time.perf_counter(), time.thread_time()
+        lags.append(now - target)
+        cpus.append(now_cpu - cpu)
+        target = max(target + PROBE_S, now)  # never catch up on missed ticks
+        cpu = now_cpu
+    return lags, cpus
+
+
+def end_child(term: Any, pid: int, fd: int, work: Path) -> None:
+    """Tell the app in the pseudo-terminal to stop and read its output until it exits."""
+    (work / "stop").touch()
+    try:
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            term.read_for(0.2)
+    except (EOFError, OSError):
+        os.waitpid(pid, 0)
+    os.close(fd)
+
+
+def child_report(work: Path) -> dict[str, Any]:
+    """The report the app wrote; its work folder is removed."""
+    report = json.loads((work / "out.json").read_text())
+    for path in sorted(work.iterdir()):
+        path.unlink()
+    work.rmdir()
+    return report
+
+
 def child(work: Path, seconds: float) -> None:
     from tui.entry import main as entry_main
     from tui.entry import textual_settings
@@ -92,34 +147,7 @@ def child(work: Path, seconds: float) -> None:
 
     config = RunConfig(layers=(64, 64), epochs=EPOCHS, tol=0.0, n_iter_no_change=EPOCHS)
     report: dict[str, Any] = {"gc": {}}
-    gc_start = [0.0, 0.0]
-    probing = [False]
-
-    def gc_watch(phase: str, info: dict[str, int]) -> None:
-        # Wall time, and CPU time of the collecting thread (unaffected by waiting).
-        if phase == "start":
-            gc_start[:] = [time.perf_counter(), time.thread_time()]
-        elif probing[0]:
-            pauses = report["gc"].setdefault(str(info["generation"]), [])
-            pauses.append((time.perf_counter() - gc_start[0], time.thread_time() - gc_start[1]))
-
-    gc.callbacks.append(gc_watch)
-
-    async def probe(done: Any) -> tuple[list[float], list[float]]:
-        """Sleep to a 10 ms schedule until ``done()``; per tick, how late it woke, and
-        how much CPU the UI thread used since the previous tick."""
-        lags: list[float] = []
-        cpus: list[float] = []
-        target = time.perf_counter() + PROBE_S
-        cpu = time.thread_time()
-        while not done():
-            await asyncio.sleep(max(0.0, target - time.perf_counter()))
-            now, now_cpu = time.perf_counter(), time.thread_time()
-            lags.append(now - target)
-            cpus.append(now_cpu - cpu)
-            target = max(target + PROBE_S, now)  # never catch up on missed ticks
-            cpu = now_cpu
-        return lags, cpus
+    probing = watch_gc(report)
 
     async def pilot_run(pilot: Any) -> None:
         app = pilot.app
@@ -323,17 +351,8 @@ def parent(args: argparse.Namespace) -> None:
             tabs.append(term.key(F2, b"the verdict appears"))
             term.read_for(rng.uniform(0.06, 0.16))
     finally:
-        (work / "stop").touch()
-        try:
-            while not os.waitpid(pid, os.WNOHANG)[0]:
-                term.read_for(0.2)
-        except (EOFError, OSError):
-            os.waitpid(pid, 0)
-        os.close(fd)
-    report = json.loads((work / "out.json").read_text())
-    for path in sorted(work.iterdir()):
-        path.unlink()
-    work.rmdir()
+        end_child(term, pid, fd, work)
+    report = child_report(work)
 
     rates = ", ".join(f"{v:.0f}" for v in report["epochs_per_s"])
     print(
