@@ -31,13 +31,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_grid import timed  # noqa: E402  (the same subprocess timing as the grid bench)
+
 SEED = 10
 
 SPLIT = """
@@ -130,19 +131,6 @@ def sweep_toml(scenario: dict, workers: int) -> str:
         f'[dataset]\nname = "digits"\n\n[search]\n{search}\n[fixed]\nseed = {SEED}\n'
         f"{scenario['fixed']}\n\n[space]\n{scenario['space']}\n"
     )
-
-
-def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def timed(cmd: list[str], cwd: str) -> tuple[float, str]:
-    start = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env(), check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{result.stderr}")
-    return elapsed, result.stdout
 
 
 def run_sweep(tmp: str, name: str, toml: str) -> tuple[float, list[dict]]:

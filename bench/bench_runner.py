@@ -100,7 +100,7 @@ def script(body: str) -> str:
 def side(tmp: str, name: str, body: str, train: str, test: str, workers: int) -> tuple:
     store = Path(tmp, f"{name}.db")
     for leftover in Path(tmp).glob(f"{name}.db*"):
-        leftover.unlink()
+        leftover.unlink(missing_ok=True)  # the runner may still be closing its WAL
     # -c: the pool's workers must not run a __main__ file again (forkserver).
     command = [sys.executable, "-c", script(body), train, test, str(store), str(workers)]
     elapsed, out = timed(command, tmp)
