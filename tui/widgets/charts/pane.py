@@ -603,6 +603,10 @@ class ChartsPane(Vertical):
         view = self.view
         if view is None:
             return
+        # The chart the regions would show in (a narrow pane): drawn for on the thread
+        # that reads them.
+        narrow = not self.has_class("-wide") and not self.overlay_ids
+        self.regions.stand_in = self._picture_chart() if narrow else None
         self.regions.request(
             view.run_id, view.status, view.params, view.dataset, self._regions_wanted()
         )
@@ -612,27 +616,39 @@ class ChartsPane(Vertical):
         message.stop()
         self._sync_regions_classes()
 
-    def _sync_regions_classes(self) -> None:
-        """Beside the curves (wide) unless hidden; instead of them (narrow, d) only
-        once there is something to show: the curves stay while the grid is found.
+    def _picture_chart(self) -> CurvePlot:
+        """The chart a narrow pane shows the regions in: the one showing (a short pane
+        shows one of the two, l swaps them), else accuracy."""
+        return self.loss if self.short and self.has_class("-loss") else self.accuracy
 
-        ``d`` sets the two widgets' ``display`` inline rather than a class on the pane:
-        a class change restyles every widget in the pane (~1/3 of a ``d`` press's cost,
-        ``bench/bench_regions.py``); the -regions-beside class (the regions' width)
-        changes only with the pane's width."""
+    def _sync_regions_classes(self) -> None:
+        """Beside the curves (wide) unless hidden; in place of them (narrow, d) once
+        there is something to show: the curves stay while the grid is read (a few
+        milliseconds) or the run is trained again for it (with its progress).
+
+        A narrow pane's ``d`` changes what a chart shows (the regions as a picture in
+        the curves' place), never which widgets show: showing or hiding one lays the
+        whole screen out again and repaints it (~45 ms a press, at the lag target's
+        expense: ``bench/bench_regions.py``); the chart's size stays, so only it
+        repaints. A wide pane's ``d`` hides or shows the regions beside the curves
+        (their width changes: that is a layout)."""
         wide = self.has_class("-wide")
         regions = self.regions
         overlay = bool(self.overlay_ids)
         self.set_class(wide, "-regions-beside")
-        # A read from the store takes milliseconds: the regions' place shows at once;
-        # while a run is trained again for them, the curves stay.
-        only = not wide and not overlay and self._regions_swap and regions.retraining is None
         beside = wide and not overlay and not self._regions_hidden
-        if regions.display != (beside or only):
-            regions.display = beside or only
-        curves = self.query_one("#curves")
-        if curves.display != (not only):
-            curves.display = not only
+        if regions.display != beside:
+            regions.display = beside
+        chart = self._picture_chart()
+        other = self.accuracy if chart is self.loss else self.loss
+        regions.stand_in = None if wide or overlay else chart
+        only = not wide and not overlay and self._regions_swap and not regions.busy
+        reading = regions.busy and regions.retraining is None and not overlay
+        if not (reading and self._regions_swap and not wide):
+            # While the grid is read, what shows stays (the curves, or another run's
+            # regions) until it is there: one repaint, not two.
+            chart.show_picture(regions.picture() if only else None)
+        other.show_picture(None)
         if only != self._regions_only:
             self._regions_only = only
             self.refresh_bindings()
