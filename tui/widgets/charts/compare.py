@@ -39,16 +39,36 @@ LABEL_CHARS = 28
 
 
 def _settings(params: dict[str, Any]) -> dict[str, Any]:
-    """A run's hyperparameters with the defaults filled in (stored params may be
-    partial or old; anything unreadable is compared as stored)."""
-    from core.config import RunConfig
+    """A run's hyperparameters with the defaults filled in: each stored value read as
+    the form reads it (stored params may be partial, old, or from a version with other
+    settings); a value that does not read is compared as stored. Whole-config checks
+    (a network too big for this version) are not made: they would drop every value."""
+    from core.config import FIELD_INFO, RunConfig, parse_field
+    from core.errors import PerceptuneError
+
+    settings = {f.name: getattr(RunConfig(), f.name) for f in fields(RunConfig)}
+    for key, raw in params.items():
+        name = key.replace("-", "_")
+        if name in FIELD_INFO:
+            try:
+                settings[name] = parse_field(name, raw)
+                continue
+            except (PerceptuneError, TypeError, ValueError):
+                pass
+        settings[name] = raw
+    return settings
+
+
+def _data_key(dataset: dict[str, Any]) -> str:
+    """What a run's data is, with the defaults filled in (``{"name": "moons"}`` and
+    moons with its default noise and size are the same data)."""
+    from core.datasets import DatasetSpec
     from core.errors import PerceptuneError
 
     try:
-        config = RunConfig.from_mapping(params)
+        return repr(sorted(DatasetSpec.from_mapping(dataset).to_dict().items()))
     except (PerceptuneError, TypeError, ValueError):
-        return dict(params)
-    return {f.name: getattr(config, f.name) for f in fields(config)}
+        return repr(sorted(dataset.items(), key=lambda item: str(item[0])))
 
 
 def value_text(name: str, value: Any) -> str:
@@ -64,13 +84,16 @@ def value_text(name: str, value: Any) -> str:
 
 def differing(records: list[RunRecord]) -> list[str]:
     """Names of the settings (``data`` for the dataset) whose values are not the same
-    for every run, in the form's order."""
+    for every run, in the form's order. Values are compared as the table shows them
+    (``value_text``) after defaults are filled in: a setting whose shown value is the
+    same in every run (``lr 0.01`` stored as 0.01, 0.010000000000000002 or not at
+    all) never reads as a difference."""
     if len(records) < 2:
         return []
     settings = [_settings(r.params) for r in records]
     names = list(SHORT_NAMES) + sorted({k for s in settings for k in s} - set(SHORT_NAMES))
-    found = [n for n in names if len({repr(s.get(n)) for s in settings}) > 1]
-    if len({dataset_label(r.dataset) + repr(sorted(r.dataset.items())) for r in records}) > 1:
+    found = [n for n in names if len({value_text(n, s.get(n)) for s in settings}) > 1]
+    if len({_data_key(r.dataset) for r in records}) > 1:
         found.insert(0, "data")
     return found
 
