@@ -129,7 +129,17 @@ async def test_one_run_reads_right(make_app, size: tuple[int, int]) -> None:
             drawn = shown(charts.accuracy).splitlines()
             assert drawn[0].startswith("decision regions") and "d: curves" in drawn[0]
             assert not any("━ train" in row for row in drawn)  # no curves under it
-            assert " Loss" not in keys(app)  # nothing to swap while the regions show
+            # l stays offered (the key line does not change on d) and does something
+            # visible: the loss chart, the regions gone.
+            assert " Loss" in keys(app)
+            await pilot.press("l")
+            await settle(pilot)
+            assert charts.loss.display and not charts.accuracy.display
+            assert charts.loss.picture is None and charts.accuracy.picture is None
+            assert shown(charts.loss).splitlines()[0].startswith("loss")
+            await pilot.press("l", "d")
+            await settle(pilot)
+            assert charts.accuracy.display and charts.accuracy.picture is not None
         else:
             drawn = shown(regions).splitlines()  # wide: beside the curves
             assert regions.display and regions.ready and regions.regions == stored

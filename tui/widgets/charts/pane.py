@@ -160,7 +160,7 @@ class ChartsPane(Vertical):
         self._regions_swap = False
         #: d in a wide pane: the regions beside the curves are hidden.
         self._regions_hidden = False
-        #: The regions show instead of the curves (narrow pane, d, grid found).
+        #: The regions show in a chart's place (narrow pane, d, grid found).
         self._regions_only = False
         self._columns: _Columns | None = None
         self._undrawn = False  # show_run came while the pane was hidden
@@ -215,12 +215,17 @@ class ChartsPane(Vertical):
         if action == "toggle_regions":
             return self.view is not None and not overlay
         if action == "toggle_loss":
-            return not overlay and self.short and not self._regions_only
+            # Offered while the regions show too (l then shows the other chart): the
+            # key line stays the same on d, so a d press repaints the chart alone (a
+            # key line repaint widens the screen area composed again to the bottom).
+            return not overlay and self.short
         if action == "toggle_range":
             return self.view is not None or overlay
         return True
 
     def action_toggle_loss(self) -> None:
+        if self._regions_only:  # the regions in a chart's place: the other chart
+            self._regions_swap = False
         self.toggle_class("-loss")
         self._redraw()
 
@@ -649,9 +654,7 @@ class ChartsPane(Vertical):
             # regions) until it is there: one repaint, not two.
             chart.show_picture(regions.picture() if only else None)
         other.show_picture(None)
-        if only != self._regions_only:
-            self._regions_only = only
-            self.refresh_bindings()
+        self._regions_only = only
         if not wide and self._regions_swap and regions.retraining is not None:
             # Only a retraining says so on the curves: a store read takes milliseconds,
             # and changing the chart's header means building it again.
