@@ -4,6 +4,7 @@ scores and verdicts under the overlay chart."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -165,3 +166,52 @@ def overlay_table(
         cells = [Text.assemble(run, " ", settings)] if narrow else [run, settings]
         table.add_row(*cells, *scores, Text(shown, style=verdict_color(verdict)))
     return table
+
+
+def compact_overlay_table(
+    records: list[RunRecord],
+    colors: list[str],
+    names: list[str],
+    planned: dict[int, int],
+    width: int,
+) -> Text:
+    """The overlay's table for a narrow pane (``width`` cells): per run, one line with
+    the run (in its colour), train, test (cv ± std), gap and the short verdict, and
+    under it what differs, indented and wrapped to the width. Two lines a run where
+    the wide table's folded "differs" column took four at 80x24."""
+    cv = any(record.dataset.get("cv") for record in records)
+    rows: list[tuple[Text, list[str], str, str]] = []
+    for record, color in zip(records, colors, strict=False):
+        run = Text(f"━ #{record.id}", style=f"bold {color}")
+        wanted = planned.get(record.id, 0)
+        if record.n_epochs and wanted and record.n_epochs < wanted:
+            run.append(f" stop {record.n_epochs}", style="dim")
+        scores = [acc(record.train_accuracy), acc(record.test_accuracy)]
+        if cv:
+            scores.append(
+                cv_score(record.cv_accuracy, record.cv_std, bool(record.dataset.get("cv")))
+            )
+        scores.append(acc(record.gap))
+        verdict = verdict_name(record.verdict)
+        differs = differs_text(record, names) if names else one_line(record.label, 80)
+        rows.append((run, scores, verdict, differs))
+    heads = ["train", "test", *(["cv ± std"] if cv else []), "gap"]
+    widths = [max([len(h)] + [len(r[1][i]) for r in rows]) for i, h in enumerate(heads)]
+    first = max([len("run differs")] + [r[0].cell_len for r in rows])
+    text = Text()
+    text.append("run differs".ljust(first))
+    for head, cell in zip(heads, widths, strict=True):
+        text.append(f" {head:>{cell}}")
+    text.append(" verdict")
+    indent = "  "
+    for run, scores, verdict, differs in rows:
+        text.append("\n")
+        text.append_text(run)
+        text.append(" " * (first - run.cell_len))
+        for score, cell in zip(scores, widths, strict=True):
+            text.append(f" {score:>{cell}}")
+        text.append(" ")
+        text.append(SHORT_VERDICTS.get(verdict, verdict), style=verdict_color(verdict))
+        for line in textwrap.wrap(differs, max(10, width - len(indent))) or [""]:
+            text.append(f"\n{indent}{line}")
+    return text

@@ -38,7 +38,12 @@ from tui.widgets.charts.band import (
     is_cv,
     read_band,
 )
-from tui.widgets.charts.compare import differing, overlay_table, run_label
+from tui.widgets.charts.compare import (
+    compact_overlay_table,
+    differing,
+    overlay_table,
+    run_label,
+)
 from tui.widgets.charts.plots import (
     LOSS_COLOR,
     OVERLAY_COLORS,
@@ -68,6 +73,11 @@ SHORT_HEIGHT = 2 + ACCURACY_ROWS + LOSS_ROWS + 7  # title, the charts, the verdi
 VERDICT_ROWS, NARROW_VERDICT_ROWS = 6, 9
 #: Below this width the overlay's table shortens its verdicts.
 NARROW_TABLE = 60
+#: Rows the overlay's table may take (tcss ChartsPane.-overlay #verdict max-height,
+#: less its border); on a short pane at most SHORT_TABLE_ROWS, leaving its chart
+#: OVERLAY_PLOT_ROWS (#accuracy-plot min-height there), else the chart keeps
+#: ACCURACY_ROWS.
+OVERLAY_TABLE_ROWS, SHORT_TABLE_ROWS, OVERLAY_PLOT_ROWS = 16, 10, 5
 #: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
 LIVE_PLOT_MAX_AGE_S = 1.0
 #: A training CV run's band is read again this often (its folds end one by one).
@@ -148,6 +158,9 @@ class ChartsPane(Vertical):
         Binding("y", "toggle_range", "0–1", tooltip="Accuracy axis: fitted to the data or 0 to 1"),
         Binding("e", "app.edit_selected", "Edit in form", tooltip="Load this run into the form"),
         Binding("p", "app.export_script", "Export .py", tooltip="Write a Python script"),
+        # The overlay's table, when its runs do not all fit (its last line says so).
+        Binding("down", "scroll_table(1)", "More runs", show=False),
+        Binding("up", "scroll_table(-1)", "Runs above", show=False),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -168,6 +181,8 @@ class ChartsPane(Vertical):
         self._plots_drawn: tuple[int, str, int, float] | None = None
         self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
         self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
+        self._table_first = 0  # the first run the overlay's table shows (↓ scrolls)
+        self._table_hidden = False  # some of its runs are not shown (↑/↓ reach them)
         #: CV runs' bands: run id -> (the status it was read for, when, the band).
         self._bands: dict[int, tuple[str, float, list[Any]]] = {}
         self._band_reading: int | None = None  # the run whose band a worker reads
@@ -221,7 +236,19 @@ class ChartsPane(Vertical):
             return not overlay and self.short
         if action == "toggle_range":
             return self.view is not None or overlay
+        if action == "scroll_table":
+            return overlay and self._table_hidden
         return True
+
+    def action_scroll_table(self, step: int) -> None:
+        """Show the overlay table's next (``step`` 1) or previous (-1) run."""
+        if self._table_parts is None:
+            return
+        last = max(0, len(self._table_parts[0]) - 1)
+        first = min(last, max(0, self._table_first + step))
+        if first != self._table_first:
+            self._table_first = first
+            self._show_table()
 
     def action_toggle_loss(self) -> None:
         if self._regions_only:  # the regions in a chart's place: the other chart
@@ -564,16 +591,66 @@ class ChartsPane(Vertical):
             title.append(f" · they differ in {one_line(what, 60)}")
         self.query_one("#chart-title", Static).update(title)
         self._table_parts = (records, colors, names, planned)
+        self._table_first = 0
         self._show_table()
+        self.call_after_refresh(self._show_table)  # for the size it is laid out at
         self.refresh_bindings()
 
     def _show_table(self) -> None:
-        """The overlay's table, for the pane's width (drawn again when it changes)."""
+        """The overlay's table, for the pane's width and height (drawn again when they
+        change): as many runs as fit, from ``_table_first``; when some do not, its last
+        line says how many are above and below and that ↑/↓ reach them."""
         if self._table_parts is None:
             return
+        records, colors, names, planned = self._table_parts
         narrow = self.size.width < NARROW_TABLE
-        table = overlay_table(*self._table_parts, narrow=narrow)
-        self.query_one("#verdict", Static).update(Group(table))
+        static = self.query_one("#verdict", Static)
+        width = static.content_region.width
+        total = len(records)
+        first = min(self._table_first, max(0, total - 1))
+
+        def table(start: int, count: int, hint: bool) -> Group:
+            end = start + count
+            rows = (records[start:end], colors[start:end], names, planned)
+            shown: Any = (
+                compact_overlay_table(*rows, width)
+                if narrow and width > 0
+                else overlay_table(*rows, narrow=narrow)
+            )
+            if not hint:
+                return Group(shown)
+            words = []
+            if start:
+                words.append(f"↑ {start} above")
+            if end < total:
+                words.append(f"+{total - end} more ↓")
+            return Group(shown, Text(f"{' · '.join(words)}  (↑↓ scroll)", style="dim"))
+
+        if width <= 0:  # not laid out yet: all of it (drawn again once it is)
+            group, hidden = table(0, total, False), False
+        else:
+            title = self.query_one("#chart-title", Static).outer_size.height
+            rows = self.size.height - title - 1  # less the table's border
+            short = min(SHORT_TABLE_ROWS, rows - OVERLAY_PLOT_ROWS)
+            room = min(OVERLAY_TABLE_ROWS, max(rows - ACCURACY_ROWS, short))
+
+            def height(candidate: Group) -> int:
+                return visualize(static, candidate, markup=False).get_height(static.styles, width)
+
+            # Scrolled down, and now taller: runs above come back while all fit.
+            while first > 0 and height(table(first - 1, total - first + 1, first > 1)) <= room:
+                first -= 1
+            group, hidden = table(first, total - first, first > 0), first > 0
+            if height(group) > room:  # fewer runs, and the line that says so
+                for count in range(total - first - 1, 0, -1):
+                    group, hidden = table(first, count, True), True
+                    if height(group) <= room:
+                        break
+        self._table_first = first
+        static.update(group)
+        if hidden != self._table_hidden:
+            self._table_hidden = hidden
+            self.refresh_bindings()
 
     # -- decision regions ----------------------------------------------------------------
 
