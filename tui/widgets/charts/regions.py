@@ -96,6 +96,7 @@ class RegionsView(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.set_reactive(RegionsView.auto_links, False)  # no links: no scan per frame
         self.regions: Any = None
         self.note = "decision regions: select a finished run on a 2-D dataset"
         self.run_id: int | None = None
