@@ -36,6 +36,7 @@ from tui.widgets.charts.band import (
     band_series,
     band_values,
     is_cv,
+    overlay_band_series,
     read_band,
 )
 from tui.widgets.charts.compare import differing, overlay_table, run_label
@@ -166,7 +167,7 @@ class ChartsPane(Vertical):
         self._undrawn = False  # show_run came while the pane was hidden
         #: (run id, status, epochs, time) of the curves drawn last by show_run.
         self._plots_drawn: tuple[int, str, int, float] | None = None
-        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
+        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]], Any] | None = None
         self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
         #: CV runs' bands: run id -> (the status it was read for, when, the band).
         self._bands: dict[int, tuple[str, float, list[Any]]] = {}
@@ -506,14 +507,21 @@ class ChartsPane(Vertical):
 
     # -- overlay ---------------------------------------------------------------------------
 
-    def show_overlay(self, records: list[RunRecord], curves: dict[int, list[EpochPoint]]) -> None:
+    def show_overlay(
+        self,
+        records: list[RunRecord],
+        curves: dict[int, list[EpochPoint]],
+        bands: dict[int, list[Any]] | None = None,
+    ) -> None:
         """Every run's test curve (a line) and train curve (dots) in its own colour on
         one chart spanning the longest run, and a table of what differs, the scores
-        and the verdicts under it."""
+        and the verdicts under it. ``bands``: the CV runs' bands (run id -> band),
+        drawn as dotted mean ± std lines in a shade of the run's colour."""
         self.view = None
         self._plots_drawn = None
         self._columns = None
-        self._overlay = (records, curves)
+        bands = bands or {}
+        self._overlay = (records, curves, bands)
         self.overlay_ids = [r.id for r in records]
         self.add_class("-overlay")
         self.regions.forget()
@@ -524,6 +532,7 @@ class ChartsPane(Vertical):
         planned: dict[int, int] = {}
         xmax = 2.0
         every: list[EpochPoint] = []
+        edges: list[float] = []  # the bands' edges, for the accuracy axis
         for index, record in enumerate(records):
             curve = curves.get(record.id, [])
             every.extend(curve)
@@ -534,6 +543,9 @@ class ChartsPane(Vertical):
             if not epochs:
                 continue
             xmax = max(xmax, epochs[-1])
+            band = bands.get(record.id, [])
+            series[:0] = overlay_band_series(band, color, self.accuracy.dark)  # under the lines
+            edges.extend(band_values(band, train=False))
             label = run_label(record, names)
             series.append(Series(label, epochs, tuple(p.test_accuracy for p in curve), color))
             series.append(
@@ -544,8 +556,8 @@ class ChartsPane(Vertical):
         self.accuracy.draw(
             series,
             xlim=xlim,
-            ylim=accuracy_ylim(every, self.full_range),
-            title="━ test  • train",
+            ylim=accuracy_ylim(every, self.full_range, edges),
+            title="━ test/cv  • train  · cv ± std" if edges else "━ test  • train",
             note=self._range_note(),
             legend=False,
         )
