@@ -78,3 +78,32 @@ def test_exported_cv_script_prints_the_stored_folds(
     else:
         assert run["train_accuracy"] is None and run["test_accuracy"] is None
     assert result.stdout == expected
+
+
+def test_a_cv_script_keeps_hostile_names_as_string_constants(tmp_path: Path) -> None:
+    """The folds' code adds no path for a name to become code: a CV script (refit or
+    not) on a file and a target named to break out of their quotes is, but for its
+    string constants, the script of harmless names (test_export_security runs such
+    scripts; the folds add no other use of a name)."""
+    from test_export_security import (
+        HOSTILE_FILE,
+        HOSTILE_TARGET,
+        assert_safe,
+        real_csv,
+        record_for,
+    )
+
+    from core.datasets import DatasetSpec
+    from core.export import python_script
+
+    def script_for(folder: Path, file_name: str, target: str, refit: bool) -> str:
+        folder.mkdir(exist_ok=True)
+        train = real_csv(folder / file_name, target)
+        spec = DatasetSpec(name=None, train=train, target=target, cv=3, refit=refit)
+        return python_script(record_for(spec.to_dict()), script_name=file_name)
+
+    for refit in (True, False):
+        source = script_for(tmp_path / "hostile", HOSTILE_FILE, HOSTILE_TARGET, refit)
+        harmless = script_for(tmp_path / "plain", "a.csv", "y", refit)
+        assert "cross_val_score" in source and ("model.fit(" in source) == refit
+        assert_safe(source, harmless)
