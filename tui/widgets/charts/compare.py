@@ -67,9 +67,10 @@ def _data_key(dataset: dict[str, Any]) -> str:
     from core.errors import PerceptuneError
 
     try:
-        return repr(sorted(DatasetSpec.from_mapping(dataset).to_dict().items()))
+        filled = DatasetSpec.from_mapping(dataset).to_dict()
     except (PerceptuneError, TypeError, ValueError):
-        return repr(sorted(dataset.items(), key=lambda item: str(item[0])))
+        filled = dict(dataset)
+    return repr(_data_items(filled))
 
 
 def value_text(name: str, value: Any) -> str:
@@ -94,9 +95,31 @@ def differing(records: list[RunRecord]) -> list[str]:
     settings = [_settings(r.params) for r in records]
     names = list(SHORT_NAMES) + sorted({k for s in settings for k in s} - set(SHORT_NAMES))
     found = [n for n in names if len({value_text(n, s.get(n)) for s in settings}) > 1]
+    # Cross-validation is named on its own ("cv 3" beside "cv off"): the same data
+    # with and without folds would otherwise read as two runs on "moons".
+    if len({cv_text(r.dataset) for r in records}) > 1:
+        found.insert(0, "cv")
     if len({_data_key(r.dataset) for r in records}) > 1:
         found.insert(0, "data")
     return found
+
+
+#: The dataset keys of cross-validation, compared apart from the data (:func:`cv_text`).
+CV_KEYS = ("cv", "refit")
+
+
+def _data_items(dataset: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The dataset's keys and values but cross-validation's (named on their own)."""
+    return sorted(((k, v) for k, v in dataset.items() if k not in CV_KEYS), key=repr)
+
+
+def cv_text(dataset: dict[str, Any]) -> str:
+    """A run's cross-validation as a setting's value: ``off``, ``3`` (folds, then a
+    refit) or ``3 no refit``."""
+    folds = dataset.get("cv")
+    if not folds:
+        return "off"
+    return str(folds) if dataset.get("refit", True) else f"{folds} no refit"
 
 
 def differs_text(record: RunRecord, names: list[str]) -> str:
@@ -106,6 +129,8 @@ def differs_text(record: RunRecord, names: list[str]) -> str:
     for name in names:
         if name == "data":
             parts.append(one_line(dataset_label(record.dataset), 20))
+        elif name == "cv":
+            parts.append(f"cv {one_line(cv_text(record.dataset), 20)}")
         else:
             parts.append(f"{SHORT_NAMES.get(name, name)} {value_text(name, settings.get(name))}")
     return " ".join(parts)

@@ -36,6 +36,7 @@ from tui.widgets.charts.band import (
     band_series,
     band_values,
     is_cv,
+    overlay_band_series,
     read_band,
 )
 from tui.widgets.charts.compare import (
@@ -179,7 +180,7 @@ class ChartsPane(Vertical):
         self._undrawn = False  # show_run came while the pane was hidden
         #: (run id, status, epochs, time) of the curves drawn last by show_run.
         self._plots_drawn: tuple[int, str, int, float] | None = None
-        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
+        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]], Any] | None = None
         self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
         self._table_first = 0  # the first run the overlay's table shows (↓ scrolls)
         self._table_hidden = False  # some of its runs are not shown (↑/↓ reach them)
@@ -538,14 +539,21 @@ class ChartsPane(Vertical):
 
     # -- overlay ---------------------------------------------------------------------------
 
-    def show_overlay(self, records: list[RunRecord], curves: dict[int, list[EpochPoint]]) -> None:
+    def show_overlay(
+        self,
+        records: list[RunRecord],
+        curves: dict[int, list[EpochPoint]],
+        bands: dict[int, list[Any]] | None = None,
+    ) -> None:
         """Every run's test curve (a line) and train curve (dots) in its own colour on
         one chart spanning the longest run, and a table of what differs, the scores
-        and the verdicts under it."""
+        and the verdicts under it. ``bands``: the CV runs' bands (run id -> band),
+        drawn as dotted mean ± std lines in a shade of the run's colour."""
         self.view = None
         self._plots_drawn = None
         self._columns = None
-        self._overlay = (records, curves)
+        bands = bands or {}
+        self._overlay = (records, curves, bands)
         self.overlay_ids = [r.id for r in records]
         self.add_class("-overlay")
         self.regions.forget()
@@ -556,6 +564,7 @@ class ChartsPane(Vertical):
         planned: dict[int, int] = {}
         xmax = 2.0
         every: list[EpochPoint] = []
+        edges: list[float] = []  # the bands' edges, for the accuracy axis
         for index, record in enumerate(records):
             curve = curves.get(record.id, [])
             every.extend(curve)
@@ -566,6 +575,9 @@ class ChartsPane(Vertical):
             if not epochs:
                 continue
             xmax = max(xmax, epochs[-1])
+            band = bands.get(record.id, [])
+            series[:0] = overlay_band_series(band, color, self.accuracy.dark)  # under the lines
+            edges.extend(band_values(band, train=False))
             label = run_label(record, names)
             series.append(Series(label, epochs, tuple(p.test_accuracy for p in curve), color))
             series.append(
@@ -576,8 +588,8 @@ class ChartsPane(Vertical):
         self.accuracy.draw(
             series,
             xlim=xlim,
-            ylim=accuracy_ylim(every, self.full_range),
-            title="━ test  • train",
+            ylim=accuracy_ylim(every, self.full_range, edges),
+            title="━ test/cv  • train  · cv ± std" if edges else "━ test  • train",
             note=self._range_note(),
             legend=False,
         )
