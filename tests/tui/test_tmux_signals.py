@@ -10,38 +10,38 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
-from tmux_helpers import app_command, screen, start_app, tmux, wait_for_screen
+from tmux_helpers import (
+    app_command,
+    cli,
+    curve_epochs,
+    epochs,
+    gone,
+    keys,
+    run_row,
+    runner_log,
+    runner_pid,
+    screen,
+    start_app,
+    statuses,
+    stop_queue,
+    stop_runner,
+    tmux,
+    type_fields,
+    wait_for_rows,
+    wait_for_screen,
+    wait_until,
+)
 
-from core.config import FIELD_INFO
-from core.queue_store import StoredQueue
-from core.store import RunStore, _pid_alive
+from core.store import RunStore
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 PROMPT = "READY$ "
 LONG = "100000"  # epochs and patience: the runs train until they are stopped
-
-
-def epochs(store: Path) -> list[int]:
-    """Every run's epoch count, read straight from the SQLite file (read-only)."""
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
-        return [row[0] for row in conn.execute("SELECT n_epochs FROM runs ORDER BY id")]
-
-
-def stop_runner(store: Path) -> None:
-    """Stop the store's background runner (by its pid) and wait until it is gone."""
-    if not store.exists():
-        return
-    with RunStore(store) as runs:
-        runner = StoredQueue(runs).runner()
-    if runner is not None:
-        os.kill(runner.pid, signal.SIGTERM)
-        wait_until(lambda: not _pid_alive(runner.pid), 30, "the runner did not stop")
 
 
 def keeps_training(store: Path) -> None:
@@ -51,71 +51,18 @@ def keeps_training(store: Path) -> None:
     wait_until(lambda: max(epochs(store)) > before + 10, 60, "the running run stopped")
 
 
-def statuses(store: Path) -> list[str]:
-    """Every run's status, read straight from the SQLite file (read-only)."""
-    if not store.exists():
-        return []
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
-        try:
-            return [row[0] for row in conn.execute("SELECT status FROM runs ORDER BY id")]
-        except sqlite3.OperationalError:  # the app is still creating the schema
-            return []
-
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
-
-
-def keys(session: str, *names: str) -> None:
-    for name in names:
-        tmux("send-keys", "-t", session, name)
-
-
-def tab_to(session: str, name: str) -> None:
-    """Tab from the focused form field to field ``name``, one field at a time: each Tab
-    waits until the help line names the next field (it names the focused one), so no
-    key is sent ahead of a screen still catching up. The field's text is then
-    selected: what is typed next replaces it."""
-    names = list(FIELD_INFO)
-    for _ in range(len(names)):
-        current = screen(session)
-        here = next(n for n in names if f"{FIELD_INFO[n].label}: " in current)
-        if here == name:
-            return
-        following = FIELD_INFO[names[names.index(here) + 1]].label
-        keys(session, "Tab")
-        wait_for_screen(session, re.compile(rf"\b{re.escape(following)}: "), timeout=10)
-    raise AssertionError(f"{name} never had focus:\n{screen(session)}")
-
-
-def start_shell_with_app(session: str, tmp_path: Path, store: Path) -> int:
+def open_app_in_shell(session: str, tmp_path: Path, store: Path, workers: int | None = 1) -> int:
     """A shell in a new tmux session runs the app (and echoes its exit code after it);
-    the form gets long runs, three are queued (ctrl+n), one is run now (ctrl+r). The
-    app's process id."""
+    returns the app's process id once its form has focus. ``workers``: the app's
+    ``--workers`` (None: none given, the store's setting stands)."""
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(tmp_path),
          f"env PS1={PROMPT!r} bash --norc --noprofile")  # fmt: skip
     wait_for_screen(session, re.compile(re.escape(PROMPT.rstrip())), timeout=10)
-    command = app_command(store, "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color")
+    env = ("TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color")
+    command = app_command(store, *env, workers=workers)
     tmux("send-keys", "-t", session, "-l", f"{command}; echo EXIT=$?")
     keys(session, "Enter")
     wait_for_screen(session, re.compile(r"Hidden layers: "), timeout=30)  # has focus
-    for name in ("epochs", "n_iter_no_change"):
-        tab_to(session, name)
-        tmux("send-keys", "-t", session, "-l", LONG)
-        label = FIELD_INFO[name].label
-        wait_for_screen(session, re.compile(rf"{label}\s+{LONG}\b"), timeout=10)
-    for count in (1, 2, 3):
-        keys(session, "C-n")
-        wait_until(lambda n=count: len(statuses(store)) == n, 20, f"run {count} not queued")
-    keys(session, "C-r")
-    wait_until(
-        lambda: sorted(statuses(store)) == ["queued", "queued", "queued", "running"],
-        30,
-        f"not one running and three queued: {statuses(store)}",
-    )
     shell = int(tmux("display", "-p", "-t", session, "#{pane_pid}").stdout)
     (pid,) = [
         int(child)
@@ -125,13 +72,21 @@ def start_shell_with_app(session: str, tmp_path: Path, store: Path) -> int:
     return pid
 
 
-def gone(pid: int) -> bool:
-    """The process has exited (a zombie no one reaps counts as exited)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
+def start_shell_with_app(session: str, tmp_path: Path, store: Path) -> int:
+    """The app in a shell (:func:`open_app_in_shell`); the form gets long runs, three
+    are queued (ctrl+n), one is run now (ctrl+r). The app's process id."""
+    pid = open_app_in_shell(session, tmp_path, store)
+    type_fields(session, {"epochs": LONG, "n_iter_no_change": LONG})
+    for count in (1, 2, 3):
+        keys(session, "C-n")
+        wait_until(lambda n=count: len(statuses(store)) == n, 20, f"run {count} not queued")
+    keys(session, "C-r")
+    wait_until(
+        lambda: sorted(statuses(store)) == ["queued", "queued", "queued", "running"],
+        30,
+        f"not one running and three queued: {statuses(store)}",
+    )
+    return pid
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
@@ -191,4 +146,91 @@ def test_terminal_hangup_keeps_training_and_a_new_app_shows_it(tmp_path: Path) -
             tmux("kill-session", "-t", again, check=False)
     finally:
         tmux("kill-session", "-t", session, check=False)
+        stop_runner(store)
+
+
+#: Epochs (and patience, with tol 0: no early stop) of the runs that end after the
+#: hangup: a few seconds of training for the runner's niced workers.
+SHORT = "500"
+
+
+@pytest.mark.slow
+def test_terminal_hangup_lets_queued_runs_finish_with_full_curves(tmp_path: Path) -> None:
+    """Three runs queued from the app by keys (two of SHORT epochs, then a long one;
+    two trained at once), the terminal goes away mid-training: the runner trains on,
+    the two short runs end ``done`` with every epoch 1..SHORT stored, each trained
+    once from its start (not restarted by a new runner), and a new app in a new tmux
+    session shows the long run's epoch count rising; ``queue stop`` ends it all."""
+    session = f"perceptune-hupdone-{os.getpid()}"
+    again = f"{session}-again"
+    store = tmp_path / "hangup-done.db"
+    short = int(SHORT)
+    try:
+        # Paused (0 workers) while the runs are queued, so the short ones cannot end
+        # before the hangup; the app is given no --workers: the pause stands.
+        cli(store, "queue", "workers", "0")
+        pid = open_app_in_shell(session, tmp_path, store, workers=None)
+        type_fields(session, {"epochs": SHORT, "tol": "0", "n_iter_no_change": SHORT})
+        for count in (1, 2):
+            keys(session, "C-n")
+            wait_until(lambda n=count: len(statuses(store)) == n, 20, f"run {count} not queued")
+        type_fields(session, {"epochs": LONG, "n_iter_no_change": LONG})
+        keys(session, "C-n")
+        wait_until(lambda: len(statuses(store)) == 3, 20, "run 3 not queued")
+        keys(session, "F3")  # the Queue tab: + asks for one more run at once
+        wait_for_rows(session, lambda rows: len(rows) == 3, 10, "three queued rows")
+        for _ in range(2):
+            tmux("send-keys", "-t", session, "-l", "+")
+        wait_until(
+            lambda: epochs(store)[0] > 0 and epochs(store)[1] > 0,
+            30,
+            f"the two short runs did not start: {statuses(store)} {epochs(store)}",
+        )
+        runner = runner_pid(store)
+        tmux("kill-session", "-t", session)  # the terminal hangs up
+        hangup = time.time()
+        at_hangup = epochs(store)
+        wait_until(lambda: gone(pid), 30, "the app did not exit after the hangup")
+        assert at_hangup[0] < short and at_hangup[1] < short, (
+            f"the short runs were done before the hangup ({at_hangup}): nothing shown"
+        )
+        assert statuses(store)[2] == "queued"
+
+        # A new app in a new terminal while they train.
+        start_app(again, store, (120, 40), "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color",
+                  workers=None)  # fmt: skip
+        wait_for_screen(again, re.compile("Hyperparameters"), timeout=30)
+        keys(again, "F3")
+        wait_until(
+            lambda: statuses(store)[:2] == ["done", "done"],
+            60,
+            f"the short runs did not finish: {statuses(store)} {epochs(store)}",
+        )
+        for run_id in (1, 2):
+            assert curve_epochs(store, run_id) == list(range(1, short + 1))
+            assert run_row(store, run_id) == ("done", short)
+            # Trained once, from before the hangup to the end: a run restarted from
+            # epoch 0 (its curve rewritten) would have started again after it.
+            assert len(runner_log(store, f": run {run_id} started")) == 1
+            with RunStore(store) as runs:
+                assert runs.get_run(run_id).started_at < hangup
+        assert runner_pid(store) == runner  # the same runner, never restarted
+
+        # The long run trains now: its row's epoch count rises on the new screen.
+        def long_run(rows: list[tuple[int, str, int]]) -> bool:
+            return any(row[0] == 3 and row[1] == "running" and row[2] > 0 for row in rows)
+
+        first = next(r for r in wait_for_rows(again, long_run, 30, "run 3 never ran") if r[0] == 3)
+        wait_for_rows(
+            again,
+            lambda rows: any(r[0] == 3 and r[2] > first[2] for r in rows),
+            30,  # the runner's workers run at niceness 10: slow on a busy machine
+            "run 3's epoch count on screen did not rise",
+        )
+        stop_queue(store)
+        assert run_row(store, 3)[0] == "cancelled"
+        assert runner is not None and gone(runner)  # queue stop waited for it
+    finally:
+        tmux("kill-session", "-t", session, check=False)
+        tmux("kill-session", "-t", again, check=False)
         stop_runner(store)
