@@ -22,7 +22,6 @@ from tmux_helpers import (
     stop_queue,
     stop_runner,
     tmux,
-    type_fields,
     wait_for_rows,
     wait_for_screen,
     wait_until,
@@ -61,42 +60,40 @@ def cancel_seen(store: Path, run_id: int) -> tuple[bool, int]:
 
 @pytest.mark.slow
 def test_two_apps_and_the_cli_share_one_queue_its_order_and_a_cancel(tmp_path: Path) -> None:
-    """Runs 1-3 from the CLI, run 4 from app A by keys; app B opened after. Both Queue
-    tabs and ``queue --json`` list 1-4 in order; B moves run 4 up (u) while run 1
-    trains: A and the CLI show 1, 2, 4, 3. A cancels run 1 (c): it stops within an
+    """One run at a time; runs 1-3 from the CLI, run 4 from app A by keys. While run 1
+    trains, both apps' Queue tabs and ``queue --json`` list 1-4 in order; B moves run
+    4 up (u): A and the CLI show 1, 2, 4, 3. A cancels run 1 (c): it stops within an
     epoch of the cancel being stored, B shows it cancelled by itself, and run 2, the
     next in order, trains while 4 and 3 wait."""
     a, b = f"perceptune-share-a-{os.getpid()}", f"perceptune-share-b-{os.getpid()}"
     store = tmp_path / "shared.db"
     try:
-        # Paused while the queue is built: nothing trains (or costs CPU) until then.
-        cli(store, "queue", "workers", "0")
+        cli(store, "queue", "workers", "1")  # one at a time
         for _ in range(3):
-            cli(store, "queue", "add", *SLOW)  # runs 1, 2, 3
-        # App A queues run 4 by keys; the apps get no --workers: the store's stands.
+            cli(store, "queue", "add", *SLOW)  # runs 1, 2, 3; the first starts a runner
+        # Both apps start while the runner warms up; they get no --workers: the
+        # store's setting stands. A queues run 4 by keys (it never trains).
         start_app(a, store, (120, 40), *ENV, workers=None)
-        wait_for_screen(a, re.compile(r"Hidden layers: "), timeout=30)  # has focus
-        type_fields(a, {"epochs": LONG, "tol": "0", "n_iter_no_change": LONG})
+        start_app(b, store, (120, 40), *ENV, workers=None)
+        for session in (a, b):
+            wait_for_screen(session, re.compile(r"Hidden layers: "), timeout=30)  # has focus
         keys(a, "C-n")
         wait_until(lambda: len(cli_queue(store)) == 4, 20, "app A queued no run 4")
-        start_app(b, store, (120, 40), *ENV, workers=None)
-        wait_for_screen(b, re.compile(r"Hidden layers: "), timeout=30)
 
-        # Both Queue tabs show the four runs in the stored order, as the CLI does.
+        # Both Queue tabs show the four runs in the stored order, as the CLI does,
+        # while run 1 trains.
         order = [1, 2, 3, 4]
         for session in (a, b):
             keys(session, "F3")
-            wait_for_rows(session, lambda rows: ids(rows) == order, 20, f"{session}: not 1-4")
-        assert cli_queue(store) == [(n, "queued") for n in order]
-
-        # One at a time: run 1 trains; B moves run 4 (its last row) up; A and the CLI
-        # see the new order.
-        cli(store, "queue", "workers", "1")
+            wait_for_rows(session, lambda rows: ids(rows) == order, 30, f"{session}: not 1-4")
         wait_until(
             lambda: (row := run_row(store, 1))[0] == "running" and row[1] >= 3,
             60,
             f"run 1 did not train: {run_row(store, 1)}",
         )
+        assert cli_queue(store) == [(1, "running"), (2, "queued"), (3, "queued"), (4, "queued")]
+
+        # B moves run 4 (its last row) up: A and the CLI see the new order.
         keys(b, *["Down"] * 4, "u")
         order = [1, 2, 4, 3]
         for session in (b, a):
@@ -158,7 +155,7 @@ def test_a_run_queued_by_the_cli_shows_in_an_idle_app_by_itself(tmp_path: Path) 
         wait_for_rows(session, lambda rows: ids(rows) == [1], 20, "run 1 not shown")
         cli(store, "queue", "add", *SLOW)  # run 2, while the app is open
         assert cli_queue(store) == [(1, "queued"), (2, "queued")]
-        wait_for_rows(session, lambda rows: ids(rows) == [1, 2], 10, "run 2 never shown")
+        wait_for_rows(session, lambda rows: ids(rows) == [1, 2], 5, "run 2 never shown")
     finally:
         tmux("kill-session", "-t", session, check=False)
         stop_queue(store)
