@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tmux_helpers import (
     cli,
     cli_queue,
     keys,
+    read_store,
     run_row,
     start_app,
     stop_queue,
@@ -49,13 +49,12 @@ def ids(rows: list[tuple[int, str, int]]) -> list[int]:
 def cancel_seen(store: Path, run_id: int) -> tuple[bool, int]:
     """Whether a cancel of ``run_id`` is in the store (asked of the runner, or done),
     and the run's epoch count, in one read."""
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
-        row = conn.execute(
-            "SELECT r.status = 'cancelled' OR COALESCE(q.cancel, 0), r.n_epochs FROM runs r"
-            " LEFT JOIN run_queue q ON q.run_id = r.id WHERE r.id = ?",
-            (run_id,),
-        ).fetchone()
-    return bool(row[0]), row[1]
+    ((cancel, done),) = read_store(
+        store,
+        "SELECT r.status = 'cancelled' OR COALESCE(q.cancel, 0), r.n_epochs FROM runs r"
+        f" LEFT JOIN run_queue q ON q.run_id = r.id WHERE r.id = {int(run_id)}",
+    )
+    return bool(cancel), done
 
 
 @pytest.mark.slow

@@ -182,7 +182,7 @@ def test_terminal_hangup_lets_queued_runs_finish_with_full_curves(tmp_path: Path
         for _ in range(2):
             tmux("send-keys", "-t", session, "-l", "+")
         wait_until(
-            lambda: epochs(store)[0] > 0 and epochs(store)[1] > 0,
+            lambda: len(done := epochs(store)) == 3 and min(done[:2]) > 0,
             30,
             f"the two short runs did not start: {statuses(store)} {epochs(store)}",
         )
@@ -194,7 +194,7 @@ def test_terminal_hangup_lets_queued_runs_finish_with_full_curves(tmp_path: Path
         assert at_hangup[0] < short and at_hangup[1] < short, (
             f"the short runs were done before the hangup ({at_hangup}): nothing shown"
         )
-        assert statuses(store)[2] == "queued"
+        assert statuses(store)[2:] == ["queued"]
 
         # A new app in a new terminal while they train.
         start_app(again, store, (120, 40), "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color",

@@ -102,8 +102,9 @@ def tab_to(session: str, name: str) -> None:
     field (it names the focused one), so no key is sent ahead of a screen still
     catching up. The field's text is then selected: what is typed next replaces it."""
     names = list(FIELD_INFO)
+    help_line = re.compile("|".join(re.escape(f"{info.label}: ") for info in FIELD_INFO.values()))
     for _ in range(len(names)):
-        current = screen(session)
+        current = wait_for_screen(session, help_line, timeout=10)  # not mid-redraw
         here = next(n for n in names if f"{FIELD_INFO[n].label}: " in current)
         if here == name:
             return
@@ -128,31 +129,36 @@ def type_fields(session: str, values: dict[str, str]) -> None:
 # -- the store, read as the user's other tools would -------------------------------------
 
 
-def _read(store: Path, sql: str) -> list[tuple[Any, ...]]:
+def read_store(store: Path, sql: str) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` read straight from the SQLite file (read-only); none while the
-    app is still creating the schema."""
+    app is still creating the schema. A read that fails for a moment (the file busy
+    as a writer checkpoints) is tried again."""
     if not store.exists():
         return []
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
+    for attempt in range(50):
         try:
-            return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError:
-            return []
+            with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
+                return conn.execute(sql).fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error) or attempt == 49:
+                return []
+            time.sleep(0.05)
+    return []
 
 
 def epochs(store: Path) -> list[int]:
     """Every run's epoch count, in id order."""
-    return [row[0] for row in _read(store, "SELECT n_epochs FROM runs ORDER BY id")]
+    return [row[0] for row in read_store(store, "SELECT n_epochs FROM runs ORDER BY id")]
 
 
 def statuses(store: Path) -> list[str]:
     """Every run's status, in id order."""
-    return [row[0] for row in _read(store, "SELECT status FROM runs ORDER BY id")]
+    return [row[0] for row in read_store(store, "SELECT status FROM runs ORDER BY id")]
 
 
 def run_row(store: Path, run_id: int) -> tuple[str, int]:
     """Run ``run_id``'s status and epoch count."""
-    (row,) = _read(store, f"SELECT status, n_epochs FROM runs WHERE id = {int(run_id)}")
+    (row,) = read_store(store, f"SELECT status, n_epochs FROM runs WHERE id = {int(run_id)}")
     return row[0], row[1]
 
 
