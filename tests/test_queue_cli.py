@@ -245,6 +245,23 @@ def test_a_hangup_spares_the_runner_and_after_its_kill_9_the_next_runner_resumes
     ]
 
 
+def test_queue_add_takes_the_cv_flags_of_run(cli, store_path: Path) -> None:
+    # Paused first: the runs are only stored, nothing trains.
+    assert cli("queue", "workers", "0").returncode == 0
+    added = cli("queue", "add", *SMALL, "--epochs", "5", "--cv", "3", "--json")
+    assert added.returncode == 0, added.stderr
+    no_refit = cli("queue", "add", *SMALL, "--cv", "3", "--no-refit", "--json")
+    assert no_refit.returncode == 0, no_refit.stderr
+    first, second = json.loads(added.stdout)["id"], json.loads(no_refit.stdout)["id"]
+    stored = runs(store_path)
+    assert stored[first].dataset["cv"] == 3 and stored[first].dataset["refit"] is True
+    assert stored[first].params["epochs"] == 5 and stored[first].dataset["n_samples"] == 200
+    assert stored[second].dataset["cv"] == 3 and stored[second].dataset["refit"] is False
+    listed = json.loads(cli("queue", "--json").stdout)
+    assert [run["id"] for run in listed["runs"]] == [first, second]
+    assert listed["runner"] is None  # paused: no runner was started
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -255,6 +272,10 @@ def test_a_hangup_spares_the_runner_and_after_its_kill_9_the_next_runner_resumes
         (("queue", "workers", "9" * 5000), "expected a whole number from 0 to"),
         (("runner", "--foreground", "--idle-exit", "nan"), "--idle-exit: expected seconds"),
         (("queue", "add", "--scheduler", "tcp://h:1"), "--scheduler needs the dask executor"),
+        (("queue", "add", *SMALL, "--cv", "1"), "cv: must be 0 (no cross-validation) or"),
+        (("queue", "add", *SMALL, "--cv", "5" * 300), "number of 300 digits"),
+        (("queue", "add", "--dataset", "iris", "--cv", "40"), "cv"),
+        (("queue", "add", *SMALL, "--no-refit"), "--no-refit: only applies with --cv K"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, store_path: Path, args, message) -> None:

@@ -29,9 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     from core.cli.parser import (
         OneLineParser,
         _add_store,
-        add_dataset_flags,
         add_executor_flags,
-        add_hyperparameter_flags,
+        add_run_flags,
     )
 
     queue = sub.add_parser(
@@ -48,8 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser(
         "add", help="queue a run (the run flags) and start the runner if none is alive"
     )
-    add_hyperparameter_flags(add)
-    add_dataset_flags(add)
+    add_run_flags(add)  # the same run flags as `run`, --cv and --no-refit included
     _add_leaf_flags(add)
     add_executor_flags(add)
     add.set_defaults(handler=cmd_queue_add)
@@ -199,6 +197,7 @@ def cmd_queue_add(args: argparse.Namespace) -> int:
     """``perceptune queue add [run flags]`` (and ``run --detach``)."""
     from core.cli.commands import (
         check_before_storing,
+        check_cv,
         config_from_args,
         dataset_from_args,
         with_absolute_paths,
@@ -209,7 +208,8 @@ def cmd_queue_add(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     spec = dataset_from_args(args)
     options = runner_options(args)
-    check_before_storing(config, spec)  # bad data or a network too large: nothing stored
+    # Bad data, a network too large or folds the data cannot give: nothing stored.
+    check_cv(spec, check_before_storing(config, spec))
     spec = with_absolute_paths(spec)  # the runner works in another directory
     store = open_store(args.store)
     queue = StoredQueue(store)
