@@ -259,7 +259,7 @@ def test_queue_add_takes_the_cv_flags_of_run(cli, store_path: Path) -> None:
     assert stored[second].dataset["cv"] == 3 and stored[second].dataset["refit"] is False
     listed = json.loads(cli("queue", "--json").stdout)
     assert [run["id"] for run in listed["runs"]] == [first, second]
-    assert listed["runner"] is None  # paused: no runner was started
+    assert [run["status"] for run in listed["runs"]] == ["queued", "queued"]  # paused
 
 
 @pytest.mark.parametrize(
