@@ -131,6 +131,13 @@ def test_sweep_human_output_and_leaderboard(tmp_path: Path, capsys) -> None:
     tests = [float(row["test_accuracy"]) for row in table]
     assert tests == sorted(tests, reverse=True)
     assert {row["seed"] for row in table} == {"3"}
+    # Not cross-validated: the columns as before, no cv ones.
+    assert list(table[0])[:8] == [
+        *("rank", "run_id", "status", "test_accuracy", "train_accuracy", "gap", "verdict"),
+        "n_epochs",
+    ]
+    assert main(["leaderboard", "1", "--store", store, "--json"]) == 0
+    assert all("cv_accuracy" not in row for row in json.loads(capsys.readouterr().out))
 
     assert main(["leaderboard", "1", "--store", store, "--python", "-o", "-"]) == 0
     script = capsys.readouterr().out
