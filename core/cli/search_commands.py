@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.set_defaults(handler=cmd_resume)
 
     board = sub.add_parser(
-        "leaderboard", help="a sweep's points by test accuracy, and its best configuration"
+        "leaderboard",
+        help="a sweep's points by test accuracy (cv accuracy when cross-validated), and its "
+        "best configuration",
     )
     board.add_argument("sweep_id", metavar="SWEEP_ID")
     _add_store(board)
