@@ -27,7 +27,7 @@ TOP_CURVES = 5
 
 @dataclass(slots=True)
 class LeaderboardRow:
-    """One point of a sweep, ranked by test accuracy."""
+    """One point of a sweep, ranked by :func:`rank_key` (finished first, then the score)."""
 
     rank: int
     run_id: int
