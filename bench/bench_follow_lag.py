@@ -32,11 +32,14 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -65,8 +68,57 @@ RUN_FLAGS = [
 
 # --- the child: the app following the store, and the probe -----------------------------
 
+#: "epoch 123/20000" (or "123/20000" in a narrow title) in the chart title.
+TITLE_EPOCH = re.compile(r"(\d+)/\d+")
 
-def child(work: Path, seconds: float) -> None:
+
+def watch_screen(report: dict[str, Any], probing: list[bool]) -> None:
+    """While ``probing[0]``: count the frames written to the terminal and the widgets
+    each repainted (``report["frames"]``, ``report["repaints"]``), and record when a
+    frame first showed each epoch count of the chart title (``report["shown"]``:
+    [epoch, time.monotonic()] pairs; CLOCK_MONOTONIC is one clock for every process,
+    so the parent compares them with the commits it saw). Bench-only wrappers of
+    Textual's Static.update, Compositor.update_widgets and App._display."""
+    from collections import Counter
+
+    from rich.text import Text
+    from textual._compositor import Compositor
+    from textual.app import App
+    from textual.widgets import Static
+
+    repaints: Counter[str] = Counter()
+    report["frames"] = 0
+    report["shown"] = []
+    pending: list[int | None] = [None]  # the epoch the title shows, not on screen yet
+    update, update_widgets, display = Static.update, Compositor.update_widgets, App._display
+
+    def title_update(self: Static, content: Any = "", *, layout: bool = True) -> None:
+        update(self, content, layout=layout)
+        if self.id == "chart-title":
+            found = TITLE_EPOCH.search(content.plain if isinstance(content, Text) else str(content))
+            if found:
+                pending[0] = int(found.group(1))
+
+    def counted(self: Compositor, widgets: set[Any]) -> None:
+        if probing[0]:
+            repaints.update(f"{type(w).__name__}#{w.id}" for w in widgets)
+        update_widgets(self, widgets)
+
+    def frame(self: App, screen: Any, renderable: Any) -> None:
+        display(self, screen, renderable)
+        if renderable is not None and probing[0]:
+            report["frames"] += 1
+            if pending[0] is not None:
+                report["shown"].append((pending[0], time.monotonic()))
+                pending[0] = None
+        report["repaints"] = repaints.most_common(12)
+
+    Static.update = title_update  # type: ignore[method-assign]
+    Compositor.update_widgets = counted  # type: ignore[method-assign]
+    App._display = frame  # type: ignore[method-assign]
+
+
+def child(work: Path, seconds: float, no_probe: bool = False) -> None:
     from tui.entry import main as entry_main
     from tui.entry import textual_settings
 
@@ -75,6 +127,7 @@ def child(work: Path, seconds: float) -> None:
 
     report: dict[str, Any] = {"gc": {}}
     probing = watch_gc(report)
+    watch_screen(report, probing)
 
     async def pilot_run(pilot: Any) -> None:
         app = pilot.app
@@ -87,6 +140,11 @@ def child(work: Path, seconds: float) -> None:
             await asyncio.sleep(0.05)
         running = sorted(app.queue.running_ids())
         app.select_run(running[-1], show_charts=True)  # Charts follows it live
+        # The start-up work done on threads (the dataset pane's description imports
+        # scikit-learn: seconds of CPU on a busy machine) is not the cost of following.
+        while any(w.is_running and w.group != "chart-build" for w in app.workers):
+            assert time.monotonic() < deadline + 60, "the app's start-up workers never ended"
+            await asyncio.sleep(0.1)
         await pilot.pause(1.0)
         app.clear_notifications()
         probing[0] = True
@@ -101,7 +159,11 @@ def child(work: Path, seconds: float) -> None:
             profiler = cProfile.Profile()
             profiler.enable()
         end = time.perf_counter() + seconds
-        report["lag"] = await probe(lambda: time.perf_counter() >= end)
+        if no_probe:  # the app's own idle cost: nothing wakes its loop but the app
+            await asyncio.sleep(seconds)
+            report["lag"] = ([], [])
+        else:
+            report["lag"] = await probe(lambda: time.perf_counter() >= end)
         if profiler is not None:
             import io
             import pstats
@@ -115,6 +177,9 @@ def child(work: Path, seconds: float) -> None:
         report["draws_per_s"] = (app.charts.draws - draws) / wall
         report["epochs_per_s"] = [(len(app.queue.curve(r)) - n) / wall for r, n in epochs.items()]
         report["running_end"] = len(app.queue.running_ids())
+        report["selected"] = running[-1]
+        report["frames_per_s"] = report["frames"] / wall
+        probing[0] = False
         report["threads"] = sorted(t.name for t in __import__("threading").enumerate())
         (work / "out.json").write_text(json.dumps(report))
         app.exit(0)  # the runner keeps training, as after ctrl+q "keep training"
@@ -156,6 +221,58 @@ def runner_processes(pid: int) -> list[Any]:
     return [runner, *runner.children(recursive=True)]
 
 
+class CommitWatch:
+    """When each epoch count of each running run appeared in the store, seen by
+    polling it every ``period`` s on a thread of this process (a commit is seen at
+    most ``period`` + one read late: the latencies are that much short, never long)."""
+
+    def __init__(self, store: Path, period: float = 0.005) -> None:
+        self.store, self.period = store, period
+        self.seen: dict[int, dict[int, float]] = {}  # run id -> epoch count -> time
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> CommitWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        conn = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=5)
+        version = None
+        while not self._stop.wait(self.period):
+            try:
+                now_version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if now_version == version:
+                    continue
+                version = now_version
+                rows = conn.execute(
+                    "SELECT id, n_epochs FROM runs WHERE status = 'running'"
+                ).fetchall()
+            except sqlite3.OperationalError:
+                continue  # busy: the next look
+            now = time.monotonic()
+            for run_id, epochs in rows:
+                self.seen.setdefault(run_id, {}).setdefault(epochs, now)
+        conn.close()
+
+    def latencies(self, run_id: int, shown: list[tuple[int, float]]) -> list[float]:
+        """Seconds from each commit of ``run_id`` to the first frame showing that
+        epoch count or a later one (commits after the last frame are left out)."""
+        out = []
+        frames = sorted(shown, key=lambda pair: pair[1])
+        for epochs, committed in sorted(self.seen.get(run_id, {}).items()):
+            on_screen = next(
+                (at for count, at in frames if count >= epochs and at >= committed), None
+            )
+            if on_screen is not None and frames and committed >= frames[0][1] - 1.0:
+                out.append(on_screen - committed)
+        return out
+
+
 def parent(args: argparse.Namespace) -> None:
     import psutil
 
@@ -183,6 +300,8 @@ def parent(args: argparse.Namespace) -> None:
         print(f"runner pid {runner_pid} trains runs {[r['id'] for r in running]}")
         here = str(Path(__file__).resolve())
         argv = [sys.executable, here, "--child", str(work), "--seconds", str(args.seconds)]
+        if args.no_probe:
+            argv.append("--no-probe")
         pid, fd = spawn(argv, env, size)  # type: ignore[arg-type]
         term = Terminal(fd)
         try:
@@ -193,7 +312,16 @@ def parent(args: argparse.Namespace) -> None:
             for process in [*processes, app]:
                 process.cpu_percent()
             started = time.perf_counter()
+            commits = CommitWatch(store).start()
+            spy = None
+            if args.py_spy:  # every thread of the app, sampled (no profiler in the app)
+                spy = subprocess.Popen(
+                    ["py-spy", "record", "-p", str(pid), "-d", str(int(args.seconds)),
+                     "-f", "raw", "-o", str(args.py_spy), "--threads", "--gil"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
             term.wait_file(work / "out.json", args.seconds + 60)
+            commits.stop()
             cores = psutil.cpu_percent(percpu=True)
             busy = [p.cpu_percent() for p in processes]
             app_cpu = app.cpu_percent()
@@ -207,6 +335,8 @@ def parent(args: argparse.Namespace) -> None:
             )
             while not os.waitpid(pid, os.WNOHANG)[0]:
                 term.read_for(0.2)
+            if spy is not None:
+                spy.wait(timeout=30)
         except (EOFError, OSError):
             os.waitpid(pid, 0)
         finally:
@@ -230,6 +360,17 @@ def parent(args: argparse.Namespace) -> None:
     )
     if "profile" in report:
         print(report["profile"])
+    print(
+        f"frames written {report['frames_per_s']:.1f}/s; widgets repainted (count in the probe): "
+        + ", ".join(f"{name} {n}" for name, n in report.get("repaints", []))
+    )
+    late = sorted(commits.latencies(report["selected"], report["shown"]))
+    if late:
+        print(
+            f"commit -> chart title on screen, run {report['selected']}, {len(late)} epoch"
+            f" counts: p50 {statistics.median(late) * 1000:.0f}, p95"
+            f" {percentile(late, 95) * 1000:.0f}, max {late[-1] * 1000:.0f} ms (target p95 <= 200)"
+        )
     print(f"app process CPU while following: {report['ui_cpu'] * 100:.1f}% of a core")
     for generation, pauses in sorted(report["gc"].items()):
         walls = [wall * 1000 for wall, _ in pauses]
@@ -239,6 +380,9 @@ def parent(args: argparse.Namespace) -> None:
             f"max {max(walls):.1f} ms (CPU {max(cpus):.1f}), total {sum(walls):.0f} ms"
             f" (CPU {sum(cpus):.0f})"
         )
+    if not report["lag"][0]:  # --no-probe: the app's CPU is the figure
+        print(f"load during the run {load}, after {os.getloadavg()}")
+        return
     lags = [lag * 1000 for lag in report["lag"][0]]
     cpus = [cpu * 1000 for cpu in report["lag"][1]]
     p95, worst = percentile(lags, 95), max(lags)
@@ -261,10 +405,21 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the UI thread during the probe"
     )
+    parser.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="no lag probe: only the app's own CPU while it follows (its idle cost)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="FILE",
+        help="py-spy record the app (raw stacks of the thread holding the GIL) to FILE",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.seconds)
+        child(args.child, args.seconds, args.no_probe)
     else:
         parent(args)
 

@@ -57,6 +57,7 @@ class QueuePane(Vertical):
         super().__init__(**kwargs)
         self._latest: tuple[list[QueueItem], int, int] | None = None
         self._shown_status: dict[str, str] = {}  # run id -> status its row shows
+        self._shown_cells: dict[str, tuple[Any, ...]] = {}  # run id -> its row's cells
 
     def on_show(self) -> None:
         if self._latest is not None:
@@ -92,9 +93,12 @@ class QueuePane(Vertical):
         if current != wanted:
             table.clear()
             self._shown_status = {}
+            self._shown_cells = {}
             for item in items:
-                table.add_row(*self._cells(item), key=str(item.run_id))
+                cells = self._cells(item)
+                table.add_row(*cells, key=str(item.run_id))
                 self._shown_status[str(item.run_id)] = item.status
+                self._shown_cells[str(item.run_id)] = cells
             if selected is not None and str(selected) in wanted:
                 table.move_cursor(row=wanted.index(str(selected)), animate=False)
         else:
@@ -103,8 +107,13 @@ class QueuePane(Vertical):
                 if hidden and item.status == "running" and self._shown_status.get(row) == "running":
                     continue
                 self._shown_status[row] = item.status
-                for (key, _), cell in zip(COLUMNS, self._cells(item)):
-                    table.set_cell(row, key, cell)
+                cells = self._cells(item)
+                shown = self._shown_cells.get(row, ())
+                # Only the cells that changed: each set_cell repaints the table.
+                for index, ((key, _), cell) in enumerate(zip(COLUMNS, cells)):
+                    if index >= len(shown) or shown[index] != cell:
+                        table.set_cell(row, key, cell)
+                self._shown_cells[row] = cells
         running = sum(1 for i in items if i.status == "running")
         waiting = sum(1 for i in items if i.status == "queued")
         ended = len(items) - running - waiting
