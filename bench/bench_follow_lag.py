@@ -73,12 +73,14 @@ TITLE_EPOCH = re.compile(r"(\d+)/\d+")
 
 
 def watch_screen(report: dict[str, Any], probing: list[bool]) -> None:
-    """While ``probing[0]``: count the frames written to the terminal and the widgets
-    each repainted (``report["frames"]``, ``report["repaints"]``), and record when a
+    """While ``probing[0]``: count the frames written to the terminal, the widgets
+    each repainted and the event loop's iterations (``report["frames"]``,
+    ``report["repaints"]``, ``report["wakeups"]``), and record when a
     frame first showed each epoch count of the chart title (``report["shown"]``:
     [epoch, time.monotonic()] pairs; CLOCK_MONOTONIC is one clock for every process,
     so the parent compares them with the commits it saw). Bench-only wrappers of
-    Textual's Static.update, Compositor.update_widgets and App._display."""
+    Textual's Static.update, Compositor.update_widgets and App._display, and of
+    asyncio's BaseEventLoop._run_once."""
     from collections import Counter
 
     from rich.text import Text
@@ -113,6 +115,18 @@ def watch_screen(report: dict[str, Any], probing: list[bool]) -> None:
                 pending[0] = None
         report["repaints"] = repaints.most_common(12)
 
+    import asyncio.base_events
+
+    loop_class = asyncio.base_events.BaseEventLoop
+    run_once = loop_class._run_once
+    report["wakeups"] = 0
+
+    def counted_run_once(self: Any) -> None:
+        if probing[0]:
+            report["wakeups"] += 1
+        run_once(self)
+
+    loop_class._run_once = counted_run_once  # type: ignore[method-assign]
     Static.update = title_update  # type: ignore[method-assign]
     Compositor.update_widgets = counted  # type: ignore[method-assign]
     App._display = frame  # type: ignore[method-assign]
@@ -179,6 +193,7 @@ def child(work: Path, seconds: float, no_probe: bool = False) -> None:
         report["running_end"] = len(app.queue.running_ids())
         report["selected"] = running[-1]
         report["frames_per_s"] = report["frames"] / wall
+        report["wakeups_per_s"] = report["wakeups"] / wall
         probing[0] = False
         report["threads"] = sorted(t.name for t in __import__("threading").enumerate())
         (work / "out.json").write_text(json.dumps(report))
@@ -361,7 +376,8 @@ def parent(args: argparse.Namespace) -> None:
     if "profile" in report:
         print(report["profile"])
     print(
-        f"frames written {report['frames_per_s']:.1f}/s; widgets repainted (count in the probe): "
+        f"frames written {report['frames_per_s']:.1f}/s, event-loop iterations"
+        f" {report['wakeups_per_s']:.0f}/s; widgets repainted (count in the probe): "
         + ", ".join(f"{name} {n}" for name, n in report.get("repaints", []))
     )
     late = sorted(commits.latencies(report["selected"], report["shown"]))
