@@ -1,7 +1,7 @@
 """Epochs another process commits reach the screen after the app's redraw throttling:
 progress is taken at the redraw tick (not a message per poll), and several epochs
 committed between two ticks show as the latest one, in the Queue row and the chart
-title alike."""
+title alike; the Queue summary says when fewer workers are set than runs train."""
 
 from __future__ import annotations
 
@@ -39,8 +39,12 @@ async def test_epochs_committed_elsewhere_reach_the_queue_row_and_the_title(
     writer = RunStore(store_path)
     queue = StoredQueue(writer)
     run_id, _ = queue.add(RunConfig(epochs=EPOCHS), FAST_DATASET)
-    assert queue.claim(run_id)  # running, owned by a live process: no runner starts
-    app = PerceptuneApp(store_path, InlineExecutor(1), 1, dataset=FAST_DATASET,
+    other, _ = queue.add(RunConfig(epochs=EPOCHS), FAST_DATASET)
+    for claimed in (run_id, other):  # running, owned by a live process: no runner starts
+        assert queue.claim(claimed)
+    queue.set_workers(2)
+    # workers None: the store's setting (2) stays, as on a plain `perceptune` launch.
+    app = PerceptuneApp(store_path, InlineExecutor(1), None, dataset=FAST_DATASET,
                         snapshot_mode=True, background=RunnerOptions(idle_exit_s=1))  # fmt: skip
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -64,7 +68,16 @@ async def test_epochs_committed_elsewhere_reach_the_queue_row_and_the_title(
             # Hidden meanwhile, the Queue row catches up when it shows again.
             await pilot.press("f3")
             await wait_for(pilot, lambda: f" 41/{EPOCHS}" in progress_cell(app, run_id))
-            writer.finish_run(run_id, "cancelled", stop_reason="cancelled by the test")
-            await wait_for(pilot, lambda: app.queue.status(run_id) == "cancelled")
+            # Fewer workers than runs in flight (`queue workers 1` elsewhere): said.
+            summary = app.query_one("#queue-summary")
+            assert "new runs wait" not in str(summary.render())
+            queue.set_workers(1)
+            note = "workers 1/"
+            await wait_for(pilot, lambda: note in str(summary.render()))
+            assert "(2 running: new runs wait until fewer than 1 run)" in str(summary.render())
+            for ended in (run_id, other):
+                writer.finish_run(ended, "cancelled", stop_reason="cancelled by the test")
+            await wait_for(pilot, lambda: str(summary.render()).startswith("0 running"))
+            assert "new runs wait" not in str(summary.render())
     finally:
         writer.close()

@@ -29,6 +29,19 @@ def progress_text(item: QueueItem, width: int = 8) -> str:
     return f"{progress_bar(item.epoch, item.epochs, width)} {item.epoch}/{item.epochs}"
 
 
+def workers_note(parallel: int, running: int, waiting: int) -> str:
+    """What the workers setting means right now, after ``workers 1/4`` in the summary:
+    paused, or fewer workers than runs in flight (``-`` pressed while they train: they
+    finish, never cut, and new runs wait until fewer than ``parallel`` run)."""
+    if parallel == 0:
+        if running:
+            return f" (paused: the {running} running finish, none starts)"
+        return " (paused: press + to start)" if waiting else ""
+    if running > parallel:
+        return f" ({running} running: new runs wait until fewer than {parallel} run)"
+    return ""
+
+
 class QueueTable(AppTable):
     """The queue rows; keyed by run id. Its keys act on the highlighted row; they are app
     actions so the command palette lists them too."""
@@ -117,10 +130,9 @@ class QueuePane(Vertical):
         running = sum(1 for i in items if i.status == "running")
         waiting = sum(1 for i in items if i.status == "queued")
         ended = len(items) - running - waiting
-        paused = " (paused: press + to start)" if parallel == 0 and waiting else ""
         text = (
             f"{running} running · {waiting} waiting · {ended} finished · "
-            f"workers {parallel}/{max_parallel}{paused}"
+            f"workers {parallel}/{max_parallel}{workers_note(parallel, running, waiting)}"
         )
         summary = self.query_one("#queue-summary", Static)
         # Called 10 times a second while runs train: an update re-lays out the screen.

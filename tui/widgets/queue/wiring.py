@@ -84,6 +84,7 @@ class QueueWiring:
                 on_finished=self._on_finished,
                 workers=workers,
                 on_other_runs=self._history_changed,
+                on_queue_changed=self._queue_changed_elsewhere,
             )
         else:
             self.queue = QueueModel(
@@ -125,6 +126,12 @@ class QueueWiring:
 
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
+
+    def _queue_changed_elsewhere(self) -> None:
+        """The stored queue changed (another process queued, moved or cancelled a
+        run, or set the workers): the redraw tick shows it (from the follower's
+        thread: one assignment)."""
+        self._queue_dirty = True
 
     def _history_changed(self) -> None:
         """Another process stored or ended a run (a CLI ``run``, another app): the
