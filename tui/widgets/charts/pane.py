@@ -71,7 +71,7 @@ VERDICT_ROWS, NARROW_VERDICT_ROWS = 6, 9
 NARROW_TABLE = 60
 #: A live run's curves are redrawn at most this often, and at least this often
 #: while they grow (see ChartsPane._plots_due).
-LIVE_PLOT_MIN_S, LIVE_PLOT_MAX_AGE_S = 1.0, 2.0
+LIVE_PLOT_MIN_S, LIVE_PLOT_MAX_AGE_S = 1.5, 3.0
 #: A training CV run's band is read again this often (its folds end one by one).
 BAND_READ_S = 1.0
 FINISHED = ("done", "diverged", "pruned", "cancelled", "interrupted", "failed")
