@@ -110,9 +110,18 @@ def test_queue_shows_a_lowered_workers_setting_with_more_runs_in_flight(
 
     said = cli("workers", "1")
     assert "1 run(s) at once (2 running: they finish; new runs wait until fewer than 1 run)" in said
-    assert json.loads(cli("workers", "1", "--json")) == {"workers": 1, "running": 2}
     listing = json.loads(cli("--json"))
     assert (listing["workers"], listing["running"], listing["runner"]) == (1, 2, None)
     assert [run["status"] for run in listing["runs"]] == ["running", "running"]
     assert "1 run(s) at once (2 running: they finish; new runs wait" in cli()
-    assert "(paused: the 2 running finish, none starts)" in cli("workers", "0")
+
+
+def test_the_workers_line_says_what_happens_to_the_runs_in_flight() -> None:
+    from core.cli.queue_commands import workers_text
+
+    assert workers_text(2, 2) == "2 run(s) at once"
+    assert workers_text(0, 0) == "0 run(s) at once (paused)"
+    assert workers_text(0, 3) == "0 run(s) at once (paused: the 3 running finish, none starts)"
+    assert workers_text(1, 3).endswith(
+        "(3 running: they finish; new runs wait until fewer than 1 run)"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import FAST_DATASET
+from textual.css.query import NoMatches
 from tui_helpers import wait_for
 
 from core.config import RunConfig
@@ -21,8 +22,15 @@ EPOCHS = 1000
 
 
 def progress_cell(app, run_id: int) -> str:
-    """The Queue row's progress cell as drawn (``██░░ 7/1000``)."""
-    return str(app.queue_pane.table.get_row(str(run_id))[4])
+    """The Queue row's progress cell as drawn (``██░░ 7/1000``); empty while the row
+    is not there yet (the pane mounts after the first frame, the row at a tick)."""
+    try:
+        table = app.queue_pane.table
+    except NoMatches:
+        return ""
+    if str(run_id) not in [row.key.value for row in table.ordered_rows]:
+        return ""
+    return str(table.get_row(str(run_id))[4])
 
 
 def title(app) -> str:
