@@ -240,7 +240,7 @@ class PerceptuneApp(
         """The Queue pane once mounted (kept: a DOM query on every redraw tick cost
         ~8 % of the UI's time while following runs)."""
         pane = self._queue_pane
-        if pane is None or not pane.is_attached:
+        if pane is None or not pane.is_mounted or not pane.is_attached:
             panes = self._mounted_panes(QueuePane)
             pane = self._queue_pane = panes[0] if panes else None
         return pane
@@ -313,7 +313,10 @@ class PerceptuneApp(
         self._take_progress()
         if self._queue_dirty and (pane := self._queue_pane_mounted()) is not None:
             self._queue_dirty = False
-            pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
+            try:
+                pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
+            except NoMatches:  # its parts are being removed (the app is closing)
+                self._queue_pane = None
         if self._charts_dirty:
             self._charts_dirty = False
             view = self.views.get(self.selected_run) if self.selected_run is not None else None
