@@ -293,10 +293,19 @@ def cmd_queue_stop(args: argparse.Namespace) -> int:
     count, runner = queue.request_stop()
     exited = True
     if runner is not None:
+        from core.store import _pid_alive
+
+        # Gone once it gave up the lease and, on this host, its process ended too (it
+        # gives the lease up just before its interpreter winds down).
+        here = runner.host == store._host
+
+        def stopping() -> bool:
+            return queue.runner() is not None or (here and bool(_pid_alive(runner.pid)))
+
         deadline = time.monotonic() + STOP_WAIT_S
-        while queue.runner() is not None and time.monotonic() < deadline:
+        while stopping() and time.monotonic() < deadline:
             time.sleep(0.1)
-        exited = queue.runner() is None
+        exited = not stopping()
     store.close()
     if getattr(args, "json", False):
         print(json.dumps({"cancelled": count, "runner_exited": exited}))
