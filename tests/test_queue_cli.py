@@ -109,7 +109,13 @@ def test_queued_runs_train_in_order_in_the_background_and_the_runner_exits_idle(
     ]
     assert log_lines(store_path, "idle for") and log_lines(store_path, "runner exited")
     listing = cli("queue", "--json")
-    assert json.loads(listing.stdout) == {"runner": None, "workers": 1, "runs": [], "sweeps": []}
+    assert json.loads(listing.stdout) == {
+        "runner": None,
+        "workers": 1,
+        "running": 0,
+        "runs": [],
+        "sweeps": [],
+    }
 
 
 def test_cancel_reaches_a_running_run_and_stop_empties_the_queue(cli, store_path: Path) -> None:

@@ -137,6 +137,23 @@ def runner_options(args: argparse.Namespace) -> Any:
 # --- queue ----------------------------------------------------------------------------
 
 
+def workers_text(workers: int, running: int) -> str:
+    """``2 run(s) at once``; with more runs in flight than that (``queue workers``
+    lowered), what happens: they finish (a run in flight is never cut) and no new
+    run starts until fewer than ``workers`` run."""
+    text = f"{workers} run(s) at once"
+    if workers == 0:
+        return text + (
+            f" (paused: the {running} running finish, none starts)" if running else " (paused)"
+        )
+    if running > workers:
+        return (
+            text
+            + f" ({running} running: they finish; new runs wait until fewer than {workers} run)"
+        )
+    return text
+
+
 def _runner_line(runner: Any, path: str) -> str:
     from core.daemon import log_path
 
@@ -157,20 +174,21 @@ def cmd_queue(args: argparse.Namespace) -> int:
     runner = queue.runner()
     control = queue.control()
     workers = default_workers() if control.workers is None else control.workers
+    running = sum(1 for entry in entries if entry.status == "running")
     if args.json:
         print(
             json.dumps(
                 {
                     "runner": None if runner is None else runner.to_dict(),
                     "workers": workers,
+                    "running": running,
                     "runs": [entry.to_dict() for entry in entries],
                     "sweeps": [sweep.to_dict() for sweep in sweeps],
                 }
             )
         )
         return 0
-    paused = " (paused)" if workers == 0 else ""
-    print(f"{_runner_line(runner, args.store)}; {workers} run(s) at once{paused}")
+    print(f"{_runner_line(runner, args.store)}; {workers_text(workers, running)}")
     for sweep in sweeps:
         item = sweep.to_dict()
         print(
@@ -275,10 +293,19 @@ def cmd_queue_stop(args: argparse.Namespace) -> int:
     count, runner = queue.request_stop()
     exited = True
     if runner is not None:
+        from core.store import _pid_alive
+
+        # Gone once it gave up the lease and, on this host, its process ended too (it
+        # gives the lease up just before its interpreter winds down).
+        here = runner.host == store._host
+
+        def stopping() -> bool:
+            return queue.runner() is not None or (here and bool(_pid_alive(runner.pid)))
+
         deadline = time.monotonic() + STOP_WAIT_S
-        while queue.runner() is not None and time.monotonic() < deadline:
+        while stopping() and time.monotonic() < deadline:
             time.sleep(0.1)
-        exited = queue.runner() is None
+        exited = not stopping()
     store.close()
     if getattr(args, "json", False):
         print(json.dumps({"cancelled": count, "runner_exited": exited}))
@@ -314,11 +341,12 @@ def cmd_queue_workers(args: argparse.Namespace) -> int:
     live = queue.set_workers(count)
     if live is None and count > 0 and queue.has_work():
         live = ensure_runner(queue, options)
+    running = sum(1 for entry in queue.entries() if entry.status == "running")
     store.close()
     if getattr(args, "json", False):
-        print(json.dumps({"workers": count}))
+        print(json.dumps({"workers": count, "running": running}))
         return 0
-    print(f"{count} run(s) at once" + (" (paused)" if count == 0 else "") + ".")
+    print(workers_text(count, running) + ".")
     return 0
 
 

@@ -5,8 +5,11 @@ With ``background`` options the store's background runner trains them
 (:class:`~tui.background_queue.BackgroundQueue`, :class:`~tui.background_sweeps.
 BackgroundSweeps`), and goes on after the app quits; without, this app's executor does
 (:class:`~tui.queue_model.QueueModel`, :class:`~tui.widgets.sweep.model.SweepModel`).
-Either way run callbacks arrive on other threads and become messages
-(:class:`EpochProgress`, :class:`RunFinished`); ``on_run_finished`` and
+Either way run callbacks arrive on other threads. An ended run becomes a message
+(:class:`RunFinished`); progress does not: the latest curve of each run waits in a
+dict until the app's redraw tick takes it (:meth:`QueueWiring._take_progress`), so
+epochs arriving 20-40 times a second wake the UI only at its tick instead of once
+each (a message from a thread wakes the event loop). ``on_run_finished`` and
 ``on_queue_changed`` keep their names.
 """
 
@@ -59,6 +62,7 @@ class QueueWiring:
         def _load_run(self, run_id: int) -> None: ...
         def _check_lessons(self) -> None: ...
         def _on_sweep_change(self, sweep_id: int) -> None: ...
+        def on_epoch_progress(self, message: EpochProgress) -> None: ...
 
     def _wire_queue(
         self, store_path: str | Path, workers: int | None, background: RunnerOptions | None
@@ -68,6 +72,8 @@ class QueueWiring:
         options, or None to train in this app."""
         pool = max(1, self.executor.workers)
         self.background = background is not None
+        #: Run id -> its latest curve, not drawn yet (see _on_progress).
+        self._progress: dict[int, tuple[EpochPoint, ...]] = {}
         if background is not None:
             from tui.background_queue import BackgroundQueue
 
@@ -78,6 +84,7 @@ class QueueWiring:
                 on_finished=self._on_finished,
                 workers=workers,
                 on_other_runs=self._history_changed,
+                on_queue_changed=self._queue_changed_elsewhere,
             )
         else:
             self.queue = QueueModel(
@@ -101,10 +108,30 @@ class QueueWiring:
         self.call_from_thread(lambda: self.notify(message, **kwargs))
 
     def _on_progress(self, run_id: int, curve: tuple[EpochPoint, ...]) -> None:
-        self.post_message(EpochProgress(run_id, curve))
+        """A run's curve so far (from the queue's thread): kept for the next redraw
+        tick, replacing an older one not taken yet (one dict assignment: atomic)."""
+        self._progress[run_id] = curve
+
+    def _take_progress(self) -> None:
+        """On the redraw tick: hand the curves that came since the last tick to
+        ``on_epoch_progress``. ``popitem`` is atomic while the queue's thread adds:
+        a curve that comes meanwhile is taken now or at the next tick."""
+        progress = self._progress
+        for _ in range(len(progress)):
+            try:
+                run_id, curve = progress.popitem()
+            except KeyError:
+                break
+            self.on_epoch_progress(EpochProgress(run_id, curve))
 
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
+
+    def _queue_changed_elsewhere(self) -> None:
+        """The stored queue changed (another process queued, moved or cancelled a
+        run, or set the workers): the redraw tick shows it (from the follower's
+        thread: one assignment)."""
+        self._queue_dirty = True
 
     def _history_changed(self) -> None:
         """Another process stored or ended a run (a CLI ``run``, another app): the
