@@ -89,3 +89,36 @@ async def test_epochs_committed_elsewhere_reach_the_queue_row_and_the_title(
             assert "new runs wait" not in str(summary.render())
     finally:
         writer.close()
+
+
+async def test_a_foreground_run_of_another_process_is_followed_in_charts(
+    store_path: Path,
+) -> None:
+    from tui.app import PerceptuneApp
+
+    # A CLI `run` in another terminal: stored as running, never in the queue; this
+    # test commits its epochs through a connection of its own, as that process would.
+    writer = RunStore(store_path)
+    config = RunConfig(epochs=EPOCHS)
+    run_id = writer.create_run(
+        config.to_dict(), FAST_DATASET.to_dict(), status="running", label="cli run"
+    )
+    writer.add_epoch(run_id, EpochPoint(1, 0.6, 0.55, 0.9))
+    app = PerceptuneApp(store_path, InlineExecutor(1), None, dataset=FAST_DATASET,
+                        snapshot_mode=True, background=RunnerOptions(idle_exit_s=1))  # fmt: skip
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.select_run(run_id, show_charts=True)
+            await wait_for(pilot, lambda: f"epoch 1/{EPOCHS}" in title(app))
+            for epoch in range(2, 26):
+                writer.add_epoch(run_id, EpochPoint(epoch, 0.7, 0.65, 0.5))
+            # No key pressed: the chart follows the other process's epochs ...
+            await wait_for(pilot, lambda: f"epoch 25/{EPOCHS}" in title(app))
+            assert app.queue.status(run_id) is None  # not the queue's run
+            assert len(app.views[run_id].curve) == 25
+            # ... and its end.
+            writer.finish_run(run_id, "cancelled", stop_reason="cancelled by the test")
+            await wait_for(pilot, lambda: app.views[run_id].status == "cancelled")
+            await wait_for(pilot, lambda: "cancelled" in title(app))
+    finally:
+        writer.close()

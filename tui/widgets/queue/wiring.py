@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
+#: A run trained by another process outside the queue, shown in Charts, is read again
+#: (record and whole curve, in a thread) at most this often while it moves.
+OTHER_RUN_READ_S = 0.5
+
 
 class QueueWiring:
     """Mixin for :class:`~tui.app.PerceptuneApp`: builds ``queue`` and ``sweeps`` and
@@ -74,6 +78,10 @@ class QueueWiring:
         self.background = background is not None
         #: Run id -> its latest curve, not drawn yet (see _on_progress).
         self._progress: dict[int, tuple[EpochPoint, ...]] = {}
+        #: Runs outside the queue (a foreground CLI `run`) with new epochs or a new
+        #: status since the last tick, and when the shown one was last read again.
+        self._others_moved: set[int] = set()
+        self._other_read_at = 0.0
         if background is not None:
             from tui.background_queue import BackgroundQueue
 
@@ -85,6 +93,7 @@ class QueueWiring:
                 workers=workers,
                 on_other_runs=self._history_changed,
                 on_queue_changed=self._queue_changed_elsewhere,
+                on_other_moved=self._other_run_moved,
             )
         else:
             self.queue = QueueModel(
@@ -123,6 +132,29 @@ class QueueWiring:
             except KeyError:
                 break
             self.on_epoch_progress(EpochProgress(run_id, curve))
+        self._follow_other_run()
+
+    def _other_run_moved(self, run_id: int) -> None:
+        """A run outside the queue got epochs or ended (from the follower's thread:
+        one set insertion)."""
+        self._others_moved.add(run_id)
+
+    def _follow_other_run(self) -> None:
+        """On the redraw tick: the Charts pane shows a run that another process trains
+        in the foreground (not through the queue, so no progress comes for it): read it
+        again, at most every OTHER_RUN_READ_S (a swap loses nothing: a run that moves
+        is added again at the follower's next look)."""
+        moved = self._others_moved
+        if not moved:
+            return
+        if self.selected_run not in moved:
+            moved.clear()  # runs not shown: History reads them by itself
+            return
+        if time.monotonic() - self._other_read_at < OTHER_RUN_READ_S:
+            return
+        moved.clear()
+        self._other_read_at = time.monotonic()
+        self._load_run(self.selected_run)
 
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
