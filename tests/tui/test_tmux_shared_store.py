@@ -15,6 +15,7 @@ import pytest
 from tmux_helpers import (
     cli,
     cli_queue,
+    epochs,
     keys,
     read_store,
     run_row,
@@ -80,8 +81,7 @@ def test_two_apps_and_the_cli_share_one_queue_its_order_and_a_cancel(tmp_path: P
         wait_until(lambda: len(cli_queue(store)) == 4, 20, "app A queued no run 4")
 
         # Both Queue tabs show the four runs in the stored order, as the CLI does,
-        # while run 1 trains (B learns of run 4 only once a run's progress redraws
-        # its table: see the xfail test below).
+        # while run 1 trains.
         order = [1, 2, 3, 4]
         for session in (a, b):
             keys(session, "F3")
@@ -134,16 +134,11 @@ def test_two_apps_and_the_cli_share_one_queue_its_order_and_a_cancel(tmp_path: P
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="BackgroundQueue._look (tui/background_queue.py) takes a run queued or moved"
-    " by another process into its items but calls no callback, so the app never marks"
-    " its Queue table dirty: the row shows only once a run's progress or end redraws"
-    " it, never while nothing trains (workers 0)",
-)
-def test_a_run_queued_by_the_cli_shows_in_an_idle_app_by_itself(tmp_path: Path) -> None:
+def test_an_idle_app_shows_runs_the_cli_queues_and_cancels(tmp_path: Path) -> None:
     """While nothing trains (the queue paused), a run the CLI queues appears in an open
-    app's Queue tab without a keypress."""
+    app's Queue tab, and a waiting run the CLI cancels shows cancelled, each without a
+    keypress (no run's progress redraws the table then: the app must notice the
+    stored queue changed)."""
     session = f"perceptune-share-idle-{os.getpid()}"
     store = tmp_path / "idle.db"
     try:
@@ -155,7 +150,15 @@ def test_a_run_queued_by_the_cli_shows_in_an_idle_app_by_itself(tmp_path: Path) 
         wait_for_rows(session, lambda rows: ids(rows) == [1], 20, "run 1 not shown")
         cli(store, "queue", "add", *SLOW)  # run 2, while the app is open
         assert cli_queue(store) == [(1, "queued"), (2, "queued")]
-        wait_for_rows(session, lambda rows: ids(rows) == [1, 2], 5, "run 2 never shown")
+        wait_for_rows(session, lambda rows: ids(rows) == [1, 2], 10, "run 2 never shown")
+        cli(store, "queue", "cancel", "1")
+        wait_for_rows(
+            session,
+            lambda rows: [(r[0], r[1]) for r in rows] == [(1, "cancelled"), (2, "queued")],
+            10,
+            "run 1 never shown cancelled",
+        )
+        assert epochs(store) == [0, 0]  # paused: nothing trained
     finally:
         tmux("kill-session", "-t", session, check=False)
         stop_queue(store)
