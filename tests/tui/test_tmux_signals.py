@@ -189,12 +189,13 @@ def test_terminal_hangup_lets_queued_runs_finish_with_full_curves(tmp_path: Path
         runner = runner_pid(store)
         tmux("kill-session", "-t", session)  # the terminal hangs up
         hangup = time.time()
-        at_hangup = epochs(store)
-        wait_until(lambda: gone(pid), 30, "the app did not exit after the hangup")
+        at_hangup, status_at_hangup = epochs(store), statuses(store)
         assert at_hangup[0] < short and at_hangup[1] < short, (
             f"the short runs were done before the hangup ({at_hangup}): nothing shown"
         )
-        assert statuses(store)[2:] == ["queued"]
+        assert status_at_hangup == ["running", "running", "queued"]
+        # (Read before the app's exit is awaited: a short run may end meanwhile.)
+        wait_until(lambda: gone(pid), 30, "the app did not exit after the hangup")
 
         # A new app in a new terminal while they train.
         start_app(again, store, (120, 40), "TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color",
