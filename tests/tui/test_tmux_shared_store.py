@@ -15,7 +15,6 @@ import pytest
 from tmux_helpers import (
     cli,
     cli_queue,
-    epochs,
     keys,
     read_store,
     run_row,
@@ -34,9 +33,9 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 ENV = ("TEXTUAL_ANIMATIONS=none", "TERM=xterm-256color")
 LONG = "100000"  # epochs and patience: the runs train until they are stopped
-#: CLI runs whose epochs take long enough (10,000 rows in batches of 200: ~0.1 s) for
+#: CLI runs whose epochs take long enough (20,000 rows in batches of 200: 0.05-0.2 s) for
 #: "stopped within an epoch" to be told from "stopped a few epochs later".
-SLOW = ("--dataset", "moons", "--samples", "10000", "--layers", "16", "--tol", "0",
+SLOW = ("--dataset", "moons", "--samples", "20000", "--layers", "16", "--tol", "0",
         "--epochs", LONG, "--n-iter-no-change", LONG)  # fmt: skip
 #: Epochs a cancelled run may still store after the cancel was written: the one in
 #: flight, and one more for the runner's look between epochs.
@@ -60,47 +59,50 @@ def cancel_seen(store: Path, run_id: int) -> tuple[bool, int]:
 
 @pytest.mark.slow
 def test_two_apps_and_the_cli_share_one_queue_its_order_and_a_cancel(tmp_path: Path) -> None:
-    """One run at a time; runs 1-3 from the CLI, run 4 from app A by keys. While run 1
-    trains, both apps' Queue tabs and ``queue --json`` list 1-4 in order; B moves run
-    4 up (u): A and the CLI show 1, 2, 4, 3. A cancels run 1 (c): it stops within an
-    epoch of the cancel being stored, B shows it cancelled by itself, and run 2, the
-    next in order, trains while 4 and 3 wait."""
+    """Runs 1-3 from the CLI, run 4 from app A by keys, the queue paused. Both apps'
+    Queue tabs and ``queue --json`` list 1-4 in order, B's without a keypress (no
+    run's progress redraws it while nothing trains: it must notice the store
+    changed); B moves run 4 up (u): A and the CLI show 1, 2, 4, 3. One run at a time
+    then; A cancels run 1 (c) while it trains: it stops within an epoch of the cancel
+    being stored, B shows it cancelled by itself, and run 2, the next in order,
+    trains while 4 and 3 wait."""
     a, b = f"perceptune-share-a-{os.getpid()}", f"perceptune-share-b-{os.getpid()}"
     store = tmp_path / "shared.db"
     try:
-        cli(store, "queue", "workers", "1")  # one at a time
+        cli(store, "queue", "workers", "0")  # paused: nothing trains (or costs CPU) yet
         for _ in range(3):
-            cli(store, "queue", "add", *SLOW)  # runs 1, 2, 3; the first starts a runner
-        # Both apps start while the runner warms up; they get no --workers: the
-        # store's setting stands. A queues run 4 by keys (it never trains).
+            cli(store, "queue", "add", *SLOW)  # runs 1, 2, 3
+        # The apps get no --workers: the store's setting stands.
         start_app(a, store, (120, 40), *ENV, workers=None)
         start_app(b, store, (120, 40), *ENV, workers=None)
         for session in (a, b):
             wait_for_screen(session, re.compile(r"Hidden layers: "), timeout=30)  # has focus
-        keys(a, "C-n")
+        keys(b, "F3")
+        wait_for_rows(b, lambda rows: ids(rows) == [1, 2, 3], 20, "B: not 1-3")
+        keys(a, "C-n")  # A queues run 4 from its form (the run never trains)
         wait_until(lambda: len(cli_queue(store)) == 4, 20, "app A queued no run 4")
 
-        # Both Queue tabs show the four runs in the stored order, as the CLI does,
-        # while run 1 trains.
+        # Both Queue tabs show the four runs in the stored order, as the CLI does.
         order = [1, 2, 3, 4]
+        keys(a, "F3")
         for session in (a, b):
-            keys(session, "F3")
-            wait_for_rows(session, lambda rows: ids(rows) == order, 30, f"{session}: not 1-4")
-        wait_until(
-            lambda: (row := run_row(store, 1))[0] == "running" and row[1] >= 3,
-            60,
-            f"run 1 did not train: {run_row(store, 1)}",
-        )
-        assert cli_queue(store) == [(1, "running"), (2, "queued"), (3, "queued"), (4, "queued")]
+            wait_for_rows(session, lambda rows: ids(rows) == order, 20, f"{session}: not 1-4")
+        assert cli_queue(store) == [(n, "queued") for n in order]
 
         # B moves run 4 (its last row) up: A and the CLI see the new order.
         keys(b, *["Down"] * 4, "u")
         order = [1, 2, 4, 3]
         for session in (b, a):
             wait_for_rows(session, lambda rows: ids(rows) == order, 20, f"{session}: not moved")
-        assert cli_queue(store) == [(1, "running"), (2, "queued"), (4, "queued"), (3, "queued")]
+        assert cli_queue(store) == [(n, "queued") for n in order]
 
-        # A cancels run 1 (its first row, c) while it trains.
+        # One at a time: run 1 trains; A cancels it (its first row, c).
+        cli(store, "queue", "workers", "1")
+        wait_until(
+            lambda: (row := run_row(store, 1))[0] == "running" and row[1] >= 3,
+            60,
+            f"run 1 did not train: {run_row(store, 1)}",
+        )
         keys(a, *["Up"] * 4, "c")
         deadline = time.monotonic() + 20
         while not (seen := cancel_seen(store, 1))[0]:
@@ -131,34 +133,3 @@ def test_two_apps_and_the_cli_share_one_queue_its_order_and_a_cancel(tmp_path: P
         tmux("kill-session", "-t", a, check=False)
         tmux("kill-session", "-t", b, check=False)
         stop_runner(store)
-
-
-@pytest.mark.slow
-def test_an_idle_app_shows_runs_the_cli_queues_and_cancels(tmp_path: Path) -> None:
-    """While nothing trains (the queue paused), a run the CLI queues appears in an open
-    app's Queue tab, and a waiting run the CLI cancels shows cancelled, each without a
-    keypress (no run's progress redraws the table then: the app must notice the
-    stored queue changed)."""
-    session = f"perceptune-share-idle-{os.getpid()}"
-    store = tmp_path / "idle.db"
-    try:
-        cli(store, "queue", "workers", "0")
-        cli(store, "queue", "add", *SLOW)  # run 1, before the app: its first look has it
-        start_app(session, store, (120, 40), *ENV, workers=None)
-        wait_for_screen(session, re.compile(r"Hidden layers: "), timeout=30)
-        keys(session, "F3")
-        wait_for_rows(session, lambda rows: ids(rows) == [1], 20, "run 1 not shown")
-        cli(store, "queue", "add", *SLOW)  # run 2, while the app is open
-        assert cli_queue(store) == [(1, "queued"), (2, "queued")]
-        wait_for_rows(session, lambda rows: ids(rows) == [1, 2], 10, "run 2 never shown")
-        cli(store, "queue", "cancel", "1")
-        wait_for_rows(
-            session,
-            lambda rows: [(r[0], r[1]) for r in rows] == [(1, "cancelled"), (2, "queued")],
-            10,
-            "run 1 never shown cancelled",
-        )
-        assert epochs(store) == [0, 0]  # paused: nothing trained
-    finally:
-        tmux("kill-session", "-t", session, check=False)
-        stop_queue(store)
