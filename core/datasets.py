@@ -673,6 +673,10 @@ def _encoded_dataset(
         raw.X = raw.X_test = raw.pair = pair.test_features = table.features = None
     test_path = spec.test if from_file else None
     encoded = encode(table, features, train_rows, test, test_rows, spec.scale, test_path, release)
+    del features, test
+    from core.tabular import release_free_memory
+
+    release_free_memory()  # the parser's scratch, reused until now (core.tabular.read_frame)
     plain = not table.categorical
     info = replace(info, n_features=encoded.X_train.shape[1])  # the categories train saw
     return Dataset(
@@ -698,6 +702,10 @@ def describe(spec: DatasetSpec, *, check_split: bool = False) -> DatasetInfo:
     makes, as it would (the CLI checks before it stores a run)."""
     spec = spec.validate()
     raw = _load_raw(spec)
+    if raw.pair is not None:
+        from core.tabular import release_free_memory
+
+        release_free_memory()  # the parser's scratch (core.tabular.read_frame)
     if check_split and raw.X_test is None:
         _check_split(raw, spec)
     if check_split and spec.scale:

@@ -183,7 +183,9 @@ def read_frame(
         raise _parser_error(error, path, sniffed.header_line, len(names)) from None
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
-    release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
+    # The parser's freed scratch stays with this process until the caller is done
+    # (release_free_memory): typing and encoding reuse those pages instead of
+    # faulting in fresh ones (slow on a VM), and the peak stays the parse's.
     no_target = frame[target_name].isna().to_numpy()
     last_missing = no_target if target_name == names[-1] else frame.iloc[:, -1].isna()
     if len(frame) and last_missing.any():
@@ -268,7 +270,8 @@ def one_malloc_arena() -> None:
 
 def release_free_memory() -> None:
     """Hand memory freed by the CSV parser back to the system (``malloc_trim``, about a
-    millisecond), so what follows the parse does not add to the parse's own peak."""
+    millisecond): once the columns are typed and encoded (until then they reuse it),
+    so that training does not keep the parser's scratch."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
