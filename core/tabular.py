@@ -230,7 +230,10 @@ def _plain_whole_numbers(
     if sniffed.sep == " ":
         cells = [line.split() for line in rows]
     else:
-        cells = list(csv.reader(rows, delimiter=sniffed.sep, quotechar=sniffed.quotechar))
+        try:
+            cells = list(csv.reader(rows, delimiter=sniffed.sep, quotechar=sniffed.quotechar))
+        except csv.Error:  # a NUL byte, say: read as text, and let pandas judge
+            return False
     missing = set(na)
     for fields in cells:
         if len(fields) <= position:
@@ -384,9 +387,30 @@ def read_table(
     drop: str | None = None,
     keep: str | None = None,
     test_size: float = 0.25,
+    keep_scratch: bool = False,
 ) -> Table:
     """Read ``path`` and plan every column; raises :class:`DataError` only when the
-    file cannot be used at all."""
+    file cannot be used at all. ``keep_scratch``: leave the parser's freed memory
+    with the process (the caller encodes next, then calls
+    :func:`release_free_memory`); else it is handed back once the columns are typed."""
+    try:
+        return _read_table(path, target, sep, decimal, na, header, drop, keep, test_size)
+    finally:
+        if not keep_scratch:
+            release_free_memory()
+
+
+def _read_table(
+    path: str,
+    target: str | None,
+    sep: str | None,
+    decimal: str | None,
+    na: str | None,
+    header: bool,
+    drop: str | None,
+    keep: str | None,
+    test_size: float,
+) -> Table:
     frame, lines, options = read_frame(
         path, sep=sep, decimal=decimal, na=na, header=header, target=target, whole_target=True
     )
