@@ -191,16 +191,14 @@ def reap_orphans(timeout: float = 10.0) -> None:
             time.sleep(0.01)
 
 
-#: Extra environment of the timed commands (the bytecode cache, see main()).
-EXTRA_ENV: dict[str, str] = {}
-
-
-def compile_core(prefix: str) -> None:
-    """Compile this checkout's ``core`` into a bytecode cache under ``prefix``: an
-    installed perceptune has its ``.pyc`` files, as scikit-learn has in site-packages,
-    while this environment (``PYTHONDONTWRITEBYTECODE``) would otherwise compile every
-    module from source in the CLI and again in the forkserver, on every launch."""
-    compile_env = {**env(), "PYTHONPYCACHEPREFIX": prefix}
+def compile_core() -> None:
+    """Compile this checkout's ``core`` to ``.pyc`` files (in its ``__pycache__``
+    folders, which git ignores): an installed perceptune has them, as scikit-learn has
+    in site-packages, while this environment (``PYTHONDONTWRITEBYTECODE``) would
+    otherwise compile every module from source in the CLI and again in the forkserver,
+    on every launch. (A ``PYTHONPYCACHEPREFIX`` would not do: Python then looks for
+    every module's bytecode there, and compiles numpy and scikit-learn from source.)"""
+    compile_env = env()
     compile_env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", str(ROOT / "core")],
@@ -208,7 +206,6 @@ def compile_core(prefix: str) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    EXTRA_ENV["PYTHONPYCACHEPREFIX"] = prefix
 
 
 def measured(cmd: list[str], cwd: str) -> tuple[float, float, float, str]:
@@ -218,9 +215,7 @@ def measured(cmd: list[str], cwd: str) -> tuple[float, float, float, str]:
     cpu = children_cpu()
     launched = time.time()
     start = time.perf_counter()
-    result = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=cwd, env={**env(), **EXTRA_ENV}, check=False
-    )
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env(), check=False)
     elapsed = time.perf_counter() - start
     reap_orphans()
     if result.returncode != 0:
@@ -293,7 +288,8 @@ def main() -> None:
     parser.add_argument(
         "--cold-bytecode",
         action="store_true",
-        help="leave core uncompiled (every process compiles it from source, as before)",
+        help="leave core uncompiled (every process compiles it from source; remove its "
+        "__pycache__ folders first)",
     )
     args = parser.parse_args()
     if not become_subreaper():
@@ -301,7 +297,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.cold_bytecode:
-            compile_core(str(Path(tmp, "pycache")))
+            compile_core()
         for name in args.only:
             scenario = SCENARIOS[name]
             cv = scenario["cv"]
