@@ -10,7 +10,8 @@ the real app, and the app's event-loop lag meanwhile.
 2. The real app, as users start it (``tui.entry.main`` with its 2-worker process pool,
    on a pseudo-terminal with Textual's Linux driver, as ``bench_tui_lag.py`` does),
    trains the run through its queue and shows it in Charts. Then, with the terminal
-   at ``--size`` (100x30: the regions show instead of the curves on ``d``):
+   at ``--size`` (100x30: a narrow Charts pane, where ``d`` shows the regions in the
+   accuracy chart's place, a repaint of that chart with no layout):
    - "read": ``d`` pressed ``--presses`` times, each followed by ``d`` to go back; the
      time from writing the key to the regions' legend on the terminal. The app's
      regions cache is emptied before each press (a patch of the bench, not the app),
@@ -26,7 +27,9 @@ the real app, and the app's event-loop lag meanwhile.
    A probe on the app's event loop (10 ms schedule) records how late it wakes in
    each phase, and first for IDLE_S with no input ("idle": what the machine's load
    alone costs). Targets: regions on screen within 1 s of ``d``; lag p95 <= 5 ms and
-   max <= 50 ms (``bench_tui_lag.py``'s targets).
+   max <= 50 ms (``bench_tui_lag.py``'s targets). The UI thread's CPU time per ``d``
+   press and per reread is printed too (whole, and net of the idle phase's rate): it
+   depends less on the machine's load than the lag does.
 """
 
 from __future__ import annotations
@@ -120,9 +123,12 @@ def child(work: Path) -> None:
 
     ChartsPane.action_toggle_regions = toggle_uncached  # type: ignore[method-assign]
 
-    async def probe(done: Any, watch: Any = None) -> list[float]:
+    async def probe(done: Any, watch: Any = None, phase: str = "") -> list[float]:
         lags: list[float] = []
         target = time.perf_counter() + PROBE_S
+        # The UI thread's CPU time (the probe runs on the event loop's thread): less
+        # sensitive to the machine's load than the lag.
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
         while not done():
             await asyncio.sleep(max(0.0, target - time.perf_counter()))
             now = time.perf_counter()
@@ -130,6 +136,9 @@ def child(work: Path) -> None:
             target = max(target + PROBE_S, now)
             if watch is not None:
                 watch()
+        if phase:
+            cpu = report.setdefault("cpu", {})
+            cpu[phase] = (time.thread_time() - cpu0, time.perf_counter() - wall0)
         return lags
 
     async def pilot_run(pilot: Any) -> None:
@@ -151,7 +160,7 @@ def child(work: Path) -> None:
         await pilot.pause(0.3)
         (work / "uncached").touch()
         end = time.perf_counter() + IDLE_S
-        report["idle"] = await probe(lambda: time.perf_counter() >= end)
+        report["idle"] = await probe(lambda: time.perf_counter() >= end, phase="idle")
         # "reread": the regions shown (d), then read from the store again and again
         # without a key (the cache emptied): the grid's own cost, no layout change.
         charts, regions = app.charts, app.charts.regions
@@ -162,22 +171,26 @@ def child(work: Path) -> None:
         state: dict[str, Any] = {"left": REREADS, "started": None}
 
         def reread() -> None:
+            # Read again: the cache emptied, then asked as a redraw asks (what shows
+            # stays up until the new grid is drawn; it is then shown in its place).
+            chart = charts.accuracy
             if state["started"] is not None and regions.ready:
-                times.append(time.perf_counter() - state["started"])
-                state["started"] = None
-                state["left"] -= 1
+                picture = getattr(chart, "picture", None)  # (None in older code)
+                if picture is None or picture.key[2] == id(regions.regions):
+                    times.append(time.perf_counter() - state["started"])
+                    state["started"] = None
+                    state["left"] -= 1
             if state["started"] is None and state["left"] > 0:
                 regions._cache.clear()
-                regions.show(None, None, "")
                 state["started"] = time.perf_counter()
                 charts._update_regions()
 
-        report["reread"] = await probe(lambda: state["left"] <= 0, reread)
+        report["reread"] = await probe(lambda: state["left"] <= 0, reread, "reread")
         report["reread_ms"] = [t * 1000 for t in times]
         charts.action_toggle_regions()
         await pilot.pause(0.3)
         (work / "ready").touch()
-        report["read"] = await probe((work / "retrain").exists)
+        report["read"] = await probe((work / "retrain").exists, phase="read")
 
         def drop_grid() -> None:
             metrics = app.store.metrics(run_id) or {}
@@ -284,6 +297,18 @@ def parent(args: argparse.Namespace) -> None:
     print(f"d to 'cancelled' on screen: {cancel:.0f} ms; the worker free again {stopped_text}")
     for phase in PHASES:
         lag_line(phase, report[phase])
+    cpu = report["cpu"]
+    idle_rate = cpu["idle"][0] / cpu["idle"][1]
+    for phase, count, what in (
+        ("read", 2 * args.presses, "d press (to the regions and back)"),
+        ("reread", len(reread), "reread without a key"),
+    ):
+        used, wall = cpu[phase]
+        net = (used - idle_rate * wall) / count
+        print(
+            f"UI-thread CPU per {what}: {used / count * 1000:.1f} ms, {net * 1000:.1f} ms"
+            f" net of idle ({idle_rate * 1000:.0f} ms/s idle; {count} in {wall:.1f} s)"
+        )
     print(f"load after: {os.getloadavg()}")
 
 

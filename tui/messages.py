@@ -54,10 +54,12 @@ class RunLoaded(Message):
 
 @dataclass
 class OverlayLoaded(Message):
-    """Test curves of several runs to draw in one chart."""
+    """Test curves of several runs to draw in one chart; ``bands``: the cross-validated
+    runs' mean ± std bands (run id -> ``core.cv.BandPoint`` list)."""
 
     records: list[RunRecord]
     curves: dict[int, list[EpochPoint]]
+    bands: dict[int, list[Any]] = field(default_factory=dict)
 
 
 @dataclass

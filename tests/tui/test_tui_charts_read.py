@@ -114,22 +114,41 @@ async def test_one_run_reads_right(make_app, size: tuple[int, int]) -> None:
 
         # 6. Decision regions: read from the store, never trained again here.
         regions = charts.regions
-        if size == (80, 24):
-            assert not regions.display  # narrow: d swaps them in for the curves
-            assert " Regions" in keys(app)
-            await pilot.press("d")
-            await settle(pilot)
-            assert not charts.query_one("#curves").display
-            assert " Loss" not in keys(app)  # nothing to swap while the regions show
-        assert regions.display and regions.ready
         (record,) = app.store.list_runs()
         stored = Regions.from_dict(app.store.metrics(record.id)["regions"])
-        assert regions.regions == stored
-        legend = " ".join(shown(regions).splitlines()[-2:])
+        if size == (80, 24):
+            # Narrow: d shows the regions in the chart's place (the same widget, the
+            # same size: no layout), its header says so and how to go back.
+            assert not regions.display and charts.accuracy.picture is None
+            assert " Regions" in keys(app)
+            before = charts.accuracy.region
+            await pilot.press("d")
+            await settle(pilot)
+            assert charts.accuracy.display and charts.accuracy.region == before
+            assert not regions.display and regions.ready and regions.regions == stored
+            drawn = shown(charts.accuracy).splitlines()
+            assert drawn[0].startswith("decision regions") and "d: curves" in drawn[0]
+            assert not any("━ train" in row for row in drawn)  # no curves under it
+            # l stays offered (the key line does not change on d) and does something
+            # visible: the loss chart, the regions gone.
+            assert " Loss" in keys(app)
+            await pilot.press("l")
+            await settle(pilot)
+            assert charts.loss.display and not charts.accuracy.display
+            assert charts.loss.picture is None and charts.accuracy.picture is None
+            assert shown(charts.loss).splitlines()[0].startswith("loss")
+            await pilot.press("l", "d")
+            await settle(pilot)
+            assert charts.accuracy.display and charts.accuracy.picture is not None
+        else:
+            drawn = shown(regions).splitlines()  # wide: beside the curves
+            assert regions.display and regions.ready and regions.regions == stored
+        legend = " ".join(drawn[-2:])
         assert "o=0" in legend and "x=1" in legend and "wrong" in legend
         await pilot.press("d")  # back to the curves (narrow) or the curves alone (wide)
         await settle(pilot)
-        assert charts.query_one("#curves").display and not regions.display
+        assert charts.accuracy.picture is None and not regions.display
+        assert shown(charts.accuracy).splitlines()[0].startswith("accuracy")
 
         # 7. Why it stopped, in full, readable on screen (the form hidden at 80x24).
         if size == (80, 24):
@@ -186,6 +205,7 @@ async def test_regions_missing_from_the_store_train_in_a_worker_cancellable(
         assert regions.ready and regions.run_id == short
         assert "regions" in app.store.metrics(short)  # kept: once per run
         assert app.charts.accuracy.display  # the curves stayed meanwhile
+        assert app.charts.accuracy.picture is None
 
         app.select_run(long, show_charts=True)
         await settle(pilot)

@@ -65,17 +65,23 @@ async def test_title_and_verdict_are_whole_with_the_form_shown(make_app, size) -
         static = app.query_one("#verdict", Static)
         region = static.content_region  # all of it shows:
         assert static.visual.get_height(static.styles, region.width) <= region.height
-        # The decision regions' legend fits the pane.
+        # The decision regions' legend fits the pane: beside the curves (wide), in
+        # the accuracy chart's place (narrow, d).
+        regions = charts.regions
         if size == (80, 24):
             await pilot.press("d")
             await settle(pilot)
-        regions = charts.regions
-        assert regions.display and regions.ready
+            where = charts.accuracy
+            assert not regions.display and shown(where)[0].startswith("decision regions")
+        else:
+            where = regions
+            assert regions.display
+        assert regions.ready
         # One line: "test points o=0  x=1 · black: wrong", or without "test points".
-        legend = [line for line in shown(regions) if "x=1" in line]
-        assert len(legend) == 1 and "o=0" in legend[0], shown(regions)
+        legend = [line for line in shown(where) if "x=1" in line]
+        assert len(legend) == 1 and "o=0" in legend[0], shown(where)
         assert legend[0].rstrip().endswith("· black: wrong")
-        assert all(len(line) <= regions.size.width for line in shown(regions))
+        assert all(len(line) <= where.size.width for line in shown(where))
 
 
 def test_light_theme_swaps_the_pale_colours() -> None:

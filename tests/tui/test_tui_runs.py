@@ -113,7 +113,10 @@ async def test_cancel_a_running_run(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await start_long_run(pilot, after=3)
-        await press_busy(pilot, "f3", "c")
+        await press_busy(pilot, "f3")
+        # The Queue pane mounts on its first showing: c goes to it once it has focus.
+        await wait_for(pilot, lambda: app.focused is app.queue_pane.table)
+        await press_busy(pilot, "c")
         await settle(pilot)
         (record,) = app.store.list_runs()
         assert record.status == "cancelled"

@@ -32,7 +32,7 @@ KEYS: tuple[tuple[str, str], ...] = (
      " · p export .py · v export CSV"),
     ("Charts", "d decision regions (again: back; cancels one being computed) · l loss"
      " (screens too short for both charts) · y accuracy axis 0 to 1 or fitted · e edit in"
-     " form · p export .py"),
+     " form · p export .py · ↑↓ scroll the overlay's table"),
     ("Next step", "1 2 3 or enter enqueue a variant · a all · e edit it in the form"
      " · l the lesson's runs (underfitting, good fit, overfitting, unstable), overlaid"),
     ("Dataset: CSV columns", "t make the column the target · x ignore the column, or use one"

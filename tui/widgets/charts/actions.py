@@ -124,7 +124,7 @@ class ChartsActions:
 
     def on_overlay_loaded(self, message: OverlayLoaded) -> None:
         self.overlay = True
-        self.charts.show_overlay(message.records, message.curves)
+        self.charts.show_overlay(message.records, message.curves, message.bands)
         if isinstance(self.focused, Input):  # a lesson ended while the user types
             self._switch_tab("charts")  # show it, but leave the keys to the field
         else:

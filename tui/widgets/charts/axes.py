@@ -36,10 +36,14 @@ def fitted_ylim(values: Iterable[float], full: bool = False) -> tuple[float, flo
     return (low, high)
 
 
-def accuracy_ylim(curve: list[EpochPoint], full: bool = False) -> tuple[float, float]:
-    """:func:`fitted_ylim` of a curve's train and test accuracies."""
+def accuracy_ylim(
+    curve: list[EpochPoint], full: bool = False, extra: Iterable[float] = ()
+) -> tuple[float, float]:
+    """:func:`fitted_ylim` of a curve's train and test accuracies and of ``extra``
+    values (the edges of CV runs' bands)."""
     return fitted_ylim(
-        [p.train_accuracy for p in curve] + [p.test_accuracy for p in curve], full=full
+        [p.train_accuracy for p in curve] + [p.test_accuracy for p in curve] + list(extra),
+        full=full,
     )
 
 

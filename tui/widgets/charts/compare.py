@@ -4,6 +4,7 @@ scores and verdicts under the overlay chart."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -39,16 +40,37 @@ LABEL_CHARS = 28
 
 
 def _settings(params: dict[str, Any]) -> dict[str, Any]:
-    """A run's hyperparameters with the defaults filled in (stored params may be
-    partial or old; anything unreadable is compared as stored)."""
-    from core.config import RunConfig
+    """A run's hyperparameters with the defaults filled in: each stored value read as
+    the form reads it (stored params may be partial, old, or from a version with other
+    settings); a value that does not read is compared as stored. Whole-config checks
+    (a network too big for this version) are not made: they would drop every value."""
+    from core.config import FIELD_INFO, RunConfig, parse_field
+    from core.errors import PerceptuneError
+
+    settings = {f.name: getattr(RunConfig(), f.name) for f in fields(RunConfig)}
+    for key, raw in params.items():
+        name = key.replace("-", "_")
+        if name in FIELD_INFO:
+            try:
+                settings[name] = parse_field(name, raw)
+                continue
+            except (PerceptuneError, TypeError, ValueError):
+                pass
+        settings[name] = raw
+    return settings
+
+
+def _data_key(dataset: dict[str, Any]) -> str:
+    """What a run's data is, with the defaults filled in (``{"name": "moons"}`` and
+    moons with its default noise and size are the same data)."""
+    from core.datasets import DatasetSpec
     from core.errors import PerceptuneError
 
     try:
-        config = RunConfig.from_mapping(params)
+        filled = DatasetSpec.from_mapping(dataset).to_dict()
     except (PerceptuneError, TypeError, ValueError):
-        return dict(params)
-    return {f.name: getattr(config, f.name) for f in fields(config)}
+        filled = dict(dataset)
+    return repr(_data_items(filled))
 
 
 def value_text(name: str, value: Any) -> str:
@@ -64,15 +86,40 @@ def value_text(name: str, value: Any) -> str:
 
 def differing(records: list[RunRecord]) -> list[str]:
     """Names of the settings (``data`` for the dataset) whose values are not the same
-    for every run, in the form's order."""
+    for every run, in the form's order. Values are compared as the table shows them
+    (``value_text``) after defaults are filled in: a setting whose shown value is the
+    same in every run (``lr 0.01`` stored as 0.01, 0.010000000000000002 or not at
+    all) never reads as a difference."""
     if len(records) < 2:
         return []
     settings = [_settings(r.params) for r in records]
     names = list(SHORT_NAMES) + sorted({k for s in settings for k in s} - set(SHORT_NAMES))
-    found = [n for n in names if len({repr(s.get(n)) for s in settings}) > 1]
-    if len({dataset_label(r.dataset) + repr(sorted(r.dataset.items())) for r in records}) > 1:
+    found = [n for n in names if len({value_text(n, s.get(n)) for s in settings}) > 1]
+    # Cross-validation is named on its own ("cv 3" beside "cv off"): the same data
+    # with and without folds would otherwise read as two runs on "moons".
+    if len({cv_text(r.dataset) for r in records}) > 1:
+        found.insert(0, "cv")
+    if len({_data_key(r.dataset) for r in records}) > 1:
         found.insert(0, "data")
     return found
+
+
+#: The dataset keys of cross-validation, compared apart from the data (:func:`cv_text`).
+CV_KEYS = ("cv", "refit")
+
+
+def _data_items(dataset: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The dataset's keys and values but cross-validation's (named on their own)."""
+    return sorted(((k, v) for k, v in dataset.items() if k not in CV_KEYS), key=repr)
+
+
+def cv_text(dataset: dict[str, Any]) -> str:
+    """A run's cross-validation as a setting's value: ``off``, ``3`` (folds, then a
+    refit) or ``3 no refit``."""
+    folds = dataset.get("cv")
+    if not folds:
+        return "off"
+    return str(folds) if dataset.get("refit", True) else f"{folds} no refit"
 
 
 def differs_text(record: RunRecord, names: list[str]) -> str:
@@ -82,6 +129,8 @@ def differs_text(record: RunRecord, names: list[str]) -> str:
     for name in names:
         if name == "data":
             parts.append(one_line(dataset_label(record.dataset), 20))
+        elif name == "cv":
+            parts.append(f"cv {one_line(cv_text(record.dataset), 20)}")
         else:
             parts.append(f"{SHORT_NAMES.get(name, name)} {value_text(name, settings.get(name))}")
     return " ".join(parts)
@@ -142,3 +191,52 @@ def overlay_table(
         cells = [Text.assemble(run, " ", settings)] if narrow else [run, settings]
         table.add_row(*cells, *scores, Text(shown, style=verdict_color(verdict)))
     return table
+
+
+def compact_overlay_table(
+    records: list[RunRecord],
+    colors: list[str],
+    names: list[str],
+    planned: dict[int, int],
+    width: int,
+) -> Text:
+    """The overlay's table for a narrow pane (``width`` cells): per run, one line with
+    the run (in its colour), train, test (cv ± std), gap and the short verdict, and
+    under it what differs, indented and wrapped to the width. Two lines a run where
+    the wide table's folded "differs" column took four at 80x24."""
+    cv = any(record.dataset.get("cv") for record in records)
+    rows: list[tuple[Text, list[str], str, str]] = []
+    for record, color in zip(records, colors, strict=False):
+        run = Text(f"━ #{record.id}", style=f"bold {color}")
+        wanted = planned.get(record.id, 0)
+        if record.n_epochs and wanted and record.n_epochs < wanted:
+            run.append(f" stop {record.n_epochs}", style="dim")
+        scores = [acc(record.train_accuracy), acc(record.test_accuracy)]
+        if cv:
+            scores.append(
+                cv_score(record.cv_accuracy, record.cv_std, bool(record.dataset.get("cv")))
+            )
+        scores.append(acc(record.gap))
+        verdict = verdict_name(record.verdict)
+        differs = differs_text(record, names) if names else one_line(record.label, 80)
+        rows.append((run, scores, verdict, differs))
+    heads = ["train", "test", *(["cv ± std"] if cv else []), "gap"]
+    widths = [max([len(h)] + [len(r[1][i]) for r in rows]) for i, h in enumerate(heads)]
+    first = max([len("run differs")] + [r[0].cell_len for r in rows])
+    text = Text()
+    text.append("run differs".ljust(first))
+    for head, cell in zip(heads, widths, strict=True):
+        text.append(f" {head:>{cell}}")
+    text.append(" verdict")
+    indent = "  "
+    for run, scores, verdict, differs in rows:
+        text.append("\n")
+        text.append_text(run)
+        text.append(" " * (first - run.cell_len))
+        for score, cell in zip(scores, widths, strict=True):
+            text.append(f" {score:>{cell}}")
+        text.append(" ")
+        text.append(SHORT_VERDICTS.get(verdict, verdict), style=verdict_color(verdict))
+        for line in textwrap.wrap(differs, max(10, width - len(indent))) or [""]:
+            text.append(f"\n{indent}{line}")
+    return text

@@ -36,9 +36,15 @@ from tui.widgets.charts.band import (
     band_series,
     band_values,
     is_cv,
+    overlay_band_series,
     read_band,
 )
-from tui.widgets.charts.compare import differing, overlay_table, run_label
+from tui.widgets.charts.compare import (
+    compact_overlay_table,
+    differing,
+    overlay_table,
+    run_label,
+)
 from tui.widgets.charts.plots import (
     LOSS_COLOR,
     OVERLAY_COLORS,
@@ -68,6 +74,11 @@ SHORT_HEIGHT = 2 + ACCURACY_ROWS + LOSS_ROWS + 7  # title, the charts, the verdi
 VERDICT_ROWS, NARROW_VERDICT_ROWS = 6, 9
 #: Below this width the overlay's table shortens its verdicts.
 NARROW_TABLE = 60
+#: Rows the overlay's table may take (tcss ChartsPane.-overlay #verdict max-height,
+#: less its border); on a short pane at most SHORT_TABLE_ROWS, leaving its chart
+#: OVERLAY_PLOT_ROWS (#accuracy-plot min-height there), else the chart keeps
+#: ACCURACY_ROWS.
+OVERLAY_TABLE_ROWS, SHORT_TABLE_ROWS, OVERLAY_PLOT_ROWS = 16, 10, 5
 #: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
 LIVE_PLOT_MAX_AGE_S = 1.0
 #: A training CV run's band is read again this often (its folds end one by one).
@@ -148,6 +159,9 @@ class ChartsPane(Vertical):
         Binding("y", "toggle_range", "0–1", tooltip="Accuracy axis: fitted to the data or 0 to 1"),
         Binding("e", "app.edit_selected", "Edit in form", tooltip="Load this run into the form"),
         Binding("p", "app.export_script", "Export .py", tooltip="Write a Python script"),
+        # The overlay's table, when its runs do not all fit (its last line says so).
+        Binding("down", "scroll_table(1)", "More runs", show=False),
+        Binding("up", "scroll_table(-1)", "Runs above", show=False),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -160,14 +174,16 @@ class ChartsPane(Vertical):
         self._regions_swap = False
         #: d in a wide pane: the regions beside the curves are hidden.
         self._regions_hidden = False
-        #: The regions show instead of the curves (narrow pane, d, grid found).
+        #: The regions show in a chart's place (narrow pane, d, grid found).
         self._regions_only = False
         self._columns: _Columns | None = None
         self._undrawn = False  # show_run came while the pane was hidden
         #: (run id, status, epochs, time) of the curves drawn last by show_run.
         self._plots_drawn: tuple[int, str, int, float] | None = None
-        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]]] | None = None
+        self._overlay: tuple[list[RunRecord], dict[int, list[EpochPoint]], Any] | None = None
         self._table_parts: tuple[Any, ...] | None = None  # the overlay table's rows
+        self._table_first = 0  # the first run the overlay's table shows (↓ scrolls)
+        self._table_hidden = False  # some of its runs are not shown (↑/↓ reach them)
         #: CV runs' bands: run id -> (the status it was read for, when, the band).
         self._bands: dict[int, tuple[str, float, list[Any]]] = {}
         self._band_reading: int | None = None  # the run whose band a worker reads
@@ -215,12 +231,29 @@ class ChartsPane(Vertical):
         if action == "toggle_regions":
             return self.view is not None and not overlay
         if action == "toggle_loss":
-            return not overlay and self.short and not self._regions_only
+            # Offered while the regions show too (l then shows the other chart): the
+            # key line stays the same on d, so a d press repaints the chart alone (a
+            # key line repaint widens the screen area composed again to the bottom).
+            return not overlay and self.short
         if action == "toggle_range":
             return self.view is not None or overlay
+        if action == "scroll_table":
+            return overlay and self._table_hidden
         return True
 
+    def action_scroll_table(self, step: int) -> None:
+        """Show the overlay table's next (``step`` 1) or previous (-1) run."""
+        if self._table_parts is None:
+            return
+        last = max(0, len(self._table_parts[0]) - 1)
+        first = min(last, max(0, self._table_first + step))
+        if first != self._table_first:
+            self._table_first = first
+            self._show_table()
+
     def action_toggle_loss(self) -> None:
+        if self._regions_only:  # the regions in a chart's place: the other chart
+            self._regions_swap = False
         self.toggle_class("-loss")
         self._redraw()
 
@@ -506,14 +539,21 @@ class ChartsPane(Vertical):
 
     # -- overlay ---------------------------------------------------------------------------
 
-    def show_overlay(self, records: list[RunRecord], curves: dict[int, list[EpochPoint]]) -> None:
+    def show_overlay(
+        self,
+        records: list[RunRecord],
+        curves: dict[int, list[EpochPoint]],
+        bands: dict[int, list[Any]] | None = None,
+    ) -> None:
         """Every run's test curve (a line) and train curve (dots) in its own colour on
         one chart spanning the longest run, and a table of what differs, the scores
-        and the verdicts under it."""
+        and the verdicts under it. ``bands``: the CV runs' bands (run id -> band),
+        drawn as dotted mean ± std lines in a shade of the run's colour."""
         self.view = None
         self._plots_drawn = None
         self._columns = None
-        self._overlay = (records, curves)
+        bands = bands or {}
+        self._overlay = (records, curves, bands)
         self.overlay_ids = [r.id for r in records]
         self.add_class("-overlay")
         self.regions.forget()
@@ -524,6 +564,7 @@ class ChartsPane(Vertical):
         planned: dict[int, int] = {}
         xmax = 2.0
         every: list[EpochPoint] = []
+        edges: list[float] = []  # the bands' edges, for the accuracy axis
         for index, record in enumerate(records):
             curve = curves.get(record.id, [])
             every.extend(curve)
@@ -534,6 +575,9 @@ class ChartsPane(Vertical):
             if not epochs:
                 continue
             xmax = max(xmax, epochs[-1])
+            band = bands.get(record.id, [])
+            series[:0] = overlay_band_series(band, color, self.accuracy.dark)  # under the lines
+            edges.extend(band_values(band, train=False))
             label = run_label(record, names)
             series.append(Series(label, epochs, tuple(p.test_accuracy for p in curve), color))
             series.append(
@@ -544,8 +588,8 @@ class ChartsPane(Vertical):
         self.accuracy.draw(
             series,
             xlim=xlim,
-            ylim=accuracy_ylim(every, self.full_range),
-            title="━ test  • train",
+            ylim=accuracy_ylim(every, self.full_range, edges),
+            title="━ test/cv  • train  · cv ± std" if edges else "━ test  • train",
             note=self._range_note(),
             legend=False,
         )
@@ -559,16 +603,66 @@ class ChartsPane(Vertical):
             title.append(f" · they differ in {one_line(what, 60)}")
         self.query_one("#chart-title", Static).update(title)
         self._table_parts = (records, colors, names, planned)
+        self._table_first = 0
         self._show_table()
+        self.call_after_refresh(self._show_table)  # for the size it is laid out at
         self.refresh_bindings()
 
     def _show_table(self) -> None:
-        """The overlay's table, for the pane's width (drawn again when it changes)."""
+        """The overlay's table, for the pane's width and height (drawn again when they
+        change): as many runs as fit, from ``_table_first``; when some do not, its last
+        line says how many are above and below and that ↑/↓ reach them."""
         if self._table_parts is None:
             return
+        records, colors, names, planned = self._table_parts
         narrow = self.size.width < NARROW_TABLE
-        table = overlay_table(*self._table_parts, narrow=narrow)
-        self.query_one("#verdict", Static).update(Group(table))
+        static = self.query_one("#verdict", Static)
+        width = static.content_region.width
+        total = len(records)
+        first = min(self._table_first, max(0, total - 1))
+
+        def table(start: int, count: int, hint: bool) -> Group:
+            end = start + count
+            rows = (records[start:end], colors[start:end], names, planned)
+            shown: Any = (
+                compact_overlay_table(*rows, width)
+                if narrow and width > 0
+                else overlay_table(*rows, narrow=narrow)
+            )
+            if not hint:
+                return Group(shown)
+            words = []
+            if start:
+                words.append(f"↑ {start} above")
+            if end < total:
+                words.append(f"+{total - end} more ↓")
+            return Group(shown, Text(f"{' · '.join(words)}  (↑↓ scroll)", style="dim"))
+
+        if width <= 0:  # not laid out yet: all of it (drawn again once it is)
+            group, hidden = table(0, total, False), False
+        else:
+            title = self.query_one("#chart-title", Static).outer_size.height
+            rows = self.size.height - title - 1  # less the table's border
+            short = min(SHORT_TABLE_ROWS, rows - OVERLAY_PLOT_ROWS)
+            room = min(OVERLAY_TABLE_ROWS, max(rows - ACCURACY_ROWS, short))
+
+            def height(candidate: Group) -> int:
+                return visualize(static, candidate, markup=False).get_height(static.styles, width)
+
+            # Scrolled down, and now taller: runs above come back while all fit.
+            while first > 0 and height(table(first - 1, total - first + 1, first > 1)) <= room:
+                first -= 1
+            group, hidden = table(first, total - first, first > 0), first > 0
+            if height(group) > room:  # fewer runs, and the line that says so
+                for count in range(total - first - 1, 0, -1):
+                    group, hidden = table(first, count, True), True
+                    if height(group) <= room:
+                        break
+        self._table_first = first
+        static.update(group)
+        if hidden != self._table_hidden:
+            self._table_hidden = hidden
+            self.refresh_bindings()
 
     # -- decision regions ----------------------------------------------------------------
 
@@ -603,6 +697,10 @@ class ChartsPane(Vertical):
         view = self.view
         if view is None:
             return
+        # The chart the regions would show in (a narrow pane): drawn for on the thread
+        # that reads them.
+        narrow = not self.has_class("-wide") and not self.overlay_ids
+        self.regions.stand_in = self._picture_chart() if narrow else None
         self.regions.request(
             view.run_id, view.status, view.params, view.dataset, self._regions_wanted()
         )
@@ -612,30 +710,40 @@ class ChartsPane(Vertical):
         message.stop()
         self._sync_regions_classes()
 
-    def _sync_regions_classes(self) -> None:
-        """Beside the curves (wide) unless hidden; instead of them (narrow, d) only
-        once there is something to show: the curves stay while the grid is found.
+    def _picture_chart(self) -> CurvePlot:
+        """The chart a narrow pane shows the regions in: the one showing (a short pane
+        shows one of the two, l swaps them), else accuracy."""
+        return self.loss if self.short and self.has_class("-loss") else self.accuracy
 
-        ``d`` sets the two widgets' ``display`` inline rather than a class on the pane:
-        a class change restyles every widget in the pane (~1/3 of a ``d`` press's cost,
-        ``bench/bench_regions.py``); the -regions-beside class (the regions' width)
-        changes only with the pane's width."""
+    def _sync_regions_classes(self) -> None:
+        """Beside the curves (wide) unless hidden; in place of them (narrow, d) once
+        there is something to show: the curves stay while the grid is read (a few
+        milliseconds) or the run is trained again for it (with its progress).
+
+        A narrow pane's ``d`` changes what a chart shows (the regions as a picture in
+        the curves' place), never which widgets show: showing or hiding one lays the
+        whole screen out again and repaints it (~45 ms a press, at the lag target's
+        expense: ``bench/bench_regions.py``); the chart's size stays, so only it
+        repaints. A wide pane's ``d`` hides or shows the regions beside the curves
+        (their width changes: that is a layout)."""
         wide = self.has_class("-wide")
         regions = self.regions
         overlay = bool(self.overlay_ids)
         self.set_class(wide, "-regions-beside")
-        # A read from the store takes milliseconds: the regions' place shows at once;
-        # while a run is trained again for them, the curves stay.
-        only = not wide and not overlay and self._regions_swap and regions.retraining is None
         beside = wide and not overlay and not self._regions_hidden
-        if regions.display != (beside or only):
-            regions.display = beside or only
-        curves = self.query_one("#curves")
-        if curves.display != (not only):
-            curves.display = not only
-        if only != self._regions_only:
-            self._regions_only = only
-            self.refresh_bindings()
+        if regions.display != beside:
+            regions.display = beside
+        chart = self._picture_chart()
+        other = self.accuracy if chart is self.loss else self.loss
+        regions.stand_in = None if wide or overlay else chart
+        only = not wide and not overlay and self._regions_swap and not regions.busy
+        reading = regions.busy and regions.retraining is None and not overlay
+        if not (reading and self._regions_swap and not wide):
+            # While the grid is read, what shows stays (the curves, or another run's
+            # regions) until it is there: one repaint, not two.
+            chart.show_picture(regions.picture() if only else None)
+        other.show_picture(None)
+        self._regions_only = only
         if not wide and self._regions_swap and regions.retraining is not None:
             # Only a retraining says so on the curves: a store read takes milliseconds,
             # and changing the chart's header means building it again.

@@ -14,11 +14,16 @@ built on a thread from a snapshot of the series, on a figure of its own, while t
 UI keeps showing the previous frame; and a built chart is reused until its data,
 size or theme changes. Only the first frame, a new size or theme, and direct use of
 ``plt`` build on the UI thread, as before.
+
+A chart can also show a :class:`Picture` in place of its curves (the decision regions
+in a narrow Charts pane): a change of content in a widget whose size stays the same,
+so Textual repaints that widget alone. Showing or hiding a widget instead lays the
+whole screen out again and repaints it (~45 ms a swap, ``bench/bench_regions.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +129,35 @@ def thin(xs: Sequence[float], ys: Sequence[float], columns: int) -> tuple[list[f
     return [xs[i] for i in order], [values[i] for i in order]
 
 
+@dataclass(frozen=True, eq=False)
+class Picture:
+    """Something a chart shows in place of its curves, under a header line.
+
+    ``key`` names what it shows (two pictures with the same key draw the same);
+    ``header`` is the line above it (what it is, which key goes back); ``draw(width,
+    height)`` draws the rest of the chart's cells and must be safe on any thread (it
+    runs on one, see :meth:`CurvePlot.build_picture`)."""
+
+    key: Hashable
+    header: Text
+    draw: Callable[[int, int], Text]
+
+
+def picture_frame(picture: Picture, width: int, height: int) -> Text:
+    """``picture``'s header line (cut to ``width``), then its drawing below it."""
+    text = picture.header.copy()
+    text.truncate(width)
+    text.append("\n")
+    text.append_text(picture.draw(width, max(1, height - 1)))
+    return text
+
+
+#: Where a picture is drawn: (width, height, app theme, the widget's visual style).
+PictureTarget = tuple[int, int, str, Style]
+#: Pictures drawn for a chart that are kept (sizes and pictures it showed lately).
+KEEP_PICTURES = 6
+
+
 #: What a figure is made of: (dotted, xs, ys, colour) per series, already thinned.
 Plotted = list[tuple[bool, list[float], list[float], str]]
 
@@ -204,6 +238,9 @@ class CurvePlot(PlotextPlot):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        # A chart has no links: without this Textual scans every line of every frame
+        # for them on the UI thread (~0.5 ms a frame of the regions at 100x30).
+        self.set_reactive(CurvePlot.auto_links, False)
         self.chart_title = title
         self.ylabel = ylabel
         self.note = ""  # said at the end of the header line (e.g. which key swaps)
@@ -224,6 +261,11 @@ class CurvePlot(PlotextPlot):
         self._wanted = False  # a thread build is due for the current version
         self._building = False  # a thread build is running
         self._start_queued = False
+        #: What shows in place of the curves (None: the curves).
+        self.picture: Picture | None = None
+        #: Pictures drawn, by (picture key, width, height, theme): a swap back shows at once.
+        self._pictures: dict[tuple[Any, ...], Any] = {}
+        self._picture_building: tuple[Any, ...] | None = None  # drawn on a thread now
 
     @property
     def plt(self) -> Plot:
@@ -346,8 +388,10 @@ class CurvePlot(PlotextPlot):
 
     def _start_build(self) -> None:
         self._start_queued = False
-        if self._building or not self._wanted:
-            return  # the running build starts the next one when it ends
+        if self._building or not self._wanted or self.picture is not None:
+            # The running build starts the next one when it ends; curves hidden by a
+            # picture are built when it goes (show_picture(None)).
+            return
         width, height = self.size
         if (
             self._external
@@ -401,10 +445,121 @@ class CurvePlot(PlotextPlot):
             self._start_build()
         self.refresh()
 
+    # -- a picture in place of the curves ---------------------------------------------------
+
+    def show_picture(self, picture: Picture | None) -> None:
+        """Show ``picture`` in place of the curves (None: the curves again), UI thread
+        only. Only this widget repaints (its size does not change: no layout). A
+        picture already drawn for this size (:meth:`keep_picture`) shows at once;
+        otherwise it is drawn on a thread while the current frame stays up."""
+        old = self.picture
+        if picture is None and old is None:
+            return
+        if picture is not None and old is not None and picture.key == old.key:
+            return
+        self.picture = picture
+        if picture is None:
+            if self._wanted:  # the curves changed while hidden: build them now
+                self._start_build()
+            self.refresh()
+            return
+        target = self.picture_target()
+        key = self._picture_key(picture, target)
+        if key in self._pictures or not self._drawable(target) or not self.is_attached:
+            self.refresh()  # shown now, or drawn by render() (too small: "…")
+            return
+        self._picture_building = key
+        self._build_picture_async(picture, target)
+
+    def picture_target(self) -> PictureTarget:
+        """This chart's size, theme and style (UI thread): :meth:`build_picture` draws
+        for them on another thread."""
+        width, height = self.size
+        return (width, height, self.app.theme, self.visual_style)
+
+    @staticmethod
+    def _drawable(target: PictureTarget) -> bool:
+        return target[0] >= MIN_WIDTH and target[1] >= MIN_HEIGHT
+
+    @staticmethod
+    def _picture_key(picture: Picture, target: PictureTarget) -> tuple[Any, ...]:
+        return (picture.key, target[0], target[1], target[2])
+
+    def build_picture(
+        self, picture: Picture, target: PictureTarget
+    ) -> tuple[tuple[Any, ...], Any] | None:
+        """``picture`` drawn into strips for ``target`` (from :meth:`picture_target`),
+        on any thread; hand the result to :meth:`keep_picture` on the UI thread.
+        None when the chart is too small or drawing failed (render() draws it then)."""
+        if not self._drawable(target):
+            return None
+        width, height, _theme, style = target
+        try:
+            visual = visualize(self, picture_frame(picture, width, height), markup=False)
+            strips = Visual.to_strips(self, visual, width, height, style)
+        except Exception:
+            return None
+        return self._picture_key(picture, target), _Prebuilt(strips, width)
+
+    def keep_picture(self, built: tuple[tuple[Any, ...], Any] | None) -> None:
+        """Keep a picture drawn by :meth:`build_picture` (UI thread); repaint if it is
+        the one waited for."""
+        if built is None:
+            return
+        key, visual = built
+        self._keep(key, visual)
+        if self._picture_building == key:
+            self._picture_building = None
+        if self.picture is not None and key == self._picture_key(
+            self.picture, self.picture_target()
+        ):
+            self.refresh()
+
+    @work(thread=True, group="picture-build", exit_on_error=False, name="Drawing picture")
+    def _build_picture_async(self, picture: Picture, target: PictureTarget) -> None:
+        self.post_message(self.PictureBuilt(self.build_picture(picture, target)))
+
+    class PictureBuilt(Message):
+        """A picture drawn on a thread (None if that failed)."""
+
+        bubble = False
+
+        def __init__(self, built: tuple[tuple[Any, ...], Any] | None) -> None:
+            super().__init__()
+            self.built = built
+
+    def on_curve_plot_picture_built(self, message: PictureBuilt) -> None:
+        if message.built is None:
+            self._picture_building = None
+            self.refresh()  # render() draws it, and shows any error
+        self.keep_picture(message.built)
+
+    def _render_picture(self, picture: Picture, width: int, height: int) -> RenderResult:
+        key = self._picture_key(picture, (width, height, self.app.theme, self.visual_style))
+        found = self._pictures.get(key)
+        if found is not None:
+            return found
+        built = self._built
+        if self._picture_building == key and built is not None and built[0][:2] == key[1:3]:
+            return built[1]  # drawn on a thread: the last frame meanwhile
+        try:
+            text = picture_frame(picture, width, height)
+        except Exception as error:  # never crash the app over a drawing
+            return Text(f"(unavailable: {error})", style="dim")
+        self._keep(key, text)
+        return text
+
+    def _keep(self, key: tuple[Any, ...], visual: Any) -> None:
+        if len(self._pictures) >= KEEP_PICTURES:
+            self._pictures.pop(next(iter(self._pictures)))
+        self._pictures[key] = visual
+
     def render(self) -> RenderResult:
         width, height = self.size
         if width < MIN_WIDTH or height < MIN_HEIGHT:
             return Text("…", style="dim")
+        if self.picture is not None:
+            return self._render_picture(self.picture, width, height)
         if not self.series:
             return Text(f"{self.chart_title}\n\n{self.empty_text}", style="dim")
         key = self._key()

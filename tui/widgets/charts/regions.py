@@ -7,6 +7,12 @@ store read on a thread. A run stored before grids were kept is trained again in 
 of the app's worker processes (its executor, the same pool the runs use), with its
 progress shown and ``d`` (or choosing another run) cancelling it; the grid it gives is
 stored, so that happens once per run.
+
+A wide Charts pane shows this widget beside the curves. A narrow one never shows it:
+``d`` puts :meth:`RegionsView.picture` in the chart's place (the chart is the
+:attr:`RegionsView.stand_in`, drawn for on the reading thread too), a repaint of that
+chart alone, where showing this widget instead of the curves laid the whole screen out
+again (``bench/bench_regions.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from textual.widget import Widget
 
 from tui.messages import RegionsReady
 from tui.usertext import one_line
+from tui.widgets.charts.plots import CurvePlot, Picture, PictureTarget
 
 if TYPE_CHECKING:
     from core.executors import RunHandle
@@ -42,6 +49,23 @@ FINISHED = ("done", "pruned")
 MISSING_NOTE = "decision regions: not stored with this run (an older version): d trains it again"
 #: Progress of a retraining is shown at most this often.
 PROGRESS_EVERY_S = 0.25
+#: The header of the regions shown in a chart's place (a narrow pane).
+PICTURE_TITLE = "decision regions"
+PICTURE_NOTE = "d: curves"
+
+
+def regions_picture(run_id: int | None, regions: Any, note: str) -> Picture:
+    """The regions of run ``run_id`` (or ``note`` when there are none) as a picture
+    for a chart's place: "decision regions  d: curves" on its header line."""
+    header = Text(PICTURE_TITLE, style="bold")
+    header.append(f"  {PICTURE_NOTE}", style="dim")
+
+    def draw(width: int, height: int) -> Text:
+        if regions is None or width < 4 or height < 3:
+            return Text(note, style="dim")
+        return render_regions(regions, width, height)
+
+    return Picture(("regions", run_id, id(regions), note), header, draw)
 
 
 class RegionsView(Widget):
@@ -72,6 +96,7 @@ class RegionsView(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.set_reactive(RegionsView.auto_links, False)  # no links: no scan per frame
         self.regions: Any = None
         self.note = "decision regions: select a finished run on a 2-D dataset"
         self.run_id: int | None = None
@@ -79,10 +104,11 @@ class RegionsView(Widget):
         self._pending: int | None = None  # the run whose grid is being found
         self.activity = ""  # what finding it is doing now, in a few words
         self._drawn: tuple[tuple[int, int, int], Any] | None = None  # the last drawing
-        self._style: Any = None
         #: Runs stored without a grid (older versions), with what to say about them.
         self._missing: dict[int, str] = {}
         self._handle: RunHandle | None = None  # its retraining in a worker process
+        #: The chart that shows the regions in its place (a narrow pane), or None.
+        self.stand_in: CurvePlot | None = None
 
     # -- what is shown ----------------------------------------------------------------
 
@@ -111,6 +137,10 @@ class RegionsView(Widget):
         self.run_id, self.regions, self.note = run_id, regions, note
         self.refresh()
         self.post_message(self.Changed())
+
+    def picture(self) -> Picture:
+        """What is shown (regions or the note about them), for a chart's place."""
+        return regions_picture(self.run_id, self.regions, self.note)
 
     def render(self) -> RenderResult:
         regions = self.regions
@@ -156,10 +186,14 @@ class RegionsView(Widget):
             self.show(run_id, None, self._missing[run_id])
             return
         self._pending = run_id
-        self._style = self.visual_style  # for drawing on the reading thread
+        # For drawing on the reading thread: this widget (when it shows) and the chart
+        # standing in for it, at their sizes now.
+        own = (*self.size, self.visual_style) if self.display else None
+        stand_in = self.stand_in
+        target = (stand_in, stand_in.picture_target()) if stand_in is not None else None
         self.activity = "reading"
         self.show(run_id, None, "decision regions: reading…")
-        self._read(run_id, params, dataset)
+        self._read(run_id, own, target)
 
     def retrain(self, run_id: int, params: dict[str, Any], dataset: dict[str, Any]) -> None:
         """Train run ``run_id`` again in one of the app's worker processes for its grid
@@ -187,7 +221,16 @@ class RegionsView(Widget):
             self.show(run_id, None, note)
 
     @work(thread=True, exclusive=True, group="regions-read", exit_on_error=False)
-    def _read(self, run_id: int, params: dict[str, Any], dataset: dict[str, Any]) -> None:
+    def _read(
+        self,
+        run_id: int,
+        own: tuple[int, int, Any] | None,
+        target: tuple[CurvePlot, PictureTarget] | None,
+    ) -> None:
+        """Read, decode and draw the grid off the UI thread: ``own`` (width, height,
+        style) draws it for this widget, ``target`` for the chart standing in for it;
+        the UI thread then only shows the strips (drawing a 60x25 grid costs ~10 ms,
+        longer on a busy machine: event-loop lag)."""
         from core.regions import Regions
 
         metrics = self.app.store.metrics(run_id) or {}
@@ -198,38 +241,55 @@ class RegionsView(Widget):
             except ValueError:
                 pass  # a damaged grid: compute it again
             else:
-                self._prebuild(regions)
+                self._prebuild(run_id, regions, own, target)
                 self.post_message(RegionsReady(run_id, regions, ""))
                 return
         self.post_message(RegionsReady(run_id, None, MISSING_NOTE))
 
-    def _prebuild(self, regions: Any) -> None:
-        """On the reading thread: draw ``regions`` for the widget's current size into
-        strips, so the UI thread only shows them (drawing a 60x25 pane costs it ~10 ms
-        otherwise, longer on a busy machine: event-loop lag)."""
+    def _prebuild(
+        self,
+        run_id: int,
+        regions: Any,
+        own: tuple[int, int, Any] | None,
+        target: tuple[CurvePlot, PictureTarget] | None,
+    ) -> None:
+        """On the reading thread: ``regions`` drawn into strips for this widget and
+        for the chart standing in for it, posted before the regions themselves (the
+        same queue: they are there when the regions are shown)."""
         from tui.widgets.charts.plots import _Prebuilt
 
-        width, height = self.size
-        if width < 4 or height < 3:
-            return  # not laid out yet: render() draws it
-        try:
-            text = render_regions(regions, width, height)
-            visual = visualize(self, text, markup=False)
-            strips = Visual.to_strips(self, visual, width, height, self._style)
-        except Exception:
-            return  # render() draws it, and shows any error
-        self.post_message(self.Drawn((id(regions), width, height), _Prebuilt(strips, width)))
+        drawn = None
+        if own is not None and own[0] >= 4 and own[1] >= 3:  # else render() draws it
+            width, height, style = own
+            try:
+                text = render_regions(regions, width, height)
+                visual = visualize(self, text, markup=False)
+                strips = Visual.to_strips(self, visual, width, height, style)
+                drawn = ((id(regions), width, height), _Prebuilt(strips, width))
+            except Exception:
+                drawn = None  # render() draws it, and shows any error
+        built = None
+        if target is not None:
+            chart, where = target
+            built = (chart, chart.build_picture(regions_picture(run_id, regions, ""), where))
+        if drawn is not None or built is not None:
+            self.post_message(self.Drawn(drawn, built))
 
     class Drawn(Message, bubble=False):
-        """Regions drawn on a thread for one size."""
+        """Regions drawn on a thread: for this widget (``own``: (key, visual)) and for
+        the chart standing in for it (``stand_in``: (chart, what build_picture gave))."""
 
-        def __init__(self, key: tuple[int, int, int], visual: Any) -> None:
+        def __init__(self, own: Any, stand_in: Any) -> None:
             super().__init__()
-            self.key = key
-            self.visual = visual
+            self.own = own
+            self.stand_in = stand_in
 
     def on_regions_view_drawn(self, message: Drawn) -> None:
-        self._drawn = (message.key, message.visual)
+        if message.own is not None:
+            self._drawn = message.own
+        if message.stand_in is not None:
+            chart, built = message.stand_in
+            chart.keep_picture(built)
 
     def on_regions_view_missing_grid(self, message: MissingGrid) -> None:
         if self._pending != message.run_id:

@@ -18,6 +18,7 @@ from textual.widgets import Input
 from core.config import RunConfig
 from core.datasets import DatasetSpec
 from tui.messages import OverlayLoaded, QueueChanged
+from tui.widgets.charts.band import read_bands
 
 if TYPE_CHECKING:
     from textual.css.query import DOMQuery
@@ -73,7 +74,8 @@ class HistoryActions:
     def _load_overlay(self, ids: list[int]) -> None:
         records = [self.store.get_run(run_id) for run_id in ids]
         curves = self.store.curves(ids)
-        self.post_message(OverlayLoaded(records, curves))
+        bands = read_bands(self.store, records)  # the CV runs' mean ± std
+        self.post_message(OverlayLoaded(records, curves, bands))
 
     def action_edit_selected(self) -> None:
         run_id = self._selected_record_id()
