@@ -333,7 +333,10 @@ class CvLaunch:
                 task_id(self.run_id, fold),
                 self.config,
                 spec,
-                self.reference if fold == REFIT else None,
+                # Every task gets the split's reference when it is known: a fold 0
+                # without one computes it (in a process that has not yet: the models'
+                # imports, the whole split loaded and two fits).
+                self.reference,
                 self.data if fold == REFIT else None,
             )
             handle = self.runner.executor.submit(request, self._on_epoch)
