@@ -8,8 +8,9 @@ its commit; this process follows the store with the app's :class:`BackgroundQueu
 (its follower thread, as the TUI runs it, without the screen). Printed:
 
 - **latency**: commit -> the progress callback in this process, p50 / p95 / max. The
-  app then draws on its next redraw tick (``REDRAW_INTERVAL_S`` = 0.1 s): the figure
-  the issue asks for (epoch on screen within 200 ms, p95) is this p95 + 100 ms at most;
+  app then draws on its next redraw tick (``REDRAW_INTERVAL_S`` = 0.15 s): the figure
+  the issue asks for (epoch on screen within 200 ms, p95) is this p95 + 150 ms at most
+  (``bench_follow_lag.py`` measures it on the real screen);
 - **cost**: this process's CPU time while following, as a share of one core
   (target <= 5 %), and the same with nothing written (idle).
 """
@@ -113,7 +114,7 @@ def main() -> None:
     print(f"epochs followed: {len(latencies)} of about {int(args.seconds * args.rate)}")
     print(
         f"latency commit -> app: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-        f"max {latencies[-1] * 1000:.1f} ms (+ <= 100 ms to the next redraw; target 200 ms)"
+        f"max {latencies[-1] * 1000:.1f} ms (+ <= 150 ms to the next redraw tick; target 200 ms)"
     )
     print(f"CPU following {args.rate:.0f} epochs/s: {busy:.1%} of one core (target <= 5 %)")
     print(f"CPU following an idle store: {idle:.1%} of one core")

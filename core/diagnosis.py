@@ -306,7 +306,10 @@ def diagnose(
         "loss_climbs": climbs,
         "accuracy_swings": swings,
     }
-    scores = f"train {train:.3f}, test {test:.3f}"
+    # A cross-validated curve's held-out side is the folds' validation ("cv"), not the
+    # test part (the refit's test score is reported beside the verdict, not in it).
+    held = "cv" if facts.spread is not None else "test"
+    scores = f"train {train:.3f}, {held} {test:.3f}"
     allows_text = f"this data allows about {allows:.3f}" if allows is not None else ""
 
     # 2. unstable
@@ -342,7 +345,7 @@ def diagnose(
         if by_gap:
             limit = NOISE_Z * test_noise
             text += f" ({_within(gap, limit, facts.n_test, 'gap', facts.noise_label())})"
-        text += f"; test peaked at {peak.test_accuracy:.3f} at epoch {peak.epoch}"
+        text += f"; {held} peaked at {peak.test_accuracy:.3f} at epoch {peak.epoch}"
         if by_drop:
             text += (
                 f" and fell {drop:.3f} (beyond the noise, ±{drop_limit:.3f}) while train "
@@ -431,8 +434,10 @@ def _unstable(
         text += f" (from {before:.3g} to {after:.3g} at epoch {epoch})"
         numbers["biggest_jump"] = {"epoch": epoch, "from": before, "to": after}
     if swings:
-        text += f" and test accuracy jumped back and forth by more than the noise {swings} time" + (
-            "" if swings == 1 else "s"
+        held = "cv" if facts.spread is not None else "test"
+        text += (
+            f" and {held} accuracy jumped back and forth by more than the noise {swings} time"
+            + ("" if swings == 1 else "s")
         )
     text += f": the learning rate {config.lr:g} is too high, lower it"
     if config.solver == "sgd" and config.momentum > 0.5:

@@ -54,6 +54,9 @@ class StoreFollower:
         self._known: dict[int, tuple[str, int]] = {}  # watched run -> (status, n_epochs)
         self._sent: dict[int, int] = {}  # watched run -> last epoch sent
         self._first = True
+        #: Another connection committed before the last poll (maybe to other tables:
+        #: the queue's order, its workers setting): the owner may want to look.
+        self.saw_commit = False
 
     def changed(self) -> bool:
         """Whether another connection committed since the last call."""
@@ -66,7 +69,8 @@ class StoreFollower:
         """The runs that changed since the last poll (on the first: the active runs,
         with their curves so far); empty when nothing did. ``force`` reads even when
         ``data_version`` says nothing changed (this process's own writes)."""
-        if not self.changed() and not force and not self._first:
+        self.saw_commit = self.changed()
+        if not self.saw_commit and not force and not self._first:
             return []
         first, self._first = self._first, False
         watched = list(self._known)

@@ -97,6 +97,22 @@ def test_the_same_gap_on_many_rows_is_beyond_the_noise() -> None:
     assert "beyond the noise of 450 test rows" in result.summary
 
 
+def test_a_cross_validated_gap_is_judged_against_the_folds_spread_and_says_cv() -> None:
+    # Beyond the binomial noise of 450 validated rows, within a wide fold spread.
+    gap = OVERFIT_GAP + 0.02
+    points = flat_end(0.95, 0.95 - gap)
+    tight = DataFacts(n_test=450, n_classes=2, baseline=0.5, reference=0.95, spread=0.005)
+    wide = DataFacts(n_test=450, n_classes=2, baseline=0.5, reference=0.95, spread=0.05)
+    over = diagnose(points, tight, config())
+    assert over.verdict == "overfitting"
+    assert f"train 0.950, cv {0.95 - gap:.3f}" in over.summary  # the folds, not the test part
+    assert "cv peaked at" in over.summary and "test " not in over.summary
+    good = diagnose(points, wide, config())
+    assert good.verdict == "good fit"
+    assert "within the noise of the folds (spread ±0.050, 450 validated rows)" in good.summary
+    assert good.numbers["fold_spread"] == 0.05
+
+
 def test_gap_threshold_is_the_named_constant_when_noise_is_small() -> None:
     assert diagnose(flat_end(0.96, 0.96 - OVERFIT_GAP - 0.01), BIG, config()).verdict == (
         "overfitting"

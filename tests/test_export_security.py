@@ -360,7 +360,7 @@ def test_leaderboard_script_of_a_hostile_sweep_prints_the_best_accuracies(
     (sweep,) = json.loads(result.stdout)
     assert sweep["name"] == sweep_name
 
-    result = run_cli("leaderboard", str(sweep["id"]), "--python", "--store", store)
+    result = run_cli("leaderboard", str(sweep["id"]), "--python", "-o", "-", "--store", store)
     assert result.returncode == 0, result.stderr
     script = tmp_path / "best.py"
     script.write_text(result.stdout, encoding="utf-8")

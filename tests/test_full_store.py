@@ -135,7 +135,7 @@ def test_a_full_disk_stops_a_sweep_in_one_line_and_resume_finishes_it(
 
     again = run_cli("resume", "--store", str(store), "--quiet", "--executor", "inline")
     assert again.returncode == 0, again.stderr
-    assert "Sweep 1: done, 4 points" in again.stdout
+    assert 'Sweep 1 "sweep": done, 4 points' in again.stdout
     with RunStore(store) as runs:
         assert [r.status for r in runs.list_runs()] == ["done"] * 4
         assert runs.get_sweep(1)["status"] == "done"

@@ -351,7 +351,7 @@ def test_subprocess_sweep_file_with_a_bom_runs(tmp_path: Path, run_cli) -> None:
     store = tmp_path / "runs.db"
     result = run_cli("sweep", str(path), "--executor", "inline", "-q", "--store", str(store))
     assert result.returncode == 0, result.stderr
-    assert "Sweep 1: grid, 1 points" in result.stdout
+    assert 'Sweep 1 "bom": grid, 1 points' in result.stdout
 
 
 def test_sweep_files_that_are_not_regular_or_too_large_are_refused(tmp_path: Path) -> None:

@@ -109,7 +109,13 @@ def test_queued_runs_train_in_order_in_the_background_and_the_runner_exits_idle(
     ]
     assert log_lines(store_path, "idle for") and log_lines(store_path, "runner exited")
     listing = cli("queue", "--json")
-    assert json.loads(listing.stdout) == {"runner": None, "workers": 1, "runs": [], "sweeps": []}
+    assert json.loads(listing.stdout) == {
+        "runner": None,
+        "workers": 1,
+        "running": 0,
+        "runs": [],
+        "sweeps": [],
+    }
 
 
 def test_cancel_reaches_a_running_run_and_stop_empties_the_queue(cli, store_path: Path) -> None:
@@ -245,6 +251,23 @@ def test_a_hangup_spares_the_runner_and_after_its_kill_9_the_next_runner_resumes
     ]
 
 
+def test_queue_add_takes_the_cv_flags_of_run(cli, store_path: Path) -> None:
+    # Paused first: the runs are only stored, nothing trains.
+    assert cli("queue", "workers", "0").returncode == 0
+    added = cli("queue", "add", *SMALL, "--epochs", "5", "--cv", "3", "--json")
+    assert added.returncode == 0, added.stderr
+    no_refit = cli("queue", "add", *SMALL, "--cv", "3", "--no-refit", "--json")
+    assert no_refit.returncode == 0, no_refit.stderr
+    first, second = json.loads(added.stdout)["id"], json.loads(no_refit.stdout)["id"]
+    stored = runs(store_path)
+    assert stored[first].dataset["cv"] == 3 and stored[first].dataset["refit"] is True
+    assert stored[first].params["epochs"] == 5 and stored[first].dataset["n_samples"] == 200
+    assert stored[second].dataset["cv"] == 3 and stored[second].dataset["refit"] is False
+    listed = json.loads(cli("queue", "--json").stdout)
+    assert [run["id"] for run in listed["runs"]] == [first, second]
+    assert [run["status"] for run in listed["runs"]] == ["queued", "queued"]  # paused
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -255,6 +278,10 @@ def test_a_hangup_spares_the_runner_and_after_its_kill_9_the_next_runner_resumes
         (("queue", "workers", "9" * 5000), "expected a whole number from 0 to"),
         (("runner", "--foreground", "--idle-exit", "nan"), "--idle-exit: expected seconds"),
         (("queue", "add", "--scheduler", "tcp://h:1"), "--scheduler needs the dask executor"),
+        (("queue", "add", *SMALL, "--cv", "1"), "cv: must be 0 (no cross-validation) or"),
+        (("queue", "add", *SMALL, "--cv", "5" * 300), "number of 300 digits"),
+        (("queue", "add", "--dataset", "iris", "--cv", "40"), "cv"),
+        (("queue", "add", *SMALL, "--no-refit"), "--no-refit: only applies with --cv K"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, store_path: Path, args, message) -> None:

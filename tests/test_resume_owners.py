@@ -137,7 +137,7 @@ def test_resume_leaves_a_live_sweep_to_its_process(
         os.kill(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert out.startswith("Sweep 1: grid, 4 points (4 done)")
+    assert out.startswith('Sweep 1 "sweep": grid, 4 points (4 done)')
     with RunStore(store) as runs:
         records = runs.list_runs()
         assert len(records) == 4 and {r.status for r in records} == {"done"}
@@ -159,7 +159,7 @@ def test_sweep_of_a_killed_process_reads_interrupted_and_resumes(
     assert row.endswith(f"(process {proc.pid} on {HOST} ended while it was running the sweep)")
     resumed = run_cli("resume", "--store", str(store), *INLINE, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.startswith("Sweep 1: done, 4 points; best run ")
+    assert resumed.stdout.startswith('Sweep 1 "sweep": done, 4 points\nBest: run ')
     with RunStore(store) as runs:
         assert {r.status for r in runs.list_runs()} == {"done"}
         assert runs.get_sweep(1)["status"] == "done"
@@ -357,7 +357,8 @@ def test_missing_csv_keeps_the_sweep_resumable_until_it_is_back(tmp_path: Path, 
     result = run_cli("resume", "--store", str(path), *INLINE, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith("Sweep 1: done, 3 points")
-    assert result.stdout.splitlines()[1] == f"Reran 1 interrupted run(s): {run}"
+    assert result.stdout.splitlines()[1].startswith("Best: run ")
+    assert result.stdout.splitlines()[2] == f"Reran 1 interrupted run(s): {run}"
     with RunStore(path) as store:
         assert {r.status for r in store.list_runs()} == {"done"}
         assert store.get_sweep(1)["reason"] == ""

@@ -114,7 +114,7 @@ def test_sweep_human_output_and_leaderboard(tmp_path: Path, capsys) -> None:
     store = str(tmp_path / "s.db")
     assert main(["sweep", str(path), "--store", store, *INLINE]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Sweep 1: grid, 8 points (8 done) in ")
+    assert out.startswith('Sweep 1 "sweep": grid, 8 points (8 done) in ')
     rows = [line for line in out.splitlines() if re.match(r"\s+\d+\s+\d+\s+done", line)]
     assert len(rows) == 8
     assert all(re.search(r"\d\.\d{3}\s+\d\.\d{3}", row) for row in rows)
@@ -125,14 +125,21 @@ def test_sweep_human_output_and_leaderboard(tmp_path: Path, capsys) -> None:
     assert board.startswith('Sweep 1 "sweep": done, 8 points')
     assert len([line for line in board.splitlines() if " done " in line]) == 3
 
-    assert main(["leaderboard", "1", "--store", store, "--csv"]) == 0
+    assert main(["leaderboard", "1", "--store", store, "--csv", "-o", "-"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(table) == 8
     tests = [float(row["test_accuracy"]) for row in table]
     assert tests == sorted(tests, reverse=True)
     assert {row["seed"] for row in table} == {"3"}
+    # Not cross-validated: the columns as before, no cv ones.
+    assert list(table[0])[:8] == [
+        *("rank", "run_id", "status", "test_accuracy", "train_accuracy", "gap", "verdict"),
+        "n_epochs",
+    ]
+    assert main(["leaderboard", "1", "--store", store, "--json"]) == 0
+    assert all("cv_accuracy" not in row for row in json.loads(capsys.readouterr().out))
 
-    assert main(["leaderboard", "1", "--store", store, "--python"]) == 0
+    assert main(["leaderboard", "1", "--store", store, "--python", "-o", "-"]) == 0
     script = capsys.readouterr().out
     assert "MLPClassifier(" in script and "random_state=3" in script
 

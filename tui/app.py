@@ -8,9 +8,10 @@ History's, sweeps' and Next step's in ``tui/widgets/*/actions.py``, run selectio
 ``tui/widgets/charts/actions.py``, where the queue trains and how its progress comes
 back in ``tui/widgets/queue/wiring.py``, interrupted work in
 ``tui/screens/resume_actions.py``, quitting and signals in ``tui/lifecycle.py``. Run
-progress comes back as coalescing messages; a 0.1 s timer (:meth:`_redraw`) redraws
-what changed, so the charts refresh at most ~10 times a second however fast epochs
-arrive. Every worker error ends up in :meth:`PerceptuneApp.on_worker_state_changed`.
+progress waits for a timer (:meth:`_redraw`, every REDRAW_INTERVAL_S) that takes the
+latest curve of each run and redraws what changed, so the screen changes at most ~7
+times a second however fast epochs arrive. Every worker error ends up in
+:meth:`PerceptuneApp.on_worker_state_changed`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ if TYPE_CHECKING:
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
-REDRAW_INTERVAL_S = 0.1
+#: How often live progress reaches the screen. Each frame costs the UI ~4 ms of CPU
+#: however little changed (Textual renders every widget under the changed line), so
+#: 10 a second cost ~4 % of a core; at 0.15 s an epoch committed by the runner is on
+#: screen within 200 ms p95: the follower's 50 ms poll + this wait + a frame
+#: (bench/bench_follow_lag.py prints commit -> screen).
+REDRAW_INTERVAL_S = 0.15
 #: Below this many columns only the tabs show (ctrl+b swaps the form in).
 TINY_WIDTH = 60
 TAB_LINE = [
@@ -166,6 +172,7 @@ class PerceptuneApp(
         self.overlay = False
         self._queue_dirty = True
         self._charts_dirty = False
+        self._queue_pane: QueuePane | None = None  # see _queue_pane_mounted
         self._sweeps_dirty = False
         self._sweep_seen: dict[int, tuple[int, str]] = {}  # sweep id -> (done, status)
         self._history_dirty_at: float | None = None
@@ -228,6 +235,15 @@ class PerceptuneApp(
         (Lazy), and a pane is in the DOM before its own children are: until
         ``is_mounted`` its parts cannot be queried."""
         return [pane for pane in self.query(kind) if pane.is_mounted]
+
+    def _queue_pane_mounted(self) -> QueuePane | None:
+        """The Queue pane once mounted (kept: a DOM query on every redraw tick cost
+        ~8 % of the UI's time while following runs)."""
+        pane = self._queue_pane
+        if pane is None or not pane.is_mounted or not pane.is_attached:
+            panes = self._mounted_panes(QueuePane)
+            pane = self._queue_pane = panes[0] if panes else None
+        return pane
 
     @property
     def form(self) -> HyperparamForm:
@@ -292,10 +308,15 @@ class PerceptuneApp(
     # -- the redraw tick ---------------------------------------------------------------
 
     def _redraw(self) -> None:
-        """At most every REDRAW_INTERVAL_S: bring the queue table and charts up to date."""
-        if self._queue_dirty and self._mounted_panes(QueuePane):
+        """Every REDRAW_INTERVAL_S: take the runs' progress since the last tick and
+        bring the queue table and charts up to date (only what changed)."""
+        self._take_progress()
+        if self._queue_dirty and (pane := self._queue_pane_mounted()) is not None:
             self._queue_dirty = False
-            self.queue_pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
+            try:
+                pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
+            except NoMatches:  # its parts are being removed (the app is closing)
+                self._queue_pane = None
         if self._charts_dirty:
             self._charts_dirty = False
             view = self.views.get(self.selected_run) if self.selected_run is not None else None

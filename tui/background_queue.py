@@ -59,18 +59,26 @@ class BackgroundQueue(QueueReading):
         on_finished: OnFinished | None = None,
         workers: int | None = None,
         on_other_runs: Callable[[], None] | None = None,
+        on_queue_changed: Callable[[], None] | None = None,
+        on_other_moved: Callable[[int], None] | None = None,
     ) -> None:
         """``options``: how a runner this app starts trains (the app's executor
         flags); ``workers``: runs at once to ask of the runner (``--workers N``; None
         leaves the store's setting); ``on_other_runs``: called when runs outside the
-        queue were stored or ended (a CLI ``run``, a sweep); the callbacks run on this
-        queue's thread, as QueueModel's do on the executor's."""
+        queue were stored or ended (a CLI ``run``, a sweep); ``on_queue_changed``:
+        called when the stored queue changed without a run's progress saying so
+        (another process queued, moved or cancelled a run, or set the workers);
+        ``on_other_moved``: called with the id of a run outside the queue that got
+        epochs or a new status (a foreground ``run`` the app may be showing); the
+        callbacks run on this queue's thread, as QueueModel's do on the executor's."""
         from core.executors import max_workers
 
         self.options = options
         self.on_progress = on_progress
         self.on_finished = on_finished
         self.on_other_runs = on_other_runs
+        self.on_queue_changed = on_queue_changed
+        self.on_other_moved = on_other_moved
         # A connection of its own: the follower's data_version then counts the app's
         # writes through its other connection too.
         self.store = RunStore(store_path)
@@ -85,6 +93,7 @@ class BackgroundQueue(QueueReading):
         self._started: list[int] = []  # running and ended runs, as they started
         self._pending: list[int] = []  # waiting runs in the stored order
         self._poll_lock = threading.Lock()  # one look at the store at a time
+        self._shown: tuple[object, ...] = ()  # the queue's order, cancels and workers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -112,13 +121,16 @@ class BackgroundQueue(QueueReading):
 
     def _look(self, force: bool) -> None:
         changes = self.follower.poll(force=force)
-        if not changes and not force:
+        if not changes and not force and not self.follower.saw_commit:
             return
         entries = {entry.run_id: entry for entry in self.stored.entries()}
         self._parallel = self._stored_parallel()  # another process may have set it
+        shown = (tuple((e.run_id, e.status, e.cancel) for e in entries.values()), self._parallel)
+        queue_changed, self._shown = shown != self._shown, shown
         progress: list[tuple[int, tuple[EpochPoint, ...]]] = []
         finished: list[RunOutcome] = []
         others = False  # runs outside the queue came or ended
+        moved_others: list[int] = []  # runs outside the queue with epochs or a new status
         with self._lock:
             for change in changes:
                 record = change.record
@@ -127,6 +139,7 @@ class BackgroundQueue(QueueReading):
                     if record.id not in entries:
                         # Not a queue run (a foreground `run`, a sweep point): History's.
                         others = others or not (record.status == "running" and change.epochs)
+                        moved_others.append(record.id)
                         continue
                     item = self._items[record.id] = _item(record)
                 if change.restarted:
@@ -173,6 +186,11 @@ class BackgroundQueue(QueueReading):
                 self.on_finished(outcome)
         if others and self.on_other_runs is not None:
             self.on_other_runs()
+        if self.on_other_moved is not None:
+            for run_id in moved_others:
+                self.on_other_moved(run_id)
+        if queue_changed and self.on_queue_changed is not None:
+            self.on_queue_changed()
 
     # -- reading (as QueueModel) ------------------------------------------------------------
 

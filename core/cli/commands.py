@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -482,33 +483,65 @@ def cmd_export(args: argparse.Namespace) -> int:
     from core import export
 
     store = open_store(args.store, must_exist=True)
-    output = args.output
     if args.python:
         if args.run_id is None:
             raise InputError("export --python needs a RUN_ID")
         record = store.get_run(parse_id(args.run_id))
-        if output is None:  # a script is a file: named like every export, "-o -" prints it
-            output = export.export_name("run", record.id)
-            if os.path.lexists(output) and not args.force:
-                raise InputError(
-                    f"{output} exists; pass --force to replace it, -o FILE to write another "
-                    "file, or -o - to print the script"
-                )
-        name = Path(output).name if output != "-" else export.export_name("run", record.id)
-        text = export.python_script(record, script_name=name)  # the script says its name
-    else:
-        if args.run_id is not None:
-            raise InputError("export --csv/--json export the whole runs table; drop RUN_ID")
-        records = store.list_runs()
-        text = export.runs_csv(records) if args.csv else export.runs_json(records)
+        store.close()
+        # A script is a file: named like every export; "-o -" prints it. The script
+        # says its own name.
+        write_output(
+            lambda name: export.python_script(record, script_name=name),
+            args.output,
+            export.export_name("run", record.id),
+            store=args.store,
+            force=args.force,
+        )
+        return 0
+    if args.run_id is not None:
+        raise InputError("export --csv/--json export the whole runs table; drop RUN_ID")
+    records = store.list_runs()
     store.close()
-    if output is not None and output != "-":
+    text = export.runs_csv(records) if args.csv else export.runs_json(records)
+    write_output(text, args.output, None, store=args.store, force=args.force)
+    return 0
+
+
+def write_output(
+    text: str | Callable[[str], str],
+    output: str | None,
+    default: str | None,
+    *,
+    store: str,
+    force: bool,
+) -> None:
+    """Write an export where ``-o`` says, the one way every export command does it.
+
+    ``text``: the content, or a function of the file's name that returns it (a script
+    that names itself). ``output``: the ``-o`` value: a file, ``-`` for stdout, or None
+    for the default. ``default``: the file written when ``-o`` is not given (an
+    :func:`core.export.export_name`), or None to print then. ``store``: the run store's
+    path, never written over. ``force``: replace an existing file; without it an
+    existing file is refused (InputError, nothing written). Says where it wrote on
+    stderr."""
+    from core import export
+
+    if output is None and default is not None:
+        output = default
+        if os.path.lexists(output) and not force:
+            raise InputError(
+                f"{output} exists; pass --force to replace it, -o FILE to write another "
+                "file, or -o - to print it"
+            )
+    to_file = output is not None and output != "-"
+    name = Path(output).name if to_file else (default or "")
+    content = text(name) if callable(text) else text
+    if to_file:
         # Never onto the store (nor its -wal/-shm), never over a file without --force.
-        export.write_export(output, text, store=args.store, force=args.force)
+        export.write_export(output, content, store=store, force=force)
         print(f"wrote {printable(os.path.abspath(output))}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
-    return 0
+        sys.stdout.write(content)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

@@ -115,6 +115,30 @@ def add_csv_flags(group) -> None:
     )
 
 
+def add_cv_flags(parser: argparse.ArgumentParser) -> None:
+    """``--cv K`` and ``--no-refit``; their values are checked by
+    ``core.cli.commands.dataset_from_args`` (and the folds by ``check_cv``)."""
+    group = parser.add_argument_group("cross-validation")
+    group.add_argument(
+        "--cv",
+        metavar="K",
+        help="K-fold cross-validation over the train part (stratified, 2 to 50 folds)",
+    )
+    group.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="with --cv: skip the final fit on the whole train part (no test accuracy)",
+    )
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """Every flag that describes a run (hyperparameters, data, cross-validation): the
+    one definition ``run`` and ``queue add`` share."""
+    add_hyperparameter_flags(parser)
+    add_dataset_flags(parser)
+    add_cv_flags(parser)
+
+
 def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--executor",
@@ -163,20 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
 
     run = sub.add_parser("run", help="train one run and print train/test accuracy and verdict")
-    add_hyperparameter_flags(run)
-    add_dataset_flags(run)
+    add_run_flags(run)
     _add_store(run)
     add_executor_flags(run)
-    run.add_argument(
-        "--cv",
-        metavar="K",
-        help="K-fold cross-validation over the train part (stratified, 2 to 50 folds)",
-    )
-    run.add_argument(
-        "--no-refit",
-        action="store_true",
-        help="with --cv: skip the final fit on the whole train part (no test accuracy)",
-    )
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     run.add_argument(

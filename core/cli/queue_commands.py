@@ -29,9 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     from core.cli.parser import (
         OneLineParser,
         _add_store,
-        add_dataset_flags,
         add_executor_flags,
-        add_hyperparameter_flags,
+        add_run_flags,
     )
 
     queue = sub.add_parser(
@@ -48,8 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser(
         "add", help="queue a run (the run flags) and start the runner if none is alive"
     )
-    add_hyperparameter_flags(add)
-    add_dataset_flags(add)
+    add_run_flags(add)  # the same run flags as `run`, --cv and --no-refit included
     _add_leaf_flags(add)
     add_executor_flags(add)
     add.set_defaults(handler=cmd_queue_add)
@@ -139,6 +137,23 @@ def runner_options(args: argparse.Namespace) -> Any:
 # --- queue ----------------------------------------------------------------------------
 
 
+def workers_text(workers: int, running: int) -> str:
+    """``2 run(s) at once``; with more runs in flight than that (``queue workers``
+    lowered), what happens: they finish (a run in flight is never cut) and no new
+    run starts until fewer than ``workers`` run."""
+    text = f"{workers} run(s) at once"
+    if workers == 0:
+        return text + (
+            f" (paused: the {running} running finish, none starts)" if running else " (paused)"
+        )
+    if running > workers:
+        return (
+            text
+            + f" ({running} running: they finish; new runs wait until fewer than {workers} run)"
+        )
+    return text
+
+
 def _runner_line(runner: Any, path: str) -> str:
     from core.daemon import log_path
 
@@ -159,20 +174,21 @@ def cmd_queue(args: argparse.Namespace) -> int:
     runner = queue.runner()
     control = queue.control()
     workers = default_workers() if control.workers is None else control.workers
+    running = sum(1 for entry in entries if entry.status == "running")
     if args.json:
         print(
             json.dumps(
                 {
                     "runner": None if runner is None else runner.to_dict(),
                     "workers": workers,
+                    "running": running,
                     "runs": [entry.to_dict() for entry in entries],
                     "sweeps": [sweep.to_dict() for sweep in sweeps],
                 }
             )
         )
         return 0
-    paused = " (paused)" if workers == 0 else ""
-    print(f"{_runner_line(runner, args.store)}; {workers} run(s) at once{paused}")
+    print(f"{_runner_line(runner, args.store)}; {workers_text(workers, running)}")
     for sweep in sweeps:
         item = sweep.to_dict()
         print(
@@ -199,6 +215,7 @@ def cmd_queue_add(args: argparse.Namespace) -> int:
     """``perceptune queue add [run flags]`` (and ``run --detach``)."""
     from core.cli.commands import (
         check_before_storing,
+        check_cv,
         config_from_args,
         dataset_from_args,
         with_absolute_paths,
@@ -209,7 +226,8 @@ def cmd_queue_add(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     spec = dataset_from_args(args)
     options = runner_options(args)
-    check_before_storing(config, spec)  # bad data or a network too large: nothing stored
+    # Bad data, a network too large or folds the data cannot give: nothing stored.
+    check_cv(spec, check_before_storing(config, spec))
     spec = with_absolute_paths(spec)  # the runner works in another directory
     store = open_store(args.store)
     queue = StoredQueue(store)
@@ -275,10 +293,19 @@ def cmd_queue_stop(args: argparse.Namespace) -> int:
     count, runner = queue.request_stop()
     exited = True
     if runner is not None:
+        from core.store import _pid_alive
+
+        # Gone once it gave up the lease and, on this host, its process ended too (it
+        # gives the lease up just before its interpreter winds down).
+        here = runner.host == store._host
+
+        def stopping() -> bool:
+            return queue.runner() is not None or (here and bool(_pid_alive(runner.pid)))
+
         deadline = time.monotonic() + STOP_WAIT_S
-        while queue.runner() is not None and time.monotonic() < deadline:
+        while stopping() and time.monotonic() < deadline:
             time.sleep(0.1)
-        exited = queue.runner() is None
+        exited = not stopping()
     store.close()
     if getattr(args, "json", False):
         print(json.dumps({"cancelled": count, "runner_exited": exited}))
@@ -314,11 +341,12 @@ def cmd_queue_workers(args: argparse.Namespace) -> int:
     live = queue.set_workers(count)
     if live is None and count > 0 and queue.has_work():
         live = ensure_runner(queue, options)
+    running = sum(1 for entry in queue.entries() if entry.status == "running")
     store.close()
     if getattr(args, "json", False):
-        print(json.dumps({"workers": count}))
+        print(json.dumps({"workers": count, "running": running}))
         return 0
-    print(f"{count} run(s) at once" + (" (paused)" if count == 0 else "") + ".")
+    print(workers_text(count, running) + ".")
     return 0
 
 

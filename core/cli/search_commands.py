@@ -11,6 +11,7 @@ from typing import Any
 from core.cli.commands import fmt, open_store, parse_id
 from core.cli.output import printable
 from core.cli.parser import _add_store, add_executor_flags, tls_files
+from core.errors import InputError
 
 #: Leaderboard rows the human output shows.
 TOP_ROWS = 10
@@ -47,16 +48,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.set_defaults(handler=cmd_resume)
 
     board = sub.add_parser(
-        "leaderboard", help="a sweep's points by test accuracy, and its best configuration"
+        "leaderboard",
+        help="a sweep's points by test accuracy (cv accuracy when cross-validated), and its "
+        "best configuration",
     )
     board.add_argument("sweep_id", metavar="SWEEP_ID")
     _add_store(board)
     kind = board.add_mutually_exclusive_group()
-    kind.add_argument("--csv", action="store_true", help="every point as CSV")
-    kind.add_argument("--json", action="store_true", help="every point as a JSON list")
     kind.add_argument(
-        "--python", action="store_true", help="the best run as a standalone Python script"
+        "--csv", action="store_true", help="every point as CSV (perceptune_sweep_<id>.csv)"
     )
+    kind.add_argument("--json", action="store_true", help="every point as a JSON list (printed)")
+    kind.add_argument(
+        "--python",
+        action="store_true",
+        help="the best run as a standalone Python script (perceptune_sweep_<id>_best.py)",
+    )
+    board.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="with --csv/--json/--python: write to FILE, '-' for stdout (default: --csv and "
+        "--python write the file named above, --json prints); never the store, an "
+        "existing FILE only with --force",
+    )
+    board.add_argument("--force", action="store_true", help="replace FILE if it exists")
     board.add_argument(
         "--limit", type=_positive_int, default=TOP_ROWS, help=f"rows shown (default {TOP_ROWS})"
     )
@@ -138,7 +154,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_point_json(r) for r in records]))
     else:
-        _print_summary(store, sweep_id, spec.strategy, elapsed, args.store)
+        _print_summary(store, sweep_id, spec, elapsed, args.store)
     store.close()
     if failed:
         print(
@@ -202,37 +218,56 @@ def _point_json(record: Any) -> dict[str, Any]:
     }
 
 
-def _print_summary(store: Any, sweep_id: int, strategy: str, elapsed: float, path: str) -> None:
-    from core.search.results import best_run, leaderboard
+def _print_summary(store: Any, sweep_id: int, spec: Any, elapsed: float, path: str) -> None:
+    from core.search.results import leaderboard
 
     rows = leaderboard(store, sweep_id)
-    names = list(rows[0].point) if rows else []
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     states = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"Sweep {sweep_id}: {strategy}, {len(rows)} points ({states}) in {elapsed:.1f} s")
+    print(
+        f"{title(sweep_id, spec.name)}: {spec.strategy}, {len(rows)} points ({states}) "
+        f"in {elapsed:.1f} s"
+    )
     _print_rows(rows[:TOP_ROWS])
-    best = best_run(store, sweep_id)
-    if best is None:
-        print("No point finished.")
-    elif best.dataset.get("cv"):
-        print(
-            f"Best: run {best.id}, cv {fmt(best.cv_accuracy)} ± {fmt(best.cv_std)}"
-            f"{_refit_text(best)}: {_flags(best.params, names)}"
-        )
-    else:
-        print(
-            f"Best: run {best.id}, test {fmt(best.test_accuracy)}, train "
-            f"{fmt(best.train_accuracy)}: {_best_flags(best, names)}"
-        )
+    print(best_line(store, sweep_id))
     print(f"Stored in {path}: perceptune leaderboard {sweep_id} --store {path}")
 
 
-def _refit_text(record: Any) -> str:
+def title(sweep_id: int, name: str | None) -> str:
+    """``Sweep 3 "moons grid"``: :func:`core.search.results.sweep_title` capitalised to
+    start a line, made safe for the terminal."""
+    from core.search.results import sweep_title
+
+    text = printable(sweep_title(sweep_id, name))
+    return text[0].upper() + text[1:]
+
+
+def best_line(store: Any, sweep_id: int) -> str:
+    """The sweep's ``Best:`` line, the same in ``sweep``, ``leaderboard`` and ``resume``:
+    the best run (:func:`core.search.results.best_run`), its score (``cv 0.873 ±
+    0.021`` for a cross-validated sweep, else its test and train accuracy) and the
+    ``perceptune run`` flags that train it again, data and ``--cv K`` included;
+    ``No point finished.`` while there is none."""
+    from core.search.results import best_run, searched_names
+
+    best = best_run(store, sweep_id)
+    if best is None:
+        return "No point finished."
+    names = searched_names(store, sweep_id, store.list_runs(sweep_id=sweep_id))
+    return f"Best: run {best.id}, {_best_score(best)}: {_best_flags(best, names)}"
+
+
+def _best_score(record: Any) -> str:
+    """``cv 0.873 ± 0.021`` (and the refit's test and train accuracy, when refit) for a
+    cross-validated run, ``test 0.880, train 0.910`` for any other."""
+    if not record.dataset.get("cv"):
+        return f"test {fmt(record.test_accuracy)}, train {fmt(record.train_accuracy)}"
+    text = f"cv {fmt(record.cv_accuracy)} ± {fmt(record.cv_std)}"
     if record.test_accuracy is None:
-        return ""
-    return f", refit test {fmt(record.test_accuracy)}, train {fmt(record.train_accuracy)}"
+        return text
+    return f"{text}, refit test {fmt(record.test_accuracy)}, train {fmt(record.train_accuracy)}"
 
 
 def _print_rows(rows: list[Any]) -> None:
@@ -299,6 +334,10 @@ def _data_flags(dataset: dict[str, Any]) -> str:
         parts.append("--no-scale")
     if not spec.header:
         parts.append("--no-header")
+    if spec.cv:  # pasted without it, the line would train one plain run
+        parts.append(f"--cv {spec.cv}")
+        if not spec.refit:
+            parts.append("--no-refit")
     return " ".join(part for part in parts if part)
 
 
@@ -342,7 +381,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from core.cli.signals import describe, exit_code, say
     from core.errors import StoreError
     from core.search.engine import pending_work, resume, running_elsewhere
-    from core.search.results import best_run
 
     _check_workers(args.workers, args.executor, getattr(args, "scheduler", None))
     store = open_store(args.store, must_exist=True)
@@ -362,8 +400,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         bar.close()
         from core.search.results import sweep_title
 
-        title = printable(sweep_title(sweep_id, spec.name))
-        print(f"Resuming {title} ({spec.strategy})", file=sys.stderr)
+        print(
+            f"Resuming {printable(sweep_title(sweep_id, spec.name))} ({spec.strategy})",
+            file=sys.stderr,
+        )
 
     try:
         report = resume(
@@ -385,9 +425,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         executor.shutdown()
     for sweep_id in report.sweeps:
         records = store.list_runs(sweep_id=sweep_id)
-        best = best_run(store, sweep_id)
-        best_text = "" if best is None else f"; best run {best.id}, test {fmt(best.test_accuracy)}"
-        print(f"Sweep {sweep_id}: done, {len(records)} points{best_text}")
+        name = store.get_sweep(sweep_id)["name"]
+        print(f"{title(sweep_id, name)}: done, {len(records)} points")
+        print(best_line(store, sweep_id))
     if report.runs:
         ids = ", ".join(str(i) for i in report.runs)
         print(f"Reran {len(report.runs)} interrupted run(s): {ids}")
@@ -403,58 +443,55 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from core.search.results import (
-        best_run,
-        best_script,
-        leaderboard,
-        leaderboard_csv,
-        sweep_title,
-    )
+    from core.cli.commands import write_output
+    from core.export import export_name
+    from core.search.results import best_script, leaderboard, leaderboard_csv
 
     sweep_id = parse_id(args.sweep_id, "SWEEP_ID")
+    if not (args.csv or args.json or args.python) and (args.output is not None or args.force):
+        raise InputError("-o/--force: only with --csv, --json or --python (an export)")
     store = open_store(args.store, must_exist=True)
+    # Named and written as `export` does (core.export.export_name); -o - prints.
+    where = {"store": args.store, "force": args.force}
     if args.python:
-        sys.stdout.write(best_script(store, sweep_id))
+        store.get_sweep(sweep_id)  # an unknown sweep fails before any file is looked at
+        write_output(
+            lambda name: best_script(store, sweep_id, script_name=name),
+            args.output,
+            export_name("sweep_best", sweep_id),
+            **where,
+        )
         return 0
     rows = leaderboard(store, sweep_id)
     if args.csv:
-        sys.stdout.write(leaderboard_csv(rows))
-        return 0
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "rank": row.rank,
-                        "run_id": row.run_id,
-                        "status": row.status,
-                        "train_accuracy": row.train_accuracy,
-                        "test_accuracy": row.test_accuracy,
-                        "gap": row.gap,
-                        "verdict": row.verdict,
-                        "n_epochs": row.n_epochs,
-                        "point": row.point,
-                        "params": row.params,
-                        **(
-                            {"cv_accuracy": row.cv_accuracy, "cv_std": row.cv_std}
-                            if row.cv_accuracy is not None
-                            else {}
-                        ),
-                    }
-                    for row in rows
-                ]
-            )
+        write_output(
+            leaderboard_csv(rows), args.output, export_name("sweep_csv", sweep_id), **where
         )
         return 0
+    if args.json:
+        write_output(json.dumps([row.to_dict() for row in rows]) + "\n", args.output, None, **where)
+        return 0
     sweep = store.get_sweep(sweep_id)
-    title = printable(sweep_title(sweep_id, sweep["name"]))
-    print(f"{title[0].upper()}{title[1:]}: {sweep['status']}, {len(rows)} points")
+    print(f"{title(sweep_id, sweep['name'])}: {sweep['status']}, {len(rows)} points")
     _print_rows(rows[: args.limit])
-    best = best_run(store, sweep_id)
-    if best is not None:
-        names = list(rows[0].point) if rows else []
-        print(f"Best: run {best.id}, test {fmt(best.test_accuracy)}: {_best_flags(best, names)}")
+    print(best_line(store, sweep_id))
     return 0
+
+
+def _is_cv(spec: Any) -> bool:
+    """Whether a stored sweep spec cross-validates its points (``[search] cv = K``)."""
+    search = spec.get("search") if isinstance(spec, dict) else None
+    return isinstance(search, dict) and bool(search.get("cv"))
+
+
+def _best_cell(item: dict[str, Any]) -> str:
+    """The ``best`` column of ``sweeps``: ``cv 0.873`` for a cross-validated sweep (what
+    it ranks by), ``test 0.880`` otherwise, ``-`` while no point is done."""
+    if "best_cv_accuracy" in item:
+        score, what = item["best_cv_accuracy"], "cv"
+    else:
+        score, what = item["best_test_accuracy"], "test"
+    return "-" if score is None else f"{what} {fmt(score)}"
 
 
 def cmd_sweeps(args: argparse.Namespace) -> int:
@@ -466,6 +503,7 @@ def cmd_sweeps(args: argparse.Namespace) -> int:
         records = store.list_runs(sweep_id=sweep["id"])
         best = best_run(store, sweep["id"])
         finished = sum(r.status in ("done", "pruned", "diverged", "failed") for r in records)
+        cv = _is_cv(sweep["spec"])
         items.append(
             {
                 "id": sweep["id"],
@@ -476,6 +514,9 @@ def cmd_sweeps(args: argparse.Namespace) -> int:
                 "finished": finished,
                 "best_run_id": None if best is None else best.id,
                 "best_test_accuracy": None if best is None else best.test_accuracy,
+                # A cross-validated sweep ranks by cv_accuracy (its test accuracy is
+                # the refit's, None without one).
+                **({"best_cv_accuracy": None if best is None else best.cv_accuracy} if cv else {}),
                 "reason": sweep["reason"],
             }
         )
@@ -485,12 +526,12 @@ def cmd_sweeps(args: argparse.Namespace) -> int:
     if not items:
         print(f"no sweeps in {args.store}")
         return 0
-    print(f"{'id':>4}  {'status':<11} {'strategy':<8} {'points':>11}  {'best':>6}  name")
+    print(f"{'id':>4}  {'status':<11} {'strategy':<8} {'points':>11}  {'best':>10}  name")
     for item in items:
         points = f"{item['finished']}/{item['points']}"
         reason = f" ({item['reason']})" if item["reason"] and item["status"] != "done" else ""
         print(
             f"{item['id']:>4}  {item['status']:<11} {item['strategy']:<8} {points:>11}  "
-            f"{fmt(item['best_test_accuracy']):>6}  {printable(item['name'])}{reason}"
+            f"{_best_cell(item):>10}  {printable(item['name'])}{reason}"
         )
     return 0

@@ -27,7 +27,7 @@ TOP_CURVES = 5
 
 @dataclass(slots=True)
 class LeaderboardRow:
-    """One point of a sweep, ranked by test accuracy."""
+    """One point of a sweep, ranked by :func:`rank_key` (finished first, then the score)."""
 
     rank: int
     run_id: int
@@ -40,15 +40,39 @@ class LeaderboardRow:
     point: dict[str, Any]  # the searched values
     params: dict[str, Any] = field(repr=False)  # every hyperparameter (stored JSON form)
     stop_reason: str = ""
-    # Cross-validated sweeps: what the row is ranked by (None otherwise).
+    # Cross-validated sweeps: the folds (0: not cross-validated), what the row is
+    # ranked by and each fold's validation accuracy (None until the folds are done).
+    cv: int = 0
     cv_accuracy: float | None = None
     cv_std: float | None = None
+    fold_accuracies: list[float] | None = None
 
     @property
     def score(self) -> float | None:
         """What the row is ranked by: ``cv_accuracy`` when cross-validated, else the
         test accuracy."""
         return self.cv_accuracy if self.cv_accuracy is not None else self.test_accuracy
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as ``leaderboard --json`` prints it; a cross-validated row adds
+        ``cv_accuracy``, ``cv_std`` and ``fold_accuracies`` (as ``sweep --json``)."""
+        data = {
+            "rank": self.rank,
+            "run_id": self.run_id,
+            "status": self.status,
+            "train_accuracy": self.train_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "gap": self.gap,
+            "verdict": self.verdict,
+            "n_epochs": self.n_epochs,
+            "point": self.point,
+            "params": self.params,
+        }
+        if self.cv:
+            data["cv_accuracy"] = self.cv_accuracy
+            data["cv_std"] = self.cv_std
+            data["fold_accuracies"] = self.fold_accuracies
+        return data
 
     def point_text(self) -> str:
         """``layers=64,64 lr=0.01 epochs=100``: the searched values, short."""
@@ -105,20 +129,22 @@ def rank_key(record: RunRecord) -> tuple:
     """How a sweep's points rank, smallest first: the leaderboard's order and the one
     best run every screen and command names (ties broken the same way everywhere)."""
     test = _score(record)
-    # Best score first (cv_accuracy when cross-validated, as GridSearchCV ranks by
-    # mean_test_score); then a finished point before a pruned one, a smaller gap, the
-    # earlier run.
+    # A finished (done) point before any other: a pruned point's score is that of a
+    # curve cut short, and #1 must be the run best_run names. Then the best score
+    # (cv_accuracy when cross-validated, as GridSearchCV ranks by mean_test_score), a
+    # smaller gap, the earlier run.
     return (
         test is None,
-        -(test or 0.0),
         record.status != "done",
+        -(test or 0.0),
         record.gap if record.gap is not None else 1.0,
         record.id,
     )
 
 
 def leaderboard(store: RunStore, sweep_id: int, limit: int | None = None) -> list[LeaderboardRow]:
-    """The sweep's points, best test accuracy first (unfinished ones last)."""
+    """The sweep's points in :func:`rank_key` order: the finished (``done``) ones first,
+    best score first; then the pruned and unfinished ones; points without a score last."""
     records = store.list_runs(sweep_id=sweep_id)
     if not records:
         store.get_sweep(sweep_id)  # NotFoundError for an unknown sweep
@@ -139,8 +165,10 @@ def leaderboard(store: RunStore, sweep_id: int, limit: int | None = None) -> lis
             point={name: r.params.get(name) for name in names},
             params=r.params,
             stop_reason=r.stop_reason,
+            cv=int(r.dataset.get("cv") or 0),
             cv_accuracy=r.cv_accuracy,
             cv_std=r.cv_std,
+            fold_accuracies=r.fold_accuracies,
         )
         for rank, r in enumerate(ranked, 1)
     ]
@@ -241,17 +269,32 @@ CSV_COLUMNS = (
 
 
 def leaderboard_csv(rows: list[LeaderboardRow]) -> str:
-    """The leaderboard as CSV: ranking columns, then every hyperparameter."""
+    """The leaderboard as CSV: ranking columns, then every hyperparameter.
+
+    A cross-validated sweep (K folds) adds, after ``status``: ``cv_accuracy``,
+    ``cv_std`` and one column per fold, ``fold_1_accuracy`` ... ``fold_K_accuracy``
+    (numbers, as ``GridSearchCV.cv_results_`` gives ``split0_test_score``...), empty
+    while a point's folds are not done."""
     out = io.StringIO()
     params = list(FIELD_INFO)
+    folds = max((row.cv for row in rows), default=0)
+    cv_columns = [f"fold_{k}_accuracy" for k in range(1, folds + 1)]
+    if folds:
+        cv_columns = ["cv_accuracy", "cv_std", *cv_columns]
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *params, "stop_reason"])
+    writer.writerow([*CSV_COLUMNS[:3], *cv_columns, *CSV_COLUMNS[3:], *params, "stop_reason"])
     for row in rows:
+        cv_cells: list[str] = []
+        if folds:
+            accuracies = list(row.fold_accuracies or [])
+            accuracies += [None] * (folds - len(accuracies))
+            cv_cells = [_cell(row.cv_accuracy), _cell(row.cv_std), *map(_cell, accuracies)]
         writer.writerow(
             [
                 row.rank,
                 row.run_id,
                 row.status,
+                *cv_cells,
                 _cell(row.test_accuracy),
                 _cell(row.train_accuracy),
                 _cell(row.gap),
@@ -264,14 +307,15 @@ def leaderboard_csv(rows: list[LeaderboardRow]) -> str:
     return out.getvalue()
 
 
-def best_script(store: RunStore, sweep_id: int) -> str:
-    """A standalone Python script that reproduces the sweep's best run."""
+def best_script(store: RunStore, sweep_id: int, script_name: str | None = None) -> str:
+    """A standalone Python script that reproduces the sweep's best run. ``script_name``:
+    the file name the script says it has (default: the ``sweep_best`` export name)."""
     from core.export import export_name, python_script
 
     record = best_run(store, sweep_id)
     if record is None:
         raise NotFoundError(f"sweep {sweep_id} has no finished point yet")
-    return python_script(record, script_name=export_name("sweep_best", sweep_id))
+    return python_script(record, script_name=script_name or export_name("sweep_best", sweep_id))
 
 
 #: Finished runs looked at by :func:`seconds_per_epoch` (newest first).

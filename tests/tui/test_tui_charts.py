@@ -5,6 +5,7 @@ from __future__ import annotations
 from tui_helpers import settle
 
 from core.results import EpochPoint
+from tui.widgets.charts import pane
 from tui.widgets.charts.pane import RunView
 
 
@@ -17,9 +18,10 @@ def view(run_id: int, n: int, status: str = "running", planned: int = 20_000) ->
 
 
 async def test_a_long_live_run_is_redrawn_per_dot_not_per_epoch(make_app, monkeypatch) -> None:
-    # Only the dot rule here: on a loaded machine the loop below can outlast the
-    # once-a-second redraw, which is another rule.
-    monkeypatch.setattr("tui.widgets.charts.pane.LIVE_PLOT_MAX_AGE_S", 3600.0)
+    # Only the dot rule here: no minimum interval between redraws, and (on a loaded
+    # machine the loop below can outlast it) no maximum age: those are other rules.
+    monkeypatch.setattr(pane, "LIVE_PLOT_MIN_S", 0.0)
+    monkeypatch.setattr(pane, "LIVE_PLOT_MAX_AGE_S", 3600.0)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -42,3 +44,23 @@ async def test_a_long_live_run_is_redrawn_per_dot_not_per_epoch(make_app, monkey
         charts.show_run(view(3, 10, planned=100))  # a short run: a dot is an epoch or two
         charts.show_run(view(3, 12, planned=100))
         assert charts.draws == draws + 5
+
+        # Epochs pouring in redraw the curves at most every LIVE_PLOT_MIN_S (a redraw
+        # costs tens of ms) while the title shows every epoch; a curve that grew by
+        # less than a dot is redrawn once LIVE_PLOT_MAX_AGE_S passed, one that did not
+        # grow never.
+        monkeypatch.setattr(pane, "LIVE_PLOT_MIN_S", 3600.0)
+        charts.show_run(view(4, 100))
+        draws = charts.draws
+        dot = int(dot) + 1
+        charts.show_run(view(4, 100 + 5 * dot))  # five dots further at once: not yet
+        assert charts.draws == draws
+        assert f"epoch {100 + 5 * dot}/20000" in str(charts.query_one("#chart-title").render())
+        monkeypatch.setattr(pane, "LIVE_PLOT_MIN_S", 0.0)  # the interval has passed
+        charts.show_run(view(4, 100 + 6 * dot))
+        assert charts.draws == draws + 1
+        monkeypatch.setattr(pane, "LIVE_PLOT_MAX_AGE_S", 0.0)
+        charts.show_run(view(4, 100 + 6 * dot))  # not grown: nothing new to draw
+        assert charts.draws == draws + 1
+        charts.show_run(view(4, 101 + 6 * dot))  # grown by less than a dot, but old
+        assert charts.draws == draws + 2

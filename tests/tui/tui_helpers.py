@@ -41,7 +41,7 @@ async def settle(pilot: Any, timeout: float = 30.0) -> None:
     else:
         raise AssertionError("the app did not settle")
     await workers_done(app)
-    await pilot.pause(0.15)  # a redraw tick
+    await pilot.pause(0.25)  # a redraw tick (REDRAW_INTERVAL_S, 0.15 s)
 
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 from textual import events, work
@@ -79,8 +80,9 @@ NARROW_TABLE = 60
 #: OVERLAY_PLOT_ROWS (#accuracy-plot min-height there), else the chart keeps
 #: ACCURACY_ROWS.
 OVERLAY_TABLE_ROWS, SHORT_TABLE_ROWS, OVERLAY_PLOT_ROWS = 16, 10, 5
-#: A live run's curves are redrawn at least this often (see ChartsPane._plots_due).
-LIVE_PLOT_MAX_AGE_S = 1.0
+#: A live run's curves are redrawn at most this often, and at least this often
+#: while they grow (see ChartsPane._plots_due).
+LIVE_PLOT_MIN_S, LIVE_PLOT_MAX_AGE_S = 1.5, 3.0
 #: A training CV run's band is read again this often (its folds end one by one).
 BAND_READ_S = 1.0
 FINISHED = ("done", "diverged", "pruned", "cancelled", "interrupted", "failed")
@@ -187,6 +189,8 @@ class ChartsPane(Vertical):
         #: CV runs' bands: run id -> (the status it was read for, when, the band).
         self._bands: dict[int, tuple[str, float, list[Any]]] = {}
         self._band_reading: int | None = None  # the run whose band a worker reads
+        #: What the verdict was worked out for, and the content that shows it.
+        self._verdict_shown: tuple[tuple[Any, ...] | None, object] = (None, None)
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -316,24 +320,42 @@ class ChartsPane(Vertical):
         if self._plots_due(view):
             self._draw_plots(view, columns)
         self._set_text("#chart-title", self._title(view, self._title_width()))
-        self._set_text("#verdict", self._fitted_verdict(view))
+        self._show_verdict(view)
         self._update_regions()
+
+    def _show_verdict(self, view: RunView) -> None:
+        """The verdict under the charts, worked out again only when what it says or
+        the width changed (not on every redraw tick of a live run), or when something
+        else was shown there meanwhile (the overlay's table)."""
+        verdict = repr(view.verdict) if view.verdict else ""
+        epochs = view.epochs_run if view.stop_reason else 0
+        static = self.query_one("#verdict", Static)
+        key = (view.run_id, view.status, view.error, view.stop_reason, verdict, epochs,
+               view.planned_epochs, static.content_region.width, self.size.width)  # fmt: skip
+        shown = self._verdict_shown
+        if key != shown[0] or static.content is not shown[1]:
+            self._set_text("#verdict", self._fitted_verdict(view))
+            self._verdict_shown = (key, static.content)
 
     def _plots_due(self, view: RunView) -> bool:
         """Whether the curves must be drawn again for ``view``.
 
         A live run is redrawn once its curve has grown by a dot's worth of epochs
-        (plotext draws two braille dots per column) or LIVE_PLOT_MAX_AGE_S after the
-        last draw, whichever comes first: a 20,000-epoch run on an 80-column chart
-        moves a dot every ~250 epochs, so 10 redraws a second showed the same picture
-        and cost the UI process about a fifth of a core (``bench/bench_tui_lag.py``).
-        Anything else (another run, a new status, a short run) draws at once.
+        (plotext draws two braille dots per column) but at most every LIVE_PLOT_MIN_S,
+        or LIVE_PLOT_MAX_AGE_S after the last draw if it grew less: a 20,000-epoch run
+        on an 80-column chart moves a dot every ~250 epochs, so 10 redraws a second
+        showed the same picture and cost the UI process about a fifth of a core
+        (``bench/bench_tui_lag.py``); a redraw of both charts costs ~20-40 ms of CPU
+        (``bench/bench_follow_lag.py``), hence the cap. Anything else (another run,
+        a new status) draws at once.
         """
         now = time.monotonic()
         drawn = self._plots_drawn
         if drawn is not None and view.status == "running" and drawn[:2] == (view.run_id, "running"):
             dot = view.planned_epochs / (2 * max(1, self.accuracy.size.width))
-            if len(view.curve) - drawn[2] < dot and now - drawn[3] < LIVE_PLOT_MAX_AGE_S:
+            grown, age = len(view.curve) - drawn[2], now - drawn[3]
+            moved = grown >= dot and age >= LIVE_PLOT_MIN_S
+            if not moved and (grown <= 0 or age < LIVE_PLOT_MAX_AGE_S):
                 return False
         self._plots_drawn = (view.run_id, view.status, len(view.curve), now)
         return True
@@ -422,14 +444,18 @@ class ChartsPane(Vertical):
         trains. Nothing when the text is the same; no layout pass (the whole screen,
         a few ms) when its height stays the same."""
         static = self.query_one(selector, Static)
-        if isinstance(static.content, Text) and static.content == text:
+        old = static.content
+        if isinstance(old, Text) and old == text:
             return
         width = static.content_region.width
         layout = True
         if width > 0:
-            rules = static.styles
-            new_height = visualize(static, text, markup=False).get_height(rules, width)
-            layout = new_height != static.visual.get_height(rules, width)
+            rows, old_rows = _rows(text, width), _rows(old, width)
+            if rows is None or old_rows is None:  # wrapped: as Textual counts
+                rules = static.styles
+                rows = visualize(static, text, markup=False).get_height(rules, width)
+                old_rows = static.visual.get_height(rules, width)
+            layout = rows != old_rows
         static.update(text, layout=layout)
 
     def _refit(self) -> None:
@@ -752,6 +778,15 @@ class ChartsPane(Vertical):
             self._plots_drawn = None
             if self.view is not None:
                 self.show_run(self.view)
+
+
+def _rows(text: object, width: int) -> int | None:
+    """Rows ``text`` takes in ``width`` cells when none of its lines wraps (the title
+    is cut to the width: the usual case), else None."""
+    if not isinstance(text, Text) or not text.plain:
+        return None  # (Textual gives empty content no rows)
+    lines = text.plain.split("\n")
+    return len(lines) if all(cell_len(line) <= width for line in lines) else None
 
 
 #: Colours that exist among the 16 standard ones, so they read the same everywhere.

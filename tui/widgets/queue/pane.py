@@ -29,6 +29,19 @@ def progress_text(item: QueueItem, width: int = 8) -> str:
     return f"{progress_bar(item.epoch, item.epochs, width)} {item.epoch}/{item.epochs}"
 
 
+def workers_note(parallel: int, running: int, waiting: int) -> str:
+    """What the workers setting means right now, after ``workers 1/4`` in the summary:
+    paused, or fewer workers than runs in flight (``-`` pressed while they train: they
+    finish, never cut, and new runs wait until fewer than ``parallel`` run)."""
+    if parallel == 0:
+        if running:
+            return f" (paused: the {running} running finish, none starts)"
+        return " (paused: press + to start)" if waiting else ""
+    if running > parallel:
+        return f" ({running} running: new runs wait until fewer than {parallel} run)"
+    return ""
+
+
 class QueueTable(AppTable):
     """The queue rows; keyed by run id. Its keys act on the highlighted row; they are app
     actions so the command palette lists them too."""
@@ -57,6 +70,7 @@ class QueuePane(Vertical):
         super().__init__(**kwargs)
         self._latest: tuple[list[QueueItem], int, int] | None = None
         self._shown_status: dict[str, str] = {}  # run id -> status its row shows
+        self._shown_cells: dict[str, tuple[Any, ...]] = {}  # run id -> its row's cells
 
     def on_show(self) -> None:
         if self._latest is not None:
@@ -92,9 +106,12 @@ class QueuePane(Vertical):
         if current != wanted:
             table.clear()
             self._shown_status = {}
+            self._shown_cells = {}
             for item in items:
-                table.add_row(*self._cells(item), key=str(item.run_id))
+                cells = self._cells(item)
+                table.add_row(*cells, key=str(item.run_id))
                 self._shown_status[str(item.run_id)] = item.status
+                self._shown_cells[str(item.run_id)] = cells
             if selected is not None and str(selected) in wanted:
                 table.move_cursor(row=wanted.index(str(selected)), animate=False)
         else:
@@ -103,15 +120,19 @@ class QueuePane(Vertical):
                 if hidden and item.status == "running" and self._shown_status.get(row) == "running":
                     continue
                 self._shown_status[row] = item.status
-                for (key, _), cell in zip(COLUMNS, self._cells(item)):
-                    table.set_cell(row, key, cell)
+                cells = self._cells(item)
+                shown = self._shown_cells.get(row, ())
+                # Only the cells that changed: each set_cell repaints the table.
+                for index, ((key, _), cell) in enumerate(zip(COLUMNS, cells)):
+                    if index >= len(shown) or shown[index] != cell:
+                        table.set_cell(row, key, cell)
+                self._shown_cells[row] = cells
         running = sum(1 for i in items if i.status == "running")
         waiting = sum(1 for i in items if i.status == "queued")
         ended = len(items) - running - waiting
-        paused = " (paused: press + to start)" if parallel == 0 and waiting else ""
         text = (
             f"{running} running · {waiting} waiting · {ended} finished · "
-            f"workers {parallel}/{max_parallel}{paused}"
+            f"workers {parallel}/{max_parallel}{workers_note(parallel, running, waiting)}"
         )
         summary = self.query_one("#queue-summary", Static)
         # Called 10 times a second while runs train: an update re-lays out the screen.

@@ -5,8 +5,11 @@ With ``background`` options the store's background runner trains them
 (:class:`~tui.background_queue.BackgroundQueue`, :class:`~tui.background_sweeps.
 BackgroundSweeps`), and goes on after the app quits; without, this app's executor does
 (:class:`~tui.queue_model.QueueModel`, :class:`~tui.widgets.sweep.model.SweepModel`).
-Either way run callbacks arrive on other threads and become messages
-(:class:`EpochProgress`, :class:`RunFinished`); ``on_run_finished`` and
+Either way run callbacks arrive on other threads. An ended run becomes a message
+(:class:`RunFinished`); progress does not: the latest curve of each run waits in a
+dict until the app's redraw tick takes it (:meth:`QueueWiring._take_progress`), so
+epochs arriving 20-40 times a second wake the UI only at its tick instead of once
+each (a message from a thread wakes the event loop). ``on_run_finished`` and
 ``on_queue_changed`` keep their names.
 """
 
@@ -37,6 +40,10 @@ if TYPE_CHECKING:
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
+#: A run trained by another process outside the queue, shown in Charts, is read again
+#: (record and whole curve, in a thread) at most this often while it moves.
+OTHER_RUN_READ_S = 0.5
+
 
 class QueueWiring:
     """Mixin for :class:`~tui.app.PerceptuneApp`: builds ``queue`` and ``sweeps`` and
@@ -59,6 +66,7 @@ class QueueWiring:
         def _load_run(self, run_id: int) -> None: ...
         def _check_lessons(self) -> None: ...
         def _on_sweep_change(self, sweep_id: int) -> None: ...
+        def on_epoch_progress(self, message: EpochProgress) -> None: ...
 
     def _wire_queue(
         self, store_path: str | Path, workers: int | None, background: RunnerOptions | None
@@ -68,6 +76,12 @@ class QueueWiring:
         options, or None to train in this app."""
         pool = max(1, self.executor.workers)
         self.background = background is not None
+        #: Run id -> its latest curve, not drawn yet (see _on_progress).
+        self._progress: dict[int, tuple[EpochPoint, ...]] = {}
+        #: Runs outside the queue (a foreground CLI `run`) with new epochs or a new
+        #: status since the last tick, and when the shown one was last read again.
+        self._others_moved: set[int] = set()
+        self._other_read_at = 0.0
         if background is not None:
             from tui.background_queue import BackgroundQueue
 
@@ -78,6 +92,8 @@ class QueueWiring:
                 on_finished=self._on_finished,
                 workers=workers,
                 on_other_runs=self._history_changed,
+                on_queue_changed=self._queue_changed_elsewhere,
+                on_other_moved=self._other_run_moved,
             )
         else:
             self.queue = QueueModel(
@@ -101,10 +117,53 @@ class QueueWiring:
         self.call_from_thread(lambda: self.notify(message, **kwargs))
 
     def _on_progress(self, run_id: int, curve: tuple[EpochPoint, ...]) -> None:
-        self.post_message(EpochProgress(run_id, curve))
+        """A run's curve so far (from the queue's thread): kept for the next redraw
+        tick, replacing an older one not taken yet (one dict assignment: atomic)."""
+        self._progress[run_id] = curve
+
+    def _take_progress(self) -> None:
+        """On the redraw tick: hand the curves that came since the last tick to
+        ``on_epoch_progress``. ``popitem`` is atomic while the queue's thread adds:
+        a curve that comes meanwhile is taken now or at the next tick."""
+        progress = self._progress
+        for _ in range(len(progress)):
+            try:
+                run_id, curve = progress.popitem()
+            except KeyError:
+                break
+            self.on_epoch_progress(EpochProgress(run_id, curve))
+        self._follow_other_run()
+
+    def _other_run_moved(self, run_id: int) -> None:
+        """A run outside the queue got epochs or ended (from the follower's thread:
+        one set insertion)."""
+        self._others_moved.add(run_id)
+
+    def _follow_other_run(self) -> None:
+        """On the redraw tick: the Charts pane shows a run that another process trains
+        in the foreground (not through the queue, so no progress comes for it): read it
+        again, at most every OTHER_RUN_READ_S (a swap loses nothing: a run that moves
+        is added again at the follower's next look)."""
+        moved = self._others_moved
+        if not moved:
+            return
+        if self.selected_run not in moved:
+            moved.clear()  # runs not shown: History reads them by itself
+            return
+        if time.monotonic() - self._other_read_at < OTHER_RUN_READ_S:
+            return
+        moved.clear()
+        self._other_read_at = time.monotonic()
+        self._load_run(self.selected_run)
 
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
+
+    def _queue_changed_elsewhere(self) -> None:
+        """The stored queue changed (another process queued, moved or cancelled a
+        run, or set the workers): the redraw tick shows it (from the follower's
+        thread: one assignment)."""
+        self._queue_dirty = True
 
     def _history_changed(self) -> None:
         """Another process stored or ended a run (a CLI ``run``, another app): the
