@@ -27,6 +27,7 @@ from core.tabular import (
     numeric_groups,
     read_frame,
     read_table,
+    release_free_memory,
 )
 
 np = lazy_module("numpy")
@@ -74,8 +75,18 @@ def label_values(table: Table) -> Any:
     return np.array(uniques, dtype=str)
 
 
-def read_csv_pair(spec: Any) -> CsvPair:
-    """Read ``spec.train`` (and ``spec.test``) with the spec's CSV options."""
+def read_csv_pair(spec: Any, keep_scratch: bool = False) -> CsvPair:
+    """Read ``spec.train`` (and ``spec.test``) with the spec's CSV options.
+    ``keep_scratch``: as :func:`core.tabular.read_table` says (the caller encodes
+    next and hands the parser's freed memory back itself)."""
+    try:
+        return _read_csv_pair(spec)
+    finally:
+        if not keep_scratch:
+            release_free_memory()
+
+
+def _read_csv_pair(spec: Any) -> CsvPair:
     options = {
         "sep": spec.sep,
         "decimal": spec.decimal,
@@ -88,6 +99,7 @@ def read_csv_pair(spec: Any) -> CsvPair:
         drop=spec.drop,
         keep=spec.keep,
         test_size=spec.test_size,
+        keep_scratch=True,
         **options,
     )
     if table.unusable:

@@ -333,7 +333,10 @@ class CvLaunch:
                 task_id(self.run_id, fold),
                 self.config,
                 spec,
-                self.reference if fold == REFIT else None,
+                # Every task gets the split's reference when it is known: a fold 0
+                # without one computes it (in a process that has not yet: the models'
+                # imports, the whole split loaded and two fits).
+                self.reference,
                 self.data if fold == REFIT else None,
             )
             handle = self.runner.executor.submit(request, self._on_epoch)
@@ -424,11 +427,19 @@ class CvLaunch:
                 self.refit_outcome = outcome
             elif outcome.facts is not None:
                 self.fold_facts.append(outcome.facts)
-            if outcome.new_reference is not None and self.reference is None:
+            fresh = outcome.new_reference is not None and self.reference is None
+            if fresh:
                 self.reference = self.new_reference = outcome.new_reference
             self._left -= 1
             last = self._left == 0
             points = [] if last else self._new_mean_points()
+        if fresh:
+            from core.reference import save_new_reference
+
+            # Cached now, not when the run ends: a sweep starts its next point while
+            # this one's last fold trains, and that point's fold 0 would otherwise
+            # compute the reference (two models fit on the split) again.
+            save_new_reference(self.runner.store, self.run_id, outcome.new_reference)
         for mean in points:
             self.record_epoch(mean)
         if last:

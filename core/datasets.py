@@ -434,7 +434,13 @@ def _load_csv(spec: DatasetSpec) -> _Raw:
     from core.csvdata import describe_text, read_csv_pair
 
     assert spec.train is not None  # guaranteed by validate()
-    pair = read_csv_pair(spec)
+    try:
+        pair = read_csv_pair(spec, keep_scratch=True)  # handed back once encoded
+    except BaseException:
+        from core.tabular import release_free_memory
+
+        release_free_memory()
+        raise
     return _Raw(
         name=os.path.basename(spec.train),
         X=pair.table.features,
@@ -588,7 +594,13 @@ def split_parts(spec: DatasetSpec) -> tuple[_Raw, tuple[Any, Any, Any, Any]]:
     y_test)`` split (for a CSV, row numbers of its table: see :func:`prepared`)."""
     raw = _load_raw(spec)
     if raw.pair is not None:
-        return raw, _csv_rows(spec, raw)
+        try:
+            return raw, _csv_rows(spec, raw)
+        except BaseException:
+            from core.tabular import release_free_memory
+
+            release_free_memory()  # no encoding follows to hand the parser's scratch back
+            raise
     if raw.X_test is None or raw.y_test is None:
         X_train, X_test, y_train, y_test = _split(raw, spec)
     else:
@@ -672,7 +684,15 @@ def _encoded_dataset(
     if release:  # only the arrays are kept: the columns go as they are copied (peak memory)
         raw.X = raw.X_test = raw.pair = pair.test_features = table.features = None
     test_path = spec.test if from_file else None
-    encoded = encode(table, features, train_rows, test, test_rows, spec.scale, test_path, release)
+    from core.tabular import release_free_memory
+
+    try:
+        encoded = encode(
+            table, features, train_rows, test, test_rows, spec.scale, test_path, release
+        )
+    finally:
+        del features, test
+        release_free_memory()  # the parser's scratch, reused until now (read_csv_pair)
     plain = not table.categorical
     info = replace(info, n_features=encoded.X_train.shape[1])  # the categories train saw
     return Dataset(
@@ -698,6 +718,10 @@ def describe(spec: DatasetSpec, *, check_split: bool = False) -> DatasetInfo:
     makes, as it would (the CLI checks before it stores a run)."""
     spec = spec.validate()
     raw = _load_raw(spec)
+    if raw.pair is not None:
+        from core.tabular import release_free_memory
+
+        release_free_memory()  # the parser's scratch (core.tabular.read_frame)
     if check_split and raw.X_test is None:
         _check_split(raw, spec)
     if check_split and spec.scale:

@@ -258,7 +258,11 @@ def _worker_stop_signal(run_id: int) -> tuple[str, str] | None:
 
 
 def _worker_progress_sink(run_id: int, point: EpochPoint) -> None:
-    _worker_progress.put((run_id, point))
+    # A flat tuple of plain values: unpickling a dataclass costs the listener ~10x more,
+    # and a sweep sends an item per epoch of every run and fold.
+    _worker_progress.put(
+        (run_id, point.epoch, point.train_accuracy, point.test_accuracy, point.loss)
+    )
 
 
 def _preload_worker() -> None:
@@ -463,10 +467,11 @@ class ProcessExecutor:
                 return
             if item is None:
                 return
-            run_id, point = item
-            if point is None:
-                self._drop_callback(run_id)
+            if len(item) == 2:  # (run_id, None): the run's end (see _finished)
+                self._drop_callback(item[0])
                 continue
+            run_id, epoch, train, test, loss = item
+            point = EpochPoint(epoch, train, test, loss)
             with self._lock:
                 callback = self._callbacks.get(run_id)
             if callback is None:

@@ -151,15 +151,23 @@ def _decide(out: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
     if out.shape[1] == 1:  # binary: logistic(z) > 0.5 <=> z > 0
         logits = out[:, 0]
         return (logits > 0).astype(np.intp), np.abs(logits) < margin
-    rows = np.arange(out.shape[0])
+    n, k = out.shape
     predicted = out.argmax(axis=1)  # argmax along rows is fast; max(axis=1) is not
-    top = out[rows, predicted]
     # The runner-up: the top masked out in place (no copy of the logits), then put back
-    # (the near-tie rows are decided again from these logits).
-    out[rows, predicted] = -np.inf
-    second = out[rows, out.argmax(axis=1)]
-    out[rows, predicted] = top
-    return predicted, (top - second) < margin * (1.0 + np.abs(top))
+    # (the near-tie rows are decided again from these logits). Flat positions: one
+    # index array is about half the cost of indexing by (row, column) pairs.
+    flat = out.reshape(-1)  # a view: the logits are C-contiguous
+    row_start = np.arange(0, n * k, k)
+    at = row_start + predicted
+    top = flat.take(at)
+    flat[at] = -np.inf
+    row_start += out.argmax(axis=1)
+    second = flat.take(row_start)
+    flat[at] = top
+    bound = np.abs(top)
+    bound += 1.0
+    bound *= margin
+    return predicted, (top - second) < bound
 
 
 def _predict_index(

@@ -133,11 +133,17 @@ def read_frame(
     na: str | None = None,
     header: bool = True,
     target: str | None = None,
+    whole_target: bool = False,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Read ``path`` with pandas: returns ``(frame, lines, options)`` where ``lines``
     holds each row's 1-based line in the file and ``options`` the ``pandas.read_csv``
     keyword arguments used (but ``dtype``: the target column, named by ``target`` or
-    the last column, is read as ``str`` so labels keep their spelling)."""
+    the last column, is read as ``str`` so labels keep their spelling).
+
+    ``whole_target``: the target column may also come back as integers (int64 or
+    uint64, no missing cell), when the first rows' targets are whole numbers written
+    plainly (:func:`target_text` turns them into labels): a ``dtype`` for one column
+    sends pandas down a slower, single-threaded gathering of every column."""
     check_file(path)
     sniffed = sniff(path, sep, decimal)
     names = [name or _UNNAMED.format(i) for i, name in enumerate(sniffed.names, start=1)]
@@ -159,16 +165,27 @@ def read_frame(
         "keep_default_na": False,
         "encoding": "utf-8-sig",
     }
+    as_text = {target_name: str}
+    plain = whole_target and _plain_whole_numbers(
+        path, sniffed, names.index(target_name), header, options["na_values"]
+    )
     try:
         one_malloc_arena()
-        frame = pd.read_csv(path, **options, dtype={target_name: str}, engine="c")
+        frame = pd.read_csv(path, **options, dtype=None if plain else as_text, engine="c")
+        if plain and frame[target_name].dtype.kind not in "iu":
+            # Text, decimals, a missing or a true/false cell below the first rows:
+            # only the cells' text says how they were written.
+            del frame
+            frame = pd.read_csv(path, **options, dtype=as_text, engine="c")
     except UnicodeDecodeError:
         raise utf8_error(path) from None
     except pd.errors.ParserError as error:
         raise _parser_error(error, path, sniffed.header_line, len(names)) from None
     except (ValueError, MemoryError, OverflowError) as error:
         raise DataError(f"not a readable CSV file ({_first_line(error)})", path=path) from None
-    release_free_memory()  # the parser's scratch space: the run's peak stays the parse's
+    # The parser's freed scratch stays with this process until the caller is done
+    # (release_free_memory): typing and encoding reuse those pages instead of
+    # faulting in fresh ones (slow on a VM), and the peak stays the parse's.
     no_target = frame[target_name].isna().to_numpy()
     last_missing = no_target if target_name == names[-1] else frame.iloc[:, -1].isna()
     if len(frame) and last_missing.any():
@@ -183,6 +200,60 @@ def read_frame(
         if blank.any():
             frame, lines = frame[~blank], lines[~blank]
     return frame, lines, options
+
+
+#: A whole number as ``str(int(text))`` writes it (no sign, no leading zero).
+_PLAIN_WHOLE = re.compile(r"-?(0|[1-9]\d{0,17})")
+#: Rows of the file's start whose targets decide how the target column is read.
+TARGET_SAMPLE_ROWS = 50
+
+
+def _plain_whole_numbers(
+    path: str, sniffed: Any, position: int, header: bool, na: list[str]
+) -> bool:
+    """Whether the target cells (column ``position``) of the file's first
+    :data:`TARGET_SAMPLE_ROWS` data rows are all whole numbers written as
+    ``str(int(cell))`` writes them: then pandas reads the column as integers and
+    ``str`` of each gives its text back (a later cell that is not such a number
+    makes the column text or decimals: see :func:`read_frame`)."""
+    import csv
+    import os
+
+    with open(os.path.expanduser(path), "rb") as handle:
+        raw = handle.read(64 * 1024)
+    text = raw.decode("utf-8-sig", errors="ignore")
+    lines = re.split(r"\r\n|\r|\n", text)[:-1]  # the last line may be cut
+    first = sniffed.header_line - 1 + (1 if header else 0)
+    rows = [line for line in lines[first:] if line.strip()][:TARGET_SAMPLE_ROWS]
+    if not rows:
+        return False
+    if sniffed.sep == " ":
+        cells = [line.split() for line in rows]
+    else:
+        try:
+            cells = list(csv.reader(rows, delimiter=sniffed.sep, quotechar=sniffed.quotechar))
+        except csv.Error:  # a NUL byte, say: read as text, and let pandas judge
+            return False
+    missing = set(na)
+    for fields in cells:
+        if len(fields) <= position:
+            return False
+        cell = fields[position]
+        if cell in missing or not _PLAIN_WHOLE.fullmatch(cell.strip()):
+            return False
+    return True
+
+
+def target_text(series: Any) -> Text:
+    """The target column factorised as :meth:`Text.of` does, also when pandas read
+    it as integers (:func:`read_frame` with ``whole_target``): each distinct number
+    becomes its ``str``."""
+    if series.dtype.kind not in "iu":
+        return Text.of(series)
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series.to_numpy())
+    return Text(codes, np.array([str(value) for value in uniques.tolist()], dtype=object))
 
 
 def one_malloc_arena() -> None:
@@ -202,7 +273,8 @@ def one_malloc_arena() -> None:
 
 def release_free_memory() -> None:
     """Hand memory freed by the CSV parser back to the system (``malloc_trim``, about a
-    millisecond), so what follows the parse does not add to the parse's own peak."""
+    millisecond): once the columns are typed and encoded (until then they reuse it),
+    so that training does not keep the parser's scratch."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
@@ -315,19 +387,40 @@ def read_table(
     drop: str | None = None,
     keep: str | None = None,
     test_size: float = 0.25,
+    keep_scratch: bool = False,
 ) -> Table:
     """Read ``path`` and plan every column; raises :class:`DataError` only when the
-    file cannot be used at all."""
+    file cannot be used at all. ``keep_scratch``: leave the parser's freed memory
+    with the process (the caller encodes next, then calls
+    :func:`release_free_memory`); else it is handed back once the columns are typed."""
+    try:
+        return _read_table(path, target, sep, decimal, na, header, drop, keep, test_size)
+    finally:
+        if not keep_scratch:
+            release_free_memory()
+
+
+def _read_table(
+    path: str,
+    target: str | None,
+    sep: str | None,
+    decimal: str | None,
+    na: str | None,
+    header: bool,
+    drop: str | None,
+    keep: str | None,
+    test_size: float,
+) -> Table:
     frame, lines, options = read_frame(
-        path, sep=sep, decimal=decimal, na=na, header=header, target=target
+        path, sep=sep, decimal=decimal, na=na, header=header, target=target, whole_target=True
     )
     names = list(frame.columns)
     target_name = resolve_target(names, target, path)
     if frame.empty:
         raise DataError("no data rows after the header; add at least one row", path=path)
     rows_read = len(frame)
-    target_text = Text.of(frame[target_name])  # labels factorised once, stripped
-    has_label = target_text.codes >= 0
+    labels_text = target_text(frame[target_name])  # labels factorised once, stripped
+    has_label = labels_text.codes >= 0
     dropped = int((~has_label).sum())
     # Rows without a label are left out column by column (no copy of the whole frame).
     keep_rows = None if dropped == 0 else has_label
@@ -340,8 +433,8 @@ def read_table(
             path=path,
             column=target_name,
         )
-    label_codes = target_text.codes if keep_rows is None else target_text.codes[keep_rows]
-    label_uniques = target_text.uniques
+    label_codes = labels_text.codes if keep_rows is None else labels_text.codes[keep_rows]
+    label_uniques = labels_text.uniques
     _check_labels(label_uniques, label_codes, lines, path, target_name)
     labels = label_uniques[label_codes]
     dropped_names, kept_names = parse_names(drop), parse_names(keep)

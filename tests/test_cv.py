@@ -327,3 +327,24 @@ def test_a_csv_fold_is_encoded_on_its_own_train_rows(test_file: bool) -> None:
         assert scaled.any()
         assert np.allclose(fold.X_train[:, scaled].mean(axis=0), 0.0, atol=1e-9)
         assert not np.allclose(fold.X_test[:, scaled].mean(axis=0), 0.0, atol=1e-9)
+
+
+def test_folds_take_the_stored_reference_and_fit_no_reference_models(tmp_path) -> None:
+    from core import reference
+    from core.executors import InlineExecutor
+    from core.runner import Runner
+    from core.store import RunStore
+
+    spec = DatasetSpec(name="iris", cv=3, refit=False)
+    store = RunStore(str(tmp_path / "runs.db"))
+    reference.store_reference(store, spec, reference.Reference(0.5, {"knn": 0.5}))
+    reference._CACHE.clear()  # this process has computed no reference yet
+    executor = InlineExecutor()
+    try:
+        config = RunConfig.from_mapping({"layers": [4], "epochs": 3, "seed": 0})
+        outcome = Runner(store, executor).run(config, spec)
+    finally:
+        executor.shutdown()
+    assert outcome.status == "done"
+    assert outcome.facts["reference"] == 0.5  # the verdict is judged on the stored one
+    assert not reference._CACHE  # and no fold fit the reference models again

@@ -43,6 +43,39 @@ def assert_no_dead_code(source: str) -> None:
     assert "X_test is None" not in source
 
 
+def exported_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]
+) -> tuple[dict, str, Path]:
+    """Train ``perceptune run ARGS`` inline, export it with ``--python`` and check the
+    script is standalone with no dead code: (the run's JSON, the source, its path)."""
+    store = str(tmp_path / "runs.db")
+    run = json.loads(
+        perceptune(capsys, "run", *args, "--executor", "inline", "-q", "--json", "--store", store)
+    )
+    assert run["status"] == "done"
+    script = tmp_path / "reproduce.py"
+    perceptune(capsys, "export", str(run["id"]), "--python", "-o", str(script), "--store", store)
+    source = script.read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(from|import)\s+(core|tui|perceptune)\b", source, re.M)
+    assert_no_dead_code(source)
+    return run, source, script
+
+
+def run_script(script: Path) -> str:
+    """Run an exported script with plain python where nothing of perceptune is
+    importable; returns what it printed."""
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=script.parent,  # not the checkout
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -75,27 +108,8 @@ def assert_no_dead_code(source: str) -> None:
 def test_exported_script_prints_the_stored_accuracies(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]
 ) -> None:
-    store = str(tmp_path / "runs.db")
-    run = json.loads(
-        perceptune(capsys, "run", *args, "--executor", "inline", "-q", "--json", "--store", store)
-    )
-    assert run["status"] == "done"
-    script = tmp_path / "reproduce.py"
-    perceptune(capsys, "export", str(run["id"]), "--python", "-o", str(script), "--store", store)
-    source = script.read_text(encoding="utf-8")
-
-    assert not re.search(r"^\s*(from|import)\s+(core|tui|perceptune)\b", source, re.M)
-    assert_no_dead_code(source)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,  # not the checkout: nothing of perceptune is importable
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == (
+    run, _, script = exported_run(capsys, tmp_path, args)
+    assert run_script(script) == (
         f"Train accuracy: {run['train_accuracy']:.3f}\nTest accuracy: {run['test_accuracy']:.3f}\n"
     )
 

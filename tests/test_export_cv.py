@@ -5,15 +5,10 @@ mean and std, then the refit's accuracies when the run was refit."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_export import DATA_DIR, assert_no_dead_code, perceptune
+from test_export import DATA_DIR, exported_run, run_script
 
 
 @pytest.mark.parametrize(
@@ -39,32 +34,15 @@ from test_export import DATA_DIR, assert_no_dead_code, perceptune
 def test_exported_cv_script_prints_the_stored_folds(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]
 ) -> None:
-    store = str(tmp_path / "runs.db")
-    run = json.loads(
-        perceptune(capsys, "run", *args, "--executor", "inline", "-q", "--json", "--store", store)
-    )
-    assert run["status"] == "done" and run["cv"] == len(run["fold_accuracies"]) >= 3
+    run, source, script = exported_run(capsys, tmp_path, args)
+    assert run["cv"] == len(run["fold_accuracies"]) >= 3
     refit = run["refit"]
-    script = tmp_path / "reproduce.py"
-    perceptune(capsys, "export", str(run["id"]), "--python", "-o", str(script), "--store", store)
-    source = script.read_text(encoding="utf-8")
-
-    assert not re.search(r"^\s*(from|import)\s+(core|tui|perceptune)\b", source, re.M)
-    assert_no_dead_code(source)
     assert f"StratifiedKFold({run['cv']})" in source and "shuffle=" not in source
     assert source.count("MLPClassifier(") == 1  # one network: the folds clone it
     # Without a refit nothing trains on the whole train part nor reads the test part.
     assert ("model.fit(" in source) == refit and ("X_test" in source) == refit
     assert ("TEST =" in source) == (refit and "--test" in args)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,  # not the checkout: nothing of perceptune is importable
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-    )
-    assert result.returncode == 0, result.stderr
+    printed = run_script(script)
     folds = " ".join(f"{a:.3f}" for a in run["fold_accuracies"])
     expected = (
         f"CV accuracy: {run['cv_accuracy']:.3f} ± {run['cv_std']:.3f} "
@@ -77,7 +55,7 @@ def test_exported_cv_script_prints_the_stored_folds(
         )
     else:
         assert run["train_accuracy"] is None and run["test_accuracy"] is None
-    assert result.stdout == expected
+    assert printed == expected
 
 
 def test_a_cv_script_keeps_hostile_names_as_string_constants(tmp_path: Path) -> None:

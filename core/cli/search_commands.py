@@ -110,8 +110,6 @@ def _add_workers(parser: argparse.ArgumentParser) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from core.cli.signals import describe, exit_code, say
     from core.errors import StoreError
-    from core.runner import StoreWriteError
-    from core.search.engine import run_sweep
     from core.search.sweepfile import load_sweep
 
     started = time.monotonic()
@@ -126,6 +124,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return queue_sweep(args, spec, kind, scheduler)
     store = open_store(args.store)
     executor = _executor(kind, args.workers or spec.workers, scheduler, tls_files(args))
+    # Imported once the forkserver is importing scikit-learn: the engine brings numpy
+    # and most of core, which this process then loads meanwhile, not before.
+    from core.runner import StoreWriteError
+    from core.search.engine import run_sweep
+
     bar = _SweepBar(spec.n_points(), quiet=args.quiet)
     resume_hint = f"`perceptune resume --store {args.store}` finishes it"
     try:
