@@ -86,14 +86,14 @@ def test_two_apps_and_the_cli_share_one_queue_its_order_and_a_cancel(tmp_path: P
         order = [1, 2, 3, 4]
         keys(a, "F3")
         for session in (a, b):
-            wait_for_rows(session, lambda rows: ids(rows) == order, 20, f"{session}: not 1-4")
+            wait_for_rows(session, lambda rows: ids(rows) == order, 40, f"{session}: not 1-4")
         assert cli_queue(store) == [(n, "queued") for n in order]
 
         # B moves run 4 (its last row) up: A and the CLI see the new order.
         keys(b, *["Down"] * 4, "u")
         order = [1, 2, 4, 3]
         for session in (b, a):
-            wait_for_rows(session, lambda rows: ids(rows) == order, 20, f"{session}: not moved")
+            wait_for_rows(session, lambda rows: ids(rows) == order, 40, f"{session}: not moved")
         assert cli_queue(store) == [(n, "queued") for n in order]
 
         # One at a time: run 1 trains; A cancels it (its first row, c).
