@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shlex
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 
 from core.config import FIELD_INFO
 from core.queue_store import StoredQueue
-from core.store import RunStore, _pid_alive
+from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds a background runner waits idle before it exits (the apps' and the CLI's).
@@ -185,11 +184,12 @@ def runner_pid(store: Path) -> int | None:
 
 
 def stop_runner(store: Path) -> None:
-    """Stop the store's background runner (by its pid) and wait until it is gone."""
-    pid = runner_pid(store)
-    if pid is not None:
-        os.kill(pid, signal.SIGTERM)
-        wait_until(lambda: not _pid_alive(pid), 30, "the runner did not stop")
+    """A test's clean-up: ``perceptune queue stop`` (every run cancelled, the runner
+    stopped) and wait until the runner is gone. Cancelling, not just killing the
+    runner, matters: an app still exiting may start a new runner for runs left
+    queued, which would train them long after the test."""
+    if store.exists():
+        stop_queue(store)
 
 
 def cli(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
