@@ -236,7 +236,7 @@ class QueueRunner:
         entries = self.queue.entries()
         for entry in entries:
             if entry.cancel and entry.status == "running":
-                self._stop(entry.run_id, "cancelled", CANCEL_REASON)
+                self._stop(entry.run_id, "cancelled", self._cancel_reason())
         desired = default_workers() if workers is None else workers
         if self.max_parallel is not None:
             desired = min(desired, self.max_parallel)
@@ -359,7 +359,15 @@ class QueueRunner:
         # On the executor's progress thread, after the epoch is stored: a cancel
         # reaches the run within the epoch that follows.
         if run_id not in self._stopping and self.queue.cancel_requested(run_id):
-            self._stop(run_id, "cancelled", CANCEL_REASON)
+            self._stop(run_id, "cancelled", self._cancel_reason())
+
+    def _cancel_reason(self) -> str:
+        """Why a running run with a cancel request stops: ``queue stop`` flags every
+        running run and the queue, and the flag on the run may be seen first."""
+        with contextlib.suppress(PerceptuneError):
+            if self.queue.control().stop:
+                return STOP_REASON
+        return CANCEL_REASON
 
     def _on_finish(self, outcome: RunOutcome) -> None:
         with self._lock:

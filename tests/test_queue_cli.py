@@ -142,6 +142,10 @@ def test_cancel_reaches_a_running_run_and_stop_empties_the_queue(cli, store_path
     assert stop.returncode == 0, stop.stderr
     assert json.loads(stop.stdout) == {"cancelled": 2, "runner_exited": True}
     assert (status(store_path, 4), status(store_path, 5)) == ("cancelled", "cancelled")
+    # The running run says why as the waiting one does (not "cancelled by the user").
+    stopped = runs(store_path)
+    assert stopped[4].stop_reason.startswith("cancelled: the queue was stopped (after epoch ")
+    assert stopped[5].stop_reason == "cancelled: the queue was stopped"
     assert not _pid_alive(pid)
     assert json.loads(cli("queue", "--json").stdout)["runs"] == []
 
