@@ -142,7 +142,7 @@ def watch_screen(report: dict[str, Any], probing: list[bool]) -> None:
     App._display = frame  # type: ignore[method-assign]
 
 
-def child(work: Path, seconds: float, no_probe: bool = False) -> None:
+def child(work: Path, seconds: float, no_probe: bool = False, bare: bool = False) -> None:
     from tui.entry import main as entry_main
     from tui.entry import textual_settings
 
@@ -150,8 +150,12 @@ def child(work: Path, seconds: float, no_probe: bool = False) -> None:
     from tui.app import PerceptuneApp
 
     report: dict[str, Any] = {"gc": {}}
-    probing = watch_gc(report)
-    watch_screen(report, probing)
+    if bare:  # the app as users run it: no wrapper, no GC callback (no frame figures)
+        probing = [False]
+        report.update(frames=0, wakeups=0, shown=[], repaints=[])
+    else:
+        probing = watch_gc(report)
+        watch_screen(report, probing)
 
     async def pilot_run(pilot: Any) -> None:
         app = pilot.app
@@ -327,6 +331,8 @@ def parent(args: argparse.Namespace) -> None:
         argv = [sys.executable, here, "--child", str(work), "--seconds", str(args.seconds)]
         if args.no_probe:
             argv.append("--no-probe")
+        if args.bare:
+            argv.append("--bare")
         pid, fd = spawn(argv, env, size)  # type: ignore[arg-type]
         term = Terminal(fd)
         try:
@@ -442,10 +448,16 @@ def main() -> None:
         metavar="FILE",
         help="py-spy record the app (raw stacks of the thread holding the GIL) to FILE",
     )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="with --no-probe: the app without the bench's frame and GC counters"
+        " (its CPU as users run it; no frame or commit -> screen figures)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.seconds, args.no_probe)
+        child(args.child, args.seconds, args.no_probe, args.bare)
     else:
         parent(args)
 
