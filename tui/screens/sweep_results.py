@@ -181,9 +181,11 @@ class SweepResultsScreen(ModalScreen[None]):
             table.move_cursor(row=ids.index(selected), animate=False)
         done = sum(1 for row in message.rows if row.status == "done")
         title = sweep_title(message.sweep_id, self.names.get(message.sweep_id, ""))
+        # Ranked as everywhere (core.search.results.rank_key): finished points first.
+        score = "cv" if any(r.cv_accuracy is not None for r in message.rows) else "test"
         self.query_one("#results-title", Static).update(
             f"{title[0].upper()}{title[1:]}: {len(message.rows)} points, {done} done · "
-            "best test accuracy first"
+            f"best {score} accuracy first"
         )
         self.query_one("#sweep-best", Static).update(self._best_text(message))
         self._draw_param_chart()
