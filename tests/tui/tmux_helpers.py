@@ -235,7 +235,7 @@ def stop_queue(store: Path) -> None:
 #: summary line above (``1 running · 2 waiting · workers 1/8``) is not a row.
 QUEUE_ROW = re.compile(
     r"(?:^|│ )(\d+) {2,}(queued|running|done|cancelled|interrupted|failed|diverged|pruned)(…?) {2,}"
-    r".*? (\d+)/\d+",
+    r"(?:.*? (\d+)/\d+)?",
     re.MULTILINE,
 )
 
@@ -243,7 +243,8 @@ QUEUE_ROW = re.compile(
 def queue_rows(text: str) -> list[tuple[int, str, int]]:
     """The Queue tab's rows on a captured screen, top to bottom: (run id, status,
     epochs done); a status being cancelled ends with ``…``."""
-    return [(int(m[1]), m[2] + m[3], int(m[4])) for m in QUEUE_ROW.finditer(text)]
+    # A narrow progress column may show the bar without its count: no epoch yet.
+    return [(int(m[1]), m[2] + m[3], int(m[4] or 0)) for m in QUEUE_ROW.finditer(text)]
 
 
 def wait_for_rows(
