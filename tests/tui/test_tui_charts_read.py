@@ -194,7 +194,8 @@ async def test_regions_missing_from_the_store_train_in_a_worker_cancellable(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)  # the newest run shows: nothing trains unasked
         regions = app.charts.regions
-        assert regions.run_id == long and not regions.busy
+        # Its stored grid is looked up on a thread (again when its record loads).
+        await wait_for(pilot, lambda: regions.run_id == long and not regions.busy)
         assert "d trains it again" in regions.note
 
         app.select_run(short, show_charts=True)
