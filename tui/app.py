@@ -8,15 +8,14 @@ History's, sweeps' and Next step's in ``tui/widgets/*/actions.py``, run selectio
 ``tui/widgets/charts/actions.py``, where the queue trains and how its progress comes
 back in ``tui/widgets/queue/wiring.py``, interrupted work in
 ``tui/screens/resume_actions.py``, quitting and signals in ``tui/lifecycle.py``. Run
-progress waits for a timer (:meth:`_redraw`, every REDRAW_INTERVAL_S) that takes the
-latest curve of each run and redraws what changed, so the screen changes at most ~7
-times a second however fast epochs arrive. Every worker error ends up in
+progress waits for the redraw tick (``QueueWiring._redraw``, every REDRAW_INTERVAL_S)
+that takes the latest curve of each run and redraws what changed, so the screen
+changes at most ~7 times a second however fast epochs arrive. Every worker error ends up in
 :meth:`PerceptuneApp.on_worker_state_changed`.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -59,9 +58,8 @@ from tui.widgets.nextstep.actions import NextStepActions
 from tui.widgets.nextstep.pane import NextStepPane
 from tui.widgets.queue.actions import QueueActions
 from tui.widgets.queue.pane import QueuePane
-from tui.widgets.queue.wiring import QueueWiring
+from tui.widgets.queue.wiring import REDRAW_INTERVAL_S, QueueWiring
 from tui.widgets.sweep.actions import SweepActions
-from tui.widgets.sweep.strip import SweepStrip
 from tui.widgets.tabs import Tab, TabBar, TabPanes
 
 if TYPE_CHECKING:
@@ -69,12 +67,6 @@ if TYPE_CHECKING:
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
-#: How often live progress reaches the screen. Each frame costs the UI ~4 ms of CPU
-#: however little changed (Textual renders every widget under the changed line), so
-#: 10 a second cost ~4 % of a core; at 0.15 s an epoch committed by the runner is on
-#: screen within 200 ms p95: the follower's 50 ms poll + this wait + a frame
-#: (bench/bench_follow_lag.py prints commit -> screen).
-REDRAW_INTERVAL_S = 0.15
 #: Below this many columns only the tabs show (ctrl+b swaps the form in).
 TINY_WIDTH = 60
 TAB_LINE = [
@@ -91,8 +83,6 @@ TAB_PANES = {
     "history": "history-pane",
     "nextstep": "next-pane",
 }
-#: History reloads at most this often while a sweep's points finish.
-SWEEP_HISTORY_S = 0.5
 #: Longest notification text; the rest becomes "…".
 NOTIFY_LIMIT = 600
 
@@ -236,15 +226,6 @@ class PerceptuneApp(
         ``is_mounted`` its parts cannot be queried."""
         return [pane for pane in self.query(kind) if pane.is_mounted]
 
-    def _queue_pane_mounted(self) -> QueuePane | None:
-        """The Queue pane once mounted (kept: a DOM query on every redraw tick cost
-        ~8 % of the UI's time while following runs)."""
-        pane = self._queue_pane
-        if pane is None or not pane.is_mounted or not pane.is_attached:
-            panes = self._mounted_panes(QueuePane)
-            pane = self._queue_pane = panes[0] if panes else None
-        return pane
-
     @property
     def form(self) -> HyperparamForm:
         return self.query_one(HyperparamForm)
@@ -304,31 +285,6 @@ class PerceptuneApp(
             timeout=timeout,
             markup=markup,
         )
-
-    # -- the redraw tick ---------------------------------------------------------------
-
-    def _redraw(self) -> None:
-        """Every REDRAW_INTERVAL_S: take the runs' progress since the last tick and
-        bring the queue table and charts up to date (only what changed)."""
-        self._take_progress()
-        if self._queue_dirty and (pane := self._queue_pane_mounted()) is not None:
-            self._queue_dirty = False
-            try:
-                pane.show(self.queue.items(), self.queue.parallel, self.queue.max_parallel)
-            except NoMatches:  # its parts are being removed (the app is closing)
-                self._queue_pane = None
-        if self._charts_dirty:
-            self._charts_dirty = False
-            view = self.views.get(self.selected_run) if self.selected_run is not None else None
-            if view is not None and not self.overlay:
-                self.charts.show_run(view)
-        if self._sweeps_dirty and (strips := self._mounted_panes(SweepStrip)):
-            self._sweeps_dirty = False
-            strips[0].show(self.sweeps.items(), self.snapshot_mode)
-        dirty_at = self._history_dirty_at
-        if dirty_at is not None and time.monotonic() - dirty_at >= SWEEP_HISTORY_S:
-            self._history_dirty_at = None
-            self.reload_history()
 
     # -- routing -----------------------------------------------------------------------
 
