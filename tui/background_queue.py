@@ -163,10 +163,12 @@ class BackgroundQueue(QueueReading):
                             error=record.error,
                         )
                     )
-            for run_id, entry in entries.items():
-                item = self._items.get(run_id)
-                if item is not None:
-                    item.stopping = entry.cancel
+            # Stopping: a cancel asked and the run not ended yet. The runner takes an
+            # ended run off the stored queue a moment after ending it, so its cancel
+            # flag may still be read here once its end has been seen.
+            for run_id, item in self._items.items():
+                entry = entries.get(run_id)
+                item.stopping = bool(entry and entry.cancel) and item.status not in ENDED
             waiting = [i for i, e in entries.items() if e.status in ("queued", "interrupted")]
             for run_id in waiting:
                 if run_id not in self._items:

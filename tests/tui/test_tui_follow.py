@@ -122,3 +122,30 @@ async def test_a_foreground_run_of_another_process_is_followed_in_charts(
             await wait_for(pilot, lambda: "cancelled" in title(app))
     finally:
         writer.close()
+
+
+def test_a_cancelled_run_is_not_shown_stopping_once_it_has_ended(store_path: Path) -> None:
+    """The runner ends a cancelled run, then takes it off the stored queue: a look in
+    between still reads its cancel flag, and the run must not stay "cancelled…"."""
+    from tui.background_queue import BackgroundQueue
+
+    writer = RunStore(store_path)
+    queue = StoredQueue(writer)
+    run_id, _ = queue.add(RunConfig(epochs=EPOCHS), FAST_DATASET)
+    assert queue.claim(run_id)
+    following = BackgroundQueue(str(store_path), RunnerOptions(idle_exit_s=1))
+    try:
+        following._refresh(force=True)
+        queue.cancel([run_id])  # asked: the run is stopping
+        following._refresh(force=True)
+        assert following.items()[0].stopping
+        writer.finish_run(run_id, "cancelled", stop_reason="cancelled by the user")
+        following._refresh(force=True)  # ended, still on the stored queue
+        assert following.items()[0].status == "cancelled"
+        assert not following.items()[0].stopping
+        queue.remove(run_id)  # the runner's clean-up
+        following._refresh(force=True)
+        assert not following.items()[0].stopping
+    finally:
+        following.close()
+        writer.close()
