@@ -15,6 +15,7 @@ each (a message from a thread wakes the event loop). ``on_run_finished`` and
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -221,7 +222,9 @@ class QueueWiring:
             self._charts_dirty = False
             view = self.views.get(self.selected_run) if self.selected_run is not None else None
             if view is not None and not self.overlay:
-                self.charts.show_run(view)
+                # NoMatches: its parts are being removed (the app is closing).
+                with contextlib.suppress(NoMatches):
+                    self.charts.show_run(view)
         if self._sweeps_dirty and (strips := self._mounted_panes(SweepStrip)):
             self._sweeps_dirty = False
             strips[0].show(self.sweeps.items(), self.snapshot_mode)
