@@ -63,6 +63,7 @@ from bench_tui_lag import (  # noqa: E402
     LAG_P95_MS,
     Terminal,
     percentile,
+    print_gc,
     probe,
     verdict,
     watch_gc,
@@ -404,14 +405,7 @@ def parent(args: argparse.Namespace) -> None:
             f" {percentile(late, 95) * 1000:.0f}, max {late[-1] * 1000:.0f} ms (target p95 <= 200)"
         )
     print(f"app process CPU while following: {report['ui_cpu'] * 100:.1f}% of a core")
-    for generation, pauses in sorted(report["gc"].items()):
-        walls = [wall * 1000 for wall, _ in pauses]
-        cpus = [cpu * 1000 for _, cpu in pauses]
-        print(
-            f"garbage collector, generation {generation}: {len(pauses)} pauses, "
-            f"max {max(walls):.1f} ms (CPU {max(cpus):.1f}), total {sum(walls):.0f} ms"
-            f" (CPU {sum(cpus):.0f})"
-        )
+    print_gc(report)
     if not report["lag"][0]:  # --no-probe: the app's CPU is the figure
         print(f"load during the run {load}, after {os.getloadavg()}")
         return

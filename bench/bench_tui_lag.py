@@ -81,6 +81,19 @@ def percentile(values: list[float], q: float) -> float:
 # --- the child: the app, its runs and the probe ----------------------------------------
 
 
+def print_gc(report: dict[str, Any]) -> None:
+    """One line per collector generation from :func:`watch_gc`'s ``report["gc"]``:
+    pauses, the longest and the total (wall and CPU, ms)."""
+    for generation, pauses in sorted(report["gc"].items()):
+        walls = [wall * 1000 for wall, _ in pauses]
+        cpus = [cpu * 1000 for _, cpu in pauses]
+        print(
+            f"garbage collector, generation {generation}: {len(pauses)} pauses, max "
+            f"{max(walls):.1f} ms (CPU {max(cpus):.1f}), total {sum(walls):.0f} ms "
+            f"(CPU {sum(cpus):.0f})"
+        )
+
+
 def watch_gc(report: dict[str, Any]) -> list[bool]:
     """Record the collector's pauses in ``report["gc"]`` (generation -> list of (wall,
     CPU) seconds) while the returned flag's ``[0]`` is True."""
@@ -362,14 +375,7 @@ def parent(args: argparse.Namespace) -> None:
         f"chart redraws {report['draws_per_s']:.1f}/s"
     )
     print(f"UI process CPU in the idle phase: {report['ui_cpu'] * 100:.0f}% of a core")
-    for generation, pauses in sorted(report["gc"].items()):
-        walls = [wall * 1000 for wall, _ in pauses]
-        cpus = [cpu * 1000 for _, cpu in pauses]
-        print(
-            f"garbage collector, generation {generation}: {len(pauses)} pauses, max "
-            f"{max(walls):.1f} ms (CPU {max(cpus):.1f}), total {sum(walls):.0f} ms "
-            f"(CPU {sum(cpus):.0f})"
-        )
+    print_gc(report)
     results = {phase: lag_line(phase, *report[phase]) for phase in PHASES}
     typing_p95 = key_line("typing into Input", typing)
     tabs_p95 = key_line("F3/F2 tab switch", tabs)
