@@ -114,6 +114,12 @@ def _finished(app) -> bool:
     return all(r.status not in ("running", "queued") for r in app.store.list_runs())
 
 
+def _band_read_when_done(app) -> bool:
+    view = app.charts.view
+    found = app.charts._bands.get(view.run_id)
+    return bool(found and found[0] == "done" and found[2] and app.charts._band_reading is None)
+
+
 SIZES = [(80, 24), (120, 40)]
 
 
@@ -130,7 +136,8 @@ def test_snapshot_cv_run_charts_with_band(snap_compare, make_app, size) -> None:
         await wait_for(pilot, lambda: _finished(app) and app.store.count_runs() == 1)
         await pilot.press("f2")
         await settle(pilot)
-        await wait_for(pilot, lambda: bool(app.charts._band_of(app.charts.view)))
+        # The band read after the run ended (not one read while it trained).
+        await wait_for(pilot, lambda: _band_read_when_done(app))
         await settle(pilot)
         legend = app.charts.accuracy.header().plain
         assert "cv ± std" in legend and "train ± std" in legend

@@ -435,6 +435,10 @@ class ChartsPane(Vertical):
             assert view is not None
             self._plots_drawn = None  # draw the new band now
             self.show_run(view)
+        if view is not None and view.run_id == message.run_id and view.status != message.status:
+            # The run ended while its band was read mid-run: read the final band (a
+            # request made meanwhile was skipped because this read was in flight).
+            self._want_band(view)
 
     def _range_note(self) -> str:
         return "y: 0 to 1" if self.full_range else ""
