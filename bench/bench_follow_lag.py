@@ -143,6 +143,24 @@ def watch_screen(report: dict[str, Any], probing: list[bool]) -> None:
     App._display = frame  # type: ignore[method-assign]
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of each thread of this process, by its Python name (Linux
+    /proc; empty elsewhere)."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent: dict[str, float] = {}
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(task.name), f"thread {task.name}")
+        spent[name] = spent.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return spent
+
+
 def child(work: Path, seconds: float, no_probe: bool = False, bare: bool = False) -> None:
     from tui.entry import main as entry_main
     from tui.entry import textual_settings
@@ -181,6 +199,7 @@ def child(work: Path, seconds: float, no_probe: bool = False, bare: bool = False
         draws = app.charts.draws
         epochs = {r: len(app.queue.curve(r)) for r in running}
         cpu, wall = time.process_time(), time.perf_counter()
+        threads_before = thread_cpu()
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # the UI thread's own work, by function
             import cProfile
@@ -202,6 +221,11 @@ def child(work: Path, seconds: float, no_probe: bool = False, bare: bool = False
             pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
             report["profile"] = text.getvalue()
         wall = time.perf_counter() - wall
+        threads_after = thread_cpu()
+        report["thread_cpu"] = {
+            name: (seconds - threads_before.get(name, 0.0)) / wall
+            for name, seconds in threads_after.items()
+        }
         report["ui_cpu"] = (time.process_time() - cpu) / wall
         report["draws_per_s"] = (app.charts.draws - draws) / wall
         report["epochs_per_s"] = [(len(app.queue.curve(r)) - n) / wall for r, n in epochs.items()]
@@ -405,6 +429,11 @@ def parent(args: argparse.Namespace) -> None:
             f" {percentile(late, 95) * 1000:.0f}, max {late[-1] * 1000:.0f} ms (target p95 <= 200)"
         )
     print(f"app process CPU while following: {report['ui_cpu'] * 100:.1f}% of a core")
+    busy = sorted(report.get("thread_cpu", {}).items(), key=lambda item: -item[1])
+    print(
+        "  by thread: "
+        + ", ".join(f"{name} {share * 100:.1f}%" for name, share in busy if share >= 0.001)
+    )
     print_gc(report)
     if not report["lag"][0]:  # --no-probe: the app's CPU is the figure
         print(f"load during the run {load}, after {os.getloadavg()}")

@@ -8,9 +8,10 @@ History's, sweeps' and Next step's in ``tui/widgets/*/actions.py``, run selectio
 ``tui/widgets/charts/actions.py``, where the queue trains and how its progress comes
 back in ``tui/widgets/queue/wiring.py``, interrupted work in
 ``tui/screens/resume_actions.py``, quitting and signals in ``tui/lifecycle.py``. Run
-progress waits for the redraw tick (``QueueWiring._redraw``, every REDRAW_INTERVAL_S)
-that takes the latest curve of each run and redraws what changed, so the screen
-changes at most ~7 times a second however fast epochs arrive. Every worker error ends up in
+progress waits for the redraw tick (``QueueWiring._redraw_tick``, every
+REDRAW_INTERVAL_S; with the background runner the redraw follows the store look the
+tick asks for) that takes the latest curve of each run and redraws what changed, so the
+screen changes ~6 times a second however fast epochs arrive. Every worker error ends up in
 :meth:`PerceptuneApp.on_worker_state_changed`.
 """
 
@@ -211,7 +212,7 @@ class PerceptuneApp(
         if self.snapshot_mode:
             for field in self.query(Input):
                 field.cursor_blink = False
-        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw_tick)
         if self._initial_tab is not None:
             self._switch_tab(self._initial_tab)  # shown; focus stays in the form
         # After AUTO_FOCUS has put focus in the form, which a tiny terminal hides.

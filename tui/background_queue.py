@@ -27,7 +27,7 @@ from core.errors import InputError, PerceptuneError
 from core.queue_store import StoredQueue
 from core.results import EpochPoint
 from core.store import RunStore
-from core.store_follow import StoreFollower
+from core.store_follow import RunChange, StoreFollower
 from core.worker import RunOutcome
 from tui.queue_model import (
     ENDED,
@@ -43,8 +43,11 @@ if TYPE_CHECKING:
     from core.queue_runner import RunnerOptions
     from core.store import RunRecord
 
-#: Seconds between looks at the store (a look that finds nothing costs one PRAGMA).
-POLL_S = 0.05
+#: Seconds between looks at the store when nobody asks for one (a look that finds
+#: nothing costs one PRAGMA). The app asks at each redraw tick (:meth:`poll_soon`), so
+#: its screen shows what a look found right after it, without a look every 50 ms in
+#: between that nobody sees (20 looks a second cost ~1 % of a core while runs trained).
+IDLE_POLL_S = 0.25
 
 
 class BackgroundQueue(QueueReading):
@@ -61,6 +64,7 @@ class BackgroundQueue(QueueReading):
         on_other_runs: Callable[[], None] | None = None,
         on_queue_changed: Callable[[], None] | None = None,
         on_other_moved: Callable[[int], None] | None = None,
+        on_polled: Callable[[], None] | None = None,
     ) -> None:
         """``options``: how a runner this app starts trains (the app's executor
         flags); ``workers``: runs at once to ask of the runner (``--workers N``; None
@@ -69,8 +73,10 @@ class BackgroundQueue(QueueReading):
         called when the stored queue changed without a run's progress saying so
         (another process queued, moved or cancelled a run, or set the workers);
         ``on_other_moved``: called with the id of a run outside the queue that got
-        epochs or a new status (a foreground ``run`` the app may be showing); the
-        callbacks run on this queue's thread, as QueueModel's do on the executor's."""
+        epochs or a new status (a foreground ``run`` the app may be showing);
+        ``on_polled``: called after a look that found something, once the other
+        callbacks have run (the app redraws then); the callbacks run on this queue's
+        thread, as QueueModel's do on the executor's."""
         from core.executors import max_workers
 
         self.options = options
@@ -79,6 +85,7 @@ class BackgroundQueue(QueueReading):
         self.on_other_runs = on_other_runs
         self.on_queue_changed = on_queue_changed
         self.on_other_moved = on_other_moved
+        self.on_polled = on_polled
         # A connection of its own: the follower's data_version then counts the app's
         # writes through its other connection too.
         self.store = RunStore(store_path)
@@ -95,6 +102,7 @@ class BackgroundQueue(QueueReading):
         self._poll_lock = threading.Lock()  # one look at the store at a time
         self._shown: tuple[object, ...] = ()  # the queue's order, cancels and workers
         self._stop = threading.Event()
+        self._wake = threading.Event()  # poll_soon(): look now
         self._thread: threading.Thread | None = None
 
     # -- following --------------------------------------------------------------------
@@ -108,9 +116,17 @@ class BackgroundQueue(QueueReading):
             self._thread.start()
         return self
 
+    def poll_soon(self) -> None:
+        """Look at the store now (on the following thread), not at the next idle poll."""
+        self._wake.set()
+
     def _follow(self) -> None:
         self.schedule()
-        while not self._stop.wait(POLL_S):
+        while True:
+            self._wake.wait(IDLE_POLL_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             with contextlib.suppress(PerceptuneError):  # busy store: the next look will do
                 self._refresh()
 
@@ -123,6 +139,12 @@ class BackgroundQueue(QueueReading):
         changes = self.follower.poll(force=force)
         if not changes and not force and not self.follower.saw_commit:
             return
+        self._report(changes)
+        if self.on_polled is not None:
+            self.on_polled()
+
+    def _report(self, changes: list[RunChange]) -> None:
+        """Bring the items up to date with ``changes`` and call the callbacks."""
         entries = {entry.run_id: entry for entry in self.stored.entries()}
         self._parallel = self._stored_parallel()  # another process may have set it
         shown = (tuple((e.run_id, e.status, e.cancel) for e in entries.values()), self._parallel)
@@ -321,6 +343,7 @@ class BackgroundQueue(QueueReading):
     def close(self) -> None:
         """Stop following (the runner goes on)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
         self.store.close()

@@ -30,6 +30,14 @@ class EpochProgress(Message):
 
 
 @dataclass
+class StorePolled(Message):
+    """The background queue's follower looked at the store and found something new."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StorePolled)
+
+
+@dataclass
 class RunFinished(Message):
     """A run ended (done, cancelled, diverged, failed); its outcome is in the store."""
 

@@ -149,3 +149,56 @@ def test_a_cancelled_run_is_not_shown_stopping_once_it_has_ended(store_path: Pat
     finally:
         following.close()
         writer.close()
+
+
+def test_the_follower_looks_when_asked_and_says_so_after_the_progress(
+    store_path: Path, monkeypatch
+) -> None:
+    """The app's redraw tick asks for a look (``poll_soon``) instead of the follower
+    looking every 50 ms: with the idle poll made far longer than the test, an epoch
+    committed elsewhere still arrives at once when asked, and ``on_polled`` (the app's
+    cue to redraw) comes after the progress it found."""
+    import threading
+
+    import tui.background_queue as background_queue
+    from tui.background_queue import BackgroundQueue
+
+    monkeypatch.setattr(background_queue, "IDLE_POLL_S", 60.0)
+    writer = RunStore(store_path)
+    queue = StoredQueue(writer)
+    run_id, _ = queue.add(RunConfig(epochs=EPOCHS), FAST_DATASET)
+    assert queue.claim(run_id)  # running, owned by this live process: no runner starts
+    events: list[tuple[str, int]] = []
+    polled = threading.Event()
+
+    def on_polled() -> None:
+        events.append(("polled", 0))
+        polled.set()
+
+    following = BackgroundQueue(
+        str(store_path),
+        RunnerOptions(idle_exit_s=1),
+        on_progress=lambda rid, curve: events.append(("progress", curve[-1].epoch)),
+        on_polled=on_polled,
+    )
+    try:
+        following.start()
+        following.poll_soon()  # the first look: the run, no epochs yet
+        assert polled.wait(10)
+        polled.clear()
+        events.clear()
+        writer.add_epoch(run_id, EpochPoint(1, 0.6, 0.55, 0.9))
+        writer.add_epoch(run_id, EpochPoint(2, 0.7, 0.6, 0.8))
+        following.poll_soon()
+        assert polled.wait(10), "asked for a look, none came"
+        assert events == [("progress", 2), ("polled", 0)]
+        assert following.items()[0].epoch == 2
+        # Nothing new: a look that finds nothing is not announced.
+        events.clear()
+        polled.clear()
+        following.poll_soon()
+        assert not polled.wait(0.5)
+        assert events == []
+    finally:
+        following.close()
+        writer.close()

@@ -340,21 +340,22 @@ class ChartsPane(Vertical):
     def _plots_due(self, view: RunView) -> bool:
         """Whether the curves must be drawn again for ``view``.
 
-        A live run is redrawn once its curve has grown by a dot's worth of epochs
-        (plotext draws two braille dots per column) but at most every LIVE_PLOT_MIN_S,
-        or LIVE_PLOT_MAX_AGE_S after the last draw if it grew less: a 20,000-epoch run
-        on an 80-column chart moves a dot every ~250 epochs, so 10 redraws a second
-        showed the same picture and cost the UI process about a fifth of a core
-        (``bench/bench_tui_lag.py``); a redraw of both charts costs ~20-40 ms of CPU
-        (``bench/bench_follow_lag.py``), hence the cap. Anything else (another run,
-        a new status) draws at once.
+        A live run is redrawn once its curve has grown by a column's worth of epochs
+        but at most every LIVE_PLOT_MIN_S, or LIVE_PLOT_MAX_AGE_S after the last draw
+        if it grew less: a 20,000-epoch run on an 80-column chart moves a column every
+        ~250 epochs, so 10 redraws a second showed the same picture and cost the UI
+        process about a fifth of a core (``bench/bench_tui_lag.py``); a redraw of both
+        charts costs ~20 ms of CPU (plotext's build: ~8 ms a chart), ~1 % of a core at
+        one every 1.5 s, hence the cap and the column (a dot, half a column, redrew
+        every 1.5 s at 120 epochs a second). Anything else (another run, a new status)
+        draws at once.
         """
         now = time.monotonic()
         drawn = self._plots_drawn
         if drawn is not None and view.status == "running" and drawn[:2] == (view.run_id, "running"):
-            dot = view.planned_epochs / (2 * max(1, self.accuracy.size.width))
+            column = view.planned_epochs / max(1, self.accuracy.size.width)
             grown, age = len(view.curve) - drawn[2], now - drawn[3]
-            moved = grown >= dot and age >= LIVE_PLOT_MIN_S
+            moved = grown >= column and age >= LIVE_PLOT_MIN_S
             if not moved and (grown <= 0 or age < LIVE_PLOT_MAX_AGE_S):
                 return False
         self._plots_drawn = (view.run_id, view.status, len(view.curve), now)

@@ -7,9 +7,11 @@ BackgroundSweeps`), and goes on after the app quits; without, this app's executo
 (:class:`~tui.queue_model.QueueModel`, :class:`~tui.widgets.sweep.model.SweepModel`).
 Either way run callbacks arrive on other threads. An ended run becomes a message
 (:class:`RunFinished`); progress does not: the latest curve of each run waits in a
-dict until the app's redraw tick takes it (:meth:`QueueWiring._take_progress`), so
+dict until the app's next redraw takes it (:meth:`QueueWiring._take_progress`), so
 epochs arriving 20-40 times a second wake the UI only at its tick instead of once
-each (a message from a thread wakes the event loop). ``on_run_finished`` and
+each (a message from a thread wakes the event loop). With the background runner the
+tick asks the follower to look at the store and one ``StorePolled`` message per look
+that found something brings the redraw. ``on_run_finished`` and
 ``on_queue_changed`` keep their names.
 """
 
@@ -28,7 +30,7 @@ from textual.widget import Widget
 from core.results import EpochPoint
 from core.worker import RunOutcome
 from tui.errors import show_error
-from tui.messages import EpochProgress, QueueChanged, RunFinished
+from tui.messages import EpochProgress, QueueChanged, RunFinished, StorePolled
 from tui.queue_model import QueueModel
 from tui.widgets.history.pane import HistoryPane
 from tui.widgets.queue.pane import QueuePane
@@ -44,12 +46,13 @@ if TYPE_CHECKING:
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
-#: How often live progress reaches the screen. Each frame costs the UI ~4 ms of CPU
+#: How often live progress reaches the screen. Each frame costs the UI ~2-4 ms of CPU
 #: however little changed (Textual renders every widget under the changed line), so
-#: 10 a second cost ~4 % of a core; at 0.15 s an epoch committed by the runner is on
-#: screen within 200 ms p95: the follower's 50 ms poll + this wait + a frame
-#: (bench/bench_follow_lag.py prints commit -> screen).
-REDRAW_INTERVAL_S = 0.15
+#: 10 a second cost ~3 % of a core. With the background runner the tick asks the
+#: follower to look at the store and the screen is redrawn as soon as it has looked,
+#: so an epoch committed by the runner is on screen after this wait + a look + a frame:
+#: within 200 ms p95 (bench/bench_follow_lag.py prints commit -> screen).
+REDRAW_INTERVAL_S = 0.16
 #: History reloads at most this often while a sweep's points finish.
 SWEEP_HISTORY_S = 0.5
 #: A run trained by another process outside the queue, shown in Charts, is read again
@@ -113,6 +116,7 @@ class QueueWiring:
                 on_other_runs=self._history_changed,
                 on_queue_changed=self._queue_changed_elsewhere,
                 on_other_moved=self._other_run_moved,
+                on_polled=self._store_polled,
             )
         else:
             self.queue = QueueModel(
@@ -175,6 +179,14 @@ class QueueWiring:
         self._other_read_at = time.monotonic()
         self._load_run(self.selected_run)
 
+    def _store_polled(self) -> None:
+        """The follower looked at the store and found something (from its thread):
+        draw it now rather than at the next tick."""
+        self.post_message(StorePolled())
+
+    def on_store_polled(self, message: StorePolled) -> None:
+        self._redraw()
+
     def _on_finished(self, outcome: RunOutcome) -> None:
         self.post_message(RunFinished(outcome))
 
@@ -208,9 +220,18 @@ class QueueWiring:
 
     # -- the redraw tick ---------------------------------------------------------------
 
+    def _redraw_tick(self) -> None:
+        """Every REDRAW_INTERVAL_S: with the background runner, ask the follower to look
+        at the store (what it finds is drawn when it has looked: ``StorePolled``);
+        draw what changed here meanwhile."""
+        if self.background:
+            self.queue.poll_soon()  # type: ignore[attr-defined]  # BackgroundQueue's
+        self._redraw()
+
     def _redraw(self) -> None:
-        """Every REDRAW_INTERVAL_S: take the runs' progress since the last tick and
-        bring the queue table and charts up to date (only what changed)."""
+        """At each tick and after each look at the store: take the runs' progress since
+        the last redraw and bring the queue table and charts up to date (only what
+        changed)."""
         self._take_progress()
         if self._queue_dirty and (pane := self._queue_pane_mounted()) is not None:
             self._queue_dirty = False
