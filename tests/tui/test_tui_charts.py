@@ -17,8 +17,8 @@ def view(run_id: int, n: int, status: str = "running", planned: int = 20_000) ->
     return RunView(run_id, "6,6 lr=0.01", "moons", status, planned, curve(n))
 
 
-async def test_a_long_live_run_is_redrawn_per_dot_not_per_epoch(make_app, monkeypatch) -> None:
-    # Only the dot rule here: no minimum interval between redraws, and (on a loaded
+async def test_a_long_live_run_is_redrawn_per_column_not_per_epoch(make_app, monkeypatch) -> None:
+    # Only the column rule here: no minimum interval between redraws, and (on a loaded
     # machine the loop below can outlast it) no maximum age: those are other rules.
     monkeypatch.setattr(pane, "LIVE_PLOT_MIN_S", 0.0)
     monkeypatch.setattr(pane, "LIVE_PLOT_MAX_AGE_S", 3600.0)
@@ -28,39 +28,39 @@ async def test_a_long_live_run_is_redrawn_per_dot_not_per_epoch(make_app, monkey
         charts = app.charts
         charts.show_run(view(1, 100))
         draws = charts.draws
-        dot = 20_000 / (2 * charts.accuracy.size.width)  # epochs per braille dot
-        assert dot > 20
-        for n in range(101, 101 + int(dot) - 2, 5):  # less than a dot further
+        column = 20_000 / charts.accuracy.size.width  # epochs per column (two braille dots)
+        assert column > 20
+        for n in range(101, 101 + int(column) - 2, 5):  # less than a column further
             charts.show_run(view(1, n))
             assert f"epoch {n}/20000" in str(charts.query_one("#chart-title").render())
         assert charts.draws == draws
-        charts.show_run(view(1, 100 + int(dot) + 1))  # a dot further: drawn
+        charts.show_run(view(1, 100 + int(column) + 1))  # a column further: drawn
         assert charts.draws == draws + 1
-        assert charts.accuracy.series[0].xs[-1] == 100 + int(dot) + 1
-        charts.show_run(view(1, 100 + int(dot) + 2, status="done"))  # the end: drawn
+        assert charts.accuracy.series[0].xs[-1] == 100 + int(column) + 1
+        charts.show_run(view(1, 100 + int(column) + 2, status="done"))  # the end: drawn
         assert charts.draws == draws + 2
         charts.show_run(view(2, 10))  # another run: drawn
         assert charts.draws == draws + 3
-        charts.show_run(view(3, 10, planned=100))  # a short run: a dot is an epoch or two
+        charts.show_run(view(3, 10, planned=100))  # a short run: a column is an epoch or two
         charts.show_run(view(3, 12, planned=100))
         assert charts.draws == draws + 5
 
         # Epochs pouring in redraw the curves at most every LIVE_PLOT_MIN_S (a redraw
         # costs tens of ms) while the title shows every epoch; a curve that grew by
-        # less than a dot is redrawn once LIVE_PLOT_MAX_AGE_S passed, one that did not
+        # less than a column is redrawn once LIVE_PLOT_MAX_AGE_S passed, one that did not
         # grow never.
         monkeypatch.setattr(pane, "LIVE_PLOT_MIN_S", 3600.0)
         charts.show_run(view(4, 100))
         draws = charts.draws
-        dot = int(dot) + 1
-        charts.show_run(view(4, 100 + 5 * dot))  # five dots further at once: not yet
+        step = int(column) + 1
+        charts.show_run(view(4, 100 + 5 * step))  # five columns further at once: not yet
         assert charts.draws == draws
-        assert f"epoch {100 + 5 * dot}/20000" in str(charts.query_one("#chart-title").render())
+        assert f"epoch {100 + 5 * step}/20000" in str(charts.query_one("#chart-title").render())
         monkeypatch.setattr(pane, "LIVE_PLOT_MIN_S", 0.0)  # the interval has passed
-        charts.show_run(view(4, 100 + 6 * dot))
+        charts.show_run(view(4, 100 + 6 * step))
         assert charts.draws == draws + 1
         monkeypatch.setattr(pane, "LIVE_PLOT_MAX_AGE_S", 0.0)
-        charts.show_run(view(4, 100 + 6 * dot))  # not grown: nothing new to draw
+        charts.show_run(view(4, 100 + 6 * step))  # not grown: nothing new to draw
         assert charts.draws == draws + 1
-        charts.show_run(view(4, 101 + 6 * dot))  # grown by less than a dot, but old
+        charts.show_run(view(4, 101 + 6 * step))  # grown by less than a column, but old
         assert charts.draws == draws + 2
