@@ -29,7 +29,7 @@ def same(a: float, b: float) -> bool:
     return a == b or (np.isnan(a) and np.isnan(b))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(VALUE, VALUE, VALUE), min_size=1, max_size=PLAIN_SUM_MAX + 4))
 def test_mean_point_is_numpys_to_the_last_bit(values: list[tuple[float, float, float]]) -> None:
     points = [EpochPoint(7, train, test, loss) for train, test, loss in values]
