@@ -27,18 +27,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The long tests first (those marked ``slow`` and the apps driven in tmux), the rest
-    in their usual order: with ``-n 2`` the scheduler hands tests out in this order, so
-    a 10-20 s test no longer starts last and keeps one core busy after the other is done.
-    The order of the tests is otherwise free: none depends on another."""
-    items.sort(key=lambda item: 0 if _long(item) else 1)  # stable
-
-
-def _long(item: pytest.Item) -> bool:
-    return item.get_closest_marker("slow") is not None or "/test_tmux_" in item.nodeid
-
-
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     """A store file that does not exist yet."""
