@@ -46,6 +46,28 @@ async def settle(pilot: Any, timeout: float = 30.0) -> None:
     app._redraw()
     await workers_done(app)
     await pilot.pause(0.05)
+    await screen_settled(pilot)
+
+
+async def screen_settled(pilot: Any, timeout: float = 5.0) -> None:
+    """Wait until the screen has laid out and painted what changed: a widget shown a
+    moment ago (a class toggled, a table filled) has no size until the screen's next
+    update, which a loaded machine can delay past a fixed pause. Best effort: gives up
+    quietly after ``timeout`` (the test's own assertion then says what is missing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot._wait_for_screen()
+        screen = pilot.app.screen
+        pending = (
+            screen._layout_required
+            or screen._scroll_required
+            or screen._repaint_required
+            or screen._recompose_required
+            or screen._dirty_widgets
+        )
+        if not pending:
+            return
+        await pilot.pause(0.02)
 
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
