@@ -358,7 +358,9 @@ async def test_a_wide_file_scrolls_inside_the_table(make_app: Any, tmp_path: Pat
         table = app.query_one(ColumnTable)
         assert table.row_count == 31 and table.size.height <= 12
         table.focus()
+        await wait_for(pilot, lambda: table.has_focus)  # the keys go to the table
         await pilot.press("pagedown", "pagedown", "pagedown")
+        await wait_for(pilot, lambda: table.current_column()["name"] == "y")
         await wait_for(pilot, lambda: table.scroll_y > 0)  # scrolled at the next refresh
         assert table.current_column()["name"] == "y"
         assert "y: the target" in flat(app.query_one("#d-column", Static))
