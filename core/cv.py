@@ -18,8 +18,10 @@ noise level.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -305,6 +307,9 @@ def cv_facts(
 
 # --- training ----------------------------------------------------------------------
 
+#: The live band's spreads are stored at most this often while the folds train.
+SPREAD_WRITE_S = 0.5
+
 
 class CvLaunch:
     """The fold tasks of one cross-validated run in flight, and their joint outcome.
@@ -354,6 +359,9 @@ class CvLaunch:
             self.todo.append(REFIT)
         self._left = len(self.todo)
         self._emitted = 0  # last epoch of the mean curve written
+        #: The band's (epoch, train_std, cv_std) not stored yet, and when it last was.
+        self._spreads: list[tuple[int, float, float]] = []
+        self._spreads_at = 0.0
 
     def start(self) -> None:
         """Submit every fold still to train (the refit last: it waits the least)."""
@@ -410,6 +418,8 @@ class CvLaunch:
             points = self._new_mean_points()
         for mean in points:
             self.record_epoch(mean)
+        if points:
+            self._store_spreads()
         return None
 
     def _new_mean_points(self) -> list[EpochPoint]:
@@ -428,7 +438,24 @@ class CvLaunch:
         new = band({f: self.curves.get(f, []) for f in folds}, ended, top, self._emitted)
         if new:
             self._emitted = new[-1].epoch
+        self._spreads += [(b.epoch, b.train_std, b.cv_std) for b in new]
         return [EpochPoint(b.epoch, b.train_accuracy, b.cv_accuracy, b.loss) for b in new]
+
+    def _store_spreads(self, force: bool = False) -> None:
+        """Store the band's spreads taken since the last time, at most every
+        SPREAD_WRITE_S (one transaction for many epochs: a chart reads the band about
+        once a second), after the mean points they go with."""
+        from core import fold_store
+        from core.errors import StoreError
+
+        now = time.monotonic()
+        with self._lock:
+            if not self._spreads or (not force and now - self._spreads_at < SPREAD_WRITE_S):
+                return
+            rows, self._spreads, self._spreads_at = self._spreads, [], now
+        # A display aid: a write that fails loses nothing the folds do not give at the end.
+        with contextlib.suppress(StoreError):
+            fold_store.add_spreads(self.runner.store, self.run_id, rows)
 
     def _fold_done(self, fold: int, done: Future) -> None:
         from core import fold_store
@@ -479,6 +506,7 @@ class CvLaunch:
             save_new_reference(self.runner.store, self.run_id, outcome.new_reference)
         for mean in points:
             self.record_epoch(mean)
+        self._store_spreads(force=True)  # a fold's end: the band so far, at once
         if last:
             self._finish()
         elif self.on_task is not None:

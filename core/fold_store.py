@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from core.results import EpochPoint
 
 if TYPE_CHECKING:
+    from core.cv import BandPoint
     from core.store import RunStore
 
 #: Fold statuses a restarted run keeps: training such a fold again gives the same.
@@ -100,6 +101,42 @@ def clear(store: RunStore, run_id: int) -> None:
     with store._write() as conn:
         conn.execute("DELETE FROM folds WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM fold_epochs WHERE run_id = ?", (run_id,))
+        conn.execute("DELETE FROM cv_band WHERE run_id = ?", (run_id,))
+
+
+def add_spreads(store: RunStore, run_id: int, rows: Sequence[tuple[int, float, float]]) -> None:
+    """Store ``(epoch, train_std, cv_std)`` of the mean curve's epochs, in one
+    transaction (after the mean points themselves: :func:`live_band` joins the two)."""
+    with store._write() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO cv_band (run_id, epoch, train_std, cv_std) VALUES (?, ?, ?, ?)",
+            [(run_id, epoch, _loss(train), _loss(cv)) for epoch, train, cv in rows],
+        )
+
+
+def live_band(store: RunStore, run_id: int, last: int | None = None) -> list[BandPoint]:
+    """The band of ``run_id`` as written while its folds train: each epoch of its mean
+    curve that has its spread stored, up to ``last``."""
+    from core.cv import BandPoint
+
+    rows = store._read(
+        "SELECT e.epoch, e.train_accuracy, b.train_std, e.test_accuracy, b.cv_std, e.loss"
+        " FROM epochs AS e JOIN cv_band AS b ON b.run_id = e.run_id AND b.epoch = e.epoch"
+        " WHERE e.run_id = ? AND e.epoch <= ? ORDER BY e.epoch",
+        (run_id, last if last is not None else 2**62),
+    )
+    nan = float("nan")
+    return [
+        BandPoint(
+            epoch,
+            train,
+            nan if train_std is None else train_std,
+            cv,
+            nan if cv_std is None else cv_std,
+            nan if loss is None else loss,
+        )
+        for epoch, train, train_std, cv, cv_std, loss in rows
+    ]
 
 
 def fold_curves(store: RunStore, run_id: int) -> dict[int, list[EpochPoint]]:

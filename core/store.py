@@ -646,6 +646,7 @@ class RunStore:
             conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM fold_epochs WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM folds WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM cv_band WHERE run_id = ?", (run_id,))
             if conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise self._no_run(run_id)
 

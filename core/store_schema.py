@@ -226,6 +226,24 @@ def add_cross_validation(conn: sqlite3.Connection) -> None:
     )
 
 
+def add_live_band(conn: sqlite3.Connection) -> None:
+    """``cv_band``: the folds' spread per epoch of a cross-validated run's mean curve
+    (the curve itself is the run's ``epochs``), written while its folds train so a
+    chart draws the band live; the folds' own curves (``fold_epochs``) come only when
+    each fold ends. A standard deviation may be NaN (stored NULL)."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS cv_band (
+            run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            epoch      INTEGER NOT NULL,
+            train_std  REAL,
+            cv_std     REAL,
+            PRIMARY KEY (run_id, epoch)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 #: Append a function here to add schema version ``len(MIGRATIONS) + 1``.
 MIGRATIONS: list[Migration] = [
     create_v1,
@@ -235,6 +253,7 @@ MIGRATIONS: list[Migration] = [
     add_run_queue,
     add_ui_settings,
     add_cross_validation,
+    add_live_band,
 ]
 
 

@@ -191,3 +191,51 @@ async def test_sweep_builder_cv_reaches_the_sweep_and_the_leaderboard(make_app) 
         shown = [str(table.get_row_at(i)[labels.index("cv ± std")]) for i in range(2)]
         by_cv = sorted(runs, key=lambda r: r.cv_accuracy, reverse=True)
         assert shown == [f"{r.cv_accuracy:.3f}±{r.cv_std:.3f}" for r in by_cv]
+
+
+async def test_a_cv_run_training_elsewhere_shows_its_band_growing(store_path) -> None:
+    """A CV run another process trains (its folds still running: no fold curve stored
+    yet): Charts draws its band from the spreads stored with the mean curve, and the
+    band grows as more are stored, without a keypress."""
+    from core import fold_store
+    from core.executors import InlineExecutor
+    from core.queue_runner import RunnerOptions
+    from core.results import EpochPoint
+    from core.store import RunStore
+    from tui.app import PerceptuneApp
+
+    writer = RunStore(store_path)
+    run_id = writer.create_run(
+        RunConfig(epochs=100).to_dict(), CV_DATASET.to_dict(), status="running", label="cv run"
+    )
+
+    def train(first: int, last: int) -> None:
+        epochs = range(first, last + 1)
+        writer.add_epochs(
+            run_id, [EpochPoint(e, 0.6 + e / 500, 0.55 + e / 500, 1 / e) for e in epochs]
+        )
+        fold_store.add_spreads(writer, run_id, [(e, 0.02, 0.04) for e in epochs])
+
+    train(1, 10)
+    app = PerceptuneApp(store_path, InlineExecutor(1), None, dataset=CV_DATASET,
+                        snapshot_mode=True, background=RunnerOptions(idle_exit_s=1))  # fmt: skip
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.select_run(run_id, show_charts=True)
+            charts = app.charts
+
+            def band_epochs() -> int:
+                return 0 if charts.view is None else len(charts._band_of(charts.view))
+
+            await wait_for(pilot, lambda: band_epochs() == 10)
+            await settle(pilot)
+            legend = charts.accuracy.header().plain
+            assert "cv ± std" in legend and "train ± std" in legend
+            assert charts.view.status == "running"
+            train(11, 30)  # more epochs and their spread, from the other process
+            await wait_for(pilot, lambda: band_epochs() == 30)
+            await wait_for(
+                pilot, lambda: "epoch 30/100" in str(charts.query_one("#chart-title").render())
+            )
+    finally:
+        writer.close()

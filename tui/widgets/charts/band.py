@@ -2,10 +2,12 @@
 
 A CV run's stored curve is the folds' mean (``test_accuracy`` is the mean validation
 accuracy); the spread comes from the folds' own curves (:func:`core.cv.band`), which
-core stores as each fold ends. plotext cannot fill an area, so the band is drawn as two
-dotted lines (mean + std and mean - std) in a quieter shade of the line's colour: the
-mean stays the one solid line, and at 80x24 the dots read as an envelope, not as more
-series. The band is read from the store in a thread worker (never on the UI thread).
+core stores as each fold ends, and while they train from the spread core stores with
+the mean curve (:func:`core.fold_store.live_band`), so the band grows with the run.
+plotext cannot fill an area, so the band is drawn as two dotted lines (mean + std and
+mean - std) in a quieter shade of the line's colour: the mean stays the one solid line,
+and at 80x24 the dots read as an envelope, not as more series. The band is read from
+the store in a thread worker (never on the UI thread).
 
 In the overlay (several runs on one chart) a CV run's band is its cv (validation) band
 only, in a quieter shade of the run's own colour (:func:`overlay_band_series`): the
@@ -70,15 +72,18 @@ def is_cv(dataset: Mapping[str, Any]) -> bool:
 
 
 def read_band(store: Any, run_id: int, epochs: int | None) -> list[BandPoint]:
-    """(Thread worker.) The band of run ``run_id`` up to ``epochs``: every epoch each of
-    its folds has reached, from the fold curves stored so far (empty while a fold is
-    still training: the band needs every fold)."""
+    """(Thread worker.) The band of run ``run_id`` up to ``epochs``: from its folds'
+    curves once every fold has ended (stored as each ends), else the band written
+    while they train (the mean curve's epochs with their spread), whichever goes
+    further."""
     from core import fold_store
     from core.cv import band
 
     curves = fold_store.fold_curves(store, run_id)
     ended = {fold: end.status == "done" for fold, end in fold_store.folds(store, run_id).items()}
-    return band(curves, ended, epochs or None)
+    full = band(curves, ended, epochs or None)
+    live = fold_store.live_band(store, run_id, epochs or None)
+    return full if len(full) >= len(live) else live
 
 
 def read_bands(store: Any, records: Sequence[RunRecord]) -> dict[int, list[BandPoint]]:
