@@ -16,6 +16,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.visual import visualize
 from textual.widget import Widget
 from textual.widgets import Static
@@ -189,6 +190,7 @@ class ChartsPane(Vertical):
         #: CV runs' bands: run id -> (the status it was read for, when, the band).
         self._bands: dict[int, tuple[str, float, list[Any]]] = {}
         self._band_reading: int | None = None  # the run whose band a worker reads
+        self._band_recheck: Timer | None = None  # a band read asked for later
         #: What the verdict was worked out for, and the content that shows it.
         self._verdict_shown: tuple[tuple[Any, ...] | None, object] = (None, None)
 
@@ -409,14 +411,25 @@ class ChartsPane(Vertical):
         yet, read for another status, or every BAND_READ_S while the run trains."""
         found = self._bands.get(view.run_id)
         now = time.monotonic()
-        fresh = view.status != "running" or now - (found[1] if found else 0.0) < BAND_READ_S
+        age = now - (found[1] if found else 0.0)
+        fresh = view.status != "running" or age < BAND_READ_S
         if found is not None and found[0] == view.status and fresh:
+            if view.status == "running" and self._band_recheck is None:
+                # Asked too soon: look again when it is due, in case nothing else asks
+                # (a run that moves no more until its end would keep an old band).
+                self._band_recheck = self.set_timer(BAND_READ_S - age, self._recheck_band)
             return
         if self._band_reading == view.run_id:
             return
         self._band_reading = view.run_id
         self._bands[view.run_id] = (view.status, now, found[2] if found else [])
         self._read_band(view.run_id, view.status, view.planned_epochs)
+
+    def _recheck_band(self) -> None:
+        self._band_recheck = None
+        view = self.view
+        if view is not None and not self.overlay_ids and is_cv(view.dataset):
+            self._want_band(view)
 
     @work(thread=True, group="cv-band", exit_on_error=False, name="Reading band")
     def _read_band(self, run_id: int, status: str, epochs: int) -> None:
