@@ -237,8 +237,10 @@ async def test_hostile_column_names_show_literally(make_app: Any, tmp_path: Path
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         await settle(pilot)
         table = shown(app.query_one(ColumnTable))
+        pane = app.dataset_pane
+        why = (table, pane.data_error, pane.report is not None, app.query_one(ColumnTable).size)
         for name in ("[/b]", "[red]x[/red]", "z\\x1b[31m", "a,b"):
-            assert name in table, table
+            assert name in table, why
         assert "\x1b" not in table
         await go_to(pilot, "[red]x[/red]")
         assert "[red]x[/red]: category" in flat(app.query_one("#d-column", Static))

@@ -52,8 +52,11 @@ async def settle(pilot: Any, timeout: float = 30.0) -> None:
 async def screen_settled(pilot: Any, timeout: float = 5.0) -> None:
     """Wait until the screen has laid out and painted what changed: a widget shown a
     moment ago (a class toggled, a table filled) has no size until the screen's next
-    update, which a loaded machine can delay past a fixed pause. Best effort: gives up
-    quietly after ``timeout`` (the test's own assertion then says what is missing)."""
+    update, and a DataTable works out its rows' height when idle, which a loaded
+    machine can delay past a fixed pause. Best effort: gives up quietly after
+    ``timeout`` (the test's own assertion then says what is missing)."""
+    from textual.widgets import DataTable
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot._wait_for_screen()
@@ -64,6 +67,8 @@ async def screen_settled(pilot: Any, timeout: float = 5.0) -> None:
             or screen._repaint_required
             or screen._recompose_required
             or screen._dirty_widgets
+            or screen._callbacks
+            or any(table._require_update_dimensions for table in screen.query(DataTable))
         )
         if not pending:
             return
