@@ -102,6 +102,10 @@ def encode_direct(
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
     tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
     parts = ((X_train, train_rows), (X_test, test_rows))
+    # Columns of the table's own rows whose every value is known to scale: no check.
+    known = table.largest if train is table.features else {}
+    small = [known.get(name, np.inf) <= MAX_SCALED_VALUE for name in numbers]
+    checked = (small, small if test is train else [False] * len(numbers))
 
     def write_categories() -> None:
         for (out, rows), source in zip(parts, (train, test), strict=True):
@@ -114,7 +118,7 @@ def encode_direct(
     # The one-hot columns are written while a helper thread encodes numbers.
     share = 0.4 if plans else 0.5
     means, scales = _encode_numbers(
-        numbers, sources, tests, parts, gaps, scale, paths, write_categories, share
+        numbers, sources, tests, parts, gaps, scale, paths, checked, write_categories, share
     )
     del sources, tests
     if consume:
@@ -136,6 +140,7 @@ def _encode_numbers(
     gaps: set[str],
     scale: bool,
     paths: tuple[str | None, str | None],
+    checked: tuple[list[bool], list[bool]],
     meanwhile: Any = None,
     share: float = 0.5,
 ) -> tuple[Any, Any]:
@@ -144,8 +149,10 @@ def _encode_numbers(
 
     ``sources``/``tests``: each column's values in the train/test source; ``parts``:
     ``((X_train, train_rows), (X_test, test_rows))``, the rows of each source that
-    make each array (None: all, in order). Returns the scaler's ``(mean, scale)``
-    per column (zeros and ones when not scaled).
+    make each array (None: all, in order); ``checked``: per column, for the train and
+    the test source, whether its values are already known to be small enough to
+    scale. Returns the scaler's ``(mean, scale)`` per column (zeros and ones when not
+    scaled).
 
     ``meanwhile``: a function (no arguments) to run in this thread once its columns
     are done (after all of them without a helper thread).
@@ -155,7 +162,7 @@ def _encode_numbers(
     GIL while it gathers, sums and copies, so a second core shortens the wait."""
     k = len(numbers)
     means, scales = np.zeros(k), np.ones(k)
-    job = _NumberJob(numbers, sources, tests, parts, gaps, scale, paths, means, scales)
+    job = _NumberJob(numbers, sources, tests, parts, gaps, scale, paths, checked, means, scales)
     if k < 2 or len(parts[0][0]) * k < THREAD_CELLS:
         job.run(0, k)
         if meanwhile is not None:
@@ -200,6 +207,7 @@ class _NumberJob:
     gaps: set[str]
     scale: bool
     paths: tuple[str | None, str | None]
+    checked: tuple[list[bool], list[bool]]
     means: Any  # filled in for the columns done
     scales: Any
 
@@ -239,9 +247,12 @@ class _NumberJob:
         """Refuse values too large to scale (train part first), or, unscaled, an
         infinite test value (the train file's were refused when it was typed)."""
         if self.scale:
-            _check_scalable(train_column, self.numbers[j], self.paths[0])
-            _check_scalable(test_column, self.numbers[j], self.paths[1])
-        elif np.isinf(test_column).any():
+            name, (train_known, test_known) = self.numbers[j], self.checked
+            if not train_known[j]:
+                _check_scalable(train_column, name, self.paths[0])
+            if not test_known[j]:
+                _check_scalable(test_column, name, self.paths[1])
+        elif not self.checked[1][j] and np.isinf(test_column).any():
             raise DataError(
                 "a feature is not a finite number (inf or a value too large); "
                 "features must be finite",

@@ -29,6 +29,7 @@ from typing import Any
 
 from core.csvfile import check_file, check_row_widths, clean_name, looks_numeric, sniff, utf8_error
 from core.errors import DataError
+from core.factorize import factorize_cells
 from core.lazy import lazy_module
 
 np = lazy_module("numpy")
@@ -103,6 +104,10 @@ class Table:
     texts: dict[str, Text] = field(default_factory=dict)
     #: Each expanded date column -> the names of its numeric parts.
     dates: dict[str, list[str]] = field(default_factory=dict)
+    #: Number column -> its largest ``|value|`` in ``features`` (as typed; a date's
+    #: parts are not here): the encoder need not look again whether a column can be
+    #: scaled when every value is known to be small enough.
+    largest: dict[str, float] = field(default_factory=dict)
 
     def encoded_width(self) -> int:
         """Inputs of the network: one per numeric column, one per category."""
@@ -449,6 +454,7 @@ def _read_table(
             raise DataError(f"{name!r} is the target; it cannot be dropped or kept", path=path)
     columns: list[ColumnInfo] = []
     features: dict[str, Any] = {}
+    largest: dict[str, float] = {}
     numeric: list[str] = []
     categorical: list[str] = []
     notices: list[str] = []
@@ -460,7 +466,7 @@ def _read_table(
             columns.append(ColumnInfo(name, "target", 0, f"target ({n_classes} classes)"))
             continue
         series = frame[name] if keep_rows is None else frame[name][keep_rows]
-        info, values = _type_column(series, name, position, len(series), lines, path)
+        info, values = _type_column(series, name, position, len(series), lines, path, largest)
         if name in dropped_names:
             info = ColumnInfo(name, info.kind, info.missing, "ignored: --drop", info.distinct)
         elif name in kept_names and not info.used and info.kind != "empty":
@@ -510,6 +516,7 @@ def _read_table(
         notices=notices,
         texts=texts,
         dates=dates,
+        largest=largest,
     )
     _check_target(table, test_size)
     if not features:
@@ -596,21 +603,46 @@ def _check_target(table: Table, test_size: float) -> None:
 
 
 def _type_column(
-    series: Any, name: str, position: int, n_rows: int, lines: Any, path: str
+    series: Any,
+    name: str,
+    position: int,
+    n_rows: int,
+    lines: Any,
+    path: str,
+    largest: dict[str, float] | None = None,
 ) -> tuple[ColumnInfo, Any]:
     """The kind of one feature column, and its values ready for the encoder: a float64
     array (numeric), a :class:`Text` (categorical) or a dict of float64 arrays
-    (an expanded date)."""
+    (an expanded date). ``largest``: where a number column's largest ``|value|`` is
+    recorded (see :attr:`Table.largest`)."""
     if series.dtype.kind in "iufb":
         values = series.to_numpy(dtype=np.float64)  # no copy for float64
-        missing = int(np.count_nonzero(np.isnan(values)))  # count_nonzero: no int cast
+        # min and max give NaN when a cell is missing: only then count those and
+        # take the bounds again without them (most number columns are full).
+        low, high = np.min(values, initial=np.inf), np.max(values, initial=-np.inf)
+        missing = 0
+        if np.isnan(low) or np.isnan(high):
+            missing = int(np.count_nonzero(np.isnan(values)))  # count_nonzero: no int cast
+            low = high = None
         if missing == n_rows:
             return ColumnInfo(name, "empty", missing, "ignored: no values"), None
         if position == 0 and name == _UNNAMED.format(1):
             return ColumnInfo(name, "index", missing, _ROW_NAMES), None
         whole = series.dtype.kind in "iu"
         rownum = series.index.to_numpy() if whole and position == 0 else None
-        return _type_numeric(values, whole, name, position, missing, n_rows, lines, path, rownum)
+        return _type_numeric(
+            values,
+            whole,
+            name,
+            position,
+            missing,
+            n_rows,
+            lines,
+            path,
+            rownum,
+            (low, high),
+            largest,
+        )
     text = Text.of(series)
     missing = text.missing
     if missing == n_rows:
@@ -620,7 +652,9 @@ def _type_column(
     numbers = text.soft_numbers()
     if numbers is not None:  # numbers with a few "None"/"-" cells: those are missing
         missing = int(np.count_nonzero(np.isnan(numbers)))
-        return _type_numeric(numbers, False, name, position, missing, n_rows, lines, path)
+        return _type_numeric(
+            numbers, False, name, position, missing, n_rows, lines, path, largest=largest
+        )
     return _type_text(text, name, n_rows - missing)
 
 
@@ -642,7 +676,7 @@ class Text:
         """Factorise ``series`` (text cells, missing as NaN), stripping spaces."""
         import pandas as pd
 
-        codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+        codes, uniques = factorize_cells(series.to_numpy(dtype=object))
         cleaned = [value.strip() if isinstance(value, str) else str(value) for value in uniques]
         if cleaned != list(uniques):  # " a" and "a" are one category
             remap, uniques = pd.factorize(np.array(cleaned, dtype=object))
@@ -699,13 +733,18 @@ def _type_numeric(
     lines: Any,
     path: str,
     rownum: Any = None,
+    bounds: tuple[Any, Any] = (None, None),
+    largest: dict[str, float] | None = None,
 ) -> tuple[ColumnInfo, Any]:
     """``rownum``: each row's 0-based position among the file's data rows (None: not
-    an integer first column, so not checked for row numbers)."""
+    an integer first column, so not checked for row numbers); ``bounds``: the values'
+    min and max when the caller has them (None: taken here, missing cells skipped)."""
     present = n_rows - missing
     if missing == n_rows:
         return ColumnInfo(name, "empty", missing, "ignored: no values"), None
-    low, high = np.nanmin(values), np.nanmax(values)
+    low, high = bounds
+    if low is None or high is None:
+        low, high = np.nanmin(values), np.nanmax(values)
     if not (np.isfinite(low) and np.isfinite(high)):
         bad = int(np.flatnonzero(np.isinf(values))[0])
         raise DataError(
@@ -728,6 +767,8 @@ def _type_numeric(
         if looks_like_id(name) and len(np.unique(values)) >= 0.9 * present:
             return ColumnInfo(name, "id", 0, "ignored: ID-like (unique per row)"), None
     action = f"imputed (median): {missing} missing" if missing else "feature"
+    if largest is not None:
+        largest[name] = float(max(-low, high))
     return ColumnInfo(name, "numeric", missing, action), values
 
 

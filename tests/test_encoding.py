@@ -185,3 +185,40 @@ def test_scaler_statistics_are_standard_scalers_bits(column: np.ndarray) -> None
     reference = StandardScaler().fit(column[:, None])
     assert mean.tobytes() == reference.mean_.tobytes()
     assert scale.tobytes() == reference.scale_.tobytes()
+
+
+def test_typing_records_each_number_columns_largest_value(tmp_path: Path) -> None:
+    # min/max taken once by the typing (missing cells skipped), for the encoder's
+    # scaling check; a date's parts and text columns have none.
+    text = "a,b,when,c,label\n" + "".join(
+        f"{-3.5 * i if i != 4 else 'NA'},{i % 5},2024-0{1 + i % 9}-1{i % 10},{'uv'[i % 2]},"
+        f"{'xy'[i % 2]}\n"
+        for i in range(30)
+    )
+    _, pair = pair_of(tmp_path, text)
+    table = pair.table
+    assert table.largest == {"a": 3.5 * 29, "b": 4.0}
+    assert table.columns[0].missing == 1 and table.columns[0].action.startswith("imputed")
+
+
+def test_values_too_large_to_scale_are_refused_in_either_file(tmp_path: Path) -> None:
+    small = "a,b,label\n" + "".join(f"{i * 0.5},{i % 3},{i % 2}\n" for i in range(40))
+    # In the train file: found by the typing's bounds, and still refused by the encoder.
+    huge = small.replace("\n3.0,", "\n1e200,")
+    (tmp_path / "huge.csv").write_text(huge)
+    spec = DatasetSpec.from_mapping({"train": str(tmp_path / "huge.csv")}).validate()
+    with pytest.raises(DataError, match="too large to standardise") as caught:
+        load_dataset(spec)
+    assert caught.value.column == "a" and caught.value.path.endswith("huge.csv")
+    # Only in a separate test file: its values were never typed, so they are checked.
+    test = "a,b,label\n1,2,0\n-1e200,1,1\n"
+    spec, _ = pair_of(tmp_path, small, test)
+    with pytest.raises(DataError, match="too large to standardise") as caught:
+        load_dataset(spec)
+    assert caught.value.column == "a" and caught.value.path.endswith("test.csv")
+    # Unscaled, an infinite test value is refused; a finite huge one is fine.
+    spec, _ = pair_of(tmp_path, small, test.replace("-1e200", "-inf"), scale=False)
+    with pytest.raises(DataError, match="not a finite number"):
+        load_dataset(spec)
+    spec, _ = pair_of(tmp_path, small, test, scale=False)
+    assert load_dataset(spec).X_test[1, 0] == -1e200
