@@ -196,6 +196,7 @@ def encode(
     scale: bool,
     test_path: str | None = None,
     consume: bool = False,
+    typed: bool | None = None,
 ) -> Encoded:
     """Fit the encoding pipeline on the train rows only and transform both parts.
 
@@ -204,17 +205,23 @@ def encode(
     order (None: all). Returns C-ordered float64 arrays and the encoded column names,
     equal to what the :func:`core.tabular.make_transformer` pipeline gives.
     ``consume``: the mappings (dicts) may be emptied as soon as their values are
-    copied (the caller is done with them: peak memory)."""
+    copied (the caller is done with them: peak memory). ``typed``: ``train`` holds
+    the table's own typed features, whose missing cells and bounds the typing
+    counted (None: when it is ``table.features``)."""
     from core.encoding import encode_direct
 
-    if test is train and train is table.features:
+    typed = train is table.features if typed is None else typed
+    if typed:
         # Rows of the table itself: its typing counted each column's missing cells.
         missing = {column.name: column.missing for column in table.columns}
-        gaps = [name for name in table.numeric if _missing_in(name, table, missing)]
+        gaps = {name for name in table.numeric if _missing_in(name, table, missing)}
+        if test is not train:  # a separate test file: its own gaps too
+            gaps.update(numeric_groups(table, test)[1])
     else:
-        _, gaps = numeric_groups(table, train, test if test is not train else None)
+        gaps = set(numeric_groups(table, train, test if test is not train else None)[1])
+    largest = table.largest if typed else {}
     return encode_direct(
-        table, train, train_rows, test, test_rows, set(gaps), scale, test_path, consume
+        table, train, train_rows, test, test_rows, gaps, scale, test_path, consume, largest
     )
 
 

@@ -688,7 +688,7 @@ def _encoded_dataset(
 
     try:
         encoded = encode(
-            table, features, train_rows, test, test_rows, spec.scale, test_path, release
+            table, features, train_rows, test, test_rows, spec.scale, test_path, release, True
         )
     finally:
         del features, test

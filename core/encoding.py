@@ -69,6 +69,7 @@ def encode_direct(
     scale: bool,
     test_path: str | None = None,
     consume: bool = False,
+    largest: dict[str, float] | None = None,
 ) -> Encoded:
     """Encode the train rows ``train_rows`` of ``train`` and the test rows
     ``test_rows`` of ``test`` (mappings from column name to values: the table's
@@ -76,7 +77,10 @@ def encode_direct(
 
     ``gaps``: the number columns that get a median imputer (those with a missing cell
     in either part, as :func:`core.tabular.numeric_groups` says). ``consume``:
-    empty ``train`` and ``test`` (dicts) once their values are copied."""
+    empty ``train`` and ``test`` (dicts) once their values are copied. ``largest``:
+    the largest ``|value|`` of number columns of ``train`` (and of ``test`` when it is
+    ``train``) where known (:attr:`core.tabular.Table.largest`): those small enough
+    to scale are not looked at again."""
     complete = [name for name in table.numeric if name not in gaps]
     numbers = complete + [name for name in table.numeric if name in gaps]
     first = (table.numeric + table.categorical)[0]
@@ -102,8 +106,8 @@ def encode_direct(
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
     tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
     parts = ((X_train, train_rows), (X_test, test_rows))
-    # Columns of the table's own rows whose every value is known to scale: no check.
-    known = table.largest if train is table.features else {}
+    # Columns whose every value is known to scale: no check.
+    known = largest or {}
     small = [known.get(name, np.inf) <= MAX_SCALED_VALUE for name in numbers]
     checked = (small, small if test is train else [False] * len(numbers))
 

@@ -36,9 +36,9 @@ def factorize_cells(cells: Any) -> tuple[Any, Any]:
     if len(distinct) > MAX_OBJECT_SHARE * n:
         return pd.factorize(cells)
     # Codes are numbered in order of first appearance, so the running maximum steps
-    # up exactly at each distinct object's first cell.
+    # up to code c exactly at the first cell of the object coded c.
     running = np.maximum.accumulate(object_codes)
-    first = np.flatnonzero(np.diff(running, prepend=-1))
+    first = np.searchsorted(running, np.arange(len(distinct)))
     # Equal strings may be distinct objects (one per chunk of the file), and every
     # missing marker is missing: pandas says which of these few cells are equal.
     remap, uniques = pd.factorize(cells[first])
