@@ -76,10 +76,14 @@ def _hooked_classifier_class() -> type:
         check_sklearn_supported()
         from sklearn.neural_network import MLPClassifier
 
+        from core.sklearn_loop import fast_fit_stochastic
+
         class EpochHookedMLPClassifier(MLPClassifier):
-            """``MLPClassifier`` that calls ``self._epoch_hook(self)`` after each epoch."""
+            """``MLPClassifier`` that calls ``self._epoch_hook(self)`` after each epoch
+            (and skips the per-batch input checks: :mod:`core.sklearn_loop`)."""
 
             _epoch_hook: Callable[[Any], None] | None = None
+            _fit_stochastic = fast_fit_stochastic(MLPClassifier)
 
             def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
                 super()._update_no_improvement_count(early_stopping, X, y, sample_weight)
