@@ -89,7 +89,6 @@ class Table:
     #: Column name -> values, one per kept row: float64 arrays for ``numeric`` (with
     #: NaN), object arrays of str/NaN for ``categorical``.
     features: Any
-    labels: Any  # numpy array of label texts, one per kept row
     label_codes: Any  # each kept row's label as a position in label_uniques
     label_uniques: Any  # object array: the distinct labels, in order of appearance
     lines: Any  # numpy int array: the 1-based file line of each kept row
@@ -108,6 +107,11 @@ class Table:
     #: parts are not here): the encoder need not look again whether a column can be
     #: scaled when every value is known to be small enough.
     largest: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> Any:
+        """The label text of each kept row (an object array, made on each call)."""
+        return self.label_uniques[self.label_codes]
 
     def encoded_width(self) -> int:
         """Inputs of the network: one per numeric column, one per category."""
@@ -441,7 +445,6 @@ def _read_table(
     label_codes = labels_text.codes if keep_rows is None else labels_text.codes[keep_rows]
     label_uniques = labels_text.uniques
     _check_labels(label_uniques, label_codes, lines, path, target_name)
-    labels = label_uniques[label_codes]
     dropped_names, kept_names = parse_names(drop), parse_names(keep)
     for name in (*dropped_names, *kept_names):
         if name not in names:
@@ -507,7 +510,6 @@ def _read_table(
         numeric=numeric,
         categorical=categorical,
         features=features,
-        labels=labels,
         label_codes=label_codes,
         label_uniques=label_uniques,
         lines=lines,
