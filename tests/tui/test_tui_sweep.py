@@ -325,3 +325,23 @@ def test_model_resume_goes_on_after_a_cancel(tmp_path: Path) -> None:
         assert [r.status for r in store.list_runs()] == ["cancelled", "done", "done"]
         assert model.active_ids() == []
     executor.shutdown()
+
+
+async def test_a_redraw_while_the_sweep_table_is_gone_draws_it_when_back(make_app) -> None:
+    # The redraw tick can fire while the app closes and its widgets are removed: the
+    # sweep strip then has no table. That is no error (a timer's error ends the app);
+    # the sweeps stay to be drawn.
+    from tui.widgets.sweep.strip import COLUMNS, SweepStrip, SweepTable
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        strip = app.query_one(SweepStrip)
+        await strip.query_one(SweepTable).remove()
+        app._sweeps_dirty = True
+        app._redraw()
+        assert app._sweeps_dirty
+        await strip.mount(SweepTable(columns=COLUMNS, cursor_type="row", id="sweep-table"))
+        await pilot.pause()
+        app._redraw()
+        assert not app._sweeps_dirty

@@ -247,8 +247,11 @@ class QueueWiring:
                 with contextlib.suppress(NoMatches):
                     self.charts.show_run(view)
         if self._sweeps_dirty and (strips := self._mounted_panes(SweepStrip)):
-            self._sweeps_dirty = False
-            strips[0].show(self.sweeps.items(), self.snapshot_mode)
+            try:
+                strips[0].show(self.sweeps.items(), self.snapshot_mode)
+                self._sweeps_dirty = False
+            except NoMatches:  # its table is not there (being removed: the app is closing)
+                pass  # drawn at a later tick if it comes back
         dirty_at = self._history_dirty_at
         if dirty_at is not None and time.monotonic() - dirty_at >= SWEEP_HISTORY_S:
             self._history_dirty_at = None
