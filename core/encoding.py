@@ -114,7 +114,7 @@ def encode_direct(
     def write_categories() -> None:
         for (out, rows), source in zip(parts, (train, test), strict=True):
             start = len(numbers)
-            out[:, start:] = 0.0
+            out[:, start:].fill(0.0)  # fill: half the time of an assignment here
             for name, plan in zip(table.categorical, plans, strict=True):
                 plan.write(source[name], rows, out, start, same_source=source is train)
                 start += len(plan.names)
@@ -334,17 +334,25 @@ class _CategoryPlan:
 
         if same_source:
             codes = self.codes if rows is None else self.codes[rows]
-            missing = codes < 0
+            # The last entry answers code -1: a missing cell gets the imputed column.
+            filled = self.position.copy()
+            filled[-1] = self.fill
+            column = filled[codes]
         else:
             cells = pd.Series(values).to_numpy(dtype=object)
             cells = cells if rows is None else cells[rows]
             codes = self.uniques.get_indexer(cells)
-            missing = pd.isna(cells)
-        column = self.position[codes]  # codes -1 (missing or unknown) -> -1
-        column[missing] = self.fill  # a missing cell is imputed; an unseen one stays zeros
-        seen = np.flatnonzero(column >= 0)
+            column = self.position[codes]  # codes -1 (missing or unknown) -> -1
+            column[pd.isna(cells)] = self.fill  # missing is imputed; unseen stays zeros
         # Flat positions rise with the row: one pass over the array, in order.
-        out.reshape(-1)[seen * out.shape[1] + start + column[seen]] = 1.0
+        width = out.shape[1]
+        if len(column) and column.min() >= 0:  # every row has its bit (the usual case)
+            column += start
+            column += np.arange(0, len(column) * width, width)
+            out.reshape(-1)[column] = 1.0
+            return
+        seen = np.flatnonzero(column >= 0)
+        out.reshape(-1)[seen * width + start + column[seen]] = 1.0
 
 
 def _categories(text: Any, rows: Any, name: str, path: str | None) -> _CategoryPlan:

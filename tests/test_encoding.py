@@ -222,3 +222,23 @@ def test_values_too_large_to_scale_are_refused_in_either_file(tmp_path: Path) ->
         load_dataset(spec)
     spec, _ = pair_of(tmp_path, small, test, scale=False)
     assert load_dataset(spec).X_test[1, 0] == -1e200
+
+
+def test_a_category_only_in_the_test_rows_of_one_file_is_all_zeros(tmp_path: Path) -> None:
+    # The same file's rows: "z" is in no train row, so the encoder fit on the train
+    # rows does not know it (as OneHotEncoder(handle_unknown="ignore")); a missing cell
+    # among the test rows gets the most frequent train category.
+    cells = ["p", "q", "p", "NA", "q", "p", "z", "p", "q", "NA"] * 3
+    text = "x,c,label\n" + "".join(f"{i % 7},{c},{'ab'[i % 2]}\n" for i, c in enumerate(cells))
+    spec, pair = pair_of(tmp_path, text)
+    table = pair.table
+    rows = np.arange(len(cells))
+    z_rows = rows[np.array(cells) == "z"]
+    train_rows = np.setdiff1d(rows, z_rows)[:20]
+    test_rows = np.concatenate([z_rows, rows[np.array(cells) == "NA"][:2]])
+    direct, reference = both_ways(pair, spec, train_rows, test_rows)
+    assert_same(direct, reference)
+    one_hot = [i for i, name in enumerate(direct.names) if name.startswith("c_")]
+    assert direct.names[one_hot[0]] == "c_p" and len(one_hot) == 2
+    assert direct.X_test[: len(z_rows), one_hot].sum() == 0.0  # z: no bit
+    assert direct.X_test[len(z_rows) :, one_hot].tolist() == [[1.0, 0.0]] * 2  # NA -> p
