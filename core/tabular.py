@@ -672,18 +672,26 @@ class Text:
 
     codes: Any  # int array, one per row
     uniques: Any  # object array of distinct str values, stripped of surrounding spaces
+    #: The column's own cells when they are already what :meth:`values` gives (str
+    #: cells, nothing stripped, missing as NaN): no per-row copy is made then.
+    cells: Any = None
 
     @classmethod
     def of(cls, series: Any) -> Text:
         """Factorise ``series`` (text cells, missing as NaN), stripping spaces."""
         import pandas as pd
 
-        codes, uniques = factorize_cells(series.to_numpy(dtype=object))
+        cells = series.to_numpy(dtype=object)
+        codes, uniques = factorize_cells(cells)
         cleaned = [value.strip() if isinstance(value, str) else str(value) for value in uniques]
         if cleaned != list(uniques):  # " a" and "a" are one category
             remap, uniques = pd.factorize(np.array(cleaned, dtype=object))
             codes = np.where(codes >= 0, remap[codes], -1)
-        return cls(codes, np.asarray(uniques, dtype=object))
+            return cls(codes, np.asarray(uniques, dtype=object))
+        # pandas' text dtype keeps a missing cell as NaN (an object column might hold
+        # None or pd.NA instead: those are rebuilt by values()).
+        as_is = isinstance(series.dtype, pd.StringDtype) and series.dtype.na_value is np.nan
+        return cls(codes, np.asarray(uniques, dtype=object), cells if as_is else None)
 
     @property
     def missing(self) -> int:
@@ -691,7 +699,12 @@ class Text:
         return int(np.count_nonzero(self.codes < 0))
 
     def values(self) -> Any:
-        """One object per row: its text, or NaN."""
+        """One object per row: its text, or NaN (read-only when they are the column's
+        own cells)."""
+        if self.cells is not None:
+            view = self.cells.view()
+            view.flags.writeable = False
+            return view
         if not len(self.uniques):
             return np.full(len(self.codes), np.nan, dtype=object)
         cells = self.uniques[self.codes]

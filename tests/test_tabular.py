@@ -417,3 +417,24 @@ def test_single_quoted_cells_are_sniffed(tmp_path: Path) -> None:
     data = load_dataset(spec(write(tmp_path, "q.csv", text)))
     assert data.classes == ["a;0", "a;1"]  # the separator inside quotes stays in the label
     assert data.feature_names == ["x", "sex_f x", "sex_m x"]
+
+
+def test_a_text_columns_values_are_its_own_cells_when_nothing_was_stripped() -> None:
+    import io
+
+    import pandas as pd
+
+    from core.tabular import Text
+
+    text = "c,d\n" + "".join(
+        f"{['u', 'vv', 'NA'][i % 3]},{[' a', 'b'][i % 2]}\n" for i in range(30)
+    )
+    frame = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=["NA"])
+    plain, padded = Text.of(frame["c"]), Text.of(frame["d"])
+    rebuilt = Text(plain.codes, plain.uniques).values()  # built from codes and uniques
+    values = plain.values()
+    assert plain.cells is not None and not values.flags.writeable
+    assert pd.isna(values).tolist() == pd.isna(rebuilt).tolist()
+    assert [v for v in values if isinstance(v, str)] == [v for v in rebuilt if isinstance(v, str)]
+    # " a" is stripped to "a": the cells are not the values, so they are rebuilt.
+    assert padded.cells is None and padded.values().tolist() == ["a", "b"] * 15
