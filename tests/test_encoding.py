@@ -231,7 +231,6 @@ def test_a_category_only_in_the_test_rows_of_one_file_is_all_zeros(tmp_path: Pat
     cells = ["p", "q", "p", "NA", "q", "p", "z", "p", "q", "NA"] * 3
     text = "x,c,label\n" + "".join(f"{i % 7},{c},{'ab'[i % 2]}\n" for i, c in enumerate(cells))
     spec, pair = pair_of(tmp_path, text)
-    table = pair.table
     rows = np.arange(len(cells))
     z_rows = rows[np.array(cells) == "z"]
     train_rows = np.setdiff1d(rows, z_rows)[:20]
