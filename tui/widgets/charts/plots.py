@@ -376,10 +376,16 @@ class CurvePlot(PlotextPlot):
             self.call_later(self._start_build)
 
     def on_resize(self, event: events.Resize) -> None:
-        # Wider than the points were thinned for: thin them again for the new width.
-        if event.size.width > self._thinned_for and any(
+        # Dotted series are spaced for a width, whichever way it changes (drawn before
+        # the first layout, they were spaced for the app's width); lines thinned for a
+        # narrower width are thinned again when it grows.
+        width = event.size.width
+        if width == self._thinned_for:
+            return
+        wider = width > self._thinned_for and any(
             len(s.xs) > 2 * self._thinned_for + 2 for s in self.series
-        ):
+        )
+        if wider or any(s.dotted for s in self.series):
             self._plot_series()
 
     def _key(self) -> tuple[Any, ...]:
