@@ -275,23 +275,21 @@ async def test_the_pane_scrolls_at_80x24_with_a_hint(make_app: Any) -> None:
         await wait_for(pilot, lambda: left.scroll_y > 0)  # scrolling waits for a refresh
         assert str(hint.content) in (hints.ABOVE, hints.MORE_BELOW)
         # A click on the hint goes back up, and down again.
+        # (Each change shows after a refresh: waited for, not slept on, under load.)
         left.scroll_end(animate=False)
-        await pilot.pause()
-        assert str(hint.content) == hints.ABOVE
+        await wait_for(pilot, lambda: str(hint.content) == hints.ABOVE)
         await pilot.click("#left-hint")
-        await pilot.pause()
-        assert left.scroll_y == 0 and str(hint.content) == hints.BELOW
+        await wait_for(pilot, lambda: left.scroll_y == 0 and str(hint.content) == hints.BELOW)
         await pilot.click("#left-hint")
-        await pilot.pause()
-        assert left.scroll_y > 0
+        await wait_for(pilot, lambda: left.scroll_y > 0)
         # An unusable file: the hint says so while the pane is out of sight.
         app.dataset_pane.load(csv_spec("penguins_r.csv"))
         left.scroll_home(animate=False)
         await settle(pilot)
         assert str(hint.content) == hints.UNUSABLE_BELOW and hint.has_class("-error")
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert left.scroll_y > 0  # the message points to the pane: it is brought into view
+        # The message points to the pane: it is brought into view.
+        await wait_for(pilot, lambda: left.scroll_y > 0)
     assert app.return_code in (None, 0)
 
 
