@@ -270,7 +270,7 @@ def encode_with_transformer(
 def describe_text(pair: CsvPair, spec: Any) -> str:
     """One line: rows, features (raw and encoded), target."""
     table = pair.table
-    where = f"{len(table.labels)} rows"
+    where = f"{len(table.label_codes)} rows"  # not labels: made on each call
     if spec.test is not None:
         where += f" + {pair.test_rows} test rows in {os.path.basename(spec.test)}"
     n_features = len(table.numeric) + len(table.categorical)

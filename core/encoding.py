@@ -94,46 +94,99 @@ def encode_direct(
             and not 0 <= rows.min() <= rows.max() < len(source[first])
         ):
             raise IndexError("row numbers outside the table")
-    plans = [
-        _categories(table.texts[name], train_rows, name, table.path) for name in table.categorical
-    ]
-    width = len(numbers) + sum(len(plan.names) for plan in plans)
-    # Not zeros: the number columns are all written; only the one-hot ones are zeroed
-    # (calloc may clear recycled memory: a whole extra pass over the arrays).
-    X_train = np.empty((n_train, width), dtype=np.float64)
-    X_test = np.empty((n_test, width), dtype=np.float64)
     paths = (table.path, test_path or table.path)
     sources = [np.asarray(train[name], dtype=np.float64) for name in numbers]
-    tests = sources if test is train else [np.asarray(test[name], np.float64) for name in numbers]
-    parts = ((X_train, train_rows), (X_test, test_rows))
     # Columns whose every value is known to scale: no check.
     known = largest or {}
     small = [known.get(name, np.inf) <= MAX_SCALED_VALUE for name in numbers]
-    checked = (small, small if test is train else [False] * len(numbers))
+    layout = _Layout(table, train, train_rows, test, test_rows, len(numbers))
+    from core.encoding_inplace import encode_numbers_in_place, reorderable
 
-    def write_categories() -> None:
-        for (out, rows), source in zip(parts, (train, test), strict=True):
-            start = len(numbers)
-            out[:, start:].fill(0.0)  # fill: half the time of an assignment here
-            for name, plan in zip(table.categorical, plans, strict=True):
-                plan.write(source[name], rows, out, start, same_source=source is train)
-                start += len(plan.names)
-
-    # The one-hot columns are written while a helper thread encodes numbers.
-    share = 0.4 if plans else 0.5
-    means, scales = _encode_numbers(
-        numbers, sources, tests, parts, gaps, scale, paths, checked, write_categories, share
-    )
-    del sources, tests
+    if consume and test is train and reorderable(sources, train_rows, test_rows):
+        # The caller is done with the table: its columns serve as the buffers.
+        means, scales = encode_numbers_in_place(
+            numbers, sources, train_rows, test_rows, layout, gaps, scale, paths, small
+        )
+    else:
+        layout.prepare(n_train, n_test)
+        tests = sources if test is train else [np.asarray(test[n], np.float64) for n in numbers]
+        checked = (small, small if test is train else [False] * len(numbers))
+        # The one-hot columns are written while a helper thread encodes numbers.
+        share = 0.4 if layout.plans else 0.5
+        means, scales = _encode_numbers(
+            numbers,
+            sources,
+            tests,
+            layout.parts,
+            gaps,
+            scale,
+            paths,
+            checked,
+            layout.write_all,
+            share,
+        )
+        del tests
+    del sources
     if consume:
         train.clear()
         test.clear()
     names = list(numbers)
-    for name, plan in zip(table.categorical, plans, strict=True):
+    for name, plan in zip(table.categorical, layout.plans, strict=True):
         names += [f"{name}_{category}" for category in plan.names]
+    X_train, X_test = layout.outputs
     if scale and numbers:
         return Encoded(X_train, X_test, names, means, scales)
     return Encoded(X_train, X_test, names)
+
+
+class _Layout:
+    """The arrays of an encoding and their one-hot columns (after the numbers)."""
+
+    def __init__(
+        self, table: Any, train: Any, train_rows: Any, test: Any, test_rows: Any, k: int
+    ) -> None:
+        self.table, self.sources, self.k = table, (train, test), k
+        self.rows = (train_rows, test_rows)
+        self.plans: list[_CategoryPlan] = []
+        self.outputs: tuple[Any, Any] = (None, None)
+
+    @property
+    def parts(self) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+        """``((X_train, train_rows), (X_test, test_rows))``."""
+        return (self.outputs[0], self.rows[0]), (self.outputs[1], self.rows[1])
+
+    def prepare(self, n_train: int, n_test: int) -> None:
+        """Fit the categories' imputers and encoders on the train rows, and make the
+        arrays (``n_train`` and ``n_test`` rows)."""
+        table, train_rows = self.table, self.rows[0]
+        self.plans = [
+            _categories(table.texts[name], train_rows, name, table.path)
+            for name in table.categorical
+        ]
+        width = self.k + sum(len(plan.names) for plan in self.plans)
+        # Not zeros: the number columns are all written; only the one-hot ones are zeroed
+        # (calloc may clear recycled memory: a whole extra pass over the arrays).
+        self.outputs = (np.empty((n_train, width)), np.empty((n_test, width)))
+
+    def write(self, part: int, first: int = 0, stop: int | None = None) -> None:
+        """The one-hot columns of rows ``first`` to ``stop - 1`` (None: to the end) of
+        ``X_train`` (part 0) or ``X_test`` (1); only the whole part when its rows are
+        all of its source's (None)."""
+        if not self.plans:
+            return
+        out, rows = self.parts[part]
+        source, train = self.sources[part], self.sources[0]
+        out = out[first:stop]
+        rows = None if rows is None else rows[first:stop]
+        start = self.k
+        out[:, start:].fill(0.0)  # fill: half the time of an assignment here
+        for name, plan in zip(self.table.categorical, self.plans, strict=True):
+            plan.write(source[name], rows, out, start, same_source=source is train)
+            start += len(plan.names)
+
+    def write_all(self) -> None:
+        self.write(0)
+        self.write(1)
 
 
 def _encode_numbers(
@@ -248,21 +301,32 @@ class _NumberJob:
             X_test[:, begin:end] = group_test.T
 
     def _check(self, j: int, train_column: Any, test_column: Any) -> None:
-        """Refuse values too large to scale (train part first), or, unscaled, an
-        infinite test value (the train file's were refused when it was typed)."""
-        if self.scale:
-            name, (train_known, test_known) = self.numbers[j], self.checked
-            if not train_known[j]:
-                _check_scalable(train_column, name, self.paths[0])
-            if not test_known[j]:
-                _check_scalable(test_column, name, self.paths[1])
-        elif not self.checked[1][j] and np.isinf(test_column).any():
-            raise DataError(
-                "a feature is not a finite number (inf or a value too large); "
-                "features must be finite",
-                path=self.paths[1],
-                column=self.numbers[j],
-            )
+        known = (self.checked[0][j], self.checked[1][j])
+        check_values(self.numbers[j], train_column, test_column, self.scale, self.paths, known)
+
+
+def check_values(
+    name: str,
+    train_column: Any,
+    test_column: Any,
+    scale: bool,
+    paths: tuple[str | None, str | None],
+    known: tuple[bool, bool],
+) -> None:
+    """Refuse values too large to scale (train part first), or, unscaled, an infinite
+    test value (the train file's were refused when it was typed). ``known``: whether
+    the train and the test values are already known to be small enough to scale."""
+    if scale:
+        if not known[0]:
+            _check_scalable(train_column, name, paths[0])
+        if not known[1]:
+            _check_scalable(test_column, name, paths[1])
+    elif not known[1] and np.isinf(test_column).any():
+        raise DataError(
+            "a feature is not a finite number (inf or a value too large); features must be finite",
+            path=paths[1],
+            column=name,
+        )
 
 
 def _gather(column: Any, rows: Any, out: Any) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.csvfile import check_file, check_row_widths, clean_name, looks_numeric, sniff, utf8_error
@@ -69,8 +69,9 @@ class ColumnInfo:
         return self.kind != "target" and not self.action.startswith("ignored")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict with every field."""
-        return asdict(self)
+        """JSON-friendly dict with every field (what ``asdict`` gives, without its deep
+        copies: every load describes each column)."""
+        return {f: getattr(self, f) for f in self.__slots__}
 
 
 @dataclass(slots=True)
