@@ -97,7 +97,7 @@ def encode_numbers_in_place(
         write(1, 0, n_test)
         return fit.means, fit.scales
     # This thread also plans the categories and makes the arrays: fewer columns.
-    middle = k * 2 // 5
+    middle = round(k * 0.45)
     # The helper writes the first half of all rows (all in X_train), this thread the rest.
     half = min(n_train, len(order) // 2)
     both_fit = threading.Barrier(2)
@@ -157,25 +157,28 @@ class _Fit:
         if first >= stop:
             return
         m, n_train = len(self.order), self.n_train
-        scratch = np.empty(m, dtype=np.float64)  # one per thread, for every column
+        # One of each per thread, for every column.
+        gathered = np.empty(m, dtype=np.float64)
+        temp = np.empty(n_train, dtype=np.float64) if self.scale else None
         for j in range(first, stop):
             values = self.sources[j]
             # "clip": no bounds check (the caller checked the rows) and no buffer for out.
-            np.take(values, self.order, out=scratch, mode="clip")
-            part = values[:m]
-            np.copyto(part, scratch)
-            train, test = part[:n_train], part[n_train:]
+            np.take(values, self.order, out=gathered, mode="clip")
+            train, test = gathered[:n_train], gathered[n_train:]
             name = self.numbers[j]
             if name in self.gaps:
                 _impute_median(train, test)
             check_values(name, train, test, self.scale, self.paths, (self.known[j],) * 2)
             if not self.scale:
+                np.copyto(values[:m], gathered)
                 continue
-            sums = _scaler_sums(train, scratch[:n_train])
+            sums = _scaler_sums(train, temp)
             mean, spread = scaler_statistics(*(np.array([s]) for s in sums), n_train)
             self.means[j], self.scales[j] = mean[0], spread[0]
-            part -= mean[0]  # StandardScaler.transform's steps, on both parts at once
-            part /= spread[0]
+            # StandardScaler.transform's steps, on both parts at once, the last one
+            # writing the column back.
+            np.subtract(gathered, mean[0], out=gathered)
+            np.divide(gathered, spread[0], out=values[:m])
 
 
 def _copy_rows(sources: list[Any], out: Any, start: int, stop: int, offset: int) -> None:
