@@ -34,7 +34,8 @@ MEASURE = """
 import json, resource, sys, time
 import pandas, sklearn.compose, sklearn.impute, sklearn.preprocessing, sklearn.model_selection
 from core.datasets import DatasetSpec, load_dataset
-import core.csvdata, core.encoding, core.stratify  # imported on first use by a run
+# imported on first use by a run:
+import core.csvdata, core.encoding, core.encoding_inplace, core.stratify
 path, what = sys.argv[1], sys.argv[2]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 cpu_start = time.process_time()

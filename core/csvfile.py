@@ -92,6 +92,12 @@ class Sniffed:
     names: tuple[str, ...]  # the header cells, stripped of spaces and quotes
     has_quotes: bool  # a quote character appears in the sample
     quotechar: str = '"'  # "'" when the cells are wrapped in single quotes
+    #: The first non-blank lines from the header on (up to :data:`SAMPLE_LINES`).
+    lines: tuple[str, ...] = ()
+
+
+#: Lines of the file's start kept by :func:`sniff` (the header and 50 rows).
+SAMPLE_LINES = 51
 
 
 def _decode_sample(raw: bytes, path: str) -> str:
@@ -171,7 +177,8 @@ def sniff(path: str, sep: str | None = None, decimal: str | None = None) -> Snif
     if not complete and len(lines) > 1:
         lines = lines[:-1]  # the sample may end inside a line
     header_line = next(i for i, line in enumerate(lines, start=1) if line.strip())
-    sample = [line for line in lines[header_line - 1 :] if line.strip()][:50]
+    kept = [line for line in lines[header_line - 1 :] if line.strip()][:SAMPLE_LINES]
+    sample = kept[:50]  # what the guesses look at
     if sample[0].count('"') % 2:
         raise DataError(
             "a column name in the header holds a line break (inside quotes); names must "
@@ -192,7 +199,9 @@ def sniff(path: str, sep: str | None = None, decimal: str | None = None) -> Snif
         quote = _guess_quote(sample[1:], chosen)
     mark = decimal or _guess_decimal(sample, chosen)
     names = tuple(clean_name(cell) for cell in _split(sample[0], chosen, quote))
-    return Sniffed(chosen, mark, header_line, names, '"' in text or quote != '"', quote)
+    return Sniffed(
+        chosen, mark, header_line, names, '"' in text or quote != '"', quote, tuple(kept)
+    )
 
 
 def _guess_quote(lines: list[str], sep: str) -> str:

@@ -177,7 +177,7 @@ def read_frame(
     }
     as_text = {target_name: str}
     plain = whole_target and _plain_whole_numbers(
-        path, sniffed, names.index(target_name), header, options["na_values"]
+        sniffed, names.index(target_name), header, options["na_values"]
     )
     try:
         one_malloc_arena()
@@ -218,23 +218,16 @@ _PLAIN_WHOLE = re.compile(r"-?(0|[1-9]\d{0,17})")
 TARGET_SAMPLE_ROWS = 50
 
 
-def _plain_whole_numbers(
-    path: str, sniffed: Any, position: int, header: bool, na: list[str]
-) -> bool:
+def _plain_whole_numbers(sniffed: Any, position: int, header: bool, na: list[str]) -> bool:
     """Whether the target cells (column ``position``) of the file's first
     :data:`TARGET_SAMPLE_ROWS` data rows are all whole numbers written as
     ``str(int(cell))`` writes them: then pandas reads the column as integers and
     ``str`` of each gives its text back (a later cell that is not such a number
-    makes the column text or decimals: see :func:`read_frame`)."""
+    makes the column text or decimals: see :func:`read_frame`). The rows are those
+    :func:`core.csvfile.sniff` kept (the file is not read again)."""
     import csv
-    import os
 
-    with open(os.path.expanduser(path), "rb") as handle:
-        raw = handle.read(64 * 1024)
-    text = raw.decode("utf-8-sig", errors="ignore")
-    lines = re.split(r"\r\n|\r|\n", text)[:-1]  # the last line may be cut
-    first = sniffed.header_line - 1 + (1 if header else 0)
-    rows = [line for line in lines[first:] if line.strip()][:TARGET_SAMPLE_ROWS]
+    rows = list(sniffed.lines[1:] if header else sniffed.lines)[:TARGET_SAMPLE_ROWS]
     if not rows:
         return False
     if sniffed.sep == " ":
