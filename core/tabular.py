@@ -556,29 +556,20 @@ def _check_target(table: Table, test_size: float) -> None:
     """Warnings about the target; `table.unusable` when no classifier can use it."""
     import pandas as pd
 
-    counts = pd.Series(
-        np.bincount(table.label_codes, minlength=len(table.label_uniques)),
-        index=pd.Index(table.label_uniques, dtype=object),
-    ).sort_values(ascending=False, kind="stable")  # as value_counts(), ties in file order
-    numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
-    if numbers.notna().all() and len(counts) > 20:
-        whole = bool((numbers == numbers.round()).all())
-        if not whole or len(counts) > 50:
-            few = [  # counted only now: distinct numbers are not counted while typing
-                name
-                for name in table.numeric + table.categorical
-                if 2 <= pd.Series(table.features[name]).nunique() <= 10
-            ]
-            hint = f"; columns with few values: {', '.join(few[:5])}" if few else ""
-            table.unusable = (
-                f"the target {table.target!r} looks continuous ({len(counts)} distinct numbers); "
-                f"perceptune trains classifiers: pick a column with a few classes (--target "
-                f"COL){hint}"
-            )
-            table.warnings.append(table.unusable)
+    per_code = np.bincount(table.label_codes, minlength=len(table.label_uniques)).tolist()
+    # As value_counts(): most rows first, ties in file order (the codes' order). Plain
+    # lists: a few classes, and pandas' Series machinery costs more than the sort.
+    order = sorted(range(len(per_code)), key=lambda code: -per_code[code])
+    counts = {table.label_uniques[code]: per_code[code] for code in order}
+    if len(counts) > 20:
+        numbers = pd.to_numeric(pd.Series(list(counts), dtype=object), errors="coerce")
+        if numbers.notna().all():
+            whole = bool((numbers == numbers.round()).all())
+            if not whole or len(counts) > 50:
+                _refuse_continuous_target(table, len(counts))
     if len(counts) < 2:
         table.warnings.append(
-            f"the target {table.target!r} has only one class ({str(counts.index[0])[:30]!r}); "
+            f"the target {table.target!r} has only one class ({str(next(iter(counts)))[:30]!r}); "
             "training needs at least 2 (use --target COL)"
         )
     if table.dropped_rows > table.rows_read / 2:
@@ -596,6 +587,24 @@ def _check_target(table: Table, test_size: float) -> None:
     for column in table.columns:
         if column.kind == "id":
             table.warnings.append(f"column {column.name!r} looks like an ID: ignored")
+
+
+def _refuse_continuous_target(table: Table, distinct: int) -> None:
+    """Mark ``table`` unusable: its target looks continuous (``distinct`` numbers)."""
+    import pandas as pd
+
+    few = [  # counted only now: distinct numbers are not counted while typing
+        name
+        for name in table.numeric + table.categorical
+        if 2 <= pd.Series(table.features[name]).nunique() <= 10
+    ]
+    hint = f"; columns with few values: {', '.join(few[:5])}" if few else ""
+    table.unusable = (
+        f"the target {table.target!r} looks continuous ({distinct} distinct numbers); "
+        f"perceptune trains classifiers: pick a column with a few classes (--target "
+        f"COL){hint}"
+    )
+    table.warnings.append(table.unusable)
 
 
 def _type_column(
