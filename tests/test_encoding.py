@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from encoding_checks import assert_same, pair_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,16 +16,6 @@ from core import encoding
 from core.csvdata import encode, encode_with_transformer, read_csv_pair
 from core.datasets import DatasetSpec, load_dataset
 from core.errors import DataError
-
-
-def pair_of(tmp_path: Path, train: str, test: str | None = None, **values: object):
-    (tmp_path / "train.csv").write_text(train)
-    given = {"train": str(tmp_path / "train.csv"), **values}
-    if test is not None:
-        (tmp_path / "test.csv").write_text(test)
-        given["test"] = str(tmp_path / "test.csv")
-    spec = DatasetSpec.from_mapping(given).validate()
-    return spec, read_csv_pair(spec)
 
 
 def both_ways(pair, spec, train_rows, test_rows):
@@ -42,20 +33,6 @@ def both_ways(pair, spec, train_rows, test_rows):
     test_part = test_frame if test_rows is None else test_frame.take(test_rows)
     reference = encode_with_transformer(table, train_part, test_part, spec.scale, spec.test)
     return direct, reference
-
-
-def assert_same(direct, reference) -> None:
-    assert direct.names == reference.names
-    assert direct.X_train.flags.c_contiguous and direct.X_test.flags.c_contiguous
-    assert direct.X_train.dtype == np.float64
-    # Bit for bit: equal arrays, and equal bytes (so no -0.0 / 0.0 or NaN difference).
-    assert direct.X_train.tobytes() == reference.X_train.tobytes()
-    assert direct.X_test.tobytes() == reference.X_test.tobytes()
-    if reference.mean is None:
-        assert direct.mean is None
-    else:
-        assert direct.mean.tobytes() == reference.mean.tobytes()
-        assert direct.scale.tobytes() == reference.scale.tobytes()
 
 
 MIXED = "x,y,colour,size,label\n" + "".join(

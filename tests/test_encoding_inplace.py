@@ -9,17 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from encoding_checks import assert_same, pair_of
 
 from core import encoding, encoding_inplace
 from core.csvdata import encode, encode_with_transformer, read_csv_pair
 from core.datasets import DatasetSpec, load_dataset
 from core.errors import DataError
-
-
-def read_pair(tmp_path: Path, text: str, **values: object):
-    (tmp_path / "train.csv").write_text(text)
-    spec = DatasetSpec.from_mapping({"train": str(tmp_path / "train.csv"), **values}).validate()
-    return spec, read_csv_pair(spec)
 
 
 def reference_of(pair, spec, train_rows, test_rows):
@@ -51,18 +46,6 @@ def encode_in_place(pair, spec, train_rows, test_rows, monkeypatch):
     return result
 
 
-def assert_same(direct, reference) -> None:
-    assert direct.names == reference.names
-    assert direct.X_train.flags.c_contiguous and direct.X_test.flags.c_contiguous
-    assert direct.X_train.tobytes() == reference.X_train.tobytes()
-    assert direct.X_test.tobytes() == reference.X_test.tobytes()
-    if reference.mean is None:
-        assert direct.mean is None
-    else:
-        assert direct.mean.tobytes() == reference.mean.tobytes()
-        assert direct.scale.tobytes() == reference.scale.tobytes()
-
-
 def mixed_table(rows: int) -> str:
     """Five number columns (two with gaps, between complete ones), two text columns
     with missing cells, a 3-class label."""
@@ -86,7 +69,7 @@ def test_in_place_encoding_is_the_column_transformers(
 ) -> None:
     # threads: the columns split between this thread and a helper, as for a big table.
     monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if threads else 10**12)
-    spec, pair = read_pair(tmp_path, mixed_table(400), scale=scale)
+    spec, pair = pair_of(tmp_path, mixed_table(400), scale=scale)
     rows = np.random.default_rng(5).permutation(len(pair.y))
     train_rows, test_rows = rows[:290], rows[290:]
     reference = reference_of(pair, spec, train_rows, test_rows)
@@ -103,7 +86,7 @@ def test_rows_without_a_label_and_a_subset_of_rows(
     # of one block); and train + test rows need not be every row.
     text = mixed_table(300).replace(",y\n", ",\n", 7)
     monkeypatch.setattr(encoding, "THREAD_CELLS", 0)
-    spec, pair = read_pair(tmp_path, text)
+    spec, pair = pair_of(tmp_path, text)
     assert pair.table.dropped_rows == 7
     rows = np.random.default_rng(1).permutation(len(pair.y))[:250]
     train_rows, test_rows = rows[:200], rows[200:]
@@ -138,7 +121,7 @@ def test_a_value_too_large_to_scale_is_refused_from_either_thread(
     monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if threads else 10**12)
     for column in ("a", "c"):
         text = mixed_table(200)
-        spec, pair = read_pair(tmp_path, text)
+        spec, pair = pair_of(tmp_path, text)
         pair.table.largest.clear()  # as for values the typing did not bound
         pair.table.features[column] = pair.table.features[column].copy()
         pair.table.features[column][3] = 1e300
@@ -156,7 +139,7 @@ def test_a_category_without_train_values_is_refused_while_the_helper_fits(
     lines += [
         f"{i},{i * 2 % 7},{i % 5},{'q' if i >= 90 else 'NA'},{'xy'[i % 2]}" for i in range(100)
     ]
-    spec, pair = read_pair(tmp_path, "\n".join(lines) + "\n", keep="rare")
+    spec, pair = pair_of(tmp_path, "\n".join(lines) + "\n", keep="rare")
     with pytest.raises(DataError, match="no value in the train rows"):
         encode_in_place(pair, spec, np.arange(80), np.arange(80, 100), monkeypatch)
 
