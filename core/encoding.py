@@ -77,7 +77,9 @@ def encode_direct(
 
     ``gaps``: the number columns that get a median imputer (those with a missing cell
     in either part, as :func:`core.tabular.numeric_groups` says). ``consume``:
-    empty ``train`` and ``test`` (dicts) once their values are copied. ``largest``:
+    empty ``train`` and ``test`` (dicts) once their values are copied; with rows of
+    one source, the number columns are then encoded in their own memory
+    (:mod:`core.encoding_inplace`), which leaves them rewritten. ``largest``:
     the largest ``|value|`` of number columns of ``train`` (and of ``test`` when it is
     ``train``) where known (:attr:`core.tabular.Table.largest`): those small enough
     to scale are not looked at again."""

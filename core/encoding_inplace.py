@@ -1,17 +1,18 @@
-"""Encode a run's number columns in their own memory: the split's rows reordered in
-place, then one wide copy into the arrays.
+"""Encode a run's number columns in their own memory: each column rewritten in the
+split's order, then one wide copy into the arrays.
 
 :func:`core.encoding.encode_direct` gathers each column's train and test rows into
-scratch buffers, fits and scales them there, and copies them into the arrays a few
-columns at a time. For a run's load (the table's columns are dropped as soon as they
-are encoded) the columns themselves can serve as the buffers: each column is reordered
-so that its train rows come first, in the split's order, then its test rows; the
-imputer and the scaler are fit on that contiguous train part and applied there, as
-before (the same values in the same order: the same bits). The columns are rows of
-pandas' parsed block, so the copy into the arrays is then one transposed copy of the
-whole block, rows split between two threads. Against the buffers: ~20 MiB of fresh
-pages fewer on a 100k x 30 file (faulting pages in is slow on a VM), and the copy
-writes every number cell of an array row together instead of a few at a time.
+group buffers (9 columns per thread), fits and scales them there, and copies them into
+the arrays a group at a time. For a run's load (the table's columns are dropped as soon
+as they are encoded) the columns themselves can hold the result: each column is
+gathered in the split's order (its train rows, then its test rows) into one small
+per-thread buffer, imputed and checked there, its scaler fit on the contiguous train
+part (the same sums over the same values in the same order: the same bits), and the
+scaled values are written back into the column. The columns are rows of the block
+pandas parses number columns into, so the copy into the arrays is one transposed copy
+of the block per row range, the rows split between two threads. Against the group
+buffers: ~14 MiB of fresh pages fewer on a 100k x 30 file (faulting pages in is slow on
+a VM), and the copy writes all the number cells of an array row together.
 """
 
 from __future__ import annotations
