@@ -27,6 +27,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
+@pytest.fixture(params=[False, True], ids=["one-thread", "two-threads"])
+def encoder_threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """The CSV encoder's number columns in one thread, then in two: its threshold
+    (``core.encoding.THREAD_CELLS``) moved so that a small test table takes either path."""
+    from core import encoding
+
+    monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if request.param else 10**12)
+    return request.param
+
+
+@pytest.fixture
+def two_encoder_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSV encoder's two-thread path for any table, however small."""
+    from core import encoding
+
+    monkeypatch.setattr(encoding, "THREAD_CELLS", 0)
+
+
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     """A store file that does not exist yet."""

@@ -43,14 +43,10 @@ MIXED = "x,y,colour,size,label\n" + "".join(
 )
 
 
-@pytest.mark.parametrize("threads", [False, True])
 @pytest.mark.parametrize("scale", [True, False])
 def test_split_rows_encode_as_the_column_transformer(
-    tmp_path: Path, scale: bool, threads: bool, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, scale: bool, encoder_threads: bool
 ) -> None:
-    # threads: the number columns split between this thread and a helper, as for a
-    # big table (the threshold lowered so that a small one takes that path).
-    monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if threads else 10**12)
     spec, pair = pair_of(tmp_path, MIXED, scale=scale)
     rng = np.random.default_rng(3)
     rows = rng.permutation(len(pair.y))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from encoding_checks import assert_same, pair_of
 
-from core import encoding, encoding_inplace
+from core import encoding_inplace
 from core.csvdata import encode, encode_with_transformer, read_csv_pair
 from core.datasets import DatasetSpec, load_dataset
 from core.errors import DataError
@@ -62,13 +62,10 @@ def mixed_table(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("threads", [False, True])
 @pytest.mark.parametrize("scale", [True, False])
 def test_in_place_encoding_is_the_column_transformers(
-    tmp_path: Path, scale: bool, threads: bool, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, scale: bool, encoder_threads: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # threads: the columns split between this thread and a helper, as for a big table.
-    monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if threads else 10**12)
     spec, pair = pair_of(tmp_path, mixed_table(400), scale=scale)
     rows = np.random.default_rng(5).permutation(len(pair.y))
     train_rows, test_rows = rows[:290], rows[290:]
@@ -80,12 +77,11 @@ def test_in_place_encoding_is_the_column_transformers(
 
 
 def test_rows_without_a_label_and_a_subset_of_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, two_encoder_threads: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A missing label: the table's columns are copies of the labelled rows (not rows
     # of one block); and train + test rows need not be every row.
     text = mixed_table(300).replace(",y\n", ",\n", 7)
-    monkeypatch.setattr(encoding, "THREAD_CELLS", 0)
     spec, pair = pair_of(tmp_path, text)
     assert pair.table.dropped_rows == 7
     rows = np.random.default_rng(1).permutation(len(pair.y))[:250]
@@ -95,9 +91,8 @@ def test_rows_without_a_label_and_a_subset_of_rows(
 
 
 def test_a_load_with_two_threads_is_the_pipelines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, two_encoder_threads: None
 ) -> None:
-    monkeypatch.setattr(encoding, "THREAD_CELLS", 0)
     (tmp_path / "train.csv").write_text(mixed_table(500))
     spec = DatasetSpec.from_mapping({"train": str(tmp_path / "train.csv")}).validate()
     data = load_dataset(spec)
@@ -112,13 +107,11 @@ def test_a_load_with_two_threads_is_the_pipelines(
     assert data.feature_names == reference.names
 
 
-@pytest.mark.parametrize("threads", [False, True])
 def test_a_value_too_large_to_scale_is_refused_from_either_thread(
-    tmp_path: Path, threads: bool, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, encoder_threads: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The helper thread fits the last columns: a bad value in the first column is this
     # thread's, in the last the helper's. Both are refused with the column named.
-    monkeypatch.setattr(encoding, "THREAD_CELLS", 0 if threads else 10**12)
     for column in ("a", "c"):
         text = mixed_table(200)
         spec, pair = pair_of(tmp_path, text)
@@ -132,9 +125,8 @@ def test_a_value_too_large_to_scale_is_refused_from_either_thread(
 
 
 def test_a_category_without_train_values_is_refused_while_the_helper_fits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, two_encoder_threads: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(encoding, "THREAD_CELLS", 0)
     lines = ["a,b,c,rare,label"]
     lines += [
         f"{i},{i * 2 % 7},{i % 5},{'q' if i >= 90 else 'NA'},{'xy'[i % 2]}" for i in range(100)
